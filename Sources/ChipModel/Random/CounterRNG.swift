@@ -1,0 +1,103 @@
+// Counter-based pseudo-random numbers: every draw is a pure function of
+// (seed, stream, core, timestep, index), so results never depend on the order in
+// which cores, neurons or synapses are visited, nor on the number of threads.
+//
+// Construction: a key is built by absorbing the coordinates one at a time with the
+// SplitMix64 finaliser (a bijective 64-bit mixer); a draw mixes key + index * phi
+// with the same finaliser. This is SplitMix64's own output function evaluated at
+// a keyed counter, so draws for consecutive indices are SplitMix64's sequence.
+
+/// Named random streams, so that (for example) the input encoder and the OPZO noise
+/// never share bits even with equal seeds and coordinates.
+public enum RandomStream: UInt64, CaseIterable, Sendable {
+    case weightInit = 1
+    case inputEncoder = 2
+    case neuronNoise = 3
+    case synapseNoise = 4
+    case stochasticRounding = 5
+    case datasetSplit = 6
+    case perturbation = 7
+    case plasticity = 8
+    case shuffle = 9
+    case yinYang = 10
+}
+
+public enum SplitMix {
+    public static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// SplitMix64 finaliser (Steele, Lea, Flood 2014; constants from Stafford's Mix13).
+    @inlinable @inline(__always)
+    public static func mix(_ z0: UInt64) -> UInt64 {
+        var z = z0
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A key fixes every coordinate but the index; `draw(index)` is one mix.
+public struct RandomKey: Hashable, Sendable {
+    public let value: UInt64
+
+    @inlinable
+    public init(rawValue: UInt64) { value = rawValue }
+
+    @inlinable
+    public init(seed: UInt64, stream: RandomStream) {
+        value = SplitMix.mix(SplitMix.mix(seed &+ SplitMix.golden) ^ stream.rawValue)
+    }
+
+    /// Absorbs one more coordinate (core, timestep, sample, layer...).
+    @inlinable @inline(__always)
+    public func with(_ coordinate: UInt64) -> RandomKey {
+        RandomKey(rawValue: SplitMix.mix(value ^ SplitMix.mix(coordinate &+ SplitMix.golden)))
+    }
+
+    @inlinable @inline(__always)
+    public func with(_ coordinate: Int) -> RandomKey { with(UInt64(bitPattern: Int64(coordinate))) }
+
+    /// 64 random bits for `index`.
+    @inlinable @inline(__always)
+    public func draw(_ index: Int) -> UInt64 {
+        SplitMix.mix(value &+ UInt64(bitPattern: Int64(index)) &* SplitMix.golden)
+    }
+
+    /// Uniform double in [0, 1) with 53 random bits.
+    @inlinable @inline(__always)
+    public func uniform(_ index: Int) -> Double {
+        Double(draw(index) >> 11) * 0x1.0p-53
+    }
+
+    /// True with probability exactly numerator / denominator (denominator in 1..<2^32),
+    /// using the high 32 bits of the draw: r * denominator < numerator * 2^32.
+    @inlinable @inline(__always)
+    public func bernoulli(_ index: Int, numerator: UInt64, denominator: UInt64) -> Bool {
+        (draw(index) >> 32) &* denominator < numerator << 32
+    }
+
+    /// Standard normal by Box-Muller from two 53-bit uniforms of draws 2i and 2i+1.
+    @inlinable
+    public func gaussian(_ index: Int) -> Double {
+        let u1 = 1.0 - uniform(2 &* index)   // (0, 1]
+        let u2 = uniform(2 &* index &+ 1)
+        return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
+    }
+}
+
+// Foundation-free wrappers (keep ChipModel's hot paths free of Foundation).
+@usableFromInline func _log(_ x: Double) -> Double { x.logNatural }
+@usableFromInline func _cos(_ x: Double) -> Double { x.cosine }
+
+#if canImport(Glibc)
+import Glibc
+extension Double {
+    @usableFromInline var logNatural: Double { Glibc.log(self) }
+    @usableFromInline var cosine: Double { Glibc.cos(self) }
+}
+#else
+import Darwin
+extension Double {
+    @usableFromInline var logNatural: Double { Darwin.log(self) }
+    @usableFromInline var cosine: Double { Darwin.cos(self) }
+}
+#endif

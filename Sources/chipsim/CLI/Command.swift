@@ -1,0 +1,108 @@
+import Foundation
+import ChipModel
+
+// A small command structure in the manner of swift-argument-parser (written here: the
+// project takes no packages). Each subcommand is one type with a name, a one-line
+// summary, a help text with an example, the flags it takes (options without a value),
+// and a run function over parsed arguments.
+
+protocol Subcommand {
+    static var name: String { get }
+    static var summary: String { get }
+    /// Full help: usage line, options, and at least one example.
+    static var help: String { get }
+    /// Options that take no value (e.g. "json"); every other --option takes one.
+    static var flags: Set<String> { get }
+    static func run(_ args: inout Arguments) throws -> Int32
+}
+
+/// Parsed command-line arguments: options (`--key value`, `--key=value`, repeatable),
+/// flags (`--flag`) and positionals. Unconsumed options are errors (typos are caught).
+struct Arguments {
+    private(set) var positionals: [String] = []
+    private var options: [(String, String?)] = []
+    private var consumed = Set<Int>()
+    let command: String
+
+    init(_ argv: [String], command: String, flags: Set<String>) throws {
+        self.command = command
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            if a == "--" { positionals += argv[(i + 1)...]; break }
+            if a.hasPrefix("--") && a.count > 2 {
+                let body = String(a.dropFirst(2))
+                if let eq = body.firstIndex(of: "=") {
+                    options.append((String(body[..<eq]), String(body[body.index(after: eq)...])))
+                } else if flags.contains(body) || body == "help" {
+                    options.append((body, nil))
+                } else {
+                    guard i + 1 < argv.count, !argv[i + 1].hasPrefix("--") else {
+                        throw ChipError.usage("option --\(body) needs a value; see 'chipsim \(command) --help'")
+                    }
+                    options.append((body, argv[i + 1])); i += 1
+                }
+            } else if a == "-h" {
+                options.append(("help", nil))
+            } else {
+                positionals.append(a)
+            }
+            i += 1
+        }
+    }
+
+    mutating func flag(_ name: String) -> Bool {
+        var found = false
+        for (k, (n, _)) in options.enumerated() where n == name { consumed.insert(k); found = true }
+        return found
+    }
+
+    mutating func values(_ name: String) -> [String] {
+        var out: [String] = []
+        for (k, (n, v)) in options.enumerated() where n == name { consumed.insert(k); if let v { out.append(v) } }
+        return out
+    }
+
+    mutating func value(_ name: String) throws -> String? {
+        let vs = values(name)
+        if vs.count > 1 { throw ChipError.usage("option --\(name) given \(vs.count) times; give it once") }
+        return vs.first
+    }
+
+    mutating func int(_ name: String, default d: Int) throws -> Int {
+        guard let s = try value(name) else { return d }
+        guard let v = Int(s) else { throw ChipError.usage("--\(name) expects an integer, got '\(s)'") }
+        return v
+    }
+
+    mutating func positional(_ what: String) throws -> String {
+        guard !positionals.isEmpty else {
+            throw ChipError.usage("missing \(what); see 'chipsim \(command) --help'")
+        }
+        return positionals.removeFirst()
+    }
+
+    /// Call after reading everything: any option or positional left over is a mistake.
+    func finish() throws {
+        for (k, (n, _)) in options.enumerated() where !consumed.contains(k) {
+            throw ChipError.usage("unknown option --\(n) for 'chipsim \(command)'; see 'chipsim \(command) --help'")
+        }
+        if !positionals.isEmpty {
+            throw ChipError.usage("unexpected argument '\(positionals[0])' for 'chipsim \(command)'; see 'chipsim \(command) --help'")
+        }
+    }
+}
+
+/// Standard error output, and progress lines only when stderr is a terminal (quiet in CI).
+enum Console {
+    static func error(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+    static let stderrIsTerminal: Bool = isatty(2) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
+    static func progress(_ s: String) {
+        if stderrIsTerminal { FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8)) }
+    }
+    static func progressDone() {
+        if stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
