@@ -4,11 +4,137 @@ import OnChipLearning
 
 enum RunCommand: Subcommand {
     static let name = "run"
-    static let summary = "(not yet implemented)"
-    static let help = "chipsim run"
-    static let flags: Set<String> = []
+    static let summary = "Run an experiment from a JSON config; print and write its report."
+    static let flags: Set<String> = ["quiet"]
+    static let help = """
+    USAGE: chipsim run <config.json> [--out DIR] [--probe LAYER.VAR ...] [--quiet]
+
+    Simulates the experiment and writes DIR (default: runs/<config name>):
+      config.resolved.json  the config with every default filled in
+      report.json           counts, cycles, energy, memory (schemaVersion \(RunReport.schemaVersion))
+      metrics.csv           one row per sample
+      probes/LAYER.VAR.csv  per-step values of probed layers (sample,step,n0,n1,...)
+    The directory appears only when the run has finished (an existing one is replaced).
+
+    OPTIONS:
+      --out DIR          output directory
+      --probe LAYER.VAR  record u, v or spikes of a layer every step (repeatable)
+      --quiet            print nothing on success
+
+    EXAMPLE:
+      chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
+    """
+
     static func run(_ args: inout Arguments) throws -> Int32 {
+        let path = try args.positional("config file")
+        let out = try args.value("out")
+        let probeSpecs = args.values("probe")
+        let quiet = args.flag("quiet")
         try args.finish()
+
+        let config = try ExperimentConfig.load(path: path)
+        let table = try Experiment.energyTable(for: config)
+        let source = try Experiment.source(for: config)
+        let inputSize = config.network.layers.first { $0.isInput }!.size
+        if source.channels != inputSize {
+            throw ChipError.config(file: path, path: "$.input", message: "the input has \(source.channels) channels but the input layer has \(inputSize)")
+        }
+        let probes = try probeSpecs.map { try Probe(spec: $0, network: config.network) }
+        let chip = try Chip(config: config)
+        let sim = Simulator(chip: chip)
+        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
+        do {
+            let recorder = try ProbeRecorder(probes: probes, simulator: sim, directory: dir)
+            if !probes.isEmpty { sim.onStep = { s, t in recorder.record(sample: s, step: t) } }
+            let start = DispatchTime.now()
+            sim.run(source: source) { done, total in Console.progress("sample \(done)/\(total)") }
+            Console.progressDone()
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            try recorder.close()
+            let report = RunReport(simulator: sim, table: table, wallSeconds: wall)
+            try dir.write("config.resolved.json", config.resolvedJSON.serialized() + "\n")
+            try dir.write("report.json", report.json.serialized() + "\n")
+            try dir.write("metrics.csv", report.metricsCSV)
+            try dir.commit()
+            if !quiet { print(report.text + "report: \(dir.finalPath)/report.json") }
+        } catch {
+            dir.discard()
+            throw error
+        }
         return 0
+    }
+}
+
+/// A probe request: `LAYER.u`, `LAYER.v` or `LAYER.spikes`.
+struct Probe {
+    enum Variable: String { case u, v, spikes }
+    let layer: Int
+    let layerName: String
+    let variable: Variable
+
+    init(spec: String, network: NetworkConfig) throws {
+        guard let dot = spec.lastIndex(of: ".") else {
+            throw ChipError.usage("--probe '\(spec)': expected LAYER.VAR with VAR one of u, v, spikes")
+        }
+        let name = String(spec[..<dot]), v = String(spec[spec.index(after: dot)...])
+        guard let l = network.layerIndex(name) else {
+            throw ChipError.usage("--probe '\(spec)': no layer named '\(name)'; layers: \(network.layers.map(\.name).joined(separator: ", "))")
+        }
+        guard let variable = Variable(rawValue: v) else {
+            throw ChipError.usage("--probe '\(spec)': unknown variable '\(v)'; expected u, v or spikes")
+        }
+        if network.layers[l].isInput && variable != .spikes {
+            throw ChipError.usage("--probe '\(spec)': input layer '\(name)' has no \(v); probe \(name).spikes")
+        }
+        layer = l; layerName = name; self.variable = variable
+    }
+}
+
+/// Streams probe values to CSV files as the run goes (memory stays flat on long runs).
+final class ProbeRecorder {
+    let probes: [Probe]
+    let simulator: Simulator
+    var chip: Chip { simulator.chip }
+    var handles: [FileHandle] = []
+    var buffers: [String] = []
+
+    init(probes: [Probe], simulator: Simulator, directory: OutputDirectory) throws {
+        self.probes = probes; self.simulator = simulator
+        for p in probes {
+            let path = directory.path("probes/\(p.layerName).\(p.variable.rawValue).csv")
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw ChipError.io(path: path, message: "cannot create the probe file")
+            }
+            handles.append(h)
+            let n = chip.layers[p.layer].size
+            buffers.append("sample,step," + (0..<n).map { "n\($0)" }.joined(separator: ",") + "\n")
+        }
+    }
+
+    func record(sample: Int, step: Int) {
+        for (k, p) in probes.enumerated() {
+            let n = chip.layers[p.layer].size
+            var row = [Int32](repeating: 0, count: n)
+            if p.variable == .spikes {
+                for s in simulator.spikesEmitted(layer: p.layer) { row[Int(s)] = 1 }
+            } else {
+                for c in chip.coresOfLayer[p.layer].map({ chip.cores[$0] }) {
+                    let values = p.variable == .u ? c.state.u : c.state.v
+                    for j in 0..<c.count { row[c.firstNeuron + j] = values[j] }
+                }
+            }
+            buffers[k] += "\(sample),\(step)," + row.map { String($0) }.joined(separator: ",") + "\n"
+            if buffers[k].utf8.count > 1 << 20 { flush(k) }
+        }
+    }
+
+    func flush(_ k: Int) {
+        handles[k].write(Data(buffers[k].utf8))
+        buffers[k] = ""
+    }
+
+    func close() throws {
+        for k in 0..<handles.count { flush(k); try handles[k].close() }
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+
+// The whole experiment: chip + network + input + run options + seed. Decoding is strict
+// (unknown keys and bad values are errors with their JSON path); `resolvedJSON` writes the
+// config back with every default filled in, which is saved next to each report.
+
+public enum InputConfig: Equatable, Sendable {
+    /// Rate-coded built-in pattern: Bernoulli spikes per step with per-channel probability.
+    /// uniform: every channel p = rate; gradient: channel c of n has p = 2 * rate * c / (n - 1),
+    /// clipped to 1 (mean rate over channels = rate).
+    case pattern(name: String, rate: Double, samples: Int)
+    /// Explicit spike list: CSV with header `sample,step,channel` (path relative to the config).
+    case spikeList(path: String)
+
+    public static let docs = SectionDoc("$.input", "What drives the input layer. kind \"pattern\": built-in rate-coded pattern; kind \"spikes\": a CSV spike list.", [
+        KeyDoc("kind", "\"pattern\" | \"spikes\"", "\"pattern\"", "Input source."),
+        KeyDoc("pattern", "\"uniform\" | \"gradient\"", "\"uniform\"", "pattern: uniform (every channel at rate) or gradient (channel c at 2*rate*c/(n-1))."),
+        KeyDoc("rate", "number 0...1", "0.13", "pattern: mean spike probability per channel per step (Bernoulli, counter-based PRNG)."),
+        KeyDoc("samples", "integer >= 1", "4", "pattern: number of samples (each a fresh draw of the same pattern)."),
+        KeyDoc("file", "string", "(required for spikes)", "spikes: CSV file with header sample,step,channel; path relative to the config file."),
+    ])
+
+    init(_ r: JSONReader?) throws {
+        let kind = try r?.string("kind", default: "pattern", oneOf: ["pattern", "spikes"]) ?? "pattern"
+        if kind == "pattern" {
+            self = .pattern(name: try r?.string("pattern", default: "uniform", oneOf: ["uniform", "gradient"]) ?? "uniform",
+                            rate: try r?.double("rate", default: 0.13, min: 0, max: 1) ?? 0.13,
+                            samples: try r?.int("samples", default: 4, range: 1...10_000_000) ?? 4)
+        } else {
+            self = .spikeList(path: try r!.string("file"))
+        }
+        try r?.rejectUnknownKeys()
+    }
+
+    var json: JSONValue {
+        switch self {
+        case let .pattern(n, rate, s):
+            return .object([("kind", .string("pattern")), ("pattern", .string(n)), ("rate", .double(rate)), ("samples", .int(s))])
+        case let .spikeList(p):
+            return .object([("kind", .string("spikes")), ("file", .string(p))])
+        }
+    }
+}
+
+public struct RunConfig: Equatable, Sendable {
+    /// Timesteps per sample.
+    public var steps: Int
+    public var resetBetweenSamples: Bool
+
+    public static let docs = SectionDoc("$.run", "Run options.", [
+        KeyDoc("steps", "integer 1...100000", "32", "Timesteps per sample. Input spikes of step t reach the first layer at t+1 (one-step synaptic delay per layer)."),
+        KeyDoc("resetBetweenSamples", "boolean", "true", "Zero u, v, refractory counters and in-flight spikes before each sample."),
+    ])
+
+    init(_ r: JSONReader?) throws {
+        steps = try r?.int("steps", default: 32, range: 1...100_000) ?? 32
+        resetBetweenSamples = try r?.bool("resetBetweenSamples", default: true) ?? true
+        try r?.rejectUnknownKeys()
+    }
+
+    var json: JSONValue { .object([("steps", .int(steps)), ("resetBetweenSamples", .bool(resetBetweenSamples))]) }
+}
+
+public struct ExperimentConfig: Equatable, Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var chip: ChipConfig
+    public var network: NetworkConfig
+    public var input: InputConfig
+    public var run: RunConfig
+    /// Path of the file this config was read from ("<memory>" if none); relative paths
+    /// inside the config resolve against its directory.
+    public var file: String
+
+    public static let docs = SectionDoc("$", "An experiment config (JSON). Unknown keys are errors; \"comment\" is allowed anywhere.", [
+        KeyDoc("name", "string", "file name", "Experiment name, shown in reports."),
+        KeyDoc("seed", "integer >= 0", "1", "Seed of every random stream (weights, input encoding, noise)."),
+        KeyDoc("chip", "object", "see $.chip", "The chip."),
+        KeyDoc("network", "object", "(required)", "The network; see $.network."),
+        KeyDoc("input", "object", "see $.input", "The input."),
+        KeyDoc("run", "object", "see $.run", "Run options."),
+    ])
+
+    /// Every section's documentation, in reading order (for `chipsim describe` and docs/CONFIG.md).
+    public static let allDocs: [SectionDoc] = [
+        docs, ChipConfig.docs, CoreLimits.docs, TimingConfig.docs, NetworkConfig.docs, LayerConfig.docs,
+        NeuronConfig.docs, ConnectionConfig.docs, InputConfig.docs, RunConfig.docs,
+    ]
+
+    public init(json: JSONValue, file: String) throws {
+        let r = try JSONReader(json, file: file, path: "$")
+        self.file = file
+        name = try r.string("name", default: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+        seed = UInt64(try r.int("seed", default: 1, range: 0...Int.max))
+        chip = try ChipConfig(r.optionalObject("chip"))
+        network = try NetworkConfig(r.object("network"))
+        input = try InputConfig(r.optionalObject("input"))
+        run = try RunConfig(r.optionalObject("run"))
+        try r.rejectUnknownKeys()
+        if network.layers.filter(\.isInput).count != 1 {
+            throw ChipError.config(file: file, path: "$.network.layers", message: "expected exactly one layer with \"kind\": \"input\", found \(network.layers.filter(\.isInput).count)")
+        }
+    }
+
+    public static func load(path: String) throws -> ExperimentConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ChipError.io(path: path, message: "cannot read the config file (does it exist?)")
+        }
+        return try ExperimentConfig(json: try JSONValue.parse(data, file: path), file: path)
+    }
+
+    /// Resolves a path written in the config against the config file's directory.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let dir = (file as NSString).deletingLastPathComponent
+        return dir.isEmpty ? path : (dir as NSString).appendingPathComponent(path)
+    }
+
+    /// The config with every default filled in.
+    public var resolvedJSON: JSONValue {
+        .object([("name", .string(name)), ("seed", .uint(seed)), ("chip", chip.json),
+                 ("network", network.json), ("input", input.json), ("run", run.json)])
+    }
+}

@@ -1,0 +1,96 @@
+// Synapse SRAM contents for one connection on one core: the synapses from every neuron of
+// the presynaptic layer to the slice of the postsynaptic layer that lives on this core.
+//
+// Layouts and their byte cost (the figure checked against chip.core.synapseMemoryBytes):
+//   dense:  a matrix row-major by presynaptic axon; weight (i, j) at weights[i * nPost + j].
+//           bytes = ceil(nPre * nPost * weightBits / 8)          (zeros are stored)
+//   sparse: per axon a fan-out list of (post index, weight); CSR by axon.
+//           bytes = ceil((nnz * (weightBits + indexBits) + nPre * 32) / 8)
+//           indexBits = max(1, ceil(log2(nPost))); each axon has a 32-bit list pointer
+//           (16-bit offset + 16-bit length).
+// Weights are signed `weightBits`-wide mantissas held in Int16.
+
+public struct SynapseBlock: Sendable {
+    public let connection: Int
+    public let preLayer: Int
+    public let nPre: Int
+    public let nPost: Int
+    public let layout: SynapseLayout
+    public let weightBits: Int
+    public let weightExponent: Int
+    /// Dense: nPre * nPost weights. Sparse: nnz weights in CSR order.
+    public var weights: ContiguousArray<Int16>
+    /// Sparse only: axon i's synapses are [rowStart[i], rowStart[i+1]).
+    public var rowStart: ContiguousArray<Int32>
+    /// Sparse only: local post index of each synapse.
+    public var postIndex: ContiguousArray<Int32>
+
+    public var synapseCount: Int { weights.count }
+
+    public static func indexBits(nPost: Int) -> Int {
+        var b = 1
+        while (1 << b) < nPost { b += 1 }
+        return b
+    }
+
+    /// SRAM bytes this block occupies (formulas above).
+    public var bytes: Int {
+        switch layout {
+        case .dense: return (nPre * nPost * weightBits + 7) / 8
+        case .sparse: return (synapseCount * (weightBits + SynapseBlock.indexBits(nPost: nPost)) + nPre * 32 + 7) / 8
+        }
+    }
+
+    /// Bits read from SRAM per synaptic operation.
+    public var bitsPerSynop: Int {
+        layout == .dense ? weightBits : weightBits + SynapseBlock.indexBits(nPost: nPost)
+    }
+
+    public init(connection: Int, preLayer: Int, nPre: Int, nPost: Int, layout: SynapseLayout,
+                weightBits: Int, weightExponent: Int, weights: ContiguousArray<Int16>,
+                rowStart: ContiguousArray<Int32> = [], postIndex: ContiguousArray<Int32> = []) {
+        self.connection = connection; self.preLayer = preLayer; self.nPre = nPre; self.nPost = nPost
+        self.layout = layout; self.weightBits = weightBits; self.weightExponent = weightExponent
+        self.weights = weights; self.rowStart = rowStart; self.postIndex = postIndex
+    }
+
+    /// Weight of (pre i, local post j), 0 if no synapse (sparse); for reports and tests.
+    public func weight(pre i: Int, post j: Int) -> Int {
+        switch layout {
+        case .dense: return Int(weights[i * nPost + j])
+        case .sparse:
+            for k in Int(rowStart[i])..<Int(rowStart[i + 1]) where Int(postIndex[k]) == j { return Int(weights[k]) }
+            return 0
+        }
+    }
+
+    /// Accumulates the rows of the spiking axons into `acc` (nPost Int32s) and returns the
+    /// number of synaptic operations. Sums cannot overflow Int32: the chip builder rejects
+    /// blocks with nPre * 2^(weightBits-1) >= 2^31.
+    @inlinable
+    public func deliver(spikes: UnsafeBufferPointer<Int32>, into acc: UnsafeMutablePointer<Int32>) -> Int {
+        var synops = 0
+        let n = nPost
+        weights.withUnsafeBufferPointer { w in
+            switch layout {
+            case .dense:
+                for s in spikes {
+                    let row = w.baseAddress! + Int(s) * n
+                    // &+= : overflow is impossible by construction (see above); it lets the loop vectorise.
+                    for j in 0..<n { acc[j] &+= Int32(row[j]) }
+                }
+                synops = spikes.count * n
+            case .sparse:
+                rowStart.withUnsafeBufferPointer { rs in
+                postIndex.withUnsafeBufferPointer { pi in
+                    for s in spikes {
+                        let a = Int(rs[Int(s)]), b = Int(rs[Int(s) + 1])
+                        for k in a..<b { acc[Int(pi[k])] &+= Int32(w[k]) }
+                        synops += b - a
+                    }
+                }}
+            }
+        }
+        return synops
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import ChipModel
+
+/// Everything `chipsim run` writes, derived from a finished Simulator: report.json (schema
+/// versioned), metrics.csv (one row per sample) and the human table for stdout. Wall-clock
+/// figures live only in the "wallClock" block, so two runs of the same config produce
+/// byte-identical reports once that block is removed.
+public struct RunReport {
+    public static let schemaVersion = 1
+    public static let routingModel = "placeholder: closed-form XY hop counts and latencies, no link contention (the cycle-accurate network-on-chip model replaces it)"
+    public static let inputModel = "input spikes come from spike generators at each consumer core: no routing cost, only their synaptic operations"
+
+    public let simulator: Simulator
+    public let table: EnergyTable
+    public let wallSeconds: Double
+
+    public init(simulator: Simulator, table: EnergyTable, wallSeconds: Double) {
+        self.simulator = simulator; self.table = table; self.wallSeconds = wallSeconds
+    }
+
+    var chip: Chip { simulator.chip }
+    var config: ExperimentConfig { chip.config }
+
+    public var components: [ComponentCounts] {
+        chip.cores.map { ComponentCounts(component: String($0.id), counts: $0.counts) }
+            + [ComponentCounts(component: "mesh", counts: simulator.meshCounts)]
+    }
+
+    public var accuracy: Double? {
+        let labelled = simulator.samples.filter { $0.label != nil }
+        guard !labelled.isEmpty else { return nil }
+        return Double(labelled.filter { $0.label == $0.prediction }.count) / Double(labelled.count)
+    }
+
+    public var json: JSONValue {
+        let s = simulator
+        let phaseCounts = s.totalPhaseCounts
+        let totalCounts = phaseCounts.total
+        var summary: [(String, JSONValue)] = [
+            ("samples", .int(s.samples.count)), ("stepsPerSample", .int(config.run.steps)),
+            ("totalSteps", .uint(s.totals.steps)), ("cores", .int(chip.cores.count)),
+            ("mesh", .array([.int(config.chip.meshWidth), .int(config.chip.meshHeight)])),
+        ]
+        if let a = accuracy { summary.append(("accuracy", .double(a))) }
+        summary.append(("spikesPerLayer", .object(chip.layers.enumerated().map { l, layer in
+            (layer.name, .int(s.samples.reduce(0) { $0 + $1.spikesPerLayer[l] }))
+        })))
+        let placement: [JSONValue] = chip.cores.map { c in
+            .object([("core", .int(c.id)), ("tile", .array([.int(c.tileX), .int(c.tileY)])),
+                     ("layer", .string(chip.layers[c.layer].name)),
+                     ("neurons", .array([.int(c.firstNeuron), .int(c.count)])),
+                     ("synapses", .int(c.blocks.reduce(0) { $0 + $1.synapseCount })),
+                     ("synapseBytes", .int(c.synapseBytes)), ("stateBytes", .int(c.stateBytes)),
+                     ("inputAxons", .int(c.inputAxons))])
+        }
+        let cycles: JSONValue = .object([
+            ("total", .uint(s.totals.cycles)),
+            ("byPhase", .object(Phase.allCases.map { ($0.name, .uint(s.totals.cyclesByPhase[$0.rawValue])) })),
+            ("busyByCore", .array(chip.cores.map { c in
+                .object([("core", .int(c.id))] + Phase.allCases.map { ($0.name, .uint(c.busyCycles[$0.rawValue])) })
+            })),
+            ("perStepMean", .double(s.totals.steps > 0 ? Double(s.totals.cycles) / Double(s.totals.steps) : 0)),
+        ])
+        let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
+        let stateBytes = chip.cores.reduce(0) { $0 + $1.stateBytes }
+        let memory: JSONValue = .object([
+            ("synapseBytes", .int(synBytes)), ("neuronStateBytes", .int(stateBytes)),
+            ("synapseCapacityBytes", .int(config.chip.core.synapseMemoryBytes * chip.cores.count)),
+        ])
+        return .object([
+            ("schemaVersion", .int(RunReport.schemaVersion)),
+            ("name", .string(config.name)),
+            ("summary", .object(summary)),
+            ("models", .object([("routing", .string(RunReport.routingModel)), ("input", .string(RunReport.inputModel))])),
+            ("placement", .array(placement)),
+            ("counts", EnergyReport.countsJSON(totalCounts)),
+            ("countsByComponent", .object(components.map { ($0.component, EnergyReport.phaseCountsJSON($0.counts)) })),
+            ("cycles", cycles),
+            ("simulatedSeconds", .double(s.simulatedSeconds)),
+            ("energy", EnergyReport.json(components: components, table: table, cores: chip.cores.count,
+                                         simulatedSeconds: s.simulatedSeconds, samples: s.samples.count)),
+            ("memory", memory),
+            ("wallClock", .object([("seconds", .double(wallSeconds)),
+                                   ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
+        ])
+    }
+
+    /// One row per sample. Energy per sample is its counts costed with the table (dynamic only).
+    public var metricsCSV: String {
+        var out = "sample,label,prediction,correct," + chip.layers.map { "spikes_\($0.name)" }.joined(separator: ",")
+            + ",synops,cycles,dynamic_picojoules\n"
+        for (i, r) in simulator.samples.enumerated() {
+            let e = EnergyModel.cost(r.counts, table: table).dynamicPicojoules
+            let label = r.label.map(String.init) ?? ""
+            let correct = r.label.map { $0 == r.prediction ? "1" : "0" } ?? ""
+            out += "\(i),\(label),\(r.prediction),\(correct)," + r.spikesPerLayer.map(String.init).joined(separator: ",")
+                + ",\(r.counts[.synop]),\(r.cycles),\(e)\n"
+        }
+        return out
+    }
+
+
+    public var text: String {
+        let s = simulator
+        let counts = s.totalCounts
+        let e = EnergyModel.cost(counts, table: table, cores: chip.cores.count, simulatedSeconds: s.simulatedSeconds)
+        var out = "chipsim run: \(config.name): \(s.samples.count) samples x \(config.run.steps) steps on \(chip.cores.count) core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh\n"
+        if let a = accuracy { out += "accuracy: \(fmt(a * 100, 2))%\n" }
+        let spikes = chip.layers.enumerated().map { l, layer in "\(layer.name) \(s.samples.reduce(0) { $0 + $1.spikesPerLayer[l] })" }
+        out += "spikes: " + spikes.joined(separator: ", ") + "\n\n"
+        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samples.count))))\n"
+        out += "  " + "action".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("count", 16) + lpad("energy", 14) + lpad("share", 8) + "\n"
+        for a in Action.allCases where counts[a] > 0 {
+            let pj = e.byAction[a.rawValue]
+            out += "  " + a.name.padding(toLength: 16, withPad: " ", startingAt: 0) + lpad(String(counts[a]), 16)
+                + lpad(Units.energy(pj), 14) + lpad(fmt(e.totalPicojoules > 0 ? 100 * pj / e.totalPicojoules : 0, 1) + "%", 8) + "\n"
+        }
+        if e.staticPicojoules > 0 { out += "  " + "static".padding(toLength: 32, withPad: " ", startingAt: 0) + lpad(Units.energy(e.staticPicojoules), 14) + "\n" }
+        out += "\ncycles: total \(s.totals.cycles) (\(fmt(Double(s.totals.cycles) / Double(max(1, s.totals.steps)), 1)) per step); simulated time \(Units.time(s.simulatedSeconds))\n"
+        for p in Phase.allCases {
+            let c = s.totals.cyclesByPhase[p.rawValue]
+            out += "  " + p.name.padding(toLength: 16, withPad: " ", startingAt: 0) + lpad(String(c), 16)
+                + lpad(fmt(s.totals.cycles > 0 ? 100 * Double(c) / Double(s.totals.cycles) : 0, 1) + "%", 8) + "\n"
+        }
+        out += "  (phase split of the slowest core each step; routing: \(RunReport.routingModel))\n"
+        let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
+        out += "\nmemory: synapses \(synBytes) bytes of \(config.chip.core.synapseMemoryBytes * chip.cores.count), neuron state \(chip.cores.reduce(0) { $0 + $1.stateBytes }) bytes\n"
+        out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0, 0)) steps/s)\n"
+        return out
+    }
+}
+
+func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
+
+public enum Units {
+    public static func energy(_ pj: Double) -> String {
+        let a = abs(pj)
+        if a >= 1e12 { return fmt(pj / 1e12, 3) + " J" }
+        if a >= 1e9 { return fmt(pj / 1e9, 3) + " mJ" }
+        if a >= 1e6 { return fmt(pj / 1e6, 3) + " uJ" }
+        if a >= 1e3 { return fmt(pj / 1e3, 3) + " nJ" }
+        return fmt(pj, 2) + " pJ"
+    }
+    public static func time(_ s: Double) -> String {
+        if s >= 1 { return fmt(s, 3) + " s" }
+        if s >= 1e-3 { return fmt(s * 1e3, 3) + " ms" }
+        if s >= 1e-6 { return fmt(s * 1e6, 3) + " us" }
+        return fmt(s * 1e9, 1) + " ns"
+    }
+}
