@@ -23,7 +23,7 @@ let package = Package(
                           swiftSettings: optimise),
         .testTarget(name: "ChipModelTests", dependencies: ["ChipModel"]),
         .testTarget(name: "OnChipLearningTests", dependencies: ["OnChipLearning", "ChipModel"]),
-        .testTarget(name: "chipsimTests", dependencies: ["chipsim"]),
+        .testTarget(name: "chipsimTests", dependencies: ["chipsim", "OnChipLearning"]),
     ],
     swiftLanguageModes: [.v5]
 )

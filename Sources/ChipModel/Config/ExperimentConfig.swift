@@ -84,7 +84,7 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// Every section's documentation, in reading order (for `chipsim describe` and docs/CONFIG.md).
     public static let allDocs: [SectionDoc] = [
         docs, ChipConfig.docs, CoreLimits.docs, TimingConfig.docs, NetworkConfig.docs, LayerConfig.docs,
-        NeuronConfig.docs, ConnectionConfig.docs, InputConfig.docs, RunConfig.docs,
+        NeuronConfig.docs, ConnectionConfig.docs, ConnectionConfig.initDocs, InputConfig.docs, RunConfig.docs,
     ]
 
     public init(json: JSONValue, file: String) throws {

@@ -106,6 +106,15 @@ public struct ConnectionConfig: Equatable, Sendable {
         KeyDoc("weights", "array of arrays", "(none)", "Explicit weights[pre][post] (replaces init); each must fit weightBits."),
     ])
 
+    public static let initDocs = SectionDoc("$.network.connections[].init", "Random initial weights, drawn per synapse from the counter-based PRNG (stream weightInit, keyed by seed, connection, pre and post neuron), so they do not depend on placement.", [
+        KeyDoc("kind", "\"uniform\" | \"normal\" | \"constant\"", "\"uniform\"", "Distribution."),
+        KeyDoc("low", "integer", "-8", "uniform: smallest weight (inclusive); lo + floor(r * (hi - lo + 1) / 2^32) with r the high 32 bits of a draw."),
+        KeyDoc("high", "integer", "8", "uniform: largest weight (inclusive)."),
+        KeyDoc("mean", "number", "0", "normal: mean; the sample is rounded half away from zero and saturated to weightBits."),
+        KeyDoc("std", "number >= 0", "(required)", "normal: standard deviation."),
+        KeyDoc("value", "integer", "(required)", "constant: the weight of every synapse."),
+    ])
+
     init(_ r: JSONReader, layers: [LayerConfig]) throws {
         let from = try r.string("from"), to = try r.string("to")
         self.from = from; self.to = to

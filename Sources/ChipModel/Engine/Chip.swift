@@ -2,74 +2,111 @@
 // SRAM contents, and checks every hardware limit. A network that does not fit is rejected
 // with an error naming the layer, the core and the limit.
 //
-// Placement (until the network-on-chip mapper lands): greedy. Layers are taken in order; a
-// lif layer of n neurons takes ceil(n / neuronsPerCore) consecutive cores, split as evenly as
-// possible (the first n % k cores get one more neuron). A core holds one layer only. Input
-// layers occupy no core: their spikes come from the chip's spike generators at each consumer
-// core (see docs/SEMANTICS.md, "Input").
+// Placement (until the network-on-chip mapper lands): greedy packing. Cores are filled in
+// id order; layers are taken in order; each layer takes as many neurons as fit on the
+// current core (neurons, synapse bytes and input axons all within the core's limits),
+// continuing on the next core. A core may hold slices of several layers. Input layers occupy
+// no core: their spikes come from the chip's spike generators at each consumer core (see
+// docs/SEMANTICS.md, "Input").
 
 public final class Chip {
     public let config: ExperimentConfig
     public private(set) var cores: [Core] = []
-    /// For each layer, the ids of the cores holding it (empty for the input layer).
+    /// For each layer, the ids of the cores holding part of it, ascending (empty for input layers).
     public private(set) var coresOfLayer: [[Int]]
     /// For each layer, the layers it projects to (connection order).
     public let targetsOfLayer: [[Int]]
 
     public var layers: [LayerConfig] { config.network.layers }
 
+    /// Synapse bytes a slice of `n` neurons of layer `li` needs (exact for dense; the
+    /// expected value for sparse, whose actual size is checked after generation).
+    static func bytesNeeded(layer li: Int, neurons n: Int, network net: NetworkConfig) -> Int {
+        var total = 0
+        for c in net.connections where c.to == net.layers[li].name {
+            let nPre = net.layers[net.layerIndex(c.from)!].size
+            switch c.layout {
+            case .dense: total += (nPre * n * c.weightBits + 7) / 8
+            case .sparse:
+                let nnz = Int((Double(nPre * n) * c.density).rounded(.up))
+                total += (nnz * (c.weightBits + SynapseBlock.indexBits(nPost: n)) + nPre * 32 + 7) / 8
+            }
+        }
+        return total
+    }
+
     public init(config: ExperimentConfig) throws {
         self.config = config
         let net = config.network
         let chip = config.chip
+        let limits = chip.core
         coresOfLayer = Array(repeating: [], count: net.layers.count)
         targetsOfLayer = net.layers.map { l in
             net.connections.filter { $0.from == l.name }.map { net.layerIndex($0.to)! }
         }
-        // 1. Place.
-        var slices: [(layer: Int, first: Int, count: Int)] = []
-        for (li, l) in net.layers.enumerated() where !l.isInput {
-            let k = (l.size + chip.core.neurons - 1) / chip.core.neurons
+        func newCore(_ id: Int) -> Core {
+            let tile = id / chip.coresPerTile
+            return Core(id: id, tileX: tile % chip.meshWidth, tileY: tile / chip.meshWidth)
+        }
+        // 1. Place (greedy packing) and generate synapses.
+        var current = newCore(0)
+        cores = [current]
+        for (li, layer) in net.layers.enumerated() where !layer.isInput {
+            let axons = net.connections.filter { $0.to == layer.name }.reduce(0) { $0 + net.layers[net.layerIndex($1.from)!].size }
+            if axons > limits.maxInputAxons {
+                throw ChipError.capacity(message: "layer '\(layer.name)' has a fan-in of \(axons) input axons per core; chip.core.maxInputAxons is \(limits.maxInputAxons)")
+            }
             var first = 0
-            for c in 0..<k {
-                let n = l.size / k + (c < l.size % k ? 1 : 0)
-                slices.append((li, first, n))
+            while first < layer.size {
+                let freeNeurons = limits.neurons - current.neurons
+                let freeBytes = limits.synapseMemoryBytes - current.synapseBytes
+                var n = 0
+                if current.inputAxons + axons <= limits.maxInputAxons {
+                    // Largest n <= min(remaining, freeNeurons) whose synapses fit (bytes grow with n).
+                    var lo = 0, hi = min(layer.size - first, freeNeurons)
+                    while lo < hi {
+                        let mid = (lo + hi + 1) / 2
+                        if Chip.bytesNeeded(layer: li, neurons: mid, network: net) <= freeBytes { lo = mid } else { hi = mid - 1 }
+                    }
+                    n = lo
+                }
+                if n == 0 {
+                    if current.populations.isEmpty {
+                        let one = Chip.bytesNeeded(layer: li, neurons: 1, network: net)
+                        throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): one neuron needs \(one) bytes of synapse memory; chip.core.synapseMemoryBytes is \(limits.synapseMemoryBytes)")
+                    }
+                    guard cores.count < chip.cores else {
+                        throw ChipError.capacity(message: "not enough cores: layer '\(layer.name)' still has \(layer.size - first) of \(layer.size) neurons to place after all \(chip.cores) cores of the \(chip.meshWidth)x\(chip.meshHeight) mesh (\(chip.coresPerTile) per tile) are full (\(limits.neurons) neurons, \(limits.synapseMemoryBytes) synapse bytes per core)")
+                    }
+                    current = newCore(cores.count)
+                    cores.append(current)
+                    continue
+                }
+                var blocks: [SynapseBlock] = []
+                for (ci, c) in net.connections.enumerated() where c.to == layer.name {
+                    let pre = net.layerIndex(c.from)!
+                    let b = try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
+                                               postFirst: first, nPost: n, seed: config.seed)
+                    if Int64(b.nPre) << Int64(b.weightBits - 1) >= Int64(1) << 31 {
+                        throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): fan-in \(b.nPre) with \(b.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
+                    }
+                    blocks.append(b)
+                }
+                let pop = Population(layer: li, firstNeuron: first, count: n, parameters: layer.neuron.parameters, blocks: blocks)
+                current.populations.append(pop)
+                if current.synapseBytes > limits.synapseMemoryBytes {
+                    throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): the generated sparse synapses need \(current.synapseBytes) bytes; chip.core.synapseMemoryBytes is \(limits.synapseMemoryBytes) (lower the density or use more cores)")
+                }
+                if coresOfLayer[li].last != current.id { coresOfLayer[li].append(current.id) }
                 first += n
             }
         }
-        guard slices.count <= chip.cores else {
-            let need = net.layers.filter { !$0.isInput }.map { "'\($0.name)' \(($0.size + chip.core.neurons - 1) / chip.core.neurons)" }
-            throw ChipError.capacity(message: "not enough cores: the network needs \(slices.count) cores of \(chip.core.neurons) neurons (\(need.joined(separator: ", "))), the \(chip.meshWidth)x\(chip.meshHeight) mesh with \(chip.coresPerTile) core(s) per tile has \(chip.cores)")
-        }
-        // 2. Synapses and limits.
-        for (id, s) in slices.enumerated() {
-            let layer = net.layers[s.layer]
-            var blocks: [SynapseBlock] = []
-            for (ci, c) in net.connections.enumerated() where c.to == layer.name {
-                let pre = net.layerIndex(c.from)!
-                blocks.append(try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
-                                                 postFirst: s.first, nPost: s.count, seed: config.seed))
-            }
-            let tile = id / chip.coresPerTile
-            let core = Core(id: id, tileX: tile % chip.meshWidth, tileY: tile / chip.meshWidth, layer: s.layer,
-                            firstNeuron: s.first, count: s.count, parameters: layer.neuron.parameters, blocks: blocks)
-            if core.synapseBytes > chip.core.synapseMemoryBytes {
-                let parts = blocks.map { "\($0.bytes) bytes from '\(net.layers[$0.preLayer].name)' (\($0.layout.rawValue), \($0.weightBits)-bit)" }
-                throw ChipError.capacity(message: "layer '\(layer.name)' on core \(id) (neurons \(s.first)..<\(s.first + s.count)) needs \(core.synapseBytes) bytes of synapse memory (\(parts.joined(separator: " + "))); chip.core.synapseMemoryBytes is \(chip.core.synapseMemoryBytes)")
-            }
-            if core.inputAxons > chip.core.maxInputAxons {
-                throw ChipError.capacity(message: "layer '\(layer.name)' on core \(id) needs \(core.inputAxons) input axons; chip.core.maxInputAxons is \(chip.core.maxInputAxons)")
-            }
-            for b in blocks where Int64(b.nPre) << Int64(b.weightBits - 1) >= Int64(1) << 31 {
-                throw ChipError.capacity(message: "layer '\(layer.name)' on core \(id): fan-in \(b.nPre) with \(b.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
-            }
-            cores.append(core)
-            coresOfLayer[s.layer].append(id)
-        }
+        if cores.last!.populations.isEmpty { cores.removeLast() }
         for core in cores {
-            let outAxons = targetsOfLayer[core.layer].reduce(0) { $0 + core.count * coresOfLayer[$1].count }
-            if outAxons > chip.core.maxOutputAxons {
-                throw ChipError.capacity(message: "layer '\(net.layers[core.layer].name)' on core \(core.id) needs \(outAxons) output axons (\(core.count) neurons x destination cores); chip.core.maxOutputAxons is \(chip.core.maxOutputAxons)")
+            var outAxons = 0
+            for p in core.populations { for t in targetsOfLayer[p.layer] { outAxons += p.count * coresOfLayer[t].count } }
+            if outAxons > limits.maxOutputAxons {
+                throw ChipError.capacity(message: "core \(core.id) (layers \(core.populations.map { "'\(net.layers[$0.layer].name)'" }.joined(separator: ", "))) needs \(outAxons) output axons (neurons x destination cores); chip.core.maxOutputAxons is \(limits.maxOutputAxons)")
             }
         }
     }

@@ -1,33 +1,23 @@
-// One neuromorphic core: a slice of one layer's neurons (Parameters + Derived + State),
-// the synapse blocks of its incoming connections, per-step buffers, and its counters.
+// One neuromorphic core: one or more populations (slices of layers), each with its neuron
+// Parameters + Derived + State, the synapse blocks of its incoming connections and per-step
+// buffers; and the core's counters.
 
-public final class Core {
-    public let id: Int
-    public let tileX: Int
-    public let tileY: Int
-    /// The layer this core holds neurons of, and which of them: [firstNeuron, firstNeuron + count).
+/// The neurons [firstNeuron, firstNeuron + count) of one layer, held by one core.
+public final class Population {
     public let layer: Int
     public let firstNeuron: Int
     public let count: Int
-
     public let parameters: LIFParameters
     public let derived: LIFDerived
     public var state: LIFState
     public var blocks: [SynapseBlock]
-
     /// Buffers: one dendritic accumulator row per incoming block, and the shifted sum.
     public var accumulators: [ContiguousArray<Int32>]
     public var aIn: ContiguousArray<Int64>
     /// Spikes emitted this step, as global neuron indices of `layer`, ascending.
     public var emitted: ContiguousArray<Int32> = []
 
-    public var counts = PhaseCounts()
-    /// Busy cycles per phase accumulated over the run (for utilisation).
-    public var busyCycles = [UInt64](repeating: 0, count: Phase.count)
-
-    init(id: Int, tileX: Int, tileY: Int, layer: Int, firstNeuron: Int, count: Int,
-         parameters: LIFParameters, blocks: [SynapseBlock]) {
-        self.id = id; self.tileX = tileX; self.tileY = tileY
+    init(layer: Int, firstNeuron: Int, count: Int, parameters: LIFParameters, blocks: [SynapseBlock]) {
         self.layer = layer; self.firstNeuron = firstNeuron; self.count = count
         self.parameters = parameters; self.derived = LIFDerived(parameters)
         self.state = LIFState(count: count); self.blocks = blocks
@@ -39,7 +29,8 @@ public final class Core {
     public var synapseBytes: Int { blocks.reduce(0) { $0 + $1.bytes } }
     public var inputAxons: Int { blocks.reduce(0) { $0 + $1.nPre } }
     /// Neuron state bits: u and v (24 each) + refractory counter (6).
-    public var stateBytes: Int { (count * (NeuronWidths.current + NeuronWidths.voltage + 6) + 7) / 8 }
+    public static let stateBitsPerNeuron = NeuronWidths.current + NeuronWidths.voltage + 6
+    public var stateBytes: Int { (count * Population.stateBitsPerNeuron + 7) / 8 }
 
     public func resetState() {
         state.reset()
@@ -48,4 +39,24 @@ public final class Core {
         }
         emitted.removeAll(keepingCapacity: true)
     }
+}
+
+public final class Core {
+    public let id: Int
+    public let tileX: Int
+    public let tileY: Int
+    public internal(set) var populations: [Population] = []
+    public var counts = PhaseCounts()
+    /// Busy cycles per phase accumulated over the run (for utilisation).
+    public var busyCycles = [UInt64](repeating: 0, count: Phase.count)
+
+    init(id: Int, tileX: Int, tileY: Int) { self.id = id; self.tileX = tileX; self.tileY = tileY }
+
+    public var neurons: Int { populations.reduce(0) { $0 + $1.count } }
+    public var synapseBytes: Int { populations.reduce(0) { $0 + $1.synapseBytes } }
+    public var inputAxons: Int { populations.reduce(0) { $0 + $1.inputAxons } }
+    public var stateBytes: Int { populations.reduce(0) { $0 + $1.stateBytes } }
+    public var synapseCount: Int { populations.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.synapseCount } } }
+
+    public func resetState() { for p in populations { p.resetState() } }
 }

@@ -111,45 +111,49 @@ public final class Simulator {
         var critical: (total: UInt64, delivery: UInt64, neuron: UInt64) = (0, 0, 0)
         // Phases 1 and 2, core by core (cores are independent within these phases).
         for core in chip.cores {
-            var spikesIn = 0, synops = 0, readBits = 0
-            for k in 0..<core.blocks.count {
-                let b = core.blocks[k]
-                let spikes = pending[b.preLayer]
-                if spikes.isEmpty { continue }
-                let n = spikes.withUnsafeBufferPointer { sp in
-                    core.accumulators[k].withUnsafeMutableBufferPointer { acc in b.deliver(spikes: sp, into: acc.baseAddress!) }
+            var spikesIn = 0, synops = 0, readBits = 0, active = 0, idle = 0, stateBits = 0
+            for pop in core.populations {
+                for k in 0..<pop.blocks.count {
+                    let spikes = pending[pop.blocks[k].preLayer]
+                    if spikes.isEmpty { continue }
+                    let n = spikes.withUnsafeBufferPointer { sp in
+                        pop.accumulators[k].withUnsafeMutableBufferPointer { acc in
+                            pop.blocks[k].deliver(spikes: sp, into: acc.baseAddress!)
+                        }
+                    }
+                    spikesIn += spikes.count
+                    synops += n
+                    readBits += n * pop.blocks[k].bitsPerSynop
                 }
-                spikesIn += spikes.count
-                synops += n
-                readBits += n * b.bitsPerSynop
+                // Dendritic sum: a_in[j] = sum_k shift(acc_k[j], e_k); accumulators cleared for the next step.
+                let n = pop.count
+                pop.aIn.withUnsafeMutableBufferPointer { a in
+                    for j in 0..<n { a[j] = 0 }
+                    for k in 0..<pop.blocks.count {
+                        let e = pop.blocks[k].weightExponent
+                        pop.accumulators[k].withUnsafeMutableBufferPointer { acc in
+                            for j in 0..<n { a[j] += FixedPoint.shift(Int64(acc[j]), by: e); acc[j] = 0 }
+                        }
+                    }
+                }
+                pop.emitted.removeAll(keepingCapacity: true)
+                let tally = pop.aIn.withUnsafeBufferPointer { a in
+                    LIFModel.step(state: &pop.state, aIn: a.baseAddress!, derived: pop.derived,
+                                  spikes: &pop.emitted, indexOffset: Int32(pop.firstNeuron))
+                }
+                active += tally.active
+                idle += tally.idle
+                // State SRAM: every update reads and writes u, v and the refractory counter.
+                stateBits += n * Population.stateBitsPerNeuron
             }
             core.counts.add(.delivery, .synop, UInt64(synops))
             core.counts.add(.delivery, .sramReadBits, UInt64(readBits))
+            core.counts.add(.neuronUpdate, .neuronActive, UInt64(active))
+            core.counts.add(.neuronUpdate, .neuronIdle, UInt64(idle))
+            core.counts.add(.neuronUpdate, .sramReadBits, UInt64(stateBits))
+            core.counts.add(.neuronUpdate, .sramWriteBits, UInt64(stateBits))
             let deliveryCycles = UInt64(spikesIn * timing.spikeInCycles + synops * timing.synopCycles)
-
-            // Dendritic sum: a_in[j] = sum_k shift(acc_k[j], e_k); accumulators cleared for the next step.
-            let n = core.count
-            core.aIn.withUnsafeMutableBufferPointer { a in
-                for j in 0..<n { a[j] = 0 }
-                for k in 0..<core.blocks.count {
-                    let e = core.blocks[k].weightExponent
-                    core.accumulators[k].withUnsafeMutableBufferPointer { acc in
-                        for j in 0..<n { a[j] += FixedPoint.shift(Int64(acc[j]), by: e); acc[j] = 0 }
-                    }
-                }
-            }
-            core.emitted.removeAll(keepingCapacity: true)
-            let tally = core.aIn.withUnsafeBufferPointer { a in
-                LIFModel.step(state: &core.state, aIn: a.baseAddress!, derived: core.derived,
-                              spikes: &core.emitted, indexOffset: Int32(core.firstNeuron))
-            }
-            core.counts.add(.neuronUpdate, .neuronActive, UInt64(tally.active))
-            core.counts.add(.neuronUpdate, .neuronIdle, UInt64(tally.idle))
-            // State SRAM: every update reads and writes u, v (24 bits each) and the refractory counter (6).
-            let stateBits = UInt64(n * (NeuronWidths.current + NeuronWidths.voltage + 6))
-            core.counts.add(.neuronUpdate, .sramReadBits, stateBits)
-            core.counts.add(.neuronUpdate, .sramWriteBits, stateBits)
-            let neuronCycles = UInt64(tally.active * timing.neuronActiveCycles + tally.idle * timing.neuronIdleCycles)
+            let neuronCycles = UInt64(active * timing.neuronActiveCycles + idle * timing.neuronIdleCycles)
             core.busyCycles[Phase.delivery.rawValue] += deliveryCycles
             core.busyCycles[Phase.neuronUpdate.rawValue] += neuronCycles
             if deliveryCycles + neuronCycles > critical.total {
@@ -159,23 +163,26 @@ public final class Simulator {
         // Gather this step's spikes per layer in core order (ascending global indices).
         for l in 0..<emitted.count { emitted[l].removeAll(keepingCapacity: true) }
         source.spikes(sample: sample, step: t, into: &emitted[inputLayer])
-        for core in chip.cores { emitted[core.layer].append(contentsOf: core.emitted) }
+        for core in chip.cores { for pop in core.populations { emitted[pop.layer].append(contentsOf: pop.emitted) } }
 
-        // Phase 3: routing (placeholder: closed-form XY, no contention).
+        // Phase 3: routing (placeholder: closed-form XY, no contention). One packet per spike
+        // per destination core of each target layer.
         var drain: UInt64 = 0
-        for core in chip.cores where !core.emitted.isEmpty {
-            let nSpikes = UInt64(core.emitted.count)
-            for target in chip.targetsOfLayer[core.layer] {
-                for d in chip.coresOfLayer[target] {
-                    let dst = chip.cores[d]
-                    let (ew, ns) = chip.hops(from: core, to: dst)
-                    if ew == 0 && ns == 0 {
-                        core.counts.add(.routing, .spikeLocal, nSpikes)
-                        drain = max(drain, UInt64(timing.spikeLocalCycles))
-                    } else {
-                        core.counts.add(.routing, .hopEW, nSpikes * UInt64(ew))
-                        core.counts.add(.routing, .hopNS, nSpikes * UInt64(ns))
-                        drain = max(drain, UInt64(ew * timing.hopCyclesEW + ns * timing.hopCyclesNS))
+        for core in chip.cores {
+            for pop in core.populations where !pop.emitted.isEmpty {
+                let nSpikes = UInt64(pop.emitted.count)
+                for target in chip.targetsOfLayer[pop.layer] {
+                    for d in chip.coresOfLayer[target] {
+                        let dst = chip.cores[d]
+                        let (ew, ns) = chip.hops(from: core, to: dst)
+                        if ew == 0 && ns == 0 {
+                            core.counts.add(.routing, .spikeLocal, nSpikes)
+                            drain = max(drain, UInt64(timing.spikeLocalCycles))
+                        } else {
+                            core.counts.add(.routing, .hopEW, nSpikes * UInt64(ew))
+                            core.counts.add(.routing, .hopNS, nSpikes * UInt64(ns))
+                            drain = max(drain, UInt64(ew * timing.hopCyclesEW + ns * timing.hopCyclesNS))
+                        }
                     }
                 }
             }

@@ -47,9 +47,11 @@ public struct RunReport {
         })))
         let placement: [JSONValue] = chip.cores.map { c in
             .object([("core", .int(c.id)), ("tile", .array([.int(c.tileX), .int(c.tileY)])),
-                     ("layer", .string(chip.layers[c.layer].name)),
-                     ("neurons", .array([.int(c.firstNeuron), .int(c.count)])),
-                     ("synapses", .int(c.blocks.reduce(0) { $0 + $1.synapseCount })),
+                     ("populations", .array(c.populations.map { p in
+                         .object([("layer", .string(chip.layers[p.layer].name)),
+                                  ("neurons", .array([.int(p.firstNeuron), .int(p.count)]))])
+                     })),
+                     ("neurons", .int(c.neurons)), ("synapses", .int(c.synapseCount)),
                      ("synapseBytes", .int(c.synapseBytes)), ("stateBytes", .int(c.stateBytes)),
                      ("inputAxons", .int(c.inputAxons))])
         }

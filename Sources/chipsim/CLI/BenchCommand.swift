@@ -4,11 +4,112 @@ import OnChipLearning
 
 enum BenchCommand: Subcommand {
     static let name = "bench"
-    static let summary = "(not yet implemented)"
-    static let help = "chipsim bench"
-    static let flags: Set<String> = []
+    static let summary = "Measure simulator speed on reference workloads (build with -c release)."
+    static let flags: Set<String> = ["json"]
+    static let help = """
+    USAGE: chipsim bench <workload> [--json] [workload options]
+
+    WORKLOADS:
+      inference   784 rate-coded inputs -> 500 LIF -> 10 LIF, dense, T = 32, 200 samples, one core,
+                  all counters on. Prints synaptic events per second (input spikes x 500 +
+                  hidden spikes x 10) and neuron updates per second.
+                  Options: --samples N (200), --steps T (32)
+
+    Numbers are only meaningful from a release build:
+      swift build -c release && .build/release/chipsim bench inference
+
+    EXAMPLE:
+      .build/release/chipsim bench inference --json
+    """
+
     static func run(_ args: inout Arguments) throws -> Int32 {
+        let workload = try args.positional("workload (inference)")
+        switch workload {
+        case "inference": return try BenchInference.run(&args)
+        default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
+        }
+    }
+}
+
+enum BenchInference {
+    /// The reference network, on one core large enough to hold it.
+    static func config(samples: Int, steps: Int) throws -> ExperimentConfig {
+        let text = """
+        {"name": "bench-inference", "seed": 1,
+         "chip": {"core": {"neurons": 1024, "synapseMemoryBytes": 1048576}},
+         "network": {"layers": [
+            {"name": "input", "kind": "input", "size": 784},
+            {"name": "hidden", "size": 500, "neuron": {"du": 4095, "dv": 410, "vth": 250}},
+            {"name": "output", "size": 10, "neuron": {"du": 4095, "dv": 410, "vth": 250}}],
+          "connections": [
+            {"from": "input", "to": "hidden", "init": {"kind": "uniform", "low": -40, "high": 40}},
+            {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -40, "high": 40}}]},
+         "input": {"kind": "pattern", "pattern": "uniform", "rate": 0.13, "samples": \(samples)},
+         "run": {"steps": \(steps)}}
+        """
+        return try ExperimentConfig(json: JSONValue.parse(text, file: "<bench inference>"), file: "<bench inference>")
+    }
+
+    static func run(_ args: inout Arguments) throws -> Int32 {
+        let samples = try args.int("samples", default: 200)
+        let steps = try args.int("steps", default: 32)
+        let json = args.flag("json")
         try args.finish()
+        let config = try config(samples: samples, steps: steps)
+        let source = try Experiment.source(for: config)
+        // Encode the input first so the timed loop measures the chip only.
+        let recorded = RecordedSource(source, steps: steps)
+        let chip = try Chip(config: config)
+        let sim = Simulator(chip: chip)
+        let start = DispatchTime.now()
+        sim.run(source: recorded)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let inputSpikes = sim.samples.reduce(0) { $0 + $1.spikesPerLayer[0] }
+        let hiddenSpikes = sim.samples.reduce(0) { $0 + $1.spikesPerLayer[1] }
+        let events = Double(inputSpikes * 500 + hiddenSpikes * 10)
+        let updates = Double(samples * steps * 510)
+        let inRate = Double(inputSpikes) / Double(samples * steps * 784)
+        let hidRate = Double(hiddenSpikes) / Double(samples * steps * 500)
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        if json {
+            let o: JSONValue = .object([
+                ("workload", .string("inference")), ("build", .string(build)),
+                ("samples", .int(samples)), ("steps", .int(steps)), ("seconds", .double(seconds)),
+                ("synapticEvents", .double(events)), ("synapticEventsPerSecond", .double(events / seconds)),
+                ("neuronUpdatesPerSecond", .double(updates / seconds)),
+                ("inputSpikeFraction", .double(inRate)), ("hiddenSpikeFraction", .double(hidRate)),
+            ])
+            print(o.serialized())
+        } else {
+            print("bench inference (\(build) build): 784 -> 500 -> 10, dense, one core, \(samples) samples x \(steps) steps")
+            print("  input spikes per channel-step \(String(format: "%.3f", inRate)), hidden \(String(format: "%.3f", hidRate))")
+            print("  wall \(String(format: "%.3f", seconds)) s")
+            print("  synaptic events/s  \(String(format: "%.3e", events / seconds))")
+            print("  neuron updates/s   \(String(format: "%.3e", updates / seconds))")
+        }
         return 0
     }
+}
+
+/// A source replayed from memory, so that benchmarks time the chip and not the encoder.
+struct RecordedSource: SpikeSource {
+    let channels: Int
+    let samples: Int
+    let labels: [Int?]
+    let table: [[ContiguousArray<Int32>]]
+
+    init(_ s: SpikeSource, steps: Int) {
+        channels = s.channels; samples = s.samples
+        labels = (0..<s.samples).map { s.label(sample: $0) }
+        table = (0..<s.samples).map { i in
+            (0..<steps).map { t in var out = ContiguousArray<Int32>(); s.spikes(sample: i, step: t, into: &out); return out }
+        }
+    }
+
+    func label(sample: Int) -> Int? { labels[sample] }
+    func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) { out.append(contentsOf: table[sample][step]) }
 }

@@ -120,8 +120,10 @@ final class ProbeRecorder {
                 for s in simulator.spikesEmitted(layer: p.layer) { row[Int(s)] = 1 }
             } else {
                 for c in chip.coresOfLayer[p.layer].map({ chip.cores[$0] }) {
-                    let values = p.variable == .u ? c.state.u : c.state.v
-                    for j in 0..<c.count { row[c.firstNeuron + j] = values[j] }
+                    for pop in c.populations where pop.layer == p.layer {
+                        let values = p.variable == .u ? pop.state.u : pop.state.v
+                        for j in 0..<pop.count { row[pop.firstNeuron + j] = values[j] }
+                    }
                 }
             }
             buffers[k] += "\(sample),\(step)," + row.map { String($0) }.joined(separator: ",") + "\n"

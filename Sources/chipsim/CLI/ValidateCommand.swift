@@ -30,7 +30,8 @@ enum ValidateCommand: Subcommand {
         let chip = try Chip(config: config)
         print("\(path): valid. \(chip.cores.count) of \(config.chip.cores) cores used; \(source.samples) samples x \(config.run.steps) steps")
         for c in chip.cores {
-            print("  core \(c.id) tile (\(c.tileX),\(c.tileY)): \(chip.layers[c.layer].name)[\(c.firstNeuron)..<\(c.firstNeuron + c.count)], \(c.synapseBytes)/\(config.chip.core.synapseMemoryBytes) synapse bytes, \(c.inputAxons)/\(config.chip.core.maxInputAxons) input axons")
+            let pops = c.populations.map { "\(chip.layers[$0.layer].name)[\($0.firstNeuron)..<\($0.firstNeuron + $0.count)]" }.joined(separator: " + ")
+            print("  core \(c.id) tile (\(c.tileX),\(c.tileY)): \(pops), \(c.synapseBytes)/\(config.chip.core.synapseMemoryBytes) synapse bytes, \(c.inputAxons)/\(config.chip.core.maxInputAxons) input axons")
         }
         return 0
     }

@@ -1,0 +1,37 @@
+import Testing
+@testable import ChipModel
+
+@Suite struct RandomTests {
+    @Test func drawsArePureFunctionsOfTheirCoordinates() {
+        let a = RandomKey(seed: 42, stream: .neuronNoise).with(3).with(17)
+        let b = RandomKey(seed: 42, stream: .neuronNoise).with(3).with(17)
+        #expect((0..<100).map { a.draw($0) } == (0..<100).map { b.draw($0) })
+        // Any coordinate change gives different bits.
+        let others = [RandomKey(seed: 43, stream: .neuronNoise).with(3).with(17),
+                      RandomKey(seed: 42, stream: .inputEncoder).with(3).with(17),
+                      RandomKey(seed: 42, stream: .neuronNoise).with(4).with(17),
+                      RandomKey(seed: 42, stream: .neuronNoise).with(17).with(3)]
+        for o in others { #expect(o.draw(0) != a.draw(0)) }
+    }
+
+    @Test func bernoulliIsExactForSmallDenominator() {
+        // Over many draws the frequency of p = 3/8 stays within 5 binomial sigmas.
+        let k = RandomKey(seed: 1, stream: .inputEncoder)
+        let n = 200_000
+        let hits = (0..<n).filter { k.bernoulli($0, numerator: 3, denominator: 8) }.count
+        let mean = Double(n) * 3 / 8, sigma = (Double(n) * 3 / 8 * 5 / 8).squareRoot()
+        #expect(abs(Double(hits) - mean) < 5 * sigma)
+        #expect((0..<1000).allSatisfy { !k.bernoulli($0, numerator: 0, denominator: 8) })
+        #expect((0..<1000).allSatisfy { k.bernoulli($0, numerator: 8, denominator: 8) })
+    }
+
+    @Test func gaussianMomentsAreStandard() {
+        let k = RandomKey(seed: 9, stream: .neuronNoise)
+        let n = 100_000
+        let xs = (0..<n).map { k.gaussian($0) }
+        let mean = xs.reduce(0, +) / Double(n)
+        let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+        #expect(abs(mean) < 5 / Double(n).squareRoot())
+        #expect(abs(variance - 1) < 0.02)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+// End-to-end tests of the chipsim binary (built by SwiftPM before the tests, as a dependency).
+
+let repoRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The chipsim executable next to the test bundle.
+let chipsimPath: String = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("chipsim").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir.deleteLastPathComponent()
+    }
+    return repoRoot + "/.build/debug/chipsim"
+}()
+
+struct Result { var status: Int32; var out: String; var err: String }
+
+func chipsim(_ args: [String], cwd: String = repoRoot) throws -> Result {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: chipsimPath)
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let o = Pipe(), e = Pipe()
+    p.standardOutput = o; p.standardError = e
+    try p.run()
+    let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Result(status: p.terminationStatus, out: String(decoding: od, as: UTF8.self), err: String(decoding: ed, as: UTF8.self))
+}
+
+func tempDir(_ name: String) -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("chipsim-\(name)-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: d)
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func runWritesTheReportDirectoryAndProbes() throws {
+        let dir = tempDir("run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--probe", "hidden.v", "--probe", "output.spikes"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("energy (table 'loihi')"))
+        for f in ["report.json", "metrics.csv", "config.resolved.json", "probes/hidden.v.csv", "probes/output.spikes.csv"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/q/" + f), "\(f) missing")
+        }
+        // Probe: header + one row per (sample, step): quickstart has 8 samples x 32 steps.
+        let probe = try String(contentsOfFile: dir + "/q/probes/hidden.v.csv", encoding: .utf8)
+        let lines = probe.split(separator: "\n")
+        #expect(lines.count == 1 + 8 * 32)
+        #expect(lines[0].hasPrefix("sample,step,n0,n1,"))
+        #expect(lines[0].split(separator: ",").count == 2 + 128)
+        // metrics.csv: header + 8 samples.
+        let metrics = try String(contentsOfFile: dir + "/q/metrics.csv", encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count == 9)
+        // The resolved config validates.
+        let v = try chipsim(["validate", dir + "/q/config.resolved.json"])
+        #expect(v.status == 0, "\(v.err)")
+    }
+
+    @Test func costReproducesTheRunsEnergyAndRecostsWithAnotherTable() throws {
+        let dir = tempDir("cost")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--quiet"]).status == 0)
+        let same = try chipsim(["cost", dir + "/q/report.json", "--energy", "configs/energy/loihi.json", "--out", dir + "/same.json"])
+        #expect(same.status == 0, "\(same.err)")
+        let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/q/report.json"))) as! [String: Any]
+        let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/same.json"))) as! [String: Any]
+        #expect(NSDictionary(dictionary: a["energy"] as! [String: Any]) == NSDictionary(dictionary: b["energy"] as! [String: Any]))
+        // A table with synop doubled: total energy grows by exactly the synop energy.
+        var table = try String(contentsOfFile: repoRoot + "/configs/energy/loihi.json", encoding: .utf8)
+        table = table.replacingOccurrences(of: "\"synop\": {\"picojoules\": 23.6", with: "\"synop\": {\"picojoules\": 47.2")
+        try table.write(toFile: dir + "/double.json", atomically: true, encoding: .utf8)
+        #expect(try chipsim(["cost", dir + "/q/report.json", "--energy", dir + "/double.json", "--out", dir + "/double-report.json"]).status == 0)
+        let c = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/double-report.json"))) as! [String: Any]
+        let ea = a["energy"] as! [String: Any], ec = c["energy"] as! [String: Any]
+        let synopA = (ea["byAction"] as! [String: Double])["synop"]!
+        #expect(abs((ec["totalPicojoules"] as! Double) - (ea["totalPicojoules"] as! Double) - synopA) < 1e-6 * synopA)
+    }
+
+    @Test func badInputGivesAClearErrorAndNoOutput() throws {
+        let dir = tempDir("bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"network\": {\"layers\": [{\"name\": \"in\", \"kind\": \"input\", \"size\": 2}], \"connections\": [], \"extra\": 1}}"
+            .write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        let r = try chipsim(["run", dir + "/bad.json", "--out", dir + "/out"])
+        #expect(r.status == 1)
+        #expect(r.err.contains("bad.json: $.network.extra: unknown key"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        let missing = try chipsim(["run", dir + "/nope.json"])
+        #expect(missing.status == 1 && missing.err.contains("nope.json"))
+        let usage = try chipsim(["run", "configs/quickstart.json", "--outt", "x"])
+        #expect(usage.status == 64 && usage.err.contains("unknown option --outt"))
+        let probe = try chipsim(["run", "configs/quickstart.json", "--probe", "hidden.w"])
+        #expect(probe.status == 64 && probe.err.contains("unknown variable 'w'"))
+        let cmd = try chipsim(["runn"])
+        #expect(cmd.status == 64 && cmd.err.contains("unknown command 'runn'"))
+    }
+
+    @Test func everyCommandHasHelpWithAnExample() throws {
+        for c in ["run", "validate", "describe", "cost", "bench"] {
+            let r = try chipsim([c, "--help"])
+            #expect(r.status == 0 && r.out.contains("USAGE") && r.out.contains("EXAMPLE"), "\(c)")
+        }
+    }
+}
