@@ -4,9 +4,9 @@ public struct NeuronConfig: Equatable, Sendable {
     public var model: String
     public var parameters: LIFParameters
 
-    public static let models = ["loihi-cuba"]
+    public static let models = ["loihi-cuba", "loihi-cuba-readout"]
     public static let docs = SectionDoc("$.network.layers[].neuron", "Neuron model and parameters of a layer (see docs/SEMANTICS.md for the exact arithmetic).", [
-        KeyDoc("model", "string", "\"loihi-cuba\"", "Neuron model. loihi-cuba: Loihi's fixed-point CUBA LIF (24-bit u wraps, v saturates)."),
+        KeyDoc("model", "string", "\"loihi-cuba\"", "Neuron model. loihi-cuba: Loihi's fixed-point CUBA LIF (24-bit u wraps, v saturates). loihi-cuba-readout: the same u and v arithmetic without threshold or spikes (a leaky-integrator readout; prediction = argmax of v summed over the sample's steps)."),
         KeyDoc("du", "integer 0...4095", "4095", "Current decay (12-bit); the update multiplies u by 4096-(du+1), so 4095 forgets u every step."),
         KeyDoc("dv", "integer 0...4095", "256", "Voltage decay (12-bit); v is multiplied by (4096-dv)/4096 each step."),
         KeyDoc("vth", "integer 0...131071", "64", "Threshold mantissa (17-bit); a neuron spikes when v > vth << 6."),
@@ -26,7 +26,7 @@ public struct NeuronConfig: Equatable, Sendable {
         let rf = try r?.int("refractory", default: 0, range: 0...NeuronWidths.refractoryMax) ?? 0
         let rs = try r?.string("reset", default: "hard", oneOf: ResetMode.allCases.map(\.rawValue)) ?? "hard"
         parameters = LIFParameters(du: du, dv: dv, vth: vth, biasMant: bm, biasExp: be,
-                                   refractory: rf, reset: ResetMode(rawValue: rs)!)
+                                   refractory: rf, reset: ResetMode(rawValue: rs)!, spiking: model != "loihi-cuba-readout")
         try r?.rejectUnknownKeys()
     }
 

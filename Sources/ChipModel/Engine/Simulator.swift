@@ -19,8 +19,10 @@
 
 public struct SampleResult: Equatable, Sendable {
     public var label: Int?
-    /// Argmax of the last layer's spike counts, ties to the lowest index; -1 if it never spiked.
+    /// Argmax of the last layer's spike counts (for a readout layer: of v summed over the
+    /// sample's steps), ties to the lowest index; -1 if a spiking last layer never spiked.
     public var prediction: Int
+    /// Spike counts of the last layer, or v summed over the steps for a readout layer.
     public var outputSpikeCounts: [Int]
     public var spikesPerLayer: [Int]
     public var counts: ActionCounts
@@ -84,14 +86,23 @@ public final class Simulator {
         let cyclesBefore = totals.cycles
         var spikesPerLayer = [Int](repeating: 0, count: chip.layers.count)
         var outCounts = [Int](repeating: 0, count: chip.layers[outputLayer].size)
+        let readout = !chip.layers[outputLayer].neuron.parameters.spiking
         for t in 0..<steps {
             step(sample: sample, t: t, source: source)
             for l in 0..<emitted.count { spikesPerLayer[l] += emitted[l].count }
-            for s in emitted[outputLayer] { outCounts[Int(s)] += 1 }
+            if readout {
+                for c in chip.coresOfLayer[outputLayer] {
+                    for p in chip.cores[c].populations where p.layer == outputLayer {
+                        for j in 0..<p.count { outCounts[p.firstNeuron + j] += Int(p.state.v[j]) }
+                    }
+                }
+            } else {
+                for s in emitted[outputLayer] { outCounts[Int(s)] += 1 }
+            }
             onStep?(sample, t)
             swap(&pending, &emitted)
         }
-        var pred = -1, best = 0
+        var pred = readout ? 0 : -1, best = readout ? outCounts.first ?? 0 : 0
         for (k, c) in outCounts.enumerated() where c > best { best = c; pred = k }
         var delta = currentTotalCounts()
         for i in 0..<delta.values.count { delta.values[i] -= before.values[i] }

@@ -19,6 +19,9 @@
 // a_in is the sum over incoming connections c of shift(sum of delivered weights of c, e_c),
 // where shift is left for e_c > 0 and arithmetic (floor) right for e_c < 0.
 //
+// Model "loihi-cuba-readout" runs steps 1-2 only: no threshold, no spike, no reset. It is the
+// non-spiking leaky-integrator readout the online learning rules use; its output is v.
+//
 // One deliberate difference from Lava: Lava's wrap of u leaves exactly +2^23 unwrapped
 // (it subtracts 2^24 only above 2^23); a 24-bit register cannot hold +2^23, so here it wraps
 // to -2^23 like every other overflow. No other input differs.
@@ -45,11 +48,13 @@ public struct LIFParameters: Equatable, Sendable {
     /// Steps a neuron stays refractory after a spike, 0...63.
     public var refractory: Int
     public var reset: ResetMode
+    /// False for the non-spiking readout model (steps 3-5 are skipped).
+    public var spiking: Bool
 
     public init(du: Int, dv: Int, vth: Int, biasMant: Int = 0, biasExp: Int = 0,
-                refractory: Int = 0, reset: ResetMode = .hard) {
+                refractory: Int = 0, reset: ResetMode = .hard, spiking: Bool = true) {
         self.du = du; self.dv = dv; self.vth = vth; self.biasMant = biasMant
-        self.biasExp = biasExp; self.refractory = refractory; self.reset = reset
+        self.biasExp = biasExp; self.refractory = refractory; self.reset = reset; self.spiking = spiking
     }
 }
 
@@ -61,8 +66,10 @@ public struct LIFDerived: Sendable {
     public let bias: Int64               // biasMant shifted by biasExp
     public let refractory: Int32
     public let softReset: Bool
+    public let spiking: Bool
 
     public init(_ p: LIFParameters) {
+        spiking = p.spiking
         currentFactor = NeuronWidths.decayUnit - Int64(p.du + 1)
         voltageFactor = NeuronWidths.decayUnit - Int64(p.dv)
         threshold = Int64(p.vth) << NeuronWidths.thresholdShift
@@ -114,7 +121,7 @@ public enum LIFModel {
         }
         let vDecayed = FixedPoint.decay(Int64(v), by: NeuronWidths.decayUnit - d.voltageFactor)
         var v1 = FixedPoint.saturateSymmetric(vDecayed + u1 + d.bias, bits: NeuronWidths.voltage)
-        let fired = v1 > d.threshold
+        let fired = d.spiking && v1 > d.threshold
         if fired {
             v1 = d.softReset ? v1 - d.threshold : 0
             refractoryLeft = d.refractory
