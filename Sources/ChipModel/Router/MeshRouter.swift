@@ -1,0 +1,414 @@
+// The per-timestep routing phase: an event-driven, cycle-accurate model of the 2D mesh.
+//
+// Model (exact rules; docs/ROUTER.md explains them with examples):
+// - Times are cycles counted from the start of the routing phase. A packet injected at
+//   cycle t is at its source tile's router at t, ready to leave on its first link.
+// - Routing is dimension order: X first (east/west) until the destination column, then
+//   Y (north/south). A packet with several destination cores is replicated along the
+//   union of their XY routes (path-based tree): at each router a copy splits into at
+//   most one copy per output link that leads towards at least one of its remaining
+//   destinations, plus local deliveries. Every tree link is crossed once per flit.
+// - A link accepts one flit per cycle. A packet of F flits that is granted link L at
+//   cycle s occupies L's input for cycles s ..< s+F (flits of two packets never
+//   interleave on a link). Its head reaches the next router at s + hop(L) and may be
+//   granted the next link in that same cycle (virtual cut-through; buffers hold whole
+//   packets, so a blocked packet never blocks the links behind it).
+// - The last flit reaches a destination tile F - 1 cycles after the head; that is the
+//   delivery cycle. Delivery to the cores of a tile (and between cores of one tile) uses
+//   no link and costs no cycles beyond that.
+// - Arbitration: when a link becomes free at cycle s, among the copies that have
+//   requested it at or before s, the oldest wins: smallest injection cycle, then smallest
+//   source core id (the host port counts after every core), then smallest packet index
+//   (the order of `inject` calls this step). The result is deterministic.
+// - The host port: a host-bound copy leaves the host tile on the port link (hop cycles
+//   and counter of the port's direction) and is delivered at the host; a host-sourced
+//   packet first crosses the host-in link into the host tile.
+//
+// Implementation: a min-heap of events (time, kind, id): arrivals of packet copies at a
+// router, processed before link grants of the same cycle, so every copy that is present
+// at cycle s competes for a link freed at s. Each link has its own priority queue of
+// waiting copies. Buffers are kept across steps (steady state allocates nothing).
+
+public struct MeshRouter {
+    /// Source or destination id meaning "the host, through the host port".
+    public static let host = -1
+
+    public let mesh: Mesh
+    public let noc: NocConfig
+    public let hostTile: Int
+    public let hostOutLink: Int
+    /// When true, `drain()` records every delivery in `deliveries` (off by default).
+    public var recordDeliveries = false
+    /// Deliveries of the last drain, in the order they happened (when recording).
+    public private(set) var deliveries: ContiguousArray<Delivery> = []
+
+    // Static link tables, per link slot.
+    @usableFromInline let linkHop: ContiguousArray<Int32>     // 0 = slot is not a link
+    @usableFromInline let linkNext: ContiguousArray<Int32>    // next tile, -1 = host
+    @usableFromInline let linkIsEW: ContiguousArray<Bool>
+    public let existingLinks: Int
+
+    // This step's packets (struct of arrays) and their sorted destination lists.
+    @usableFromInline var pSource: ContiguousArray<Int32> = []
+    @usableFromInline var pSourceTile: ContiguousArray<Int32> = []   // -2 = host
+    @usableFromInline var pCycle: ContiguousArray<Int32> = []
+    @usableFromInline var pFlits: ContiguousArray<Int32> = []
+    @usableFromInline var pDestLo: ContiguousArray<Int32> = []
+    @usableFromInline var pDestHi: ContiguousArray<Int32> = []
+    @usableFromInline var dests: ContiguousArray<Dest> = []
+
+    // Simulation state.
+    var events: ContiguousArray<UInt64> = []
+    var copies: ContiguousArray<Copy> = []
+    var queues: [ContiguousArray<QueueEntry>]
+    var freeAt: ContiguousArray<Int>
+    var grantPending: ContiguousArray<Bool>
+    /// Flits that crossed each link slot in the last drained step.
+    public private(set) var stepLinkFlits: ContiguousArray<UInt64>
+    /// Flits that crossed each link slot since the last `resetTotals()`.
+    public private(set) var totalLinkFlits: ContiguousArray<UInt64>
+    public private(set) var totalDrainCycles: UInt64 = 0
+    public private(set) var totalSteps: Int = 0
+
+    @usableFromInline
+    struct Dest: Comparable {
+        var x: Int32, y: Int32, core: Int32
+        @usableFromInline init(x: Int32, y: Int32, core: Int32) { self.x = x; self.y = y; self.core = core }
+        @usableFromInline static func < (a: Dest, b: Dest) -> Bool {
+            a.x != b.x ? a.x < b.x : (a.y != b.y ? a.y < b.y : a.core < b.core)
+        }
+    }
+
+    /// A copy of a packet heading for tile `tile` (-1: the host, -2: leaving the host)
+    /// that serves destinations dests[lo ..< hi].
+    struct Copy {
+        var packet: Int32, lo: Int32, hi: Int32, tile: Int32
+        var requested: Int32
+    }
+
+    /// A waiting link request: ordered by (injection cycle, source rank), then packet.
+    struct QueueEntry: Comparable {
+        var priority: UInt64, packet: Int32, copy: Int32
+        static func < (a: QueueEntry, b: QueueEntry) -> Bool {
+            a.priority != b.priority ? a.priority < b.priority : a.packet < b.packet
+        }
+    }
+
+    public init(mesh: Mesh, noc: NocConfig) throws {
+        try noc.validate(mesh: mesh)
+        self.mesh = mesh
+        self.noc = noc
+        hostTile = mesh.tile(at: noc.hostTile)
+        hostOutLink = hostTile * 4 + noc.hostPort.rawValue
+        let slots = mesh.linkSlotCount
+        var hop = ContiguousArray<Int32>(repeating: 0, count: slots)
+        var next = ContiguousArray<Int32>(repeating: -1, count: slots)
+        var ew = ContiguousArray<Bool>(repeating: false, count: slots)
+        var n = 0
+        for t in 0..<mesh.tileCount {
+            for d in Direction.allCases {
+                let l = t * 4 + d.rawValue
+                ew[l] = d.isEastWest
+                if let nb = mesh.neighbour(ofTile: t, d) {
+                    hop[l] = Int32(noc.hopCycles(d)); next[l] = Int32(nb); n += 1
+                }
+            }
+        }
+        hop[hostOutLink] = Int32(noc.hopCycles(noc.hostPort)); next[hostOutLink] = -1
+        hop[mesh.hostInLink] = Int32(noc.hopCycles(noc.hostPort)); next[mesh.hostInLink] = Int32(hostTile)
+        ew[mesh.hostInLink] = noc.hostPort.isEastWest
+        existingLinks = n + 2
+        linkHop = hop; linkNext = next; linkIsEW = ew
+        queues = Array(repeating: [], count: slots)
+        freeAt = ContiguousArray(repeating: 0, count: slots)
+        grantPending = ContiguousArray(repeating: false, count: slots)
+        stepLinkFlits = ContiguousArray(repeating: 0, count: slots)
+        totalLinkFlits = ContiguousArray(repeating: 0, count: slots)
+    }
+
+    /// Number of packets injected since the last `reset()`.
+    public var injectedPackets: Int { pSource.count }
+
+    /// Forgets this step's packets; keeps buffers and the accumulated per-link totals.
+    public mutating func reset() {
+        pSource.removeAll(keepingCapacity: true)
+        pSourceTile.removeAll(keepingCapacity: true)
+        pCycle.removeAll(keepingCapacity: true)
+        pFlits.removeAll(keepingCapacity: true)
+        pDestLo.removeAll(keepingCapacity: true)
+        pDestHi.removeAll(keepingCapacity: true)
+        dests.removeAll(keepingCapacity: true)
+    }
+
+    /// Clears the accumulated per-link totals (start of a run).
+    public mutating func resetTotals() {
+        for i in totalLinkFlits.indices { totalLinkFlits[i] = 0 }
+        totalDrainCycles = 0
+        totalSteps = 0
+    }
+
+    // MARK: Injection
+
+    /// Injects a unicast packet. `source`/`destination` are core ids or `MeshRouter.host`;
+    /// `cycle` (>= 0) is when the source emitted it, relative to the routing phase.
+    @inlinable
+    public mutating func inject(from source: Int, to destination: Int, kind: PacketKind, cycle: Int) {
+        beginPacket(source: source, kind: kind, cycle: cycle)
+        addDestination(destination)
+        endPacket()
+    }
+
+    /// Injects one packet delivered to every listed core (multicast, XY tree replication).
+    /// Duplicate destinations are delivered once.
+    @inlinable
+    public mutating func inject(from source: Int, to destinations: [Int], kind: PacketKind, cycle: Int) {
+        beginPacket(source: source, kind: kind, cycle: cycle)
+        for d in destinations { addDestination(d) }
+        endPacket()
+    }
+
+    /// Injects one packet delivered to a contiguous range of cores (e.g. all cores of a layer).
+    @inlinable
+    public mutating func inject(from source: Int, toCores destinations: Range<Int>, kind: PacketKind, cycle: Int) {
+        beginPacket(source: source, kind: kind, cycle: cycle)
+        for d in destinations { addDestination(d) }
+        endPacket()
+    }
+
+    @usableFromInline
+    mutating func beginPacket(source: Int, kind: PacketKind, cycle: Int) {
+        precondition(source >= -1 && source < mesh.coreCount, "source core \(source) is not on the mesh")
+        precondition(cycle >= 0 && cycle < Int(Int32.max / 2), "injection cycle \(cycle) out of range")
+        pSource.append(Int32(source))
+        pSourceTile.append(source == MeshRouter.host ? -2 : Int32(mesh.tile(ofCore: source)))
+        pCycle.append(Int32(cycle))
+        pFlits.append(Int32(noc.flits(kind)))
+        pDestLo.append(Int32(dests.count))
+    }
+
+    @usableFromInline
+    mutating func addDestination(_ d: Int) {
+        precondition(d >= -1 && d < mesh.coreCount, "destination core \(d) is not on the mesh")
+        let tile = d == MeshRouter.host ? hostTile : mesh.tile(ofCore: d)
+        dests.append(Dest(x: Int32(tile % mesh.width), y: Int32(tile / mesh.width), core: Int32(d)))
+    }
+
+    /// Sorts the packet's destinations by (x, y, core) so that every copy of the XY tree
+    /// serves a contiguous range, and drops duplicates. Insertion sort: lists are short.
+    @usableFromInline
+    mutating func endPacket() {
+        let lo = Int(pDestLo[pDestLo.count - 1])
+        var hi = dests.count
+        if hi - lo > 1 {
+            for i in (lo + 1)..<hi {
+                let v = dests[i]
+                var j = i
+                while j > lo && v < dests[j - 1] { dests[j] = dests[j - 1]; j -= 1 }
+                dests[j] = v
+            }
+            var w = lo + 1
+            for r in (lo + 1)..<hi where dests[r] != dests[w - 1] { dests[w] = dests[r]; w += 1 }
+            if w < hi { dests.removeSubrange(w..<hi); hi = w }
+        }
+        pDestHi.append(Int32(hi))
+    }
+
+    // MARK: Routing phase
+
+    /// Routes every packet injected since `reset()` to completion and returns the step's
+    /// figures; adds per-link flits to the run totals. Packets stay until `reset()`.
+    public mutating func drain() -> RoutingStepResult {
+        var r = RoutingStepResult()
+        r.packets = pSource.count
+        events.removeAll(keepingCapacity: true)
+        copies.removeAll(keepingCapacity: true)
+        deliveries.removeAll(keepingCapacity: true)
+        for l in 0..<freeAt.count {
+            freeAt[l] = 0; grantPending[l] = false; stepLinkFlits[l] = 0
+            queues[l].removeAll(keepingCapacity: true)
+        }
+        for p in 0..<pSource.count {
+            r.flitsInjected += Int(pFlits[p])
+            copies.append(Copy(packet: Int32(p), lo: pDestLo[p], hi: pDestHi[p], tile: pSourceTile[p], requested: pCycle[p]))
+            pushEvent(time: Int(pCycle[p]), grant: false, id: copies.count - 1)
+        }
+        while !events.isEmpty {
+            let e = popEvent()
+            let t = Int(e >> 32), id = Int(e & 0x7FFF_FFFF)
+            if e & 0x8000_0000 != 0 { grant(link: id, at: t, &r) } else { arrive(copy: id, at: t, &r) }
+        }
+        // Per-link statistics over existing links.
+        var sum = 0.0
+        for l in 0..<linkHop.count where linkHop[l] > 0 {
+            let f = stepLinkFlits[l]
+            totalLinkFlits[l] &+= f
+            if Int(f) > r.maxLinkFlits { r.maxLinkFlits = Int(f); r.hottestLink = l }
+            sum += Double(f)
+        }
+        if r.drainCycles > 0 {
+            r.maxUtilisation = Double(r.maxLinkFlits) / Double(r.drainCycles)
+            r.meanUtilisation = sum / Double(existingLinks) / Double(r.drainCycles)
+        }
+        totalDrainCycles &+= UInt64(r.drainCycles)
+        totalSteps += 1
+        return r
+    }
+
+    /// A copy's head reaches a router (or the host, or is leaving the host).
+    private mutating func arrive(copy c: Int, at t: Int, _ r: inout RoutingStepResult) {
+        let cp = copies[c]
+        let p = Int(cp.packet), f = Int(pFlits[p])
+        if cp.tile == -1 { deliver(packet: p, core: MeshRouter.host, at: t + f - 1, &r); return }
+        if cp.tile == -2 {
+            request(link: mesh.hostInLink, Copy(packet: cp.packet, lo: cp.lo, hi: cp.hi, tile: Int32(hostTile), requested: Int32(t)))
+            return
+        }
+        let tile = Int(cp.tile), w = mesh.width
+        let x = Int32(tile % w), y = Int32(tile / w)
+        let lo = Int(cp.lo), hi = Int(cp.hi)
+        // Destinations are sorted by (x, y): split into west | south | here | north | east.
+        var i = lo
+        while i < hi && dests[i].x < x { i += 1 }
+        let a = i
+        while i < hi && dests[i].x == x && dests[i].y < y { i += 1 }
+        let b = i
+        while i < hi && dests[i].x == x && dests[i].y == y { i += 1 }
+        let c2 = i
+        while i < hi && dests[i].x == x { i += 1 }
+        let d = i
+        let now = Int32(t)
+        if a > lo { request(link: tile * 4 + Direction.west.rawValue, Copy(packet: cp.packet, lo: cp.lo, hi: Int32(a), tile: Int32(tile - 1), requested: now)) }
+        if b > a { request(link: tile * 4 + Direction.south.rawValue, Copy(packet: cp.packet, lo: Int32(a), hi: Int32(b), tile: Int32(tile - w), requested: now)) }
+        if d > c2 { request(link: tile * 4 + Direction.north.rawValue, Copy(packet: cp.packet, lo: Int32(c2), hi: Int32(d), tile: Int32(tile + w), requested: now)) }
+        if hi > d { request(link: tile * 4 + Direction.east.rawValue, Copy(packet: cp.packet, lo: Int32(d), hi: Int32(hi), tile: Int32(tile + 1), requested: now)) }
+        var j = b
+        while j < c2 {
+            let core = Int(dests[j].core)
+            if core == MeshRouter.host {
+                request(link: hostOutLink, Copy(packet: cp.packet, lo: Int32(j), hi: Int32(j + 1), tile: -1, requested: now))
+            } else {
+                deliver(packet: p, core: core, at: t + f - 1, &r)
+                if pSourceTile[p] == cp.tile { r.spikeLocal &+= UInt64(f) }
+            }
+            j += 1
+        }
+    }
+
+    private mutating func deliver(packet p: Int, core: Int, at t: Int, _ r: inout RoutingStepResult) {
+        r.deliveries += 1
+        if t > r.drainCycles { r.drainCycles = t }
+        if recordDeliveries { deliveries.append(Delivery(packet: p, core: core, cycle: t)) }
+    }
+
+    private mutating func request(link l: Int, _ copy: Copy) {
+        copies.append(copy)
+        let p = Int(copy.packet)
+        let source = pSource[p]
+        let rank = source < 0 ? UInt64(UInt32.max) : UInt64(source)
+        let entry = QueueEntry(priority: UInt64(pCycle[p]) << 32 | rank, packet: copy.packet, copy: Int32(copies.count - 1))
+        MeshRouter.heapPush(&queues[l], entry)
+        if !grantPending[l] {
+            grantPending[l] = true
+            pushEvent(time: max(Int(copy.requested), freeAt[l]), grant: true, id: l)
+        }
+    }
+
+    /// Link `l` is free at `t`: the best waiting copy enters it.
+    private mutating func grant(link l: Int, at t: Int, _ r: inout RoutingStepResult) {
+        let e = MeshRouter.heapPop(&queues[l])
+        let c = Int(e.copy)
+        let f = Int(pFlits[Int(e.packet)])
+        r.stallCycles &+= UInt64(t - Int(copies[c].requested))
+        freeAt[l] = t + f
+        stepLinkFlits[l] &+= UInt64(f)
+        if linkIsEW[l] { r.hopEW &+= UInt64(f) } else { r.hopNS &+= UInt64(f) }
+        pushEvent(time: t + Int(linkHop[l]), grant: false, id: c)
+        if queues[l].isEmpty { grantPending[l] = false } else { pushEvent(time: t + f, grant: true, id: l) }
+    }
+
+    // MARK: Heaps
+
+    /// Event key: time in the high 32 bits, then 1 bit kind (arrivals sort before grants
+    /// of the same cycle), then a 31-bit id (copy index or link slot).
+    private mutating func pushEvent(time: Int, grant: Bool, id: Int) {
+        precondition(time < Int(Int32.max) && id < 0x8000_0000, "routing phase too long")
+        MeshRouter.heapPush(&events, UInt64(time) << 32 | (grant ? 0x8000_0000 : 0) | UInt64(id))
+    }
+
+    private mutating func popEvent() -> UInt64 { MeshRouter.heapPop(&events) }
+
+    static func heapPush<T: Comparable>(_ h: inout ContiguousArray<T>, _ v: T) {
+        h.append(v)
+        var i = h.count - 1
+        while i > 0 {
+            let parent = (i - 1) >> 1
+            if !(v < h[parent]) { break }
+            h[i] = h[parent]; i = parent
+        }
+        h[i] = v
+    }
+
+    static func heapPop<T: Comparable>(_ h: inout ContiguousArray<T>) -> T {
+        let top = h[0]
+        let last = h.removeLast()
+        let n = h.count
+        if n > 0 {
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var m = l
+                if l + 1 < n && h[l + 1] < h[l] { m = l + 1 }
+                if !(h[m] < last) { break }
+                h[i] = h[m]; i = m
+            }
+            h[i] = last
+        }
+        return top
+    }
+
+    // MARK: Reporting
+
+    /// Link usage accumulated over the steps drained since `resetTotals()`.
+    public func linkUsage() -> LinkUsageReport {
+        var maxF: UInt64 = 0, hot = -1, sum = 0.0, total: UInt64 = 0
+        for l in 0..<linkHop.count where linkHop[l] > 0 {
+            let f = totalLinkFlits[l]
+            total &+= f; sum += Double(f)
+            if f > maxF { maxF = f; hot = l }
+        }
+        let d = Double(totalDrainCycles)
+        return LinkUsageReport(
+            steps: totalSteps, drainCycles: totalDrainCycles, linkFlits: total,
+            maxUtilisation: d > 0 ? Double(maxF) / d : 0,
+            meanUtilisation: d > 0 ? sum / Double(existingLinks) / d : 0,
+            hottest: hot >= 0 ? linkID(hot) : nil, hottestFlits: maxF)
+    }
+
+    /// Coordinates and direction of a link slot.
+    public func linkID(_ link: Int) -> LinkID {
+        mesh.linkID(link, hostTile: hostTile, hostPort: noc.hostPort)
+    }
+
+    /// Whether a link slot is a real link (mesh link or one of the two host-port links).
+    public func linkExists(_ link: Int) -> Bool { linkHop[link] > 0 }
+
+    /// Closed-form (no contention) latency of a unicast packet between cores or the host:
+    /// XY hops times their hop cycles, plus the host-port link when one end is the host,
+    /// plus flits - 1 for the tail.
+    public func closedFormLatency(from a: Int, to b: Int, kind: PacketKind) -> Int {
+        let h = closedFormHops(from: a, to: b)
+        return h.ew * noc.hopCyclesEW + h.ns * noc.hopCyclesNS + noc.flits(kind) - 1
+    }
+
+    /// Closed-form XY link traversals per flit (host-port links count in their direction).
+    public func closedFormHops(from a: Int, to b: Int) -> (ew: Int, ns: Int) {
+        let ta = a == MeshRouter.host ? hostTile : mesh.tile(ofCore: a)
+        let tb = b == MeshRouter.host ? hostTile : mesh.tile(ofCore: b)
+        let ca = mesh.coord(ofTile: ta), cb = mesh.coord(ofTile: tb)
+        var ew = abs(ca.x - cb.x), ns = abs(ca.y - cb.y)
+        let ports = (a == MeshRouter.host ? 1 : 0) + (b == MeshRouter.host ? 1 : 0)
+        if noc.hostPort.isEastWest { ew += ports } else { ns += ports }
+        return (ew, ns)
+    }
+}
