@@ -24,10 +24,15 @@
 //   and counter of the port's direction) and is delivered at the host; a host-sourced
 //   packet first crosses the host-in link into the host tile.
 //
-// Implementation: a min-heap of events (time, kind, id): arrivals of packet copies at a
-// router, processed before link grants of the same cycle, so every copy that is present
-// at cycle s competes for a link freed at s. Each link has its own priority queue of
-// waiting copies. Buffers are kept across steps (steady state allocates nothing).
+// Implementation: a calendar queue of events. Every future event lies less than
+// `ring` cycles ahead (hop cycles and flit counts are bounded), so events live in a ring
+// of per-cycle buckets, each with an arrival list and a grant list. Cycle t is processed
+// as: injections at t (packets sorted by injection cycle), then arrivals of packet copies
+// at routers, then link grants, so every copy present at cycle s competes for a link
+// freed at s. Within one bucket the order does not matter: arrivals only enqueue
+// requests and deliver, and grants of one cycle touch different links. Each link has its
+// own priority queue of waiting copies. Buffers are kept across steps (steady state
+// allocates nothing).
 
 public struct MeshRouter {
     /// Source or destination id meaning "the host, through the host port".
@@ -58,7 +63,14 @@ public struct MeshRouter {
     @usableFromInline var dests: ContiguousArray<Dest> = []
 
     // Simulation state.
-    var events: ContiguousArray<UInt64> = []
+    let ringMask: Int
+    var arrivalHead: ContiguousArray<Int32>    // per bucket: first event node, -1 = empty
+    var grantHead: ContiguousArray<Int32>
+    var nodeID: ContiguousArray<Int32> = []    // event nodes: copy index or link slot
+    var nodeNext: ContiguousArray<Int32> = []
+    var pendingEvents = 0
+    var order: ContiguousArray<Int32> = []     // packets sorted by injection cycle
+    var cycleCount: ContiguousArray<Int32> = [] // counting-sort buffer
     var copies: ContiguousArray<Copy> = []
     var queues: [ContiguousArray<QueueEntry>]
     var freeAt: ContiguousArray<Int>
@@ -120,6 +132,12 @@ public struct MeshRouter {
         existingLinks = n + 2
         linkHop = hop; linkNext = next; linkIsEW = ew
         queues = Array(repeating: [], count: slots)
+        // Events are at most max(hop cycles, flits) ahead of the current cycle.
+        var ring = 1
+        while ring <= max(noc.hopCyclesEW, noc.hopCyclesNS, noc.flits.max()!) { ring <<= 1 }
+        ringMask = ring - 1
+        arrivalHead = ContiguousArray(repeating: -1, count: ring)
+        grantHead = ContiguousArray(repeating: -1, count: ring)
         freeAt = ContiguousArray(repeating: 0, count: slots)
         grantPending = ContiguousArray(repeating: false, count: slots)
         stepLinkFlits = ContiguousArray(repeating: 0, count: slots)
@@ -220,22 +238,38 @@ public struct MeshRouter {
     public mutating func drain() -> RoutingStepResult {
         var r = RoutingStepResult()
         r.packets = pSource.count
-        events.removeAll(keepingCapacity: true)
         copies.removeAll(keepingCapacity: true)
         deliveries.removeAll(keepingCapacity: true)
+        nodeID.removeAll(keepingCapacity: true)
+        nodeNext.removeAll(keepingCapacity: true)
+        pendingEvents = 0
+        for b in 0...ringMask { arrivalHead[b] = -1; grantHead[b] = -1 }
         for l in 0..<freeAt.count {
             freeAt[l] = 0; grantPending[l] = false; stepLinkFlits[l] = 0
             queues[l].removeAll(keepingCapacity: true)
         }
-        for p in 0..<pSource.count {
-            r.flitsInjected += Int(pFlits[p])
-            copies.append(Copy(packet: Int32(p), lo: pDestLo[p], hi: pDestHi[p], tile: pSourceTile[p], requested: pCycle[p]))
-            pushEvent(time: Int(pCycle[p]), grant: false, id: copies.count - 1)
-        }
-        while !events.isEmpty {
-            let e = popEvent()
-            let t = Int(e >> 32), id = Int(e & 0x7FFF_FFFF)
-            if e & 0x8000_0000 != 0 { grant(link: id, at: t, &r) } else { arrive(copy: id, at: t, &r) }
+        sortByInjectionCycle()
+        let n = pSource.count
+        var next = 0
+        var t = n > 0 ? Int(pCycle[Int(order[0])]) : 0
+        while next < n || pendingEvents > 0 {
+            if pendingEvents == 0 { t = max(t, Int(pCycle[Int(order[next])])) }   // skip idle cycles
+            let b = t & ringMask
+            while next < n && Int(pCycle[Int(order[next])]) == t {
+                let p = Int(order[next]); next += 1
+                r.flitsInjected += Int(pFlits[p])
+                copies.append(Copy(packet: Int32(p), lo: pDestLo[p], hi: pDestHi[p], tile: pSourceTile[p], requested: Int32(t)))
+                arrive(copy: copies.count - 1, at: t, &r)
+            }
+            while arrivalHead[b] >= 0 {
+                let e = Int(arrivalHead[b]); arrivalHead[b] = nodeNext[e]; pendingEvents -= 1
+                arrive(copy: Int(nodeID[e]), at: t, &r)
+            }
+            while grantHead[b] >= 0 {
+                let e = Int(grantHead[b]); grantHead[b] = nodeNext[e]; pendingEvents -= 1
+                grant(link: Int(nodeID[e]), at: t, &r)
+            }
+            t += 1
         }
         // Per-link statistics over existing links.
         var sum = 0.0
@@ -328,14 +362,47 @@ public struct MeshRouter {
 
     // MARK: Heaps
 
-    /// Event key: time in the high 32 bits, then 1 bit kind (arrivals sort before grants
-    /// of the same cycle), then a 31-bit id (copy index or link slot).
+    /// Schedules an event `time - now < ring` cycles ahead (or now, for a grant).
     private mutating func pushEvent(time: Int, grant: Bool, id: Int) {
-        precondition(time < Int(Int32.max) && id < 0x8000_0000, "routing phase too long")
-        MeshRouter.heapPush(&events, UInt64(time) << 32 | (grant ? 0x8000_0000 : 0) | UInt64(id))
+        precondition(time < Int(Int32.max) && id < Int(Int32.max), "routing phase too long")
+        let b = time & ringMask
+        nodeID.append(Int32(id))
+        if grant { nodeNext.append(grantHead[b]); grantHead[b] = Int32(nodeID.count - 1) }
+        else { nodeNext.append(arrivalHead[b]); arrivalHead[b] = Int32(nodeID.count - 1) }
+        pendingEvents += 1
     }
 
-    private mutating func popEvent() -> UInt64 { MeshRouter.heapPop(&events) }
+    /// Packet indices ordered by injection cycle, stable (equal cycles keep inject order;
+    /// that order does not affect results, only the delivery log). A counting sort over
+    /// the cycle range with a reused buffer; allocation-free once the buffer is grown.
+    private mutating func sortByInjectionCycle() {
+        let n = pSource.count
+        order.removeAll(keepingCapacity: true)
+        guard n > 0 else { return }
+        var lo = Int(pCycle[0]), hi = lo, sorted = true
+        for p in 1..<n {
+            let c = Int(pCycle[p])
+            if c < Int(pCycle[p - 1]) { sorted = false }
+            lo = min(lo, c); hi = max(hi, c)
+        }
+        if sorted {
+            for p in 0..<n { order.append(Int32(p)) }
+            return
+        }
+        let range = hi - lo + 1
+        if cycleCount.count < range + 1 {
+            cycleCount.append(contentsOf: repeatElement(0, count: range + 1 - cycleCount.count))
+        }
+        for i in 0...range { cycleCount[i] = 0 }
+        for p in 0..<n { cycleCount[Int(pCycle[p]) - lo + 1] += 1 }
+        for i in 1...range { cycleCount[i] += cycleCount[i - 1] }   // start offset per cycle
+        order.append(contentsOf: repeatElement(0, count: n))
+        for p in 0..<n {
+            let k = Int(pCycle[p]) - lo
+            order[Int(cycleCount[k])] = Int32(p)
+            cycleCount[k] += 1
+        }
+    }
 
     static func heapPush<T: Comparable>(_ h: inout ContiguousArray<T>, _ v: T) {
         h.append(v)
