@@ -40,71 +40,13 @@ public struct MeshRouter {
 
     public let mesh: Mesh
     public let noc: NocConfig
+    /// Tile index of the host tile and link slot of the link to the host.
     public let hostTile: Int
     public let hostOutLink: Int
-    /// When true, `drain()` records every delivery in `deliveries` (off by default).
-    public var recordDeliveries = false
-    /// Deliveries of the last drain, in the order they happened (when recording).
-    public private(set) var deliveries: ContiguousArray<Delivery> = []
-
-    // Static link tables, per link slot.
-    @usableFromInline let linkHop: ContiguousArray<Int32>     // 0 = slot is not a link
-    @usableFromInline let linkNext: ContiguousArray<Int32>    // next tile, -1 = host
-    @usableFromInline let linkIsEW: ContiguousArray<Bool>
+    /// Mesh links plus the two host-port links: the denominator of mean utilisation.
     public let existingLinks: Int
-
-    // This step's packets (struct of arrays) and their sorted destination lists.
-    @usableFromInline var pSource: ContiguousArray<Int32> = []
-    @usableFromInline var pSourceTile: ContiguousArray<Int32> = []   // -2 = host
-    @usableFromInline var pCycle: ContiguousArray<Int32> = []
-    @usableFromInline var pFlits: ContiguousArray<Int32> = []
-    @usableFromInline var pDestLo: ContiguousArray<Int32> = []
-    @usableFromInline var pDestHi: ContiguousArray<Int32> = []
-    @usableFromInline var dests: ContiguousArray<Dest> = []
-
-    // Simulation state.
-    let ringMask: Int
-    var arrivalHead: ContiguousArray<Int32>    // per bucket: first event node, -1 = empty
-    var grantHead: ContiguousArray<Int32>
-    var nodeID: ContiguousArray<Int32> = []    // event nodes: copy index or link slot
-    var nodeNext: ContiguousArray<Int32> = []
-    var pendingEvents = 0
-    var order: ContiguousArray<Int32> = []     // packets sorted by injection cycle
-    var cycleCount: ContiguousArray<Int32> = [] // counting-sort buffer
-    var copies: ContiguousArray<Copy> = []
-    var queues: [ContiguousArray<QueueEntry>]
-    var freeAt: ContiguousArray<Int>
-    var grantPending: ContiguousArray<Bool>
-    /// Flits that crossed each link slot in the last drained step.
-    public private(set) var stepLinkFlits: ContiguousArray<UInt64>
-    /// Flits that crossed each link slot since the last `resetTotals()`.
-    public private(set) var totalLinkFlits: ContiguousArray<UInt64>
-    public private(set) var totalDrainCycles: UInt64 = 0
-    public private(set) var totalSteps: Int = 0
-
-    @usableFromInline
-    struct Dest: Comparable {
-        var x: Int32, y: Int32, core: Int32
-        @usableFromInline init(x: Int32, y: Int32, core: Int32) { self.x = x; self.y = y; self.core = core }
-        @usableFromInline static func < (a: Dest, b: Dest) -> Bool {
-            a.x != b.x ? a.x < b.x : (a.y != b.y ? a.y < b.y : a.core < b.core)
-        }
-    }
-
-    /// A copy of a packet heading for tile `tile` (-1: the host, -2: leaving the host)
-    /// that serves destinations dests[lo ..< hi].
-    struct Copy {
-        var packet: Int32, lo: Int32, hi: Int32, tile: Int32
-        var requested: Int32
-    }
-
-    /// A waiting link request: ordered by (injection cycle, source rank), then packet.
-    struct QueueEntry: Comparable {
-        var priority: UInt64, packet: Int32, copy: Int32
-        static func < (a: QueueEntry, b: QueueEntry) -> Bool {
-            a.priority != b.priority ? a.priority < b.priority : a.packet < b.packet
-        }
-    }
+    /// Buffers and simulation state; copied on write so MeshRouter has value semantics.
+    var state: RouterState
 
     public init(mesh: Mesh, noc: NocConfig) throws {
         try noc.validate(mesh: mesh)
@@ -113,9 +55,9 @@ public struct MeshRouter {
         hostTile = mesh.tile(at: noc.hostTile)
         hostOutLink = hostTile * 4 + noc.hostPort.rawValue
         let slots = mesh.linkSlotCount
-        var hop = ContiguousArray<Int32>(repeating: 0, count: slots)
-        var next = ContiguousArray<Int32>(repeating: -1, count: slots)
-        var ew = ContiguousArray<Bool>(repeating: false, count: slots)
+        var hop = [Int32](repeating: 0, count: slots)
+        var next = [Int32](repeating: -1, count: slots)
+        var ew = [Bool](repeating: false, count: slots)
         var n = 0
         for t in 0..<mesh.tileCount {
             for d in Direction.allCases {
@@ -130,93 +72,259 @@ public struct MeshRouter {
         hop[mesh.hostInLink] = Int32(noc.hopCycles(noc.hostPort)); next[mesh.hostInLink] = Int32(hostTile)
         ew[mesh.hostInLink] = noc.hostPort.isEastWest
         existingLinks = n + 2
-        linkHop = hop; linkNext = next; linkIsEW = ew
-        queues = Array(repeating: [], count: slots)
-        // Events are at most max(hop cycles, flits) ahead of the current cycle.
+        // Events are at most max(hop cycles, flits) cycles ahead of the current cycle.
         var ring = 1
         while ring <= max(noc.hopCyclesEW, noc.hopCyclesNS, noc.flits.max()!) { ring <<= 1 }
-        ringMask = ring - 1
-        arrivalHead = ContiguousArray(repeating: -1, count: ring)
-        grantHead = ContiguousArray(repeating: -1, count: ring)
-        freeAt = ContiguousArray(repeating: 0, count: slots)
-        grantPending = ContiguousArray(repeating: false, count: slots)
-        stepLinkFlits = ContiguousArray(repeating: 0, count: slots)
-        totalLinkFlits = ContiguousArray(repeating: 0, count: slots)
+        state = RouterState(mesh: mesh, flits: noc.flits, hostTile: hostTile, hostOutLink: hostOutLink,
+                            linkHop: hop, linkIsEW: ew, existingLinks: n + 2, ring: ring)
     }
+
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&state) { state = state.copy() }
+    }
+
+    /// When true, `drain()` records every delivery in `deliveries` (off by default).
+    public var recordDeliveries: Bool {
+        get { state.recordDeliveries }
+        set { unique(); state.recordDeliveries = newValue }
+    }
+
+    /// Deliveries of the last drain (when recording). Order: by cycle; within a cycle
+    /// deterministic but unspecified.
+    public var deliveries: ContiguousArray<Delivery> { state.deliveries }
 
     /// Number of packets injected since the last `reset()`.
-    public var injectedPackets: Int { pSource.count }
+    public var injectedPackets: Int { state.pSource.count }
 
     /// Forgets this step's packets; keeps buffers and the accumulated per-link totals.
-    public mutating func reset() {
-        pSource.removeAll(keepingCapacity: true)
-        pSourceTile.removeAll(keepingCapacity: true)
-        pCycle.removeAll(keepingCapacity: true)
-        pFlits.removeAll(keepingCapacity: true)
-        pDestLo.removeAll(keepingCapacity: true)
-        pDestHi.removeAll(keepingCapacity: true)
-        dests.removeAll(keepingCapacity: true)
-    }
+    public mutating func reset() { unique(); state.reset() }
 
     /// Clears the accumulated per-link totals (start of a run).
-    public mutating func resetTotals() {
-        for i in totalLinkFlits.indices { totalLinkFlits[i] = 0 }
+    public mutating func resetTotals() { unique(); state.resetTotals() }
+
+    // MARK: Injection
+
+    /// Injects a unicast packet. `source`/`destination` are core ids or `MeshRouter.host`;
+    /// `cycle` (>= 0) is when the source emitted it, relative to the routing phase.
+    public mutating func inject(from source: Int, to destination: Int, kind: PacketKind, cycle: Int) {
+        unique()
+        state.beginPacket(source: source, kind: kind, cycle: cycle)
+        state.addDestination(destination)
+        state.endPacket()
+    }
+
+    /// Injects one packet delivered to every listed core (multicast, XY tree replication).
+    /// Duplicate destinations are delivered once.
+    public mutating func inject(from source: Int, to destinations: [Int], kind: PacketKind, cycle: Int) {
+        unique()
+        state.beginPacket(source: source, kind: kind, cycle: cycle)
+        for d in destinations { state.addDestination(d) }
+        state.endPacket()
+    }
+
+    /// Injects one packet delivered to a contiguous range of cores (e.g. all cores of a layer).
+    public mutating func inject(from source: Int, toCores destinations: Range<Int>, kind: PacketKind, cycle: Int) {
+        unique()
+        state.beginPacket(source: source, kind: kind, cycle: cycle)
+        for d in destinations { state.addDestination(d) }
+        state.endPacket()
+    }
+
+    // MARK: Routing phase
+
+    /// Routes every packet injected since `reset()` to completion and returns the step's
+    /// figures; adds per-link flits to the run totals. Packets stay until `reset()`.
+    public mutating func drain() -> RoutingStepResult { unique(); return state.drain() }
+
+    // MARK: Reporting
+
+    /// Flits that crossed each link slot in the last drained step (index = link slot).
+    public var stepLinkFlits: [UInt64] { state.stepLinkFlits.array }
+    /// Flits that crossed each link slot since the last `resetTotals()`.
+    public var totalLinkFlits: [UInt64] { state.totalLinkFlits.array }
+    public var totalDrainCycles: UInt64 { state.totalDrainCycles }
+    public var totalSteps: Int { state.totalSteps }
+
+    /// Link usage accumulated over the steps drained since `resetTotals()`.
+    public func linkUsage() -> LinkUsageReport {
+        var maxF: UInt64 = 0, hot = -1, sum = 0.0, total: UInt64 = 0
+        for l in 0..<mesh.linkSlotCount where linkExists(l) {
+            let f = state.totalLinkFlits[l]
+            total &+= f; sum += Double(f)
+            if f > maxF { maxF = f; hot = l }
+        }
+        let d = Double(state.totalDrainCycles)
+        return LinkUsageReport(
+            steps: state.totalSteps, drainCycles: state.totalDrainCycles, linkFlits: total,
+            maxUtilisation: d > 0 ? Double(maxF) / d : 0,
+            meanUtilisation: d > 0 ? sum / Double(existingLinks) / d : 0,
+            hottest: hot >= 0 ? linkID(hot) : nil, hottestFlits: maxF)
+    }
+
+    /// Coordinates and direction of a link slot.
+    public func linkID(_ link: Int) -> LinkID {
+        mesh.linkID(link, hostTile: hostTile, hostPort: noc.hostPort)
+    }
+
+    /// Whether a link slot is a real link (mesh link or one of the two host-port links).
+    public func linkExists(_ link: Int) -> Bool { state.linkHop[link] > 0 }
+
+    /// Closed-form (no contention) latency of a unicast packet between cores or the host:
+    /// XY hops times their hop cycles, plus the host-port link when one end is the host,
+    /// plus flits - 1 for the tail.
+    public func closedFormLatency(from a: Int, to b: Int, kind: PacketKind) -> Int {
+        let h = closedFormHops(from: a, to: b)
+        return h.ew * noc.hopCyclesEW + h.ns * noc.hopCyclesNS + noc.flits(kind) - 1
+    }
+
+    /// Closed-form XY link traversals per flit (host-port links count in their direction).
+    public func closedFormHops(from a: Int, to b: Int) -> (ew: Int, ns: Int) {
+        let ta = a == MeshRouter.host ? hostTile : mesh.tile(ofCore: a)
+        let tb = b == MeshRouter.host ? hostTile : mesh.tile(ofCore: b)
+        let ca = mesh.coord(ofTile: ta), cb = mesh.coord(ofTile: tb)
+        var ew = abs(ca.x - cb.x), ns = abs(ca.y - cb.y)
+        let ports = (a == MeshRouter.host ? 1 : 0) + (b == MeshRouter.host ? 1 : 0)
+        if noc.hostPort.isEastWest { ew += ports } else { ns += ports }
+        return (ew, ns)
+    }
+}
+
+/// The router's buffers and the event simulation (see the top of this file).
+final class RouterState {
+    struct Dest: Equatable {
+        var x: Int32, y: Int32, core: Int32
+        static func < (a: Dest, b: Dest) -> Bool {
+            a.x != b.x ? a.x < b.x : (a.y != b.y ? a.y < b.y : a.core < b.core)
+        }
+    }
+
+    /// A copy of a packet heading for tile `tile` (-1: the host, -2: leaving the host)
+    /// that serves destinations dests[lo ..< hi]; `requested` = cycle it asked for a link.
+    struct Copy {
+        var packet: Int32, lo: Int32, hi: Int32, tile: Int32, requested: Int32
+    }
+
+    /// A waiting link request, ordered by priority = (injection cycle << 32 | source
+    /// rank), then packet index.
+    struct QueueEntry {
+        var priority: UInt64, packet: Int32, copy: Int32
+        @inline(__always) static func < (a: QueueEntry, b: QueueEntry) -> Bool {
+            a.priority != b.priority ? a.priority < b.priority : a.packet < b.packet
+        }
+    }
+
+    // Configuration.
+    let width: Int, coresPerTile: Int, coreCount: Int, hostTile: Int, hostOutLink: Int, hostInLink: Int
+    let flits: [Int32]
+    let existingLinks: Int
+    let ringMask: Int
+    let linkHop: RawBuffer<Int32>      // 0 = slot is not a link
+    let linkIsEW: RawBuffer<Bool>
+
+    // This step's packets (struct of arrays) and their sorted destination lists.
+    var pSource = RawBuffer<Int32>(), pSourceTile = RawBuffer<Int32>()  // source tile -2 = host
+    var pCycle = RawBuffer<Int32>(), pFlits = RawBuffer<Int32>()
+    var pDestLo = RawBuffer<Int32>(), pDestHi = RawBuffer<Int32>()
+    var dests = RawBuffer<Dest>()
+
+    // Simulation state.
+    var copies = RawBuffer<Copy>()
+    var queues: RawBuffer<RawBuffer<QueueEntry>>
+    var freeAt: RawBuffer<Int>
+    var grantPending: RawBuffer<Bool>
+    var arrivalHead: RawBuffer<Int32>   // per bucket: first event node, -1 = empty
+    var grantHead: RawBuffer<Int32>
+    var nodeID = RawBuffer<Int32>()     // event nodes: copy index or link slot
+    var nodeNext = RawBuffer<Int32>()
+    var pendingEvents = 0
+    var order = RawBuffer<Int32>()      // packets sorted by injection cycle
+    var cycleCount = RawBuffer<Int32>() // counting-sort buffer
+    var stepLinkFlits: RawBuffer<UInt64>
+    var totalLinkFlits: RawBuffer<UInt64>
+    var totalDrainCycles: UInt64 = 0
+    var totalSteps = 0
+    var recordDeliveries = false
+    var deliveries: ContiguousArray<Delivery> = []
+
+    init(mesh: Mesh, flits: [Int], hostTile: Int, hostOutLink: Int, linkHop: [Int32], linkIsEW: [Bool],
+         existingLinks: Int, ring: Int) {
+        width = mesh.width; coresPerTile = mesh.coresPerTile; coreCount = mesh.coreCount
+        self.hostTile = hostTile; self.hostOutLink = hostOutLink; hostInLink = mesh.hostInLink
+        self.flits = flits.map { Int32($0) }
+        self.existingLinks = existingLinks
+        ringMask = ring - 1
+        let slots = linkHop.count
+        var h = RawBuffer<Int32>(capacity: slots), e = RawBuffer<Bool>(capacity: slots)
+        for l in 0..<slots { h.append(linkHop[l]); e.append(linkIsEW[l]) }
+        self.linkHop = h; self.linkIsEW = e
+        queues = RawBuffer(capacity: slots)
+        for _ in 0..<slots { queues.append(RawBuffer<QueueEntry>(capacity: 4)) }
+        freeAt = RawBuffer(repeating: 0, count: slots)
+        grantPending = RawBuffer(repeating: false, count: slots)
+        stepLinkFlits = RawBuffer(repeating: 0, count: slots)
+        totalLinkFlits = RawBuffer(repeating: 0, count: slots)
+        arrivalHead = RawBuffer(repeating: -1, count: ring)
+        grantHead = RawBuffer(repeating: -1, count: ring)
+    }
+
+    deinit {
+        for b in [pSource, pSourceTile, pCycle, pFlits, pDestLo, pDestHi, arrivalHead, grantHead, nodeID, nodeNext, order, cycleCount, linkHop] { b.free() }
+        dests.free(); copies.free(); freeAt.free(); grantPending.free(); linkIsEW.free()
+        stepLinkFlits.free(); totalLinkFlits.free()
+        for l in 0..<queues.count { queues[l].free() }
+        queues.free()
+    }
+
+    /// A copy with the same packets, totals and settings (scratch state is per drain).
+    func copy() -> RouterState {
+        let c = RouterState(mesh: Mesh(width: width, height: linkHop.count / 4 / width, coresPerTile: coresPerTile),
+                            flits: flits.map { Int($0) }, hostTile: hostTile, hostOutLink: hostOutLink,
+                            linkHop: linkHop.array, linkIsEW: linkIsEW.array, existingLinks: existingLinks, ring: ringMask + 1)
+        for (dst, src) in [(\RouterState.pSource, pSource), (\.pSourceTile, pSourceTile), (\.pCycle, pCycle),
+                           (\.pFlits, pFlits), (\.pDestLo, pDestLo), (\.pDestHi, pDestHi)] {
+            c[keyPath: dst].free(); c[keyPath: dst] = src.copy()
+        }
+        c.dests.free(); c.dests = dests.copy()
+        for l in 0..<stepLinkFlits.count { c.stepLinkFlits[l] = stepLinkFlits[l]; c.totalLinkFlits[l] = totalLinkFlits[l] }
+        c.totalDrainCycles = totalDrainCycles; c.totalSteps = totalSteps
+        c.recordDeliveries = recordDeliveries; c.deliveries = deliveries
+        return c
+    }
+
+    func reset() {
+        pSource.removeAll(); pSourceTile.removeAll(); pCycle.removeAll(); pFlits.removeAll()
+        pDestLo.removeAll(); pDestHi.removeAll(); dests.removeAll()
+    }
+
+    func resetTotals() {
+        totalLinkFlits.fill(0)
         totalDrainCycles = 0
         totalSteps = 0
     }
 
     // MARK: Injection
 
-    /// Injects a unicast packet. `source`/`destination` are core ids or `MeshRouter.host`;
-    /// `cycle` (>= 0) is when the source emitted it, relative to the routing phase.
-    @inlinable
-    public mutating func inject(from source: Int, to destination: Int, kind: PacketKind, cycle: Int) {
-        beginPacket(source: source, kind: kind, cycle: cycle)
-        addDestination(destination)
-        endPacket()
-    }
-
-    /// Injects one packet delivered to every listed core (multicast, XY tree replication).
-    /// Duplicate destinations are delivered once.
-    @inlinable
-    public mutating func inject(from source: Int, to destinations: [Int], kind: PacketKind, cycle: Int) {
-        beginPacket(source: source, kind: kind, cycle: cycle)
-        for d in destinations { addDestination(d) }
-        endPacket()
-    }
-
-    /// Injects one packet delivered to a contiguous range of cores (e.g. all cores of a layer).
-    @inlinable
-    public mutating func inject(from source: Int, toCores destinations: Range<Int>, kind: PacketKind, cycle: Int) {
-        beginPacket(source: source, kind: kind, cycle: cycle)
-        for d in destinations { addDestination(d) }
-        endPacket()
-    }
-
-    @usableFromInline
-    mutating func beginPacket(source: Int, kind: PacketKind, cycle: Int) {
-        precondition(source >= -1 && source < mesh.coreCount, "source core \(source) is not on the mesh")
+    func beginPacket(source: Int, kind: PacketKind, cycle: Int) {
+        precondition(source >= -1 && source < coreCount, "source core \(source) is not on the mesh")
         precondition(cycle >= 0 && cycle < Int(Int32.max / 2), "injection cycle \(cycle) out of range")
         pSource.append(Int32(source))
-        pSourceTile.append(source == MeshRouter.host ? -2 : Int32(mesh.tile(ofCore: source)))
+        pSourceTile.append(source == MeshRouter.host ? -2 : Int32(source / coresPerTile))
         pCycle.append(Int32(cycle))
-        pFlits.append(Int32(noc.flits(kind)))
+        pFlits.append(flits[kind.rawValue])
         pDestLo.append(Int32(dests.count))
     }
 
-    @usableFromInline
-    mutating func addDestination(_ d: Int) {
-        precondition(d >= -1 && d < mesh.coreCount, "destination core \(d) is not on the mesh")
-        let tile = d == MeshRouter.host ? hostTile : mesh.tile(ofCore: d)
-        dests.append(Dest(x: Int32(tile % mesh.width), y: Int32(tile / mesh.width), core: Int32(d)))
+    func addDestination(_ d: Int) {
+        precondition(d >= -1 && d < coreCount, "destination core \(d) is not on the mesh")
+        let tile = d == MeshRouter.host ? hostTile : d / coresPerTile
+        dests.append(Dest(x: Int32(tile % width), y: Int32(tile / width), core: Int32(d)))
     }
 
     /// Sorts the packet's destinations by (x, y, core) so that every copy of the XY tree
     /// serves a contiguous range, and drops duplicates. Insertion sort: lists are short.
-    @usableFromInline
-    mutating func endPacket() {
+    func endPacket() {
         let lo = Int(pDestLo[pDestLo.count - 1])
-        var hi = dests.count
+        let hi = dests.count
         if hi - lo > 1 {
             for i in (lo + 1)..<hi {
                 let v = dests[i]
@@ -226,28 +334,22 @@ public struct MeshRouter {
             }
             var w = lo + 1
             for r in (lo + 1)..<hi where dests[r] != dests[w - 1] { dests[w] = dests[r]; w += 1 }
-            if w < hi { dests.removeSubrange(w..<hi); hi = w }
+            dests.count = w
         }
-        pDestHi.append(Int32(hi))
+        pDestHi.append(Int32(dests.count))
     }
 
-    // MARK: Routing phase
+    // MARK: Simulation
 
-    /// Routes every packet injected since `reset()` to completion and returns the step's
-    /// figures; adds per-link flits to the run totals. Packets stay until `reset()`.
-    public mutating func drain() -> RoutingStepResult {
+    func drain() -> RoutingStepResult {
         var r = RoutingStepResult()
         r.packets = pSource.count
-        copies.removeAll(keepingCapacity: true)
+        copies.removeAll(); nodeID.removeAll(); nodeNext.removeAll()
         deliveries.removeAll(keepingCapacity: true)
-        nodeID.removeAll(keepingCapacity: true)
-        nodeNext.removeAll(keepingCapacity: true)
         pendingEvents = 0
-        for b in 0...ringMask { arrivalHead[b] = -1; grantHead[b] = -1 }
-        for l in 0..<freeAt.count {
-            freeAt[l] = 0; grantPending[l] = false; stepLinkFlits[l] = 0
-            queues[l].removeAll(keepingCapacity: true)
-        }
+        arrivalHead.fill(-1); grantHead.fill(-1)
+        freeAt.fill(0); grantPending.fill(false); stepLinkFlits.fill(0)
+        for l in 0..<queues.count { queues.base[l].removeAll() }
         sortByInjectionCycle()
         let n = pSource.count
         var next = 0
@@ -288,96 +390,12 @@ public struct MeshRouter {
         return r
     }
 
-    /// A copy's head reaches a router (or the host, or is leaving the host).
-    private mutating func arrive(copy c: Int, at t: Int, _ r: inout RoutingStepResult) {
-        let cp = copies[c]
-        let p = Int(cp.packet), f = Int(pFlits[p])
-        if cp.tile == -1 { deliver(packet: p, core: MeshRouter.host, at: t + f - 1, &r); return }
-        if cp.tile == -2 {
-            request(link: mesh.hostInLink, Copy(packet: cp.packet, lo: cp.lo, hi: cp.hi, tile: Int32(hostTile), requested: Int32(t)))
-            return
-        }
-        let tile = Int(cp.tile), w = mesh.width
-        let x = Int32(tile % w), y = Int32(tile / w)
-        let lo = Int(cp.lo), hi = Int(cp.hi)
-        // Destinations are sorted by (x, y): split into west | south | here | north | east.
-        var i = lo
-        while i < hi && dests[i].x < x { i += 1 }
-        let a = i
-        while i < hi && dests[i].x == x && dests[i].y < y { i += 1 }
-        let b = i
-        while i < hi && dests[i].x == x && dests[i].y == y { i += 1 }
-        let c2 = i
-        while i < hi && dests[i].x == x { i += 1 }
-        let d = i
-        let now = Int32(t)
-        if a > lo { request(link: tile * 4 + Direction.west.rawValue, Copy(packet: cp.packet, lo: cp.lo, hi: Int32(a), tile: Int32(tile - 1), requested: now)) }
-        if b > a { request(link: tile * 4 + Direction.south.rawValue, Copy(packet: cp.packet, lo: Int32(a), hi: Int32(b), tile: Int32(tile - w), requested: now)) }
-        if d > c2 { request(link: tile * 4 + Direction.north.rawValue, Copy(packet: cp.packet, lo: Int32(c2), hi: Int32(d), tile: Int32(tile + w), requested: now)) }
-        if hi > d { request(link: tile * 4 + Direction.east.rawValue, Copy(packet: cp.packet, lo: Int32(d), hi: Int32(hi), tile: Int32(tile + 1), requested: now)) }
-        var j = b
-        while j < c2 {
-            let core = Int(dests[j].core)
-            if core == MeshRouter.host {
-                request(link: hostOutLink, Copy(packet: cp.packet, lo: Int32(j), hi: Int32(j + 1), tile: -1, requested: now))
-            } else {
-                deliver(packet: p, core: core, at: t + f - 1, &r)
-                if pSourceTile[p] == cp.tile { r.spikeLocal &+= UInt64(f) }
-            }
-            j += 1
-        }
-    }
-
-    private mutating func deliver(packet p: Int, core: Int, at t: Int, _ r: inout RoutingStepResult) {
-        r.deliveries += 1
-        if t > r.drainCycles { r.drainCycles = t }
-        if recordDeliveries { deliveries.append(Delivery(packet: p, core: core, cycle: t)) }
-    }
-
-    private mutating func request(link l: Int, _ copy: Copy) {
-        copies.append(copy)
-        let p = Int(copy.packet)
-        let source = pSource[p]
-        let rank = source < 0 ? UInt64(UInt32.max) : UInt64(source)
-        let entry = QueueEntry(priority: UInt64(pCycle[p]) << 32 | rank, packet: copy.packet, copy: Int32(copies.count - 1))
-        MeshRouter.heapPush(&queues[l], entry)
-        if !grantPending[l] {
-            grantPending[l] = true
-            pushEvent(time: max(Int(copy.requested), freeAt[l]), grant: true, id: l)
-        }
-    }
-
-    /// Link `l` is free at `t`: the best waiting copy enters it.
-    private mutating func grant(link l: Int, at t: Int, _ r: inout RoutingStepResult) {
-        let e = MeshRouter.heapPop(&queues[l])
-        let c = Int(e.copy)
-        let f = Int(pFlits[Int(e.packet)])
-        r.stallCycles &+= UInt64(t - Int(copies[c].requested))
-        freeAt[l] = t + f
-        stepLinkFlits[l] &+= UInt64(f)
-        if linkIsEW[l] { r.hopEW &+= UInt64(f) } else { r.hopNS &+= UInt64(f) }
-        pushEvent(time: t + Int(linkHop[l]), grant: false, id: c)
-        if queues[l].isEmpty { grantPending[l] = false } else { pushEvent(time: t + f, grant: true, id: l) }
-    }
-
-    // MARK: Heaps
-
-    /// Schedules an event `time - now < ring` cycles ahead (or now, for a grant).
-    private mutating func pushEvent(time: Int, grant: Bool, id: Int) {
-        precondition(time < Int(Int32.max) && id < Int(Int32.max), "routing phase too long")
-        let b = time & ringMask
-        nodeID.append(Int32(id))
-        if grant { nodeNext.append(grantHead[b]); grantHead[b] = Int32(nodeID.count - 1) }
-        else { nodeNext.append(arrivalHead[b]); arrivalHead[b] = Int32(nodeID.count - 1) }
-        pendingEvents += 1
-    }
-
     /// Packet indices ordered by injection cycle, stable (equal cycles keep inject order;
     /// that order does not affect results, only the delivery log). A counting sort over
     /// the cycle range with a reused buffer; allocation-free once the buffer is grown.
-    private mutating func sortByInjectionCycle() {
+    private func sortByInjectionCycle() {
         let n = pSource.count
-        order.removeAll(keepingCapacity: true)
+        order.removeAll()
         guard n > 0 else { return }
         var lo = Int(pCycle[0]), hi = lo, sorted = true
         for p in 1..<n {
@@ -390,13 +408,13 @@ public struct MeshRouter {
             return
         }
         let range = hi - lo + 1
-        if cycleCount.count < range + 1 {
-            cycleCount.append(contentsOf: repeatElement(0, count: range + 1 - cycleCount.count))
-        }
-        for i in 0...range { cycleCount[i] = 0 }
+        if cycleCount.capacity < range + 1 { cycleCount.grow(to: range + 1) }
+        cycleCount.count = range + 1
+        cycleCount.fill(0)
         for p in 0..<n { cycleCount[Int(pCycle[p]) - lo + 1] += 1 }
         for i in 1...range { cycleCount[i] += cycleCount[i - 1] }   // start offset per cycle
-        order.append(contentsOf: repeatElement(0, count: n))
+        if order.capacity < n { order.grow(to: n) }
+        order.count = n
         for p in 0..<n {
             let k = Int(pCycle[p]) - lo
             order[Int(cycleCount[k])] = Int32(p)
@@ -404,19 +422,113 @@ public struct MeshRouter {
         }
     }
 
-    static func heapPush<T: Comparable>(_ h: inout ContiguousArray<T>, _ v: T) {
+    /// A copy's head reaches a router (or the host, or is leaving the host).
+    @inline(__always)
+    private func arrive(copy c: Int, at t: Int, _ r: inout RoutingStepResult) {
+        let cp = copies[c]
+        let p = Int(cp.packet), f = Int(pFlits[p])
+        if cp.tile == -1 { deliver(packet: p, core: MeshRouter.host, at: t + f - 1, &r); return }
+        if cp.tile == -2 {
+            request(link: hostInLink, Copy(packet: cp.packet, lo: cp.lo, hi: cp.hi, tile: Int32(hostTile), requested: Int32(t)))
+            return
+        }
+        let tile = Int(cp.tile), w = width
+        let x = Int32(tile % w), y = Int32(tile / w)
+        let lo = Int(cp.lo), hi = Int(cp.hi)
+        let d0 = dests.base
+        // Destinations are sorted by (x, y): split into west | south | here | north | east.
+        var i = lo
+        while i < hi && d0[i].x < x { i += 1 }
+        let a = i
+        while i < hi && d0[i].x == x && d0[i].y < y { i += 1 }
+        let b = i
+        while i < hi && d0[i].x == x && d0[i].y == y { i += 1 }
+        let c2 = i
+        while i < hi && d0[i].x == x { i += 1 }
+        let d = i
+        let now = Int32(t)
+        if a > lo { request(link: tile * 4 + Direction.west.rawValue, Copy(packet: cp.packet, lo: cp.lo, hi: Int32(a), tile: Int32(tile - 1), requested: now)) }
+        if b > a { request(link: tile * 4 + Direction.south.rawValue, Copy(packet: cp.packet, lo: Int32(a), hi: Int32(b), tile: Int32(tile - w), requested: now)) }
+        if d > c2 { request(link: tile * 4 + Direction.north.rawValue, Copy(packet: cp.packet, lo: Int32(c2), hi: Int32(d), tile: Int32(tile + w), requested: now)) }
+        if hi > d { request(link: tile * 4 + Direction.east.rawValue, Copy(packet: cp.packet, lo: Int32(d), hi: Int32(hi), tile: Int32(tile + 1), requested: now)) }
+        var j = b
+        while j < c2 {
+            let core = Int(d0[j].core)
+            if core == MeshRouter.host {
+                request(link: hostOutLink, Copy(packet: cp.packet, lo: Int32(j), hi: Int32(j + 1), tile: -1, requested: now))
+            } else {
+                deliver(packet: p, core: core, at: t + f - 1, &r)
+                if pSourceTile[p] == cp.tile { r.spikeLocal &+= UInt64(f) }
+            }
+            j += 1
+        }
+    }
+
+    @inline(__always)
+    private func deliver(packet p: Int, core: Int, at t: Int, _ r: inout RoutingStepResult) {
+        r.deliveries += 1
+        if t > r.drainCycles { r.drainCycles = t }
+        if recordDeliveries { deliveries.append(Delivery(packet: p, core: core, cycle: t)) }
+    }
+
+    @inline(__always)
+    private func request(link l: Int, _ copy: Copy) {
+        copies.append(copy)
+        let p = Int(copy.packet)
+        let source = pSource[p]
+        let rank = source < 0 ? UInt64(UInt32.max) : UInt64(source)
+        let entry = QueueEntry(priority: UInt64(pCycle[p]) << 32 | rank, packet: copy.packet, copy: Int32(copies.count - 1))
+        RouterState.heapPush(&queues.base[l], entry)
+        if !grantPending[l] {
+            grantPending[l] = true
+            pushEvent(time: max(Int(copy.requested), freeAt[l]), grant: true, id: l)
+        }
+    }
+
+    /// Link `l` is free at `t`: the best waiting copy enters it.
+    @inline(__always)
+    private func grant(link l: Int, at t: Int, _ r: inout RoutingStepResult) {
+        let e = RouterState.heapPop(&queues.base[l])
+        let c = Int(e.copy)
+        let f = Int(pFlits[Int(e.packet)])
+        r.stallCycles &+= UInt64(t - Int(copies[c].requested))
+        freeAt[l] = t + f
+        stepLinkFlits[l] &+= UInt64(f)
+        if linkIsEW[l] { r.hopEW &+= UInt64(f) } else { r.hopNS &+= UInt64(f) }
+        pushEvent(time: t + Int(linkHop[l]), grant: false, id: c)
+        if queues[l].count == 0 { grantPending[l] = false } else { pushEvent(time: t + f, grant: true, id: l) }
+    }
+
+    /// Schedules an event less than `ring` cycles ahead (or now, for a grant).
+    @inline(__always)
+    private func pushEvent(time: Int, grant: Bool, id: Int) {
+        precondition(time < Int(Int32.max) && id < Int(Int32.max), "routing phase too long")
+        let b = time & ringMask
+        nodeID.append(Int32(id))
+        if grant { nodeNext.append(grantHead[b]); grantHead[b] = Int32(nodeID.count - 1) }
+        else { nodeNext.append(arrivalHead[b]); arrivalHead[b] = Int32(nodeID.count - 1) }
+        pendingEvents += 1
+    }
+
+    // MARK: Per-link priority queues (binary min-heaps)
+
+    @inline(__always)
+    static func heapPush(_ h: inout RawBuffer<QueueEntry>, _ v: QueueEntry) {
         h.append(v)
+        let a = h.base
         var i = h.count - 1
         while i > 0 {
             let parent = (i - 1) >> 1
-            if !(v < h[parent]) { break }
-            h[i] = h[parent]; i = parent
+            if !(v < a[parent]) { break }
+            a[i] = a[parent]; i = parent
         }
-        h[i] = v
+        a[i] = v
     }
 
-    static func heapPop<T: Comparable>(_ h: inout ContiguousArray<T>) -> T {
-        let top = h[0]
+    @inline(__always)
+    static func heapPop(_ h: inout RawBuffer<QueueEntry>) -> QueueEntry {
+        let a = h.base
+        let top = a[0]
         let last = h.removeLast()
         let n = h.count
         if n > 0 {
@@ -425,57 +537,12 @@ public struct MeshRouter {
                 let l = 2 * i + 1
                 if l >= n { break }
                 var m = l
-                if l + 1 < n && h[l + 1] < h[l] { m = l + 1 }
-                if !(h[m] < last) { break }
-                h[i] = h[m]; i = m
+                if l + 1 < n && a[l + 1] < a[l] { m = l + 1 }
+                if !(a[m] < last) { break }
+                a[i] = a[m]; i = m
             }
-            h[i] = last
+            a[i] = last
         }
         return top
-    }
-
-    // MARK: Reporting
-
-    /// Link usage accumulated over the steps drained since `resetTotals()`.
-    public func linkUsage() -> LinkUsageReport {
-        var maxF: UInt64 = 0, hot = -1, sum = 0.0, total: UInt64 = 0
-        for l in 0..<linkHop.count where linkHop[l] > 0 {
-            let f = totalLinkFlits[l]
-            total &+= f; sum += Double(f)
-            if f > maxF { maxF = f; hot = l }
-        }
-        let d = Double(totalDrainCycles)
-        return LinkUsageReport(
-            steps: totalSteps, drainCycles: totalDrainCycles, linkFlits: total,
-            maxUtilisation: d > 0 ? Double(maxF) / d : 0,
-            meanUtilisation: d > 0 ? sum / Double(existingLinks) / d : 0,
-            hottest: hot >= 0 ? linkID(hot) : nil, hottestFlits: maxF)
-    }
-
-    /// Coordinates and direction of a link slot.
-    public func linkID(_ link: Int) -> LinkID {
-        mesh.linkID(link, hostTile: hostTile, hostPort: noc.hostPort)
-    }
-
-    /// Whether a link slot is a real link (mesh link or one of the two host-port links).
-    public func linkExists(_ link: Int) -> Bool { linkHop[link] > 0 }
-
-    /// Closed-form (no contention) latency of a unicast packet between cores or the host:
-    /// XY hops times their hop cycles, plus the host-port link when one end is the host,
-    /// plus flits - 1 for the tail.
-    public func closedFormLatency(from a: Int, to b: Int, kind: PacketKind) -> Int {
-        let h = closedFormHops(from: a, to: b)
-        return h.ew * noc.hopCyclesEW + h.ns * noc.hopCyclesNS + noc.flits(kind) - 1
-    }
-
-    /// Closed-form XY link traversals per flit (host-port links count in their direction).
-    public func closedFormHops(from a: Int, to b: Int) -> (ew: Int, ns: Int) {
-        let ta = a == MeshRouter.host ? hostTile : mesh.tile(ofCore: a)
-        let tb = b == MeshRouter.host ? hostTile : mesh.tile(ofCore: b)
-        let ca = mesh.coord(ofTile: ta), cb = mesh.coord(ofTile: tb)
-        var ew = abs(ca.x - cb.x), ns = abs(ca.y - cb.y)
-        let ports = (a == MeshRouter.host ? 1 : 0) + (b == MeshRouter.host ? 1 : 0)
-        if noc.hostPort.isEastWest { ew += ports } else { ns += ports }
-        return (ew, ns)
     }
 }
