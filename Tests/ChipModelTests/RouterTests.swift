@@ -221,4 +221,37 @@ func makeRouter(_ w: Int, _ h: Int, coresPerTile: Int = 1, ew: Int = 4, ns: Int 
             #expect(ra == a.drain())   // draining the same packets again gives the same result
         }
     }
+
+    @Test func copiesAreIndependentValues() {
+        var a = makeRouter(3, 1)
+        a.inject(from: 0, to: 2, kind: .spike, cycle: 0)
+        var b = a
+        b.inject(from: 2, to: 0, kind: .spike, cycle: 0)
+        #expect(a.injectedPackets == 1 && b.injectedPackets == 2)
+        #expect(a.drain().hopEW == 2 && b.drain().hopEW == 4)
+        #expect(a.totalLinkFlits.reduce(0, +) == 2 && b.totalLinkFlits.reduce(0, +) == 4)
+    }
+
+    @Test func steadyStateReusesBuffers() {
+        var r = makeRouter(4, 4)
+        r.recordDeliveries = false
+        func step() -> RoutingStepResult {
+            r.reset()
+            for i in 0..<300 { r.inject(from: i % 16, to: (i * 7 + 3) % 16, kind: .graded, cycle: (i * 13) % 40) }
+            r.inject(from: 5, toCores: 0..<16, kind: .broadcast, cycle: 2)
+            return r.drain()
+        }
+        let first = step()
+        // Capacities and buffer addresses (read without keeping a reference, which would
+        // force a copy on the next mutation).
+        func snapshot() -> [UInt] {
+            let s = r.state
+            return [ObjectIdentifier(s).hashValue, s.pSource.capacity, s.dests.capacity, s.copies.capacity,
+                    s.nodeID.capacity, s.order.capacity, s.cycleCount.capacity].map { UInt(bitPattern: $0) }
+                + [UInt(bitPattern: s.copies.base), UInt(bitPattern: s.nodeID.base), UInt(bitPattern: s.queues.base)]
+        }
+        let before = snapshot()
+        for _ in 0..<5 { #expect(step() == first) }
+        #expect(snapshot() == before)
+    }
 }
