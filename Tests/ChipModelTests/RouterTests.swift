@@ -254,4 +254,20 @@ func makeRouter(_ w: Int, _ h: Int, coresPerTile: Int = 1, ew: Int = 4, ns: Int 
         for _ in 0..<5 { #expect(step() == first) }
         #expect(snapshot() == before)
     }
+
+    @Test func multicastWithTheHostAmongDestinations() {
+        // 2x2, host port west of (0,0). Source core 3 at (1,1) -> host, core 0 (0,0), core 1 (1,0).
+        // Tree: (1,1) west -> (0,1) [EW], (0,1) south -> (0,0) [NS], (0,0) -> host [EW port],
+        // (1,1) south -> (1,0) [NS]. Hop 4 EW / 7 NS, 1 flit.
+        var r = makeRouter(2, 2, ew: 4, ns: 7)
+        r.inject(from: 3, to: [MeshRouter.host, 0, 1], kind: .spike, cycle: 0)
+        let res = r.drain()
+        #expect(res.hopEW == 2 && res.hopNS == 2 && res.deliveries == 3)
+        let got = Dictionary(uniqueKeysWithValues: r.deliveries.map { ($0.core, $0.cycle) })
+        #expect(got == [1: 7, 0: 11, MeshRouter.host: 15])
+        var tiles = [ActionCounts](repeating: ActionCounts(), count: 4)
+        r.addHopCounts(toTiles: &tiles)
+        // Senders: tile 3 sends west and south; tile 2 sends south; tile 0 sends to the host.
+        #expect(tiles.map { $0[.hopEW] } == [1, 0, 0, 1] && tiles.map { $0[.hopNS] } == [0, 0, 1, 1])
+    }
 }

@@ -145,6 +145,19 @@ public struct MeshRouter {
     public var totalDrainCycles: UInt64 { state.totalDrainCycles }
     public var totalSteps: Int { state.totalSteps }
 
+    /// Adds the last drained step's link traversals to per-tile counters, attributing each
+    /// flit hop to the router that sends it (the host-in link to the host tile):
+    /// `.hopEW` / `.hopNS` by link direction. `counts` has one entry per tile.
+    public func addHopCounts(toTiles counts: inout [ActionCounts]) {
+        precondition(counts.count == mesh.tileCount, "one ActionCounts per tile expected")
+        for l in 0..<mesh.linkSlotCount where linkExists(l) {
+            let f = state.stepLinkFlits[l]
+            if f == 0 { continue }
+            let tile = l == mesh.hostInLink ? hostTile : l / 4
+            counts[tile].add(state.linkIsEW[l] ? .hopEW : .hopNS, f)
+        }
+    }
+
     /// Link usage accumulated over the steps drained since `resetTotals()`.
     public func linkUsage() -> LinkUsageReport {
         var maxF: UInt64 = 0, hot = -1, sum = 0.0, total: UInt64 = 0
