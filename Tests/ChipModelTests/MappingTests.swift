@@ -156,6 +156,6 @@ func shape(_ p: Placement) -> [[[Int]]] { p.slices.map { $0.map { [$0.core, $0.f
         #expect(throws: ChipError.self) { try decode(#"{"strategy": "explicit"}"#) }
         #expect(throws: ChipError.self) { try decode(#"{"strategy": "random"}"#) }
         #expect(throws: ChipError.self) { try decode(#"{"stratgy": "greedy"}"#) }
-        #expect(try MappingConfig.decode(nil).strategy == .balanced)
+        #expect(try MappingConfig.decode(nil).strategy == .packed)
     }
 }

@@ -2,7 +2,7 @@
 // The engine (Engine/) says how it runs. Defaults follow Loihi (Davies et al., IEEE Micro
 // 2018): 128 KiB synapse memory and 1024 compartments per core, 4096 input / output axons.
 
-public struct CoreLimits: Equatable, Sendable {
+public struct CoreConfig: Equatable, Sendable {
     public var neurons: Int
     public var synapseMemoryBytes: Int
     public var maxInputAxons: Int
@@ -23,6 +23,11 @@ public struct CoreLimits: Equatable, Sendable {
         try r?.rejectUnknownKeys()
     }
 
+    /// The limits in the mapper's terms.
+    public var limits: CoreLimits {
+        CoreLimits(neuronsPerCore: neurons, synapseBytes: synapseMemoryBytes, maxInputAxons: maxInputAxons, maxOutputAxons: maxOutputAxons)
+    }
+
     var json: JSONValue {
         .object([("neurons", .int(neurons)), ("synapseMemoryBytes", .int(synapseMemoryBytes)),
                  ("maxInputAxons", .int(maxInputAxons)), ("maxOutputAxons", .int(maxOutputAxons))])
@@ -37,8 +42,6 @@ public struct TimingConfig: Equatable, Sendable {
     public var neuronActiveCycles: Int   // 8.4 ns -> 8
     public var neuronIdleCycles: Int     // 5.3 ns -> 5
     public var spikeLocalCycles: Int     // spike within tile 2.1 ns -> 2
-    public var hopCyclesEW: Int          // 4.1 ns -> 4
-    public var hopCyclesNS: Int          // 6.5 ns -> 7
     public var barrierBaseCycles: Int    // 113 ns for 1 tile
     public var barrierCyclesPerHop: Int  // (465 - 113) ns over the 10-hop diameter of 32 tiles (8x4) -> 35
 
@@ -48,8 +51,6 @@ public struct TimingConfig: Equatable, Sendable {
         KeyDoc("neuronActiveCycles", "integer >= 0", "8", "Per active neuron update; Loihi 8.4 ns."),
         KeyDoc("neuronIdleCycles", "integer >= 0", "5", "Per idle neuron update; Loihi 5.3 ns."),
         KeyDoc("spikeLocalCycles", "integer >= 0", "2", "Per spike delivered within a tile; Loihi 2.1 ns."),
-        KeyDoc("hopCyclesEW", "integer >= 0", "4", "Per east-west mesh hop; Loihi 4.1 ns."),
-        KeyDoc("hopCyclesNS", "integer >= 0", "7", "Per north-south mesh hop; Loihi 6.5 ns."),
         KeyDoc("barrierBaseCycles", "integer >= 0", "113", "Barrier on a 1-tile chip; Loihi 113 ns."),
         KeyDoc("barrierCyclesPerHop", "integer >= 0", "35", "Added per hop of mesh diameter (width-1 + height-1); fits Loihi's 465 ns at 32 tiles (8x4)."),
     ])
@@ -61,8 +62,6 @@ public struct TimingConfig: Equatable, Sendable {
         neuronActiveCycles = try c("neuronActiveCycles", 8)
         neuronIdleCycles = try c("neuronIdleCycles", 5)
         spikeLocalCycles = try c("spikeLocalCycles", 2)
-        hopCyclesEW = try c("hopCyclesEW", 4)
-        hopCyclesNS = try c("hopCyclesNS", 7)
         barrierBaseCycles = try c("barrierBaseCycles", 113)
         barrierCyclesPerHop = try c("barrierCyclesPerHop", 35)
         try r?.rejectUnknownKeys()
@@ -71,48 +70,62 @@ public struct TimingConfig: Equatable, Sendable {
     var json: JSONValue {
         .object([("synopCycles", .int(synopCycles)), ("spikeInCycles", .int(spikeInCycles)),
                  ("neuronActiveCycles", .int(neuronActiveCycles)), ("neuronIdleCycles", .int(neuronIdleCycles)),
-                 ("spikeLocalCycles", .int(spikeLocalCycles)), ("hopCyclesEW", .int(hopCyclesEW)),
-                 ("hopCyclesNS", .int(hopCyclesNS)), ("barrierBaseCycles", .int(barrierBaseCycles)),
+                 ("spikeLocalCycles", .int(spikeLocalCycles)), ("barrierBaseCycles", .int(barrierBaseCycles)),
                  ("barrierCyclesPerHop", .int(barrierCyclesPerHop))])
     }
+}
+
+/// How the routing phase is timed.
+public enum RoutingModel: String, CaseIterable, Sendable {
+    /// Cycle-accurate mesh: link occupancy, contention, waiting packets (Router/MeshRouter).
+    case cycleAccurate = "cycle-accurate"
+    /// Closed-form XY latency of each packet, no contention: the same hop counts and energy,
+    /// an optimistic drain time, much faster to simulate (for sweeps).
+    case closedForm = "closed-form"
 }
 
 public struct ChipConfig: Equatable, Sendable {
     public var meshWidth: Int
     public var meshHeight: Int
-    public var coresPerTile: Int
     public var clockMHz: Double
-    public var core: CoreLimits
+    public var core: CoreConfig
     public var timing: TimingConfig
     /// "loihi" (built in, identical to configs/energy/loihi.json) or a path relative to the config file.
     public var energyTable: String
+    public var noc: NocConfig
+    public var routing: RoutingModel
 
+    public var coresPerTile: Int { noc.coresPerTile }
     public var cores: Int { meshWidth * meshHeight * coresPerTile }
+    public var mesh: Mesh { Mesh(width: meshWidth, height: meshHeight, coresPerTile: noc.coresPerTile) }
 
     public static let docs = SectionDoc("$.chip", "The chip: a mesh of tiles, each with one or more cores.", [
         KeyDoc("meshWidth", "integer 1...64", "1", "Tiles in the x (east-west) direction."),
         KeyDoc("meshHeight", "integer 1...64", "1", "Tiles in the y (north-south) direction."),
-        KeyDoc("coresPerTile", "integer 1...16", "1", "Cores per tile (Loihi: 4); cores of a tile share its router."),
         KeyDoc("clockMHz", "number > 0", "1000", "Core clock; converts cycles to simulated seconds."),
         KeyDoc("core", "object", "see $.chip.core", "Per-core limits."),
         KeyDoc("timing", "object", "see $.chip.timing", "Cycle costs."),
         KeyDoc("energyTable", "string", "\"loihi\"", "Energy table: \"loihi\" (built in; same as configs/energy/loihi.json) or a JSON file path, relative to the config file."),
+        KeyDoc("noc", "object", "see $.chip.noc", "Network-on-chip: hop cycles, cores per tile, host port, flits per packet kind."),
+        KeyDoc("routing", "\"cycle-accurate\" | \"closed-form\"", "\"cycle-accurate\"", "Routing phase timing: cycle-accurate mesh with link contention, or closed-form XY latency without contention (same counts and energy, optimistic drain, faster)."),
     ])
 
     init(_ r: JSONReader?) throws {
         meshWidth = try r?.int("meshWidth", default: 1, range: 1...64) ?? 1
         meshHeight = try r?.int("meshHeight", default: 1, range: 1...64) ?? 1
-        coresPerTile = try r?.int("coresPerTile", default: 1, range: 1...16) ?? 1
         clockMHz = try r?.double("clockMHz", default: 1000, min: 1e-6) ?? 1000
-        core = try CoreLimits(r?.optionalObject("core"))
+        core = try CoreConfig(r?.optionalObject("core"))
         timing = try TimingConfig(r?.optionalObject("timing"))
         energyTable = try r?.string("energyTable", default: "loihi") ?? "loihi"
+        noc = try NocConfig.decode(r?.optionalObject("noc"))
+        routing = RoutingModel(rawValue: try r?.string("routing", default: "cycle-accurate", oneOf: RoutingModel.allCases.map(\.rawValue)) ?? "cycle-accurate")!
         try r?.rejectUnknownKeys()
+        try noc.validate(mesh: mesh)
     }
 
     var json: JSONValue {
-        .object([("meshWidth", .int(meshWidth)), ("meshHeight", .int(meshHeight)),
-                 ("coresPerTile", .int(coresPerTile)), ("clockMHz", .double(clockMHz)),
-                 ("core", core.json), ("timing", timing.json), ("energyTable", .string(energyTable))])
+        .object([("meshWidth", .int(meshWidth)), ("meshHeight", .int(meshHeight)), ("clockMHz", .double(clockMHz)),
+                 ("core", core.json), ("timing", timing.json), ("energyTable", .string(energyTable)),
+                 ("noc", noc.json), ("routing", .string(routing.rawValue))])
     }
 }

@@ -68,6 +68,7 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var network: NetworkConfig
     public var input: InputConfig
     public var run: RunConfig
+    public var mapping: MappingConfig
     /// Path of the file this config was read from ("<memory>" if none); relative paths
     /// inside the config resolve against its directory.
     public var file: String
@@ -79,11 +80,21 @@ public struct ExperimentConfig: Equatable, Sendable {
         KeyDoc("network", "object", "(required)", "The network; see $.network."),
         KeyDoc("input", "object", "see $.input", "The input."),
         KeyDoc("run", "object", "see $.run", "Run options."),
+        KeyDoc("mapping", "object", "see $.mapping", "How layers are placed on cores."),
     ])
+
+    static let nocDocs = SectionDoc("$.chip.noc", "The 2D-mesh network-on-chip (docs/ROUTER.md).",
+        NocConfig.keys.filter { !$0.key.hasPrefix("flits.") }.map { KeyDoc($0.key, $0.type, $0.default, $0.description) }
+        + [KeyDoc("flits", "object", "see $.chip.noc.flits", "Flits per packet kind.")])
+    static let flitDocs = SectionDoc("$.chip.noc.flits", "Flits per packet of each kind, counted per hop.",
+        NocConfig.keys.filter { $0.key.hasPrefix("flits.") }.map { KeyDoc(String($0.key.dropFirst(6)), $0.type, $0.default, $0.description) })
+    static let mappingDocs = SectionDoc("$.mapping", "Placement of layers onto cores (docs/ROUTER.md).",
+        MappingConfig.keys.map { KeyDoc($0.key, $0.type, $0.default, $0.description) })
 
     /// Every section's documentation, in reading order (for `chipsim describe` and docs/CONFIG.md).
     public static let allDocs: [SectionDoc] = [
-        docs, ChipConfig.docs, CoreLimits.docs, TimingConfig.docs, NetworkConfig.docs, LayerConfig.docs,
+        docs, ChipConfig.docs, CoreConfig.docs, TimingConfig.docs, ExperimentConfig.nocDocs, ExperimentConfig.flitDocs,
+        ExperimentConfig.mappingDocs, NetworkConfig.docs, LayerConfig.docs,
         NeuronConfig.docs, ConnectionConfig.docs, ConnectionConfig.initDocs, InputConfig.docs, RunConfig.docs,
     ]
 
@@ -96,6 +107,7 @@ public struct ExperimentConfig: Equatable, Sendable {
         network = try NetworkConfig(r.object("network"))
         input = try InputConfig(r.optionalObject("input"))
         run = try RunConfig(r.optionalObject("run"))
+        mapping = try MappingConfig.decode(r.optionalObject("mapping"))
         try r.rejectUnknownKeys()
         if network.layers.filter(\.isInput).count != 1 {
             throw ChipError.config(file: file, path: "$.network.layers", message: "expected exactly one layer with \"kind\": \"input\", found \(network.layers.filter(\.isInput).count)")
@@ -119,6 +131,6 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// The config with every default filled in.
     public var resolvedJSON: JSONValue {
         .object([("name", .string(name)), ("seed", .uint(seed)), ("chip", chip.json),
-                 ("network", network.json), ("input", input.json), ("run", run.json)])
+                 ("network", network.json), ("input", input.json), ("run", run.json), ("mapping", mapping.json)])
     }
 }

@@ -2,7 +2,9 @@
 // SRAM contents, and checks every hardware limit. A network that does not fit is rejected
 // with an error naming the layer, the core and the limit.
 //
-// Placement (until the network-on-chip mapper lands): greedy packing. Cores are filled in
+// Placement: mapping.strategy "greedy", "balanced" and "explicit" are done by Mapping/Mapper
+// (one layer per core; input layers occupy cores and their spikes are routed). "packed" (the
+// default) is done here: greedy packing. Cores are filled in
 // id order; layers are taken in order; each layer takes as many neurons as fit on the
 // current core (neurons, synapse bytes and input axons all within the core's limits),
 // continuing on the next core. A core may hold slices of several layers. Input layers occupy
@@ -16,6 +18,9 @@ public final class Chip {
     public private(set) var coresOfLayer: [[Int]]
     /// For each layer, the layers it projects to (connection order).
     public let targetsOfLayer: [[Int]]
+    /// For input layers placed on cores: the source core of each channel (else empty).
+    public private(set) var sourceCoreOfChannel: [[Int32]]
+    public let mesh: Mesh
 
     public var layers: [LayerConfig] { config.network.layers }
 
@@ -41,8 +46,14 @@ public final class Chip {
         let chip = config.chip
         let limits = chip.core
         coresOfLayer = Array(repeating: [], count: net.layers.count)
+        sourceCoreOfChannel = Array(repeating: [], count: net.layers.count)
+        mesh = chip.mesh
         targetsOfLayer = net.layers.map { l in
             net.connections.filter { $0.from == l.name }.map { net.layerIndex($0.to)! }
+        }
+        if config.mapping.strategy != .packed {
+            try placeWithMapper()
+            return
         }
         func newCore(_ id: Int) -> Core {
             let tile = id / chip.coresPerTile
@@ -111,6 +122,51 @@ public final class Chip {
         }
     }
 
+    /// Places with Mapping/Mapper (greedy, balanced, explicit) and builds the cores.
+    private func placeWithMapper() throws {
+        let net = config.network
+        let demands: [LayerDemand] = net.layers.enumerated().map { li, l in
+            let fanIn = net.connections.filter { $0.to == l.name }.reduce(0) { $0 + net.layers[net.layerIndex($1.from)!].size }
+            return LayerDemand(name: l.name, neurons: l.size, fanIn: fanIn, isInput: l.isInput, feeds: targetsOfLayer[li]) { n in
+                l.isInput ? 0 : Chip.bytesNeeded(layer: li, neurons: n, network: net)
+            }
+        }
+        let placement = try Mapper.place(demands, limits: config.chip.core.limits, mesh: mesh, config: config.mapping)
+        cores = (0..<config.chip.cores).map { id in
+            let t = mesh.coord(ofCore: id)
+            return Core(id: id, tileX: t.x, tileY: t.y)
+        }
+        for (li, layer) in net.layers.enumerated() {
+            for s in placement.slices[li] {
+                let core = cores[s.core]
+                if layer.isInput {
+                    core.inputSlices.append((li, s))
+                } else {
+                    var blocks: [SynapseBlock] = []
+                    for (ci, c) in net.connections.enumerated() where c.to == layer.name {
+                        let pre = net.layerIndex(c.from)!
+                        blocks.append(try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
+                                                         postFirst: s.firstNeuron, nPost: s.count, seed: config.seed))
+                    }
+                    core.populations.append(Population(layer: li, firstNeuron: s.firstNeuron, count: s.count,
+                                                       parameters: layer.neuron.parameters, blocks: blocks))
+                    if core.synapseBytes > config.chip.core.synapseMemoryBytes {
+                        throw ChipError.capacity(message: "layer '\(layer.name)' on core \(s.core): the generated sparse synapses need \(core.synapseBytes) bytes; chip.core.synapseMemoryBytes is \(config.chip.core.synapseMemoryBytes)")
+                    }
+                }
+                if coresOfLayer[li].last != s.core { coresOfLayer[li].append(s.core) }
+            }
+            if layer.isInput {
+                var map = [Int32](repeating: 0, count: layer.size)
+                for s in placement.slices[li] { for j in s.firstNeuron..<(s.firstNeuron + s.count) { map[j] = Int32(s.core) } }
+                sourceCoreOfChannel[li] = map
+            }
+        }
+    }
+
+    /// Cores that hold anything (for reports).
+    public var usedCores: [Core] { cores.filter { !$0.populations.isEmpty || !$0.inputSlices.isEmpty } }
+
     /// Generates the synapses of connection `config` from all nPre presynaptic neurons to
     /// postsynaptic neurons [postFirst, postFirst + nPost). Every weight and every sparse
     /// existence draw is keyed by (seed, connection, pre, global post): the result does not
@@ -161,8 +217,4 @@ public final class Chip {
         }
     }
 
-    /// Mesh distance in hops between two tiles (XY routing, no contention).
-    public func hops(from a: Core, to b: Core) -> (ew: Int, ns: Int) {
-        (abs(a.tileX - b.tileX), abs(a.tileY - b.tileY))
-    }
 }

@@ -46,6 +46,9 @@ public final class Core {
     public let tileX: Int
     public let tileY: Int
     public internal(set) var populations: [Population] = []
+    /// Slices of input layers placed here (mapper strategies other than packed): this core
+    /// is their spike source; it updates no neurons for them.
+    public internal(set) var inputSlices: [(layer: Int, slice: CoreSlice)] = []
     public var counts = PhaseCounts()
     /// Busy cycles per phase accumulated over the run (for utilisation).
     public var busyCycles = [UInt64](repeating: 0, count: Phase.count)

@@ -9,9 +9,11 @@
 //   2. neuronUpdate every core computes a_in = sum over blocks of shift(acc, exponent), runs
 //                   the LIF update on its neurons, collects spikes, clears the accumulators.
 //                   The input layer "emits" the source's spikes of step t.
-//   3. routing      every spike emitted at t goes to each core holding a slice of each layer
-//                   its layer projects to. PLACEHOLDER MODEL until the network-on-chip lands:
-//                   closed-form XY hops, no contention; drain = the longest packet latency.
+//   3. routing      every spike emitted at t goes, as one packet, to each core holding a slice
+//                   of each layer its layer projects to; same-tile packets are local spikes, the
+//                   others cross the mesh (Router/MeshRouter: cycle-accurate XY routing with link
+//                   contention; or closed-form latency when chip.routing is "closed-form").
+//                   The phase lasts until the network has drained.
 //   4. learning     (no rule is active in inference runs.)
 //   5. barrier      barrierBaseCycles + barrierCyclesPerHop * (meshWidth-1 + meshHeight-1).
 // Step cycles = max over cores of (delivery + neuronUpdate) + routing drain + barrier; the
@@ -51,9 +53,16 @@ public final class Simulator {
     private let inputLayer: Int
     private let outputLayer: Int
     private let barrierCycles: UInt64
+    private var router: MeshRouter
+    private let noc: NocConfig
+    /// Cycles packets spent waiting for busy links, over the run (cycle-accurate routing).
+    public private(set) var routingStalls: UInt64 = 0
 
     public init(chip: Chip) {
         self.chip = chip
+        noc = chip.config.chip.noc
+        // The NoC config was validated against this mesh when the config was decoded.
+        router = try! MeshRouter(mesh: chip.mesh, noc: chip.config.chip.noc)
         let n = chip.layers.count
         pending = Array(repeating: [], count: n)
         emitted = Array(repeating: [], count: n)
@@ -176,27 +185,55 @@ public final class Simulator {
         source.spikes(sample: sample, step: t, into: &emitted[inputLayer])
         for core in chip.cores { for pop in core.populations { emitted[pop.layer].append(contentsOf: pop.emitted) } }
 
-        // Phase 3: routing (placeholder: closed-form XY, no contention). One packet per spike
-        // per destination core of each target layer.
+        // Phase 3: routing. One unicast packet per spike per destination core of each target
+        // layer (one output axon per destination core, as on Loihi). Packets within a tile are
+        // local spikes (no router); the others cross the mesh, cycle-accurately or closed-form.
         var drain: UInt64 = 0
-        for core in chip.cores {
-            for pop in core.populations where !pop.emitted.isEmpty {
-                let nSpikes = UInt64(pop.emitted.count)
-                for target in chip.targetsOfLayer[pop.layer] {
-                    for d in chip.coresOfLayer[target] {
-                        let dst = chip.cores[d]
-                        let (ew, ns) = chip.hops(from: core, to: dst)
-                        if ew == 0 && ns == 0 {
-                            core.counts.add(.routing, .spikeLocal, nSpikes)
-                            drain = max(drain, UInt64(timing.spikeLocalCycles))
-                        } else {
-                            core.counts.add(.routing, .hopEW, nSpikes * UInt64(ew))
-                            core.counts.add(.routing, .hopNS, nSpikes * UInt64(ns))
-                            drain = max(drain, UInt64(ew * timing.hopCyclesEW + ns * timing.hopCyclesNS))
-                        }
-                    }
+        let closedForm = chip.config.chip.routing == .closedForm
+        router.reset()
+        var injected = 0
+        func send(from src: Core, count: Int, target: Int) {
+            for d in chip.coresOfLayer[target] {
+                let dst = chip.cores[d]
+                if src.tileX == dst.tileX && src.tileY == dst.tileY {
+                    meshCounts.add(.routing, .spikeLocal, UInt64(count))
+                    drain = max(drain, UInt64(timing.spikeLocalCycles))
+                } else if closedForm {
+                    let ew = abs(src.tileX - dst.tileX), ns = abs(src.tileY - dst.tileY)
+                    meshCounts.add(.routing, .hopEW, UInt64(count * ew * noc.flits(.spike)))
+                    meshCounts.add(.routing, .hopNS, UInt64(count * ns * noc.flits(.spike)))
+                    drain = max(drain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src.id, toCore: d, kind: .spike)))
+                } else {
+                    for _ in 0..<count { router.inject(from: src.id, to: d, kind: .spike, cycle: 0) }
+                    injected += count
                 }
             }
+        }
+        for core in chip.cores {
+            for pop in core.populations where !pop.emitted.isEmpty {
+                for target in chip.targetsOfLayer[pop.layer] { send(from: core, count: pop.emitted.count, target: target) }
+            }
+        }
+        // Input layers placed on cores: their spikes leave from the core holding the channel.
+        if !chip.sourceCoreOfChannel[inputLayer].isEmpty {
+            let map = chip.sourceCoreOfChannel[inputLayer]
+            var k = 0
+            let spikes = emitted[inputLayer]
+            while k < spikes.count {
+                let core = map[Int(spikes[k])]
+                var n = 1
+                while k + n < spikes.count && map[Int(spikes[k + n])] == core { n += 1 }
+                for target in chip.targetsOfLayer[inputLayer] { send(from: chip.cores[Int(core)], count: n, target: target) }
+                k += n
+            }
+        }
+        if injected > 0 {
+            let r = router.drain()
+            var c = ActionCounts()
+            r.add(to: &c)
+            meshCounts.byPhase[Phase.routing.rawValue].add(c)
+            drain = max(drain, UInt64(r.drainCycles))
+            routingStalls += r.stallCycles
         }
         // Phase 5: barrier, one barrier action per tile.
         meshCounts.add(.barrier, .barrier, UInt64(tiles))
@@ -208,6 +245,9 @@ public final class Simulator {
         totals.cyclesByPhase[Phase.barrier.rawValue] += barrierCycles
         totals.steps += 1
     }
+
+    /// Link usage over the run (cycle-accurate routing only).
+    public func linkUsage() -> LinkUsageReport { router.linkUsage() }
 
     /// Spikes `layer` emitted in the current step (valid inside `onStep`), ascending global indices.
     public func spikesEmitted(layer: Int) -> ContiguousArray<Int32> { emitted[layer] }

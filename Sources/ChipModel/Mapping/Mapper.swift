@@ -30,6 +30,8 @@ public enum Mapper {
         }
         let slices: [[CoreSlice]]
         switch config.strategy {
+        case .packed:
+            throw ChipError.config(file: config.file, path: config.path + ".strategy", message: "packed placement is done by Chip, not by Mapper.place")
         case .greedy, .balanced:
             slices = try automatic(layers, feeds: feeds, limits: limits, mesh: mesh, config: config)
         case .explicit:

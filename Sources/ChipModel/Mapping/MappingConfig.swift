@@ -5,6 +5,9 @@
 //   "mapping": {"strategy": "explicit", "cores": {"in": [[0, 392], [1, 392]], ...}}
 
 public enum MappingStrategy: String, CaseIterable, Sendable {
+    /// Fill cores in id order, several layers per core where they fit; input layers take no
+    /// core (their spikes come from spike generators at the consumer cores). Done by Chip.
+    case packed
     /// Fill cores in id order, layer after layer, each core as full as the limits allow.
     case greedy
     /// Split each layer evenly over the fewest cores it needs (or a given number).
@@ -19,7 +22,7 @@ public struct MappingConfig: Sendable {
         public init(core: Int, count: Int) { self.core = core; self.count = count }
     }
 
-    public var strategy: MappingStrategy = .balanced
+    public var strategy: MappingStrategy = .packed
     /// Balanced: cores per layer, by layer name (layers not listed use the minimum).
     public var coreCounts: [(layer: String, count: Int)] = []
     /// Explicit: per layer name, its (core, count) entries in neuron order.
@@ -28,7 +31,7 @@ public struct MappingConfig: Sendable {
     public var file: String = "<mapping>"
     public var path: String = "$.mapping"
 
-    public init(strategy: MappingStrategy = .balanced) { self.strategy = strategy }
+    public init(strategy: MappingStrategy = .packed) { self.strategy = strategy }
 
     public static func explicit(_ cores: [(String, [(Int, Int)])]) -> MappingConfig {
         var c = MappingConfig(strategy: .explicit)
@@ -38,8 +41,8 @@ public struct MappingConfig: Sendable {
 
     /// Documentation of the `"mapping"` keys for `chipsim describe`.
     public static let keys: [(key: String, type: String, default: String, description: String)] = [
-        ("strategy", "\"greedy\"|\"balanced\"|\"explicit\"", "\"balanced\"",
-         "greedy: fill cores in order, layer after layer; balanced: split each layer evenly over the fewest cores it needs (or cores.<layer>); explicit: cores.<layer> lists [coreId, count] pairs. A core holds neurons of one layer only."),
+        ("strategy", "\"packed\"|\"greedy\"|\"balanced\"|\"explicit\"", "\"packed\"",
+         "packed: fill cores in order, several layers per core where they fit, input layers on no core (their spikes come from generators at the consumer cores: no routing); greedy: fill cores in order, layer after layer, input layers on cores and their spikes routed; balanced: split each layer evenly over the fewest cores it needs (or cores.<layer>); explicit: cores.<layer> lists [coreId, count] pairs. A core holds neurons of one layer only."),
         ("cores", "object", "{}",
          "per layer name: balanced -> number of cores (integer); explicit -> [[coreId, count], ...] in neuron order (every layer must be listed, counts must sum to the layer size); not allowed with greedy"),
     ]
@@ -53,7 +56,7 @@ public struct MappingConfig: Sendable {
         c.strategy = MappingStrategy(rawValue: s)!
         if let cores = try r.optionalObject("cores") {
             switch c.strategy {
-            case .greedy:
+            case .greedy, .packed:
                 throw r.error("cores", "greedy mapping takes no per-layer cores; use \"balanced\" (core counts) or \"explicit\" (core lists)")
             case .balanced:
                 for k in cores.keys where k != "comment" && k != "//" {
@@ -87,7 +90,7 @@ public struct MappingConfig: Sendable {
     public var json: JSONValue {
         var kv: [(String, JSONValue)] = [("strategy", .string(strategy.rawValue))]
         switch strategy {
-        case .greedy: break
+        case .greedy, .packed: break
         case .balanced:
             if !coreCounts.isEmpty { kv.append(("cores", .object(coreCounts.map { ($0.layer, .int($0.count)) }))) }
         case .explicit:
@@ -97,4 +100,9 @@ public struct MappingConfig: Sendable {
         }
         return .object(kv)
     }
+}
+
+extension MappingConfig: Equatable {
+    /// Two mapping configs are equal when they resolve to the same JSON.
+    public static func == (a: MappingConfig, b: MappingConfig) -> Bool { a.json == b.json }
 }

@@ -121,3 +121,8 @@ public struct NocConfig: Equatable, Sendable {
         ])
     }
 }
+
+extension NocConfig {
+    /// Equal when the parameters are equal (where the config was read from does not count).
+    public static func == (a: NocConfig, b: NocConfig) -> Bool { a.json == b.json }
+}

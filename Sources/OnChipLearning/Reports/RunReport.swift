@@ -7,8 +7,16 @@ import ChipModel
 /// byte-identical reports once that block is removed.
 public struct RunReport {
     public static let schemaVersion = 1
-    public static let routingModel = "placeholder: closed-form XY hop counts and latencies, no link contention (the cycle-accurate network-on-chip model replaces it)"
-    public static let inputModel = "input spikes come from spike generators at each consumer core: no routing cost, only their synaptic operations"
+    public static func routingModel(_ m: RoutingModel) -> String {
+        switch m {
+        case .cycleAccurate: return "cycle-accurate 2D mesh: XY routing, one flit per link per cycle, packets wait for busy links (docs/ROUTER.md)"
+        case .closedForm: return "closed-form XY latency per packet, no link contention (same hop counts and energy as cycle-accurate; optimistic drain time)"
+        }
+    }
+    public static func inputModel(_ s: MappingStrategy) -> String {
+        s == .packed ? "input spikes come from spike generators at each consumer core: no routing cost, only their synaptic operations"
+                     : "input layers occupy cores; their spikes are routed from there like any other spike"
+    }
 
     public let simulator: Simulator
     public let table: EnergyTable
@@ -45,11 +53,14 @@ public struct RunReport {
         summary.append(("spikesPerLayer", .object(chip.layers.enumerated().map { l, layer in
             (layer.name, .int(s.samples.reduce(0) { $0 + $1.spikesPerLayer[l] }))
         })))
-        let placement: [JSONValue] = chip.cores.map { c in
+        let placement: [JSONValue] = chip.usedCores.map { c in
             .object([("core", .int(c.id)), ("tile", .array([.int(c.tileX), .int(c.tileY)])),
                      ("populations", .array(c.populations.map { p in
                          .object([("layer", .string(chip.layers[p.layer].name)),
                                   ("neurons", .array([.int(p.firstNeuron), .int(p.count)]))])
+                     } + c.inputSlices.map { s in
+                         .object([("layer", .string(chip.layers[s.layer].name)), ("source", .bool(true)),
+                                  ("neurons", .array([.int(s.slice.firstNeuron), .int(s.slice.count)]))])
                      })),
                      ("neurons", .int(c.neurons)), ("synapses", .int(c.synapseCount)),
                      ("synapseBytes", .int(c.synapseBytes)), ("stateBytes", .int(c.stateBytes)),
@@ -58,7 +69,7 @@ public struct RunReport {
         let cycles: JSONValue = .object([
             ("total", .uint(s.totals.cycles)),
             ("byPhase", .object(Phase.allCases.map { ($0.name, .uint(s.totals.cyclesByPhase[$0.rawValue])) })),
-            ("busyByCore", .array(chip.cores.map { c in
+            ("busyByCore", .array(chip.usedCores.map { c in
                 .object([("core", .int(c.id))] + Phase.allCases.map { ($0.name, .uint(c.busyCycles[$0.rawValue])) })
             })),
             ("perStepMean", .double(s.totals.steps > 0 ? Double(s.totals.cycles) / Double(s.totals.steps) : 0)),
@@ -73,7 +84,10 @@ public struct RunReport {
             ("schemaVersion", .int(RunReport.schemaVersion)),
             ("name", .string(config.name)),
             ("summary", .object(summary)),
-            ("models", .object([("routing", .string(RunReport.routingModel)), ("input", .string(RunReport.inputModel))])),
+            ("models", .object([("routing", .string(RunReport.routingModel(config.chip.routing))),
+                                ("input", .string(RunReport.inputModel(config.mapping.strategy))),
+                                ("mapping", .string(config.mapping.strategy.rawValue))])),
+            ("routing", routingJSON),
             ("placement", .array(placement)),
             ("counts", EnergyReport.countsJSON(totalCounts)),
             ("countsByComponent", .object(components.map { ($0.component, EnergyReport.phaseCountsJSON($0.counts)) })),
@@ -85,6 +99,12 @@ public struct RunReport {
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
         ])
+    }
+
+    var routingJSON: JSONValue {
+        var kv: [(String, JSONValue)] = [("model", .string(config.chip.routing.rawValue)), ("stallCycles", .uint(simulator.routingStalls))]
+        if config.chip.routing == .cycleAccurate { kv.append(("links", simulator.linkUsage().json)) }
+        return .object(kv)
     }
 
     /// One row per sample. Energy per sample is its counts costed with the table (dynamic only).
@@ -124,7 +144,11 @@ public struct RunReport {
             out += "  " + p.name.padding(toLength: 16, withPad: " ", startingAt: 0) + lpad(String(c), 16)
                 + lpad(fmt(s.totals.cycles > 0 ? 100 * Double(c) / Double(s.totals.cycles) : 0, 1) + "%", 8) + "\n"
         }
-        out += "  (phase split of the slowest core each step; routing: \(RunReport.routingModel))\n"
+        out += "  (phase split of the slowest core each step; routing: \(RunReport.routingModel(config.chip.routing)))\n"
+        if config.chip.routing == .cycleAccurate, let hot = simulator.linkUsage().hottest {
+            let u = simulator.linkUsage()
+            out += "  links: max utilisation \(fmt(u.maxUtilisation * 100, 1))%, mean \(fmt(u.meanUtilisation * 100, 1))%, hottest \(hot); stalls \(simulator.routingStalls) cycles\n"
+        }
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         out += "\nmemory: synapses \(synBytes) bytes of \(config.chip.core.synapseMemoryBytes * chip.cores.count), neuron state \(chip.cores.reduce(0) { $0 + $1.stateBytes }) bytes\n"
         out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0, 0)) steps/s)\n"

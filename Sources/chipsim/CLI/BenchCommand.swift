@@ -14,6 +14,9 @@ enum BenchCommand: Subcommand {
                   all counters on. Prints synaptic events per second (input spikes x 500 +
                   hidden spikes x 10) and neuron updates per second.
                   Options: --samples N (200), --steps T (32)
+      route       one timestep of 784 -> 500 -> 10 spread over a 4 x 4 mesh (balanced mapping,
+                  13% input / 12% hidden activity), repeated: packets routed per second.
+                  Options: --steps N, --mesh WxH, --neurons-per-core N
 
     Numbers are only meaningful from a release build:
       swift build -c release && .build/release/chipsim bench inference
@@ -26,6 +29,7 @@ enum BenchCommand: Subcommand {
         let workload = try args.positional("workload (inference)")
         switch workload {
         case "inference": return try BenchInference.run(&args)
+        case "route": return try BenchRoute.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }
