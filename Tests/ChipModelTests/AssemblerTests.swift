@@ -1,0 +1,89 @@
+import Testing
+@testable import ChipModel
+
+@Suite struct AssemblerTests {
+    @Test func assemblesEveryFormWithConstantsAndComments() throws {
+        let src = """
+            ; a program using every instruction form
+            .scope synapse   # trailing comment
+            .const LR 4
+            .const NEG -0x10
+            .gate x1, y1
+            .gate mod
+            ld a0, x1
+            ldi a1, NEG
+            ldi a2, -LR
+            rand a3, 5
+            mov a4, a0
+            add a5, a0, a1
+            mul a6, a0, a1, LR
+            sh a7, a6, -3
+            sat a0, a7, 9
+            sel a1, a0, a2, a3
+            sround a2, a1, 2
+            sign a3, a2
+            st w, a3
+            st aux, a0
+            """
+        let p = try MicrocodeAssembler.assemble(src, file: "t.mc")
+        #expect(p.scope == .synapse)
+        #expect(p.gates == [.x1, .y1, .mod])
+        #expect(p.instructions.count == 14)
+        #expect(p.instructions[0] == .ld(0, .x1))
+        #expect(p.instructions[1] == .ldi(1, -16))
+        #expect(p.instructions[2] == .ldi(2, -4))
+        #expect(p.instructions[6] == .mul(6, 0, 1, shift: 4))
+        #expect(p.instructions[7] == .sh(7, 6, -3))
+        #expect(p.instructions[9] == .sel(1, 0, 2, 3))
+        #expect(p.instructions[12] == .st(.w, 3))
+    }
+
+    @Test func disassemblyRoundTripsRandomPrograms() throws {
+        var rng = TestRNG(4242)
+        for _ in 0..<200 {
+            let scope: MicrocodeScope = rng.chance(0.5) ? .neuron : .synapse
+            let p = RandomPrograms.make(scope: scope, length: rng.int(0...30), rng: &rng)
+            let text = MicrocodeAssembler.disassemble(p)
+            #expect(try MicrocodeAssembler.assemble(text) == p, "\(text)")
+        }
+    }
+
+    func error(_ src: String) -> (Int, Int, String)? {
+        do { _ = try MicrocodeAssembler.assemble(src, file: "bad.mc"); return nil }
+        catch let ChipError.syntax(file, line, column, message) {
+            #expect(file == "bad.mc")
+            return (line, column, message)
+        } catch { return nil }
+    }
+
+    @Test func errorsNameLineAndColumn() {
+        var e = error(".scope synapse\nld a0, x9")
+        #expect(e?.0 == 2 && e?.1 == 8 && e?.2.contains("unknown source") == true)
+        e = error(".scope synapse\n  frob a0")
+        #expect(e?.0 == 2 && e?.1 == 3 && e?.2.contains("unknown instruction") == true)
+        e = error(".scope neuron\nld a0, x1")
+        #expect(e?.0 == 2 && e?.1 == 8 && e?.2.contains("not readable") == true)
+        e = error(".scope synapse\nst mod, a0")
+        #expect(e?.0 == 2 && e?.1 == 4 && e?.2.contains("not writable") == true)
+        e = error(".scope synapse\nsh a0, a1, 40")
+        #expect(e?.0 == 2 && e?.1 == 12 && e?.2.contains("outside") == true)
+        e = error(".scope synapse\nadd a0, a1")
+        #expect(e?.0 == 2 && e?.1 == 11 && e?.2.contains("takes 3 operands") == true)
+        e = error(".scope synapse\nadd a0, a9, a1")
+        #expect(e?.0 == 2 && e?.1 == 9)
+        e = error(".scope synapse\nldi a0, LR")
+        #expect(e?.0 == 2 && e?.1 == 9 && e?.2.contains("unknown constant") == true)
+        e = error("ld a0, x1")
+        #expect(e?.0 == 1 && e?.1 == 1 && e?.2.contains(".scope") == true)
+        e = error(".scope synapse\n.const a0 3")
+        #expect(e?.0 == 2 && e?.1 == 8)
+        e = error(".scope synapse\nldi a0, 3 $")
+        #expect(e?.0 == 2 && e?.1 == 11 && e?.2.contains("unexpected character") == true)
+        e = error(".scope synapse\nadd a0, a1,")
+        #expect(e?.0 == 2 && e?.1 == 12)
+        e = error(".scope sideways")
+        #expect(e?.0 == 1 && e?.1 == 8)
+        e = error("")
+        #expect(e?.2.contains("missing") == true)
+    }
+}
