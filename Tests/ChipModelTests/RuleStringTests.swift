@@ -20,10 +20,10 @@ import Testing
 
     @Test func pairSTDPStringByHand() throws {
         let rule = "dw = 2^-4 * x1 * y0 - 2^-5 * y1 * x0"
-        // floor(100/16) = 6; floor(-70/32) = floor(-2.1875) = -3; 10 + 6 - 3 = 13.
-        #expect(try run(rule, x0: 1, x1: 100, y0: 1, y1: 70, w: 10).0 == 13)
+        // floor(100/16) = 6; -floor(70/32) = -floor(2.1875) = -2; 10 + 6 - 2 = 14.
+        #expect(try run(rule, x0: 1, x1: 100, y0: 1, y1: 70, w: 10).0 == 14)
         #expect(try run(rule, x0: 0, x1: 100, y0: 1, y1: 70, w: 10).0 == 16)
-        #expect(try run(rule, x0: 1, x1: 100, y0: 0, y1: 70, w: 10).0 == 7)
+        #expect(try run(rule, x0: 1, x1: 100, y0: 0, y1: 70, w: 10).0 == 8)
         let p = try RuleStringCompiler.compile(rule)
         #expect(p.gates == [.y0, .x0])
         #expect(p.scope == .synapse)
@@ -32,9 +32,9 @@ import Testing
     @Test func weightAndTagUseValuesBeforeTheUpdate() throws {
         let rule = "dw = 3 * t * mod * 2^-6\ndt = x1 * y0 - 2^-2 * t"
         // dw = floor(3 * -42 * 5 / 64) = floor(-9.84) = -10 -> w = 20 - 10 = 10
-        // dt = 10 + floor(-(-42) / 4) = 10 + floor(10.5) = 20 -> t = -42 + 20 = -22
+        // dt = 10 - floor(-42 / 4) = 10 - floor(-10.5) = 10 + 11 = 21 -> t = -42 + 21 = -21
         let (w, t) = try run(rule, x1: 10, y0: 1, mod: 5, w: 20, aux: -42)
-        #expect(w == 10 && t == -22)
+        #expect(w == 10 && t == -21)
     }
 
     @Test func offsetsSignsAndConstants() throws {

@@ -11,9 +11,12 @@
 // dependency), and no product needs a dependency factor (the skip rule is derived instead).
 //
 // Arithmetic (exact; F = options.fractionBits):
-//     term  = floor(m * f1 * ... * fk * 2^(e + F))     m: product of integer constants with the
-//                                                      term's sign, e: sum of 2^ exponents; the
-//                                                      factor product saturates to 32 bits
+//     term  = s * floor(|m| * f1 * ... * fk * 2^(e + F))   s: the term's sign (of '-' and of the
+//                                                      constants), |m|: product of the integer
+//                                                      constants' magnitudes, e: sum of 2^
+//                                                      exponents; products saturate to 32 bits.
+//     (The sign is applied after the floor, so for non-negative factors a term is truncated
+//     toward zero and potentiation and depression of equal size round alike.)
 //     delta = round_F(sum of terms)                    F = 0: no rounding; else floor or
 //                                                      stochastic rounding of the last F bits
 //     w' = sat_weightBits(w + delta_w),  t' = sat_auxBits(t + delta_t)
@@ -101,14 +104,15 @@ public enum RuleStringCompiler {
                 } else {
                     code.append(.ldi(2, 1))
                 }
-                if mantissa == -1 { code.append(.unary(.neg, 2, 2)) }
-                else if mantissa != 1 { code.append(.ldi(3, Int32(mantissa))); code.append(.mul(2, 2, 3, shift: 0)) }
+                let magnitude = abs(mantissa)
+                if magnitude != 1 { code.append(.ldi(3, Int32(magnitude))); code.append(.mul(2, 2, 3, shift: 0)) }
                 let shift = exponent + F
                 guard (-31...31).contains(shift) else {
                     throw ChipError.syntax(file: file, line: term.line, column: term.column,
                                            message: "scale 2^\(exponent) with \(F) fraction bits is outside 2^-31...2^31")
                 }
                 if shift != 0 { code.append(.sh(2, 2, shift)) }
+                if mantissa < 0 { code.append(.unary(.neg, 2, 2)) }
                 code.append(.binary(.add, acc, acc, 2))
             }
             if F > 0 {
