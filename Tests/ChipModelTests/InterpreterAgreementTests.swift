@@ -54,7 +54,14 @@ enum RandomPrograms {
                 if !gates.contains(g) { gates.append(g) }
             }
         }
-        return MicrocodeProgram(scope: scope, gates: gates, instructions: code)
+        var requires: [MicrocodeSource] = []
+        if rng.chance(0.3) {
+            for _ in 0..<rng.int(1...2) {
+                let g = sources[rng.int(0...(sources.count - 1))]
+                if !requires.contains(g) { requires.append(g) }
+            }
+        }
+        return MicrocodeProgram(scope: scope, gates: gates, requires: requires, instructions: code)
     }
 
     static func randomPre(_ n: Int, bits: Int, rng: inout TestRNG) -> PreSynapticTraces {
@@ -170,6 +177,25 @@ enum RandomPrograms {
             #expect(c[.plastInstr] == 24)
             #expect(c[.sramReadBits] == 48 && c[.sramWriteBits] == 48)
             #expect(run.cycles == 6 * 4)
+        }
+    }
+
+    @Test func requiredFactorsSkipWhenAnyIsZero() throws {
+        // .require x1, mod: synapse (i, j) runs iff x1[i] != 0 and mod[j] != 0.
+        let program = try MicrocodeAssembler.assemble(".scope synapse\n.require x1, mod\nldi a0, 1\nst w, a0")
+        var pre = PreSynapticTraces(count: 3, x1: .unused)
+        var post = PostSynapticState(count: 2, y1: .unused)
+        pre.x1 = [4, 0, 9]
+        post.modulator = [0, -3]
+        for useFast in [false, true] {
+            var block = SynapseBlock(nPre: 3, nPost: 2, weightBits: 8, auxBits: 0)
+            var c = ActionCounts()
+            let random = MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse)
+            let run = useFast
+                ? PlasticityUnit().runSynapseScope(program, block: &block, pre: pre, post: post, random: random, counts: &c)
+                : ScalarInterpreter.runSynapseScope(program, block: &block, pre: pre, post: post, random: random, counts: &c)
+            #expect(Array(block.weights) == [0, 1, 0, 0, 0, 1])
+            #expect(run.executed == 2 && run.skipped == 4 && c[.plastSynapse] == 2)
         }
     }
 

@@ -26,7 +26,10 @@ import Testing
         #expect(try run(rule, x0: 1, x1: 100, y0: 0, y1: 70, w: 10).0 == 8)
         let p = try RuleStringCompiler.compile(rule)
         #expect(p.gates == [.y0, .x0])
+        #expect(p.requires == [])
         #expect(p.scope == .synapse)
+        let three = try RuleStringCompiler.compile("dw = -2^-8 * x1 * r0 * mod")
+        #expect(three.requires == [.x1, .mod, .r0] && three.gates == [.x1])
     }
 
     @Test func weightAndTagUseValuesBeforeTheUpdate() throws {
@@ -67,13 +70,14 @@ import Testing
     @Test func derivedGatesNeverChangeResults() throws {
         // Skipping is sound: the gated program equals the same program run on every synapse.
         let rules = ["dw = 2^-4 * x1 * y0 - 2^-5 * y1 * x0", "dw = mod * x1 * 2^-7; dt = -2^-3 * t + x0 * y1",
+                     "dw = -2^-6 * x1 * r0 * mod", "dw = x1 * mod - 2^-2 * x1 * y1 * mod",
                      "dw = sgn(mod) * (y1 + 3) * x0", "dt = r0 * x1 * 2^-2 - y0 * w"]
         var rng = TestRNG(99)
         for rule in rules {
             for opts in [RuleOptions(), RuleOptions(fractionBits: 6, rounding: .stochastic)] {
                 let gated = try RuleStringCompiler.compile(rule, options: opts)
                 #expect(!gated.gates.isEmpty, "\(rule)")
-                var ungated = gated; ungated.gates = []
+                var ungated = gated; ungated.gates = []; ungated.requires = []
                 let pre = RandomPrograms.randomPre(6, bits: 8, rng: &rng)
                 let post = RandomPrograms.randomPost(5, bits: 8, rng: &rng)
                 var b1 = RandomPrograms.randomBlock(nPre: 6, nPost: 5, weightBits: 8, auxBits: 16, rng: &rng)

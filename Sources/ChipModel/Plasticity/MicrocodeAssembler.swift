@@ -3,7 +3,7 @@ import Foundation
 // The `.mc` text format (docs/MICROCODE.md has the full manual):
 //
 //     ; comment (also '#')          .scope synapse | neuron   (required, before instructions)
-//     .const NAME VALUE             .gate SRC[, SRC...]        (skip rule; may repeat)
+//     .const NAME VALUE             .gate SRC[, SRC...]  .require SRC[, SRC...]  (skip rule)
 //     MNEMONIC operand, operand ... (operands: a0..a7, source/destination names, immediates)
 //
 // Immediates are decimal or 0x-hex integers, or a `.const` name, each optionally negated
@@ -23,6 +23,7 @@ public enum MicrocodeAssembler {
         var scope: MicrocodeScope?
         var constants: [String: Int64] = [:]
         var gates: [MicrocodeSource] = []
+        var requires: [MicrocodeSource] = []
         var instructions: [MicrocodeInstruction] = []
 
         for (lineIndex, rawLine) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -75,7 +76,9 @@ public enum MicrocodeAssembler {
                         throw fail(t, "unknown scope '\(t.text)'; expected neuron or synapse")
                     }
                     if scope != nil { throw fail(head, ".scope given twice") }
-                    if !instructions.isEmpty || !gates.isEmpty { throw fail(head, ".scope must come before .gate and instructions") }
+                    if !instructions.isEmpty || !gates.isEmpty || !requires.isEmpty {
+                        throw fail(head, ".scope must come before .gate, .require and instructions")
+                    }
                     scope = s
                 case ".const":
                     // `.const NAME VALUE` (no comma) or `.const NAME, VALUE`.
@@ -91,17 +94,18 @@ public enum MicrocodeAssembler {
                     let v = try immediate(rest)
                     guard v >= Int64(Int32.min) && v <= Int64(Int32.max) else { throw fail(rest[0], "constant \(v) does not fit 32 bits") }
                     constants[name.text] = v
-                case ".gate":
-                    guard let sc = scope else { throw fail(head, ".gate before .scope") }
-                    guard !operands.isEmpty else { throw fail(endOfLine(), ".gate needs at least one source (x0, y1, mod, ...)") }
+                case ".gate", ".require":
+                    guard let sc = scope else { throw fail(head, "\(head.text) before .scope") }
+                    guard !operands.isEmpty else { throw fail(endOfLine(), "\(head.text) needs at least one source (x0, y1, mod, ...)") }
                     for op in operands {
                         let t = try single(op, "a source name")
                         guard let src = MicrocodeSource(name: t.text) else { throw fail(t, "unknown source '\(t.text)'") }
-                        guard src.readable(in: sc) else { throw fail(t, "\(src.name) cannot gate a \(sc.name)-scope program") }
-                        if !gates.contains(src) { gates.append(src) }
+                        guard src.readable(in: sc) else { throw fail(t, "\(src.name) is not readable in \(sc.name) scope") }
+                        if head.text == ".gate" { if !gates.contains(src) { gates.append(src) } }
+                        else if !requires.contains(src) { requires.append(src) }
                     }
                 default:
-                    throw fail(head, "unknown directive '\(head.text)'; expected .scope, .const or .gate")
+                    throw fail(head, "unknown directive '\(head.text)'; expected .scope, .const, .gate or .require")
                 }
                 continue
             }
@@ -149,7 +153,7 @@ public enum MicrocodeAssembler {
         guard let sc = scope else {
             throw ChipError.syntax(file: file, line: 1, column: 1, message: "missing '.scope synapse' or '.scope neuron'")
         }
-        let program = MicrocodeProgram(scope: sc, gates: gates, instructions: instructions)
+        let program = MicrocodeProgram(scope: sc, gates: gates, requires: requires, instructions: instructions)
         if let message = program.validationError() {   // unreachable if the checks above are complete
             throw ChipError.syntax(file: file, line: 1, column: 1, message: message)
         }
@@ -160,6 +164,7 @@ public enum MicrocodeAssembler {
     public static func disassemble(_ p: MicrocodeProgram) -> String {
         var out = ".scope \(p.scope.name)\n"
         if !p.gates.isEmpty { out += ".gate " + p.gates.map(\.name).joined(separator: ", ") + "\n" }
+        if !p.requires.isEmpty { out += ".require " + p.requires.map(\.name).joined(separator: ", ") + "\n" }
         for ins in p.instructions { out += text(of: ins) + "\n" }
         return out
     }

@@ -191,21 +191,34 @@ public struct MicrocodeInstruction: Equatable, Hashable, Sendable {
     public static func st(_ dst: MicrocodeDestination, _ a: Int) -> Self { .init(.st, d: dst.rawValue, a: UInt8(a)) }
 }
 
-/// A program: its scope, its gating factors (the skip rule) and its instructions.
+/// A program: its scope, its skip factors and its instructions.
 ///
-/// Skip rule (exact): if `gates` is empty every element is executed. Otherwise an element
-/// is SKIPPED — not executed, not counted, no PRNG draw, its state untouched — iff every
-/// gating source reads zero for it (synapse scope: pre sources of its pre axon, post sources
-/// of its post neuron, w/aux of the synapse itself, all before the program runs). The
-/// program's author (or the rule compiler) guarantees that the program is a no-op when all
-/// gates are zero; the hardware does not check that, so a wrong `.gate` changes results.
+/// Skip rule (exact). An element is SKIPPED — not executed, not counted, no PRNG draw, its
+/// state untouched — iff
+///     (a) some source in `requires` reads zero for it, or
+///     (b) `gates` is not empty and every source in `gates` reads zero for it.
+/// Sources are read before the program runs (synapse scope: pre sources at its pre axon,
+/// post sources at its post neuron, w/aux at the synapse). `requires` suits products
+/// (a three-factor update x1 * psi * mod is zero if x1 or mod is), `gates` suits sums of
+/// products (STDP: x1 * y0 - y1 * x0 is zero when x0 = y0 = 0). The program's author (or
+/// the rule compiler) guarantees that a skipped element's program would have been a no-op;
+/// the hardware does not check that, so a wrong `.gate`/`.require` changes results.
 public struct MicrocodeProgram: Equatable, Hashable, Sendable {
     public var scope: MicrocodeScope
     public var gates: [MicrocodeSource]
+    public var requires: [MicrocodeSource]
     public var instructions: [MicrocodeInstruction]
 
-    public init(scope: MicrocodeScope, gates: [MicrocodeSource] = [], instructions: [MicrocodeInstruction]) {
-        self.scope = scope; self.gates = gates; self.instructions = instructions
+    public init(scope: MicrocodeScope, gates: [MicrocodeSource] = [], requires: [MicrocodeSource] = [],
+                instructions: [MicrocodeInstruction]) {
+        self.scope = scope; self.gates = gates; self.requires = requires; self.instructions = instructions
+    }
+
+    /// The skip rule for one element, given a reader of its sources (reference form).
+    @inlinable
+    public func skips(_ read: (MicrocodeSource) -> Int64) -> Bool {
+        if requires.contains(where: { read($0) == 0 }) { return true }
+        return !gates.isEmpty && gates.allSatisfy { read($0) == 0 }
     }
 
     /// Cycles one lane spends on one executed element (sum of instruction cycles).
@@ -219,6 +232,9 @@ public struct MicrocodeProgram: Equatable, Hashable, Sendable {
     public func validationError() -> String? {
         for g in gates where !g.readable(in: scope) {
             return ".gate \(g.name) is not readable in \(scope.name) scope"
+        }
+        for g in requires where !g.readable(in: scope) {
+            return ".require \(g.name) is not readable in \(scope.name) scope"
         }
         let nReg = UInt8(MicrocodeMachine.aluRegisters)
         for (pc, ins) in instructions.enumerated() {

@@ -65,14 +65,22 @@ public final class PlasticityUnit {
                     let ctx = TileContext(unit: self, sources: ptrs, weights: wBuf.baseAddress!,
                                           aux: aBuf.baseAddress!, hasAux: hasAux,
                                           weightBits: block.weightBits, auxBits: block.auxBits)
-                    // Gate classification: which gating factors are read per axon, per neuron, per synapse.
-                    let gates = program.gates
-                    let preGates = gates.filter { $0 == .x0 || $0 == .x1 || $0 == .x2 }
+                    // Skip-rule classification: which factors are read per axon, per neuron, per synapse.
+                    func isPre(_ s: MicrocodeSource) -> Bool { s == .x0 || s == .x1 || s == .x2 }
+                    func isPost(_ s: MicrocodeSource) -> Bool { !isPre(s) && !s.isSynapseMemory }
+                    let gates = program.gates, requires = program.requires
+                    let preGates = gates.filter(isPre), postGates = gates.filter(isPost)
                     let synGates = gates.filter { $0.isSynapseMemory }
-                    let postGates = gates.filter { !preGates.contains($0) && !synGates.contains($0) }
-                    var postActive = [Bool](repeating: gates.isEmpty, count: nPost)
-                    for j in 0..<nPost where postGates.contains(where: { ctx.source($0)[j] != 0 }) {
-                        postActive[j] = true
+                    let preReq = requires.filter(isPre), postReq = requires.filter(isPost)
+                    let synReq = requires.filter { $0.isSynapseMemory }
+                    func synValue(_ g: MicrocodeSource, _ s: Int) -> Int32 {
+                        g == .w ? Int32(wBuf[s]) : (hasAux ? aBuf[s] : 0)
+                    }
+                    // Per neuron: 0 = required factor zero (skip), 1 = allowed, gate not yet open,
+                    // 2 = allowed and a post gate is nonzero (or there are no gates).
+                    var postState = [UInt8](repeating: 0, count: nPost)
+                    for j in 0..<nPost where !postReq.contains(where: { ctx.source($0)[j] == 0 }) {
+                        postState[j] = gates.isEmpty || postGates.contains(where: { ctx.source($0)[j] != 0 }) ? 2 : 1
                     }
                     var n = 0
                     var contiguous = true
@@ -84,15 +92,18 @@ public final class PlasticityUnit {
                         executed += n; n = 0; contiguous = true
                     }
                     for i in 0..<nPre {
-                        let rowActive = gates.isEmpty || preGates.contains(where: { ctx.source($0)[i] != 0 })
                         let rowBase = i * nPost
+                        if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
+                        let rowOpen = preGates.contains(where: { ctx.source($0)[i] != 0 })
                         for j in 0..<nPost {
                             let s = rowBase + j
-                            var active = rowActive || postActive[j]
-                            if !active {
-                                for g in synGates where (g == .w ? Int32(wBuf[s]) : (hasAux ? aBuf[s] : 0)) != 0 {
-                                    active = true
-                                }
+                            let ps = postState[j]
+                            var active = ps != 0 && (rowOpen || ps == 2)
+                            if ps != 0 && !active {
+                                for g in synGates where synValue(g, s) != 0 { active = true }
+                            }
+                            if active {
+                                for g in synReq where synValue(g, s) == 0 { active = false }
                             }
                             if !active { skipped += 1; continue }
                             if n > 0 && Int(elementIndex[n - 1]) != s - 1 { contiguous = false }
@@ -138,7 +149,7 @@ public final class PlasticityUnit {
                 var n = 0
                 var contiguous = true
                 for j in 0..<count {
-                    if !program.gates.isEmpty && !program.gates.contains(where: { ctx.source($0)[j] != 0 }) {
+                    if program.skips({ Int64(ctx.source($0)[j]) }) {
                         skipped += 1; continue
                     }
                     if n > 0 && Int(elementIndex[n - 1]) != j - 1 { contiguous = false }

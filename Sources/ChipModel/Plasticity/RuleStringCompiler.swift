@@ -22,10 +22,11 @@
 //     w' = sat_weightBits(w + delta_w),  t' = sat_auxBits(t + delta_t)
 // All deltas are computed from the values before the update (w and t are stored last).
 //
-// Skip rule: for every product the compiler picks one factor that is zero whenever the
-// product is (a plain VAR or sgn(VAR), preferring sparse ones: x0, y0, then traces, mod, ...).
-// The gates are those factors; if some product has no such factor (e.g. a constant term or
-// only (VAR + C) factors) the program has no gates and every synapse runs.
+// Skip rule: a factor VAR or sgn(VAR) is zero when VAR is. `.require` gets every such VAR
+// that occurs in every product (if one is zero, all products are). `.gate` gets, for every
+// product, one such VAR (preferring sparse ones: x0, y0, then traces, mod, ...); if some
+// product has none (a constant term, or only (VAR + C) factors) there are no gates. Both
+// are exact: a skipped synapse's deltas would have been 0.
 
 public struct RuleOptions: Sendable, Equatable {
     /// Fractional bits kept while summing terms, rounded off at the end (0...16).
@@ -59,6 +60,7 @@ public enum RuleStringCompiler {
         var code: [MicrocodeInstruction] = []
         var gates: [MicrocodeSource] = []
         var ungated = false
+        var common: Set<MicrocodeSource>? = nil   // gate-able factors present in every product
         // a0: delta w, a1: delta t, a2: term, a3/a4: factor temporaries, a5: final value.
         func load(_ f: RuleParser.Factor, into r: Int) {
             switch f.kind {
@@ -92,6 +94,7 @@ public enum RuleStringCompiler {
                     switch f.kind { case .variable(let s), .sign(let s): return s; default: return nil }
                 }
                 if mantissa == 0 { continue }   // a zero term contributes nothing
+                common = common.map { $0.intersection(candidates) } ?? Set(candidates)
                 if let g = gatePreference.first(where: { candidates.contains($0) }) {
                     if !gates.contains(g) { gates.append(g) }
                 } else { ungated = true }
@@ -126,7 +129,8 @@ public enum RuleStringCompiler {
             code.append(.binary(.add, 5, 5, acc))
             code.append(.st(rule.target == .w ? .w : .aux, 5))
         }
-        return MicrocodeProgram(scope: .synapse, gates: ungated ? [] : gates, instructions: code)
+        let requires = gatePreference.filter { common?.contains($0) == true }
+        return MicrocodeProgram(scope: .synapse, gates: ungated ? [] : gates, requires: requires, instructions: code)
     }
 }
 

@@ -45,7 +45,7 @@ public enum ScalarInterpreter {
                     default: return readPost(post, src, j)
                     }
                 }
-                if !program.gates.isEmpty && program.gates.allSatisfy({ read($0) == 0 }) {
+                if program.skips(read) {
                     skipped += 1
                     continue
                 }
@@ -78,7 +78,7 @@ public enum ScalarInterpreter {
         precondition(program.scope == .neuron && program.validationError() == nil, "invalid neuron program")
         var executed = 0, skipped = 0
         for j in 0..<neurons.count {
-            if !program.gates.isEmpty && program.gates.allSatisfy({ readPost(neurons, $0, j) == 0 }) {
+            if program.skips({ readPost(neurons, $0, j) }) {
                 skipped += 1
                 continue
             }
