@@ -221,6 +221,24 @@ public struct MicrocodeProgram: Equatable, Hashable, Sendable {
         return !gates.isEmpty && gates.allSatisfy { read($0) == 0 }
     }
 
+    /// ALU registers some instruction may read before any instruction writes them (they read
+    /// as 0). Exact, since programs have no branches.
+    public var registersReadBeforeWritten: [Int] {
+        var written = Set<UInt8>(), early = Set<UInt8>()
+        for ins in instructions {
+            let reads: [UInt8]
+            switch ins.op {
+            case .ld, .ldi, .rand: reads = []
+            case .mov, .sign, .abs, .neg, .sh, .sat, .sround, .st: reads = [ins.a]
+            case .add, .sub, .min, .max, .mul: reads = [ins.a, ins.b]
+            case .sel: reads = [ins.a, ins.b, ins.c]
+            }
+            for r in reads where !written.contains(r) { early.insert(r) }
+            if ins.op != .st { written.insert(ins.d) }
+        }
+        return early.map(Int.init).sorted()
+    }
+
     /// Cycles one lane spends on one executed element (sum of instruction cycles).
     public var cyclesPerElement: Int { instructions.reduce(0) { $0 + $1.op.cycles } }
 

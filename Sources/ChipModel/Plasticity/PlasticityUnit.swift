@@ -50,6 +50,7 @@ public final class PlasticityUnit {
         precondition(program.scope == .synapse && program.validationError() == nil, "invalid synapse program")
         precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
         let nPre = block.nPre, nPost = block.nPost
+        let zeroRegisters = program.registersReadBeforeWritten
         var weights = block.weights, aux = block.aux
         block.weights = []; block.aux = []           // move out: unique buffers, no copy on write
         let hasAux = block.auxBits > 0
@@ -87,7 +88,7 @@ public final class PlasticityUnit {
                     func flush() {
                         if n > 0 {
                             ctx.executeTile(program, count: n, contiguous: contiguous, scope: .synapse,
-                                            random: random, counts: &counts)
+                                            random: random, zeroRegisters: zeroRegisters, counts: &counts)
                         }
                         executed += n; n = 0; contiguous = true
                     }
@@ -95,6 +96,24 @@ public final class PlasticityUnit {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
                         let rowOpen = preGates.contains(where: { ctx.source($0)[i] != 0 })
+                        if (gates.isEmpty || rowOpen) && postReq.isEmpty && synReq.isEmpty {
+                            // Whole row active: append it as index ranges (the dense fast path).
+                            var j0 = 0
+                            while j0 < nPost {
+                                let len = Swift.min(nPost - j0, tileSize - n)
+                                if n > 0 && Int(elementIndex[n - 1]) != rowBase + j0 - 1 { contiguous = false }
+                                let e = elementIndex + n, p = preIndex + n, q = postIndex + n
+                                let s0 = Int32(truncatingIfNeeded: rowBase + j0), i32 = Int32(truncatingIfNeeded: i)
+                                let jj = Int32(truncatingIfNeeded: j0)
+                                for k in 0..<len {
+                                    let k32 = Int32(truncatingIfNeeded: k)
+                                    e[k] = s0 &+ k32; p[k] = i32; q[k] = jj &+ k32
+                                }
+                                n += len; j0 += len
+                                if n == tileSize { flush() }
+                            }
+                            continue
+                        }
                         for j in 0..<nPost {
                             let s = rowBase + j
                             let ps = postState[j]
@@ -129,6 +148,7 @@ public final class PlasticityUnit {
                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
         precondition(program.scope == .neuron && program.validationError() == nil, "invalid neuron program")
         let count = neurons.count
+        let zeroRegisters = program.registersReadBeforeWritten
         // Move the writable registers out so each has a unique buffer.
         var mod = neurons.modulator, r0 = neurons.r0, r1 = neurons.r1, r2 = neurons.r2, r3 = neurons.r3
         neurons.modulator = []; neurons.r0 = []; neurons.r1 = []; neurons.r2 = []; neurons.r3 = []
@@ -158,12 +178,12 @@ public final class PlasticityUnit {
                     preIndex[n] = 0
                     n += 1
                     if n == tileSize {
-                        ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, counts: &counts)
+                        ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                         executed += n; n = 0; contiguous = true
                     }
                 }
                 if n > 0 {
-                    ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, counts: &counts)
+                    ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                     executed += n
                 }
             } } } } } } }
@@ -215,9 +235,10 @@ struct TileContext {
 
     /// Executes `program` for the `n` elements listed in the index buffers.
     func executeTile(_ program: MicrocodeProgram, count n: Int, contiguous: Bool, scope: MicrocodeScope,
-                     random: MicrocodeRandom, counts: inout ActionCounts) {
+                     random: MicrocodeRandom, zeroRegisters: [Int], counts: inout ActionCounts) {
         let nn = UInt64(n)
-        regs.update(repeating: 0, count: MicrocodeMachine.aluRegisters * stride)
+        // Registers start at 0: clear only those the program may read before writing them.
+        for r in zeroRegisters { (regs + r * stride).update(repeating: 0, count: n) }
         if scope == .synapse { counts.add(.plastSynapse, nn) }
         counts.add(.plastInstr, nn * UInt64(program.instructions.count))
         let base = Int(elementIndex[0])
@@ -260,16 +281,16 @@ struct TileContext {
             case .mov:
                 for k in 0..<n { d[k] = a[k] }
             case .add:
-                for k in 0..<n { d[k] = Int32(clamping: Int64(a[k]) &+ Int64(b[k])) }
+                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &+ Int64(b[k])) }
             case .sub:
-                for k in 0..<n { d[k] = Int32(clamping: Int64(a[k]) &- Int64(b[k])) }
+                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &- Int64(b[k])) }
             case .mul:
                 let s = Int64(imm)
-                for k in 0..<n { d[k] = Int32(clamping: (Int64(a[k]) &* Int64(b[k])) &>> s) }
+                for k in 0..<n { d[k] = clamp32((Int64(a[k]) &* Int64(b[k])) &>> s) }
             case .sh:
                 if imm >= 0 {
                     let s = Int64(imm)
-                    for k in 0..<n { d[k] = Int32(clamping: Int64(a[k]) &<< s) }
+                    for k in 0..<n { d[k] = clamp32(Int64(a[k]) &<< s) }
                 } else {
                     let s = Int32(-imm)
                     for k in 0..<n { d[k] = a[k] &>> s }
@@ -280,9 +301,9 @@ struct TileContext {
             case .sign:
                 for k in 0..<n { let x = a[k]; d[k] = (x > 0 ? 1 : 0) - (x < 0 ? 1 : 0) }
             case .abs:
-                for k in 0..<n { let x = Int64(a[k]); d[k] = Int32(clamping: x < 0 ? -x : x) }
+                for k in 0..<n { let x = Int64(a[k]); d[k] = clamp32(x < 0 ? -x : x) }
             case .neg:
-                for k in 0..<n { d[k] = Int32(clamping: -Int64(a[k])) }
+                for k in 0..<n { d[k] = clamp32(0 &- Int64(a[k])) }
             case .min:
                 for k in 0..<n { d[k] = Swift.min(a[k], b[k]) }
             case .max:
@@ -332,4 +353,9 @@ struct TileContext {
             }
         }
     }
+}
+
+/// Saturates an exact 64-bit result to signed 32 bits (branch-free, vectorises).
+@inline(__always) func clamp32(_ x: Int64) -> Int32 {
+    Int32(truncatingIfNeeded: Swift.min(Swift.max(x, Int64(Int32.min)), Int64(Int32.max)))
 }
