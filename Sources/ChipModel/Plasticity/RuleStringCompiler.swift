@@ -14,7 +14,11 @@
 //     term  = s * floor(|m| * f1 * ... * fk * 2^(e + F))   s: the term's sign (of '-' and of the
 //                                                      constants), |m|: product of the integer
 //                                                      constants' magnitudes, e: sum of 2^
-//                                                      exponents; products saturate to 32 bits.
+//                                                      exponents. Factors multiply left to
+//                                                      right, each product saturated to 32 bits;
+//                                                      a right shift (e + F < 0) is folded into
+//                                                      the last multiply, which floors the exact
+//                                                      64-bit product before saturating.
 //     (The sign is applied after the floor, so for non-negative factors a term is truncated
 //     toward zero and potentiation and depression of equal size round alike.)
 //     delta = round_F(sum of terms)                    F = 0: no rounding; else floor or
@@ -114,7 +118,11 @@ public enum RuleStringCompiler {
                     throw ChipError.syntax(file: file, line: term.line, column: term.column,
                                            message: "scale 2^\(exponent) with \(F) fraction bits is outside 2^-31...2^31")
                 }
-                if shift != 0 { code.append(.sh(2, 2, shift)) }
+                if shift < 0, let last = code.last, last.op == .mul, last.d == 2, last.imm == 0 {
+                    code[code.count - 1].imm = Int32(-shift)   // fold: floor((a*b) / 2^k) in the multiply
+                } else if shift != 0 {
+                    code.append(.sh(2, 2, shift))
+                }
                 if mantissa < 0 { code.append(.unary(.neg, 2, 2)) }
                 code.append(.binary(.add, acc, acc, 2))
             }

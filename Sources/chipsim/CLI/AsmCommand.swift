@@ -62,9 +62,15 @@ enum AsmCommand: Subcommand {
 
     static func report(_ p: MicrocodeProgram, title: String) -> String {
         var out = "; \(title)\n"
-        out += "; scope \(p.scope.name), gates: \(p.gates.isEmpty ? "none (every element runs)" : p.gates.map(\.name).joined(separator: ", "))\n"
-        out += ".scope \(p.scope.name)\n"
-        if !p.gates.isEmpty { out += ".gate " + p.gates.map(\.name).joined(separator: ", ") + "\n" }
+        out += "; scope \(p.scope.name); skip rule: "
+        if p.gates.isEmpty && p.requires.isEmpty { out += "none (every element runs)" }
+        if !p.requires.isEmpty { out += "skip if any of \(p.requires.map(\.name).joined(separator: ", ")) is 0" }
+        if !p.gates.isEmpty {
+            out += (p.requires.isEmpty ? "" : "; ") + "skip if all of \(p.gates.map(\.name).joined(separator: ", ")) are 0"
+        }
+        out += "\n"
+        // Header lines of the disassembly (.scope/.gate/.require), then annotated instructions.
+        for line in MicrocodeAssembler.disassemble(p).split(separator: "\n") where line.hasPrefix(".") { out += line + "\n" }
         var draws = 0, wReads = 0, auxReads = 0, wWrites = 0, auxWrites = 0
         for (pc, ins) in p.instructions.enumerated() {
             var acts = ["plast.instr"]
