@@ -87,3 +87,37 @@ import Testing
         #expect(e?.2.contains("missing") == true)
     }
 }
+
+@Suite struct DocumentedProgramTests {
+    /// The OPZO sketches of docs/MICROCODE.md assemble, and the momentum update matches
+    /// M' = M - sround(M / 2^K) + floor(o * z / 2^S) computed by hand.
+    @Test func opzoFeedbackMomentumByHand() throws {
+        let p = try MicrocodeAssembler.assemble("""
+            .scope synapse
+            .const K 17
+            .const S 4
+            .gate aux, x2
+            ld a0, aux
+            sround a1, a0, K
+            sub a0, a0, a1
+            ld a2, x2
+            ld a3, r1
+            mul a2, a2, a3, S
+            add a0, a0, a2
+            st aux, a0
+            """)
+        var pre = PreSynapticTraces(count: 2, x1: .unused)
+        pre.x2 = [-7, 0]                       // graded payloads o (signed)
+        var post = PostSynapticState(count: 1, y1: .unused)
+        post.r1 = [100]                        // noise z
+        var b = SynapseBlock(nPre: 2, nPost: 1, weightBits: 8, auxBits: 32)
+        b.aux = [1 << 20, 0]
+        var c = ActionCounts()
+        let run = PlasticityUnit().runSynapseScope(p, block: &b, pre: pre, post: post,
+            random: MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse), counts: &c)
+        // Synapse 0: 2^20 / 2^17 = 8 exactly (no rounding); floor(-700 / 16) = -44.
+        #expect(b.aux[0] == (1 << 20) - 8 - 44)
+        // Synapse 1: M = 0 and o = 0: skipped by the gate.
+        #expect(b.aux[1] == 0 && run.executed == 1 && run.skipped == 1)
+    }
+}
