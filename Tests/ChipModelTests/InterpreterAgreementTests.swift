@@ -128,6 +128,43 @@ enum RandomPrograms {
         }
     }
 
+    @Test func largerBlocksExerciseRowSegmentsAndRanges() {
+        // Tiles of 16...300 over 20..60 x 20..60 blocks: long row segments (fills/copies),
+        // whole-row ranges, and sparse gathers, depending on the gates.
+        var rng = TestRNG(555)
+        for trial in 0..<40 {
+            let nPre = rng.int(20...60), nPost = rng.int(20...60)
+            var program = RandomPrograms.make(scope: .synapse, length: rng.int(4...16), rng: &rng)
+            if trial < 12 {
+                // Directed: every pre and post source flows into the stores.
+                let srcs: [MicrocodeSource] = [.x0, .x1, .x2, .y0, .y1, .y2, .y3, .u, .v, .mod, .r0, .r1, .r2, .r3]
+                var code: [MicrocodeInstruction] = [.ld(0, .w), .ld(1, .aux)]
+                for (k, src) in srcs.enumerated() {
+                    code.append(.ld(2, src))
+                    code.append(.ldi(3, Int32(k * 7 + 3)))
+                    code.append(.mul(2, 2, 3, shift: 0))
+                    code.append(.binary(.add, k % 2 == 0 ? 0 : 1, k % 2 == 0 ? 0 : 1, 2))
+                }
+                code += [.st(.w, 0), .st(.aux, 1)]
+                let gateChoices: [[MicrocodeSource]] = [[], [.x1], [.y1], [.x0, .y0], [.w]]
+                program = MicrocodeProgram(scope: .synapse, gates: gateChoices[trial % 5],
+                                           requires: trial % 3 == 0 ? [.r0] : [], instructions: code)
+            }
+            let pre = RandomPrograms.randomPre(nPre, bits: 8, rng: &rng)
+            let post = RandomPrograms.randomPost(nPost, bits: 8, rng: &rng)
+            var b1 = RandomPrograms.randomBlock(nPre: nPre, nPost: nPost, weightBits: 8, auxBits: 16, rng: &rng)
+            var b2 = b1
+            let random = MicrocodeRandom(seed: 8, core: 1, step: trial, block: 0, scope: .synapse)
+            var c1 = ActionCounts(), c2 = ActionCounts()
+            let r1 = ScalarInterpreter.runSynapseScope(program, block: &b1, pre: pre, post: post, random: random, counts: &c1)
+            let r2 = PlasticityUnit(tileSize: rng.int(16...300)).runSynapseScope(program, block: &b2, pre: pre, post: post,
+                                                                                 random: random, counts: &c2)
+            #expect(b1.weights == b2.weights && b1.aux == b2.aux, "trial \(trial)\n\(MicrocodeAssembler.disassemble(program))")
+            #expect(r1 == r2 && c1 == c2, "trial \(trial)")
+            if c1 != c2 || b1.weights != b2.weights { break }
+        }
+    }
+
     @Test func neuronScopeRandomProgramsAgree() {
         var rng = TestRNG(77)
         for trial in 0..<300 {

@@ -23,6 +23,9 @@ public final class PlasticityUnit {
     @usableFromInline let elementIndex: UnsafeMutablePointer<Int32>
     @usableFromInline let preIndex: UnsafeMutablePointer<Int32>
     @usableFromInline let postIndex: UnsafeMutablePointer<Int32>
+    /// Row segments of the tile being built (synapse scope): 4 Int32 each = first lane,
+    /// length, pre index, first post index. Lets pre loads be fills and post loads copies.
+    @usableFromInline let segments: UnsafeMutablePointer<Int32>
 
     public init(lanes: Int = 1, tileSize: Int = 1024) {
         precondition(lanes >= 1 && tileSize >= 1)
@@ -32,10 +35,12 @@ public final class PlasticityUnit {
         elementIndex = .allocate(capacity: tileSize)
         preIndex = .allocate(capacity: tileSize)
         postIndex = .allocate(capacity: tileSize)
+        segments = .allocate(capacity: 4 * tileSize)
     }
 
     deinit {
         regs.deallocate(); elementIndex.deallocate(); preIndex.deallocate(); postIndex.deallocate()
+        segments.deallocate()
     }
 
     // MARK: - Synapse scope
@@ -85,12 +90,20 @@ public final class PlasticityUnit {
                     }
                     var n = 0
                     var contiguous = true
+                    var segCount = 0
+                    let seg = segments
                     func flush() {
                         if n > 0 {
-                            ctx.executeTile(program, count: n, contiguous: contiguous, scope: .synapse,
-                                            random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                            ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: segCount,
+                                            scope: .synapse, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                         }
-                        executed += n; n = 0; contiguous = true
+                        executed += n; n = 0; contiguous = true; segCount = 0
+                    }
+                    func addSegment(lane: Int, length: Int, pre: Int, post: Int) {
+                        let g = seg + 4 * segCount
+                        g[0] = Int32(truncatingIfNeeded: lane); g[1] = Int32(truncatingIfNeeded: length)
+                        g[2] = Int32(truncatingIfNeeded: pre); g[3] = Int32(truncatingIfNeeded: post)
+                        segCount += 1
                     }
                     for i in 0..<nPre {
                         let rowBase = i * nPost
@@ -109,6 +122,7 @@ public final class PlasticityUnit {
                                     let k32 = Int32(truncatingIfNeeded: k)
                                     e[k] = s0 &+ k32; p[k] = i32; q[k] = jj &+ k32
                                 }
+                                addSegment(lane: n, length: len, pre: i, post: j0)
                                 n += len; j0 += len
                                 if n == tileSize { flush() }
                             }
@@ -126,6 +140,12 @@ public final class PlasticityUnit {
                             }
                             if !active { skipped += 1; continue }
                             if n > 0 && Int(elementIndex[n - 1]) != s - 1 { contiguous = false }
+                            if segCount > 0, case let g = seg + 4 * (segCount - 1),
+                               Int(g[2]) == i, Int(g[0] + g[1]) == n, Int(g[3] + g[1]) == j {
+                                g[1] += 1                      // extends the previous segment
+                            } else {
+                                addSegment(lane: n, length: 1, pre: i, post: j)
+                            }
                             elementIndex[n] = Int32(truncatingIfNeeded: s)
                             preIndex[n] = Int32(truncatingIfNeeded: i)
                             postIndex[n] = Int32(truncatingIfNeeded: j)
@@ -178,12 +198,12 @@ public final class PlasticityUnit {
                     preIndex[n] = 0
                     n += 1
                     if n == tileSize {
-                        ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                        ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                         executed += n; n = 0; contiguous = true
                     }
                 }
                 if n > 0 {
-                    ctx.executeTile(program, count: n, contiguous: contiguous, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                    ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                     executed += n
                 }
             } } } } } } }
@@ -215,6 +235,7 @@ struct TileContext {
     let elementIndex: UnsafeMutablePointer<Int32>
     let preIndex: UnsafeMutablePointer<Int32>
     let postIndex: UnsafeMutablePointer<Int32>
+    let segments: UnsafeMutablePointer<Int32>
     let stride: Int
     let sources: [UnsafeMutablePointer<Int32>]
     let weights: UnsafeMutablePointer<Int16>
@@ -226,7 +247,7 @@ struct TileContext {
     init(unit: PlasticityUnit, sources: [UnsafeMutablePointer<Int32>], weights: UnsafeMutablePointer<Int16>,
          aux: UnsafeMutablePointer<Int32>, hasAux: Bool, weightBits: Int, auxBits: Int) {
         regs = unit.regs; elementIndex = unit.elementIndex; preIndex = unit.preIndex
-        postIndex = unit.postIndex; stride = unit.tileSize
+        postIndex = unit.postIndex; segments = unit.segments; stride = unit.tileSize
         self.sources = sources; self.weights = weights; self.aux = aux
         self.hasAux = hasAux; self.weightBits = weightBits; self.auxBits = auxBits
     }
@@ -234,7 +255,7 @@ struct TileContext {
     @inline(__always) func source(_ s: MicrocodeSource) -> UnsafeMutablePointer<Int32> { sources[Int(s.rawValue)] }
 
     /// Executes `program` for the `n` elements listed in the index buffers.
-    func executeTile(_ program: MicrocodeProgram, count n: Int, contiguous: Bool, scope: MicrocodeScope,
+    func executeTile(_ program: MicrocodeProgram, count n: Int, contiguous: Bool, segmentCount: Int, scope: MicrocodeScope,
                      random: MicrocodeRandom, zeroRegisters: [Int], counts: inout ActionCounts) {
         let nn = UInt64(n)
         // Registers start at 0: clear only those the program may read before writing them.
@@ -243,6 +264,8 @@ struct TileContext {
         counts.add(.plastInstr, nn * UInt64(program.instructions.count))
         let base = Int(elementIndex[0])
         let ei = elementIndex, pi = preIndex, qi = postIndex
+        // Row segments pay off when they are long (dense rows); short ones fall back to gathers.
+        let useSegments = segmentCount > 0 && segmentCount * 8 <= n
         for (pc, ins) in program.instructions.enumerated() {
             let d = regs + Int(ins.d) * stride
             let a = regs + Int(ins.a) * stride
@@ -265,11 +288,21 @@ struct TileContext {
                     else { let ax = aux; for k in 0..<n { d[k] = ax[Int(ei[k])] } }
                 case .x0, .x1, .x2:
                     let p = source(src)
-                    for k in 0..<n { d[k] = p[Int(pi[k])] }
+                    if useSegments {
+                        for g in 0..<segmentCount {
+                            let sg = segments + 4 * g
+                            (d + Int(sg[0])).update(repeating: p[Int(sg[2])], count: Int(sg[1]))
+                        }
+                    } else { for k in 0..<n { d[k] = p[Int(pi[k])] } }
                 default:
                     let p = source(src)
                     if contiguous && scope == .neuron { let pb = p + base; for k in 0..<n { d[k] = pb[k] } }
-                    else { for k in 0..<n { d[k] = p[Int(qi[k])] } }
+                    else if useSegments {
+                        for g in 0..<segmentCount {
+                            let sg = segments + 4 * g
+                            (d + Int(sg[0])).update(from: p + Int(sg[3]), count: Int(sg[1]))
+                        }
+                    } else { for k in 0..<n { d[k] = p[Int(qi[k])] } }
                 }
             case .ldi:
                 for k in 0..<n { d[k] = imm }
