@@ -236,6 +236,19 @@ enum RandomPrograms {
         }
     }
 
+    @Test func emptyBlocksAndPopulationsRunNothing() {
+        let p = MicrocodeProgram(scope: .synapse, instructions: [.ldi(0, 1), .st(.w, 0)])
+        var b = SynapseBlock(nPre: 0, nPost: 3)
+        var c = ActionCounts()
+        let r = PlasticityUnit().runSynapseScope(p, block: &b, pre: PreSynapticTraces(count: 0, x1: .unused),
+                                                 post: PostSynapticState(count: 3, y1: .unused),
+                                                 random: MicrocodeRandom(seed: 0, core: 0, step: 0, block: 0, scope: .synapse), counts: &c)
+        #expect(r == PlasticityRun() && c == ActionCounts())
+        var n = PostSynapticState(count: 0, y1: .unused)
+        let q = MicrocodeProgram(scope: .neuron, instructions: [.ldi(0, 1), .st(.mod, 0)])
+        #expect(PlasticityUnit().runNeuronScope(q, neurons: &n, random: MicrocodeRandom(seed: 0, core: 0, step: 0, block: 0, scope: .neuron), counts: &c) == PlasticityRun())
+    }
+
     @Test func noGatesRunsEverySynapse() {
         let program = MicrocodeProgram(scope: .synapse, instructions: [.ldi(0, 3), .st(.w, 0)])
         var block = SynapseBlock(nPre: 2, nPost: 3, weightBits: 2, auxBits: 0)

@@ -13,6 +13,7 @@
 //     unit.runNeuronScope(neuronProgram, neurons: &post, random: ..., counts: &c)
 //     unit.runSynapseScope(synapseProgram, block: &block, pre: pre, post: post, random: ..., counts: &c)
 
+/// Not thread-safe (it owns the tile buffers): use one unit per core or per worker thread.
 public final class PlasticityUnit {
     /// Parallel lanes of the unit (cycle model only: cycles = ceil(executed/lanes) * cycles/element).
     public let lanes: Int
@@ -55,6 +56,7 @@ public final class PlasticityUnit {
         precondition(program.scope == .synapse && program.validationError() == nil, "invalid synapse program")
         precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
         let nPre = block.nPre, nPost = block.nPost
+        if nPre == 0 || nPost == 0 { return PlasticityRun() }
         let zeroRegisters = program.registersReadBeforeWritten
         var weights = block.weights, aux = block.aux
         block.weights = []; block.aux = []           // move out: unique buffers, no copy on write
@@ -168,6 +170,7 @@ public final class PlasticityUnit {
                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
         precondition(program.scope == .neuron && program.validationError() == nil, "invalid neuron program")
         let count = neurons.count
+        if count == 0 { return PlasticityRun() }
         let zeroRegisters = program.registersReadBeforeWritten
         // Move the writable registers out so each has a unique buffer.
         var mod = neurons.modulator, r0 = neurons.r0, r1 = neurons.r1, r2 = neurons.r2, r3 = neurons.r3
