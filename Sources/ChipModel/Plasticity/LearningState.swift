@@ -81,14 +81,18 @@ public struct PostSynapticState: Sendable {
         for i in 0..<count { modulator[i] = m }
     }
 
+    /// Decays y1 (and y2, y3 when used) and adds this step's impulses (TraceUnit's formula).
     public mutating func updateTraces(seed: UInt64, core: Int, step: Int, population: Int,
                                       counts: inout ActionCounts) {
-        let slots: [(WritableKeyPath<PostSynapticState, ContiguousArray<Int32>>, TraceParameters, TraceSlot)] =
-            [(\.y1, y1Parameters, .y1), (\.y2, y2Parameters, .y2), (\.y3, y3Parameters, .y3)]
-        for (path, p, slot) in slots where p != .unused || slot == .y1 {
-            TraceUnit.update(&self[keyPath: path], spikes: spikes, parameters: p,
-                             key: TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: slot),
-                             counts: &counts)
+        func key(_ slot: TraceSlot) -> RandomKey {
+            TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: slot)
+        }
+        TraceUnit.update(&y1, spikes: spikes, parameters: y1Parameters, key: key(.y1), counts: &counts)
+        if y2Parameters != .unused {
+            TraceUnit.update(&y2, spikes: spikes, parameters: y2Parameters, key: key(.y2), counts: &counts)
+        }
+        if y3Parameters != .unused {
+            TraceUnit.update(&y3, spikes: spikes, parameters: y3Parameters, key: key(.y3), counts: &counts)
         }
     }
 
