@@ -48,6 +48,7 @@ import Testing
         #expect(try run("dw = -2 * 2^1 * y1", y1: 3, w: 0).0 == -12)
         #expect(try run("dw = 2^3 * y1", y1: 100, w: 0).0 == 255)                  // 800 saturates to 9 bits
         #expect(try run("dw=+x1;dt=-x1", x1: 7).0 == 7)
+        #expect(try run("dw = 2 ^ -1 * u0 * x1 * y1", x1: 6, y1: 3).0 == 9)    // Lava spacing, u0 reads 1
     }
 
     @Test func fractionBitsWithFloorAndStochasticRounding() throws {
@@ -113,5 +114,7 @@ import Testing
         #expect(column("dw = x1; dw = y1")?.1 == 10)
         #expect(column("")?.2.contains("empty") == true)
         #expect(column("dw = 2^-40 * x1")?.1 == 6)
+        #expect(column("dw = 0.1 * x1")?.1 == 6)
+        #expect(column("dw = 0.1 * x1")?.2.contains("decimal") == true)
     }
 }

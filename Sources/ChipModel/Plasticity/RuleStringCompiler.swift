@@ -7,8 +7,10 @@
 //     product := factor { '*' factor }
 //     factor  := INTEGER | '2^' [+|-] INTEGER | VAR | 'sgn(' VAR ')' | '(' VAR (+|-) INTEGER ')'
 //     VAR     := x0 x1 x2 y0 y1 y2 y3 u v mod r0 r1 r2 r3 w t
-// Unlike Lava, `u` and `v` are the post neuron's current and voltage (not an epoch
-// dependency), and no product needs a dependency factor (the skip rule is derived instead).
+// Unlike Lava, `u` and `v` are the post neuron's current and voltage; Lava's epoch
+// dependencies u0..u9 are accepted and read as 1 (the engine's tEpoch schedules learning);
+// no product needs a dependency factor (the skip rule is derived instead); constants are
+// integers and powers of two (no decimals).
 //
 // Arithmetic (exact; F = options.fractionBits):
 //     term  = s * floor(|m| * f1 * ... * fk * 2^(e + F))   s: the term's sign (of '-' and of the
@@ -271,7 +273,14 @@ struct RuleParser {
             _ = try expect(")", "')'")
             return Factor(kind: .sign(s), line: t.line, column: t.column)
         }
+        if t.text.count == 2, t.text.first == "u", let k = t.text.last, k.isNumber {
+            pos += 1   // Lava's epoch dependency uK: learning epochs are scheduled by the engine (tEpoch)
+            return Factor(kind: .integer(1), line: t.line, column: t.column)
+        }
         if let first = t.text.first, first.isNumber {
+            if pos + 1 < tokens.count, tokens[pos + 1].text == ".", tokens[pos + 1].column == t.column + t.text.count {
+                throw error("decimal constants are not supported; write an integer times 2^-k (e.g. 3 * 2^-5)", at: t)
+            }
             let v = try integer("an integer")
             if peek()?.text == "^" {
                 guard v == 2 else { throw error("only powers of 2 are allowed (2^k)", at: t) }
