@@ -121,3 +121,40 @@ import Testing
         #expect(b.aux[1] == 0 && run.executed == 1 && run.skipped == 1)
     }
 }
+
+@Suite struct NeuronScopeProgramTests {
+    /// Triangular surrogate psi = max(0, W - |v - VTH|) into r0, Rademacher noise +-1 into r1.
+    @Test func surrogateAndNoiseByHand() throws {
+        let p = try MicrocodeAssembler.assemble("""
+            .scope neuron
+            .const VTH 6400          ; threshold 100 << 6
+            .const W 1024
+            ld   a0, v
+            ldi  a1, VTH
+            sub  a0, a0, a1
+            abs  a0, a0
+            ldi  a1, W
+            sub  a0, a1, a0
+            ldi  a2, 0
+            max  a0, a0, a2
+            st   r0, a0
+            rand a3, 1
+            sh   a3, a3, 1
+            ldi  a4, 1
+            sub  a3, a3, a4
+            st   r1, a3
+            """)
+        var n = PostSynapticState(count: 5, y1: .unused)
+        n.v = [6400, 6000, 7000, 0, -8_000_000]
+        var c = ActionCounts()
+        let rnd = MicrocodeRandom(seed: 4, core: 2, step: 9, block: 1, scope: .neuron)
+        let run = PlasticityUnit().runNeuronScope(p, neurons: &n, random: rnd, counts: &c)
+        // |v - 6400| = 0, 400, 600, 6400, 8006400 -> 1024, 624, 424, 0, 0
+        #expect(Array(n.r0) == [1024, 624, 424, 0, 0])
+        for j in 0..<5 {
+            let bit = Int32(rnd.randBase.with(9).draw(j) >> 63)      // rand at pc 9
+            #expect(n.r1[j] == 2 * bit - 1)
+        }
+        #expect(run.executed == 5 && c[.plastInstr] == 70 && c[.prngDraw] == 5 && c[.plastSynapse] == 0)
+    }
+}
