@@ -1,0 +1,139 @@
+// The learning state a core holds, as struct-of-arrays (one ContiguousArray per register,
+// indexed by axon / neuron / synapse). Every stored value already lies in its register's
+// range; all arrays are Int32 except the weights, so the interpreters gather without
+// conversions. Memory functions count bits of the hardware registers (not of the Swift
+// arrays) and return bytes, rounded up, for the core's SRAM budget.
+
+/// Pre-synaptic learning state of a population of `count` axons: this step's spike flags
+/// (x0) and two traces (x1, x2).
+public struct PreSynapticTraces: Sendable {
+    public let count: Int
+    public var x1Parameters: TraceParameters
+    public var x2Parameters: TraceParameters
+    /// x0: 1 if the axon spiked this step, else 0. The engine sets it before `updateTraces`.
+    public var spikes: ContiguousArray<Int32>
+    public var x1: ContiguousArray<Int32>
+    public var x2: ContiguousArray<Int32>
+
+    public init(count: Int, x1: TraceParameters, x2: TraceParameters = .unused) {
+        self.count = count
+        x1Parameters = x1; x2Parameters = x2
+        spikes = ContiguousArray(repeating: 0, count: count)
+        self.x1 = ContiguousArray(repeating: 0, count: count)
+        self.x2 = ContiguousArray(repeating: 0, count: count)
+    }
+
+    /// Decays x1 and x2 and adds this step's impulses (TraceUnit's formula).
+    public mutating func updateTraces(seed: UInt64, core: Int, step: Int, population: Int,
+                                      counts: inout ActionCounts) {
+        TraceUnit.update(&x1, spikes: spikes, parameters: x1Parameters,
+                         key: TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: .x1),
+                         counts: &counts)
+        if x2Parameters != .unused {
+            TraceUnit.update(&x2, spikes: spikes, parameters: x2Parameters,
+                             key: TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: .x2),
+                             counts: &counts)
+        }
+    }
+
+    /// Spike flag (1 bit) + x1 + x2 (x2 only when used) per axon.
+    public var memoryBytes: Int {
+        let perAxon = 1 + x1Parameters.bits + (x2Parameters == .unused ? 0 : x2Parameters.bits)
+        return (count * perAxon + 7) / 8
+    }
+}
+
+/// Post-synaptic learning state of `count` neurons: spike flag y0, traces y1..y3, the
+/// modulator (signed 16-bit), scratch registers r0..r3 (signed 32-bit), and read-only
+/// copies of u and v for this step (set by the engine after the neuron update).
+public struct PostSynapticState: Sendable {
+    public let count: Int
+    public var y1Parameters: TraceParameters
+    public var y2Parameters: TraceParameters
+    public var y3Parameters: TraceParameters
+    /// y0: 1 if the neuron spiked this step, else 0.
+    public var spikes: ContiguousArray<Int32>
+    public var y1: ContiguousArray<Int32>
+    public var y2: ContiguousArray<Int32>
+    public var y3: ContiguousArray<Int32>
+    /// Read-only inputs of the step (not learning memory: they live in the neuron core).
+    public var u: ContiguousArray<Int32>
+    public var v: ContiguousArray<Int32>
+    /// Modulator, values within signed 16 bits (stores saturate).
+    public var modulator: ContiguousArray<Int32>
+    public var r0: ContiguousArray<Int32>
+    public var r1: ContiguousArray<Int32>
+    public var r2: ContiguousArray<Int32>
+    public var r3: ContiguousArray<Int32>
+
+    public init(count: Int, y1: TraceParameters, y2: TraceParameters = .unused, y3: TraceParameters = .unused) {
+        self.count = count
+        y1Parameters = y1; y2Parameters = y2; y3Parameters = y3
+        let z = ContiguousArray<Int32>(repeating: 0, count: count)
+        spikes = z; self.y1 = z; self.y2 = z; self.y3 = z; u = z; v = z
+        modulator = z; r0 = z; r1 = z; r2 = z; r3 = z
+    }
+
+    /// Sets every neuron's modulator to `value` saturated to 16 bits (a modulatory broadcast;
+    /// the engine counts `.modBroadcast`).
+    public mutating func broadcastModulator(_ value: Int64) {
+        let m = Int32(FixedPoint.saturate(value, bits: LearningWidths.modulator))
+        for i in 0..<count { modulator[i] = m }
+    }
+
+    /// Decays y1 (and y2, y3 when used) and adds this step's impulses (TraceUnit's formula).
+    public mutating func updateTraces(seed: UInt64, core: Int, step: Int, population: Int,
+                                      counts: inout ActionCounts) {
+        func key(_ slot: TraceSlot) -> RandomKey {
+            TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: slot)
+        }
+        TraceUnit.update(&y1, spikes: spikes, parameters: y1Parameters, key: key(.y1), counts: &counts)
+        if y2Parameters != .unused {
+            TraceUnit.update(&y2, spikes: spikes, parameters: y2Parameters, key: key(.y2), counts: &counts)
+        }
+        if y3Parameters != .unused {
+            TraceUnit.update(&y3, spikes: spikes, parameters: y3Parameters, key: key(.y3), counts: &counts)
+        }
+    }
+
+    /// Per neuron: spike flag 1 + used traces + modulator 16 + scratch 4 x 32 bits.
+    public var memoryBytes: Int {
+        var perNeuron = 1 + y1Parameters.bits + LearningWidths.modulator + 4 * LearningWidths.aluRegister
+        if y2Parameters != .unused { perNeuron += y2Parameters.bits }
+        if y3Parameters != .unused { perNeuron += y3Parameters.bits }
+        return (count * perNeuron + 7) / 8
+    }
+}
+
+/// A dense connection block with its learning registers: weight of (pre i, post j) at
+/// `weights[i * nPost + j]` (signed weightBits mantissa), auxiliary register at the same
+/// index of `aux` (signed auxBits; empty when auxBits == 0).
+public struct SynapseBlock: Sendable {
+    public let nPre: Int
+    public let nPost: Int
+    /// 1...9.
+    public let weightBits: Int
+    /// 0 (no auxiliary register) or 1...32.
+    public let auxBits: Int
+    public var weights: ContiguousArray<Int16>
+    public var aux: ContiguousArray<Int32>
+
+    public init(nPre: Int, nPost: Int, weightBits: Int = SynapseWidths.defaultWeightBits,
+                auxBits: Int = LearningWidths.defaultAuxBits) {
+        precondition(SynapseWidths.weightBitsRange.contains(weightBits), "weightBits must be in 1...9")
+        precondition((0...32).contains(auxBits), "auxBits must be in 0...32")
+        self.nPre = nPre; self.nPost = nPost; self.weightBits = weightBits; self.auxBits = auxBits
+        weights = ContiguousArray(repeating: 0, count: nPre * nPost)
+        aux = ContiguousArray(repeating: 0, count: auxBits == 0 ? 0 : nPre * nPost)
+    }
+
+    @inlinable public var synapseCount: Int { nPre * nPost }
+
+    /// Weights (weightBits) plus auxiliary registers (auxBits) of every synapse.
+    public var memoryBytes: Int { (synapseCount * (weightBits + auxBits) + 7) / 8 }
+}
+
+extension LearningWidths {
+    /// Default width of the per-synapse auxiliary register (signed, saturating).
+    public static let defaultAuxBits = 16
+}

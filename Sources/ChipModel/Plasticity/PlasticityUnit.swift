@@ -1,0 +1,397 @@
+// A core's plasticity unit: the fast microcode interpreter.
+//
+// Same semantics as ScalarInterpreter (bit for bit, counts included), different order of
+// work: active elements are collected into tiles of `tileSize` (default 1024), and each
+// instruction runs across the whole tile as one loop over unsafe buffers. The ALU register
+// file is struct-of-arrays (one Int32 row of `tileSize` per register, 8 x 4 KiB = 32 KiB),
+// so it stays in cache. Reordering is sound because an element's program reads only
+// read-only shared state (traces, neuron registers in synapse scope) and its own
+// registers, and writes only its own registers.
+//
+// Usage by the engine's learning phase (per core, per learning step):
+//     pre.updateTraces(...); post.updateTraces(...)         // after spikes are known
+//     unit.runNeuronScope(neuronProgram, neurons: &post, random: ..., counts: &c)
+//     unit.runSynapseScope(synapseProgram, block: &block, pre: pre, post: post, random: ..., counts: &c)
+
+/// Not thread-safe (it owns the tile buffers): use one unit per core or per worker thread.
+public final class PlasticityUnit {
+    /// Parallel lanes of the unit (cycle model only: cycles = ceil(executed/lanes) * cycles/element).
+    public let lanes: Int
+    /// Elements per tile of the vector interpreter.
+    public let tileSize: Int
+
+    @usableFromInline let regs: UnsafeMutablePointer<Int32>
+    @usableFromInline let elementIndex: UnsafeMutablePointer<Int32>
+    @usableFromInline let preIndex: UnsafeMutablePointer<Int32>
+    @usableFromInline let postIndex: UnsafeMutablePointer<Int32>
+    /// Row segments of the tile being built (synapse scope): 4 Int32 each = first lane,
+    /// length, pre index, first post index. Lets pre loads be fills and post loads copies.
+    @usableFromInline let segments: UnsafeMutablePointer<Int32>
+
+    public init(lanes: Int = 1, tileSize: Int = 1024) {
+        precondition(lanes >= 1 && tileSize >= 1)
+        self.lanes = lanes
+        self.tileSize = tileSize
+        regs = .allocate(capacity: MicrocodeMachine.aluRegisters * tileSize)
+        elementIndex = .allocate(capacity: tileSize)
+        preIndex = .allocate(capacity: tileSize)
+        postIndex = .allocate(capacity: tileSize)
+        segments = .allocate(capacity: 4 * tileSize)
+    }
+
+    deinit {
+        regs.deallocate(); elementIndex.deallocate(); preIndex.deallocate(); postIndex.deallocate()
+        segments.deallocate()
+    }
+
+    // MARK: - Synapse scope
+
+    /// Runs a synapse-scope program over the non-skipped synapses of `block` (skip rule on
+    /// MicrocodeProgram). Counts per executed synapse: 1 `.plastSynapse`, one `.plastInstr`
+    /// per instruction, `.prngDraw` per rand/sround, `.sramReadBits` / `.sramWriteBits` of
+    /// weightBits or auxBits per ld/st of w or aux.
+    public func runSynapseScope(_ program: MicrocodeProgram, block: inout SynapseBlock,
+                                pre: PreSynapticTraces, post: PostSynapticState,
+                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
+        precondition(program.scope == .synapse && program.validationError() == nil, "invalid synapse program")
+        precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
+        let nPre = block.nPre, nPost = block.nPost
+        if nPre == 0 || nPost == 0 { return PlasticityRun() }
+        let zeroRegisters = program.registersReadBeforeWritten
+        var weights = block.weights, aux = block.aux
+        block.weights = []; block.aux = []           // move out: unique buffers, no copy on write
+        let hasAux = block.auxBits > 0
+        defer { block.weights = weights; block.aux = hasAux ? aux : [] }
+        if !hasAux { aux = ContiguousArray(repeating: 0, count: 1) }   // reads as 0, stores dropped
+        let readOnly: [ContiguousArray<Int32>] = [pre.spikes, pre.x1, pre.x2,
+            post.spikes, post.y1, post.y2, post.y3, post.u, post.v, post.modulator,
+            post.r0, post.r1, post.r2, post.r3]
+        var executed = 0, skipped = 0
+        withPointers(readOnly[...], into: []) { ptrs in
+            weights.withUnsafeMutableBufferPointer { wBuf in
+                aux.withUnsafeMutableBufferPointer { aBuf in
+                    let ctx = TileContext(unit: self, sources: ptrs, weights: wBuf.baseAddress!,
+                                          aux: aBuf.baseAddress!, hasAux: hasAux,
+                                          weightBits: block.weightBits, auxBits: block.auxBits)
+                    // Skip-rule classification: which factors are read per axon, per neuron, per synapse.
+                    func isPre(_ s: MicrocodeSource) -> Bool { s == .x0 || s == .x1 || s == .x2 }
+                    func isPost(_ s: MicrocodeSource) -> Bool { !isPre(s) && !s.isSynapseMemory }
+                    let gates = program.gates, requires = program.requires
+                    let preGates = gates.filter(isPre), postGates = gates.filter(isPost)
+                    let synGates = gates.filter { $0.isSynapseMemory }
+                    let preReq = requires.filter(isPre), postReq = requires.filter(isPost)
+                    let synReq = requires.filter { $0.isSynapseMemory }
+                    func synValue(_ g: MicrocodeSource, _ s: Int) -> Int32 {
+                        g == .w ? Int32(wBuf[s]) : (hasAux ? aBuf[s] : 0)
+                    }
+                    // Per neuron: 0 = required factor zero (skip), 1 = allowed, gate not yet open,
+                    // 2 = allowed and a post gate is nonzero (or there are no gates).
+                    var postState = [UInt8](repeating: 0, count: nPost)
+                    for j in 0..<nPost where !postReq.contains(where: { ctx.source($0)[j] == 0 }) {
+                        postState[j] = gates.isEmpty || postGates.contains(where: { ctx.source($0)[j] != 0 }) ? 2 : 1
+                    }
+                    var n = 0
+                    var contiguous = true
+                    var segCount = 0
+                    let seg = segments
+                    func flush() {
+                        if n > 0 {
+                            ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: segCount,
+                                            scope: .synapse, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                        }
+                        executed += n; n = 0; contiguous = true; segCount = 0
+                    }
+                    func addSegment(lane: Int, length: Int, pre: Int, post: Int) {
+                        let g = seg + 4 * segCount
+                        g[0] = Int32(truncatingIfNeeded: lane); g[1] = Int32(truncatingIfNeeded: length)
+                        g[2] = Int32(truncatingIfNeeded: pre); g[3] = Int32(truncatingIfNeeded: post)
+                        segCount += 1
+                    }
+                    for i in 0..<nPre {
+                        let rowBase = i * nPost
+                        if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
+                        let rowOpen = preGates.contains(where: { ctx.source($0)[i] != 0 })
+                        if (gates.isEmpty || rowOpen) && postReq.isEmpty && synReq.isEmpty {
+                            // Whole row active: append it as index ranges (the dense fast path).
+                            var j0 = 0
+                            while j0 < nPost {
+                                let len = Swift.min(nPost - j0, tileSize - n)
+                                if n > 0 && Int(elementIndex[n - 1]) != rowBase + j0 - 1 { contiguous = false }
+                                let e = elementIndex + n, p = preIndex + n, q = postIndex + n
+                                let s0 = Int32(truncatingIfNeeded: rowBase + j0), i32 = Int32(truncatingIfNeeded: i)
+                                let jj = Int32(truncatingIfNeeded: j0)
+                                for k in 0..<len {
+                                    let k32 = Int32(truncatingIfNeeded: k)
+                                    e[k] = s0 &+ k32; p[k] = i32; q[k] = jj &+ k32
+                                }
+                                addSegment(lane: n, length: len, pre: i, post: j0)
+                                n += len; j0 += len
+                                if n == tileSize { flush() }
+                            }
+                            continue
+                        }
+                        for j in 0..<nPost {
+                            let s = rowBase + j
+                            let ps = postState[j]
+                            var active = ps != 0 && (rowOpen || ps == 2)
+                            if ps != 0 && !active {
+                                for g in synGates where synValue(g, s) != 0 { active = true }
+                            }
+                            if active {
+                                for g in synReq where synValue(g, s) == 0 { active = false }
+                            }
+                            if !active { skipped += 1; continue }
+                            if n > 0 && Int(elementIndex[n - 1]) != s - 1 { contiguous = false }
+                            if segCount > 0, case let g = seg + 4 * (segCount - 1),
+                               Int(g[2]) == i, Int(g[0] + g[1]) == n, Int(g[3] + g[1]) == j {
+                                g[1] += 1                      // extends the previous segment
+                            } else {
+                                addSegment(lane: n, length: 1, pre: i, post: j)
+                            }
+                            elementIndex[n] = Int32(truncatingIfNeeded: s)
+                            preIndex[n] = Int32(truncatingIfNeeded: i)
+                            postIndex[n] = Int32(truncatingIfNeeded: j)
+                            n += 1
+                            if n == tileSize { flush() }
+                        }
+                    }
+                    flush()
+                }
+            }
+        }
+        return .finish(executed: executed, skipped: skipped, lanes: lanes, program: program)
+    }
+
+    // MARK: - Neuron scope
+
+    /// Runs a neuron-scope program over the non-skipped neurons. Counts one `.plastInstr`
+    /// per instruction and one `.prngDraw` per rand/sround, per executed neuron.
+    public func runNeuronScope(_ program: MicrocodeProgram, neurons: inout PostSynapticState,
+                               random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
+        precondition(program.scope == .neuron && program.validationError() == nil, "invalid neuron program")
+        let count = neurons.count
+        if count == 0 { return PlasticityRun() }
+        let zeroRegisters = program.registersReadBeforeWritten
+        // Move the writable registers out so each has a unique buffer.
+        var mod = neurons.modulator, r0 = neurons.r0, r1 = neurons.r1, r2 = neurons.r2, r3 = neurons.r3
+        neurons.modulator = []; neurons.r0 = []; neurons.r1 = []; neurons.r2 = []; neurons.r3 = []
+        defer { neurons.modulator = mod; neurons.r0 = r0; neurons.r1 = r1; neurons.r2 = r2; neurons.r3 = r3 }
+        let readOnly: [ContiguousArray<Int32>] = [neurons.spikes, neurons.spikes, neurons.spikes,   // x0..x2 unused
+            neurons.spikes, neurons.y1, neurons.y2, neurons.y3, neurons.u, neurons.v]
+        var executed = 0, skipped = 0
+        var dummyW = ContiguousArray<Int16>(repeating: 0, count: 1)
+        var dummyA = ContiguousArray<Int32>(repeating: 0, count: 1)
+        withPointers(readOnly[...], into: []) { ro in
+            mod.withUnsafeMutableBufferPointer { m in r0.withUnsafeMutableBufferPointer { p0 in
+            r1.withUnsafeMutableBufferPointer { p1 in r2.withUnsafeMutableBufferPointer { p2 in
+            r3.withUnsafeMutableBufferPointer { p3 in
+            dummyW.withUnsafeMutableBufferPointer { wb in dummyA.withUnsafeMutableBufferPointer { ab in
+                let sources = ro + [m.baseAddress!, p0.baseAddress!, p1.baseAddress!, p2.baseAddress!, p3.baseAddress!]
+                let ctx = TileContext(unit: self, sources: sources, weights: wb.baseAddress!, aux: ab.baseAddress!,
+                                      hasAux: false, weightBits: 1, auxBits: 0)
+                var n = 0
+                var contiguous = true
+                for j in 0..<count {
+                    if program.skips({ Int64(ctx.source($0)[j]) }) {
+                        skipped += 1; continue
+                    }
+                    if n > 0 && Int(elementIndex[n - 1]) != j - 1 { contiguous = false }
+                    elementIndex[n] = Int32(truncatingIfNeeded: j)
+                    postIndex[n] = Int32(truncatingIfNeeded: j)
+                    preIndex[n] = 0
+                    n += 1
+                    if n == tileSize {
+                        ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                        executed += n; n = 0; contiguous = true
+                    }
+                }
+                if n > 0 {
+                    ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                    executed += n
+                }
+            } } } } } } }
+        }
+        return .finish(executed: executed, skipped: skipped, lanes: lanes, program: program)
+    }
+}
+
+/// Nests withUnsafeBufferPointer over a list of arrays (pointers valid inside `body` only).
+/// An empty array yields a pointer to a private one-element zero buffer.
+func withPointers<R>(_ arrays: ArraySlice<ContiguousArray<Int32>>, into acc: [UnsafeMutablePointer<Int32>],
+                     _ body: ([UnsafeMutablePointer<Int32>]) -> R) -> R {
+    guard let first = arrays.first else { return body(acc) }
+    if first.isEmpty {
+        let zero = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        zero.initialize(to: 0)
+        defer { zero.deallocate() }
+        return withPointers(arrays.dropFirst(), into: acc + [zero], body)
+    }
+    return first.withUnsafeBufferPointer { p in
+        withPointers(arrays.dropFirst(), into: acc + [UnsafeMutablePointer(mutating: p.baseAddress!)], body)
+    }
+}
+
+/// Pointers of one run plus the tile kernel. Source pointers are indexed by
+/// MicrocodeSource.rawValue for x0...r3 (pre sources by axon, post sources by neuron).
+struct TileContext {
+    let regs: UnsafeMutablePointer<Int32>
+    let elementIndex: UnsafeMutablePointer<Int32>
+    let preIndex: UnsafeMutablePointer<Int32>
+    let postIndex: UnsafeMutablePointer<Int32>
+    let segments: UnsafeMutablePointer<Int32>
+    let stride: Int
+    let sources: [UnsafeMutablePointer<Int32>]
+    let weights: UnsafeMutablePointer<Int16>
+    let aux: UnsafeMutablePointer<Int32>
+    let hasAux: Bool
+    let weightBits: Int
+    let auxBits: Int
+
+    init(unit: PlasticityUnit, sources: [UnsafeMutablePointer<Int32>], weights: UnsafeMutablePointer<Int16>,
+         aux: UnsafeMutablePointer<Int32>, hasAux: Bool, weightBits: Int, auxBits: Int) {
+        regs = unit.regs; elementIndex = unit.elementIndex; preIndex = unit.preIndex
+        postIndex = unit.postIndex; segments = unit.segments; stride = unit.tileSize
+        self.sources = sources; self.weights = weights; self.aux = aux
+        self.hasAux = hasAux; self.weightBits = weightBits; self.auxBits = auxBits
+    }
+
+    @inline(__always) func source(_ s: MicrocodeSource) -> UnsafeMutablePointer<Int32> { sources[Int(s.rawValue)] }
+
+    /// Executes `program` for the `n` elements listed in the index buffers.
+    func executeTile(_ program: MicrocodeProgram, count n: Int, contiguous: Bool, segmentCount: Int, scope: MicrocodeScope,
+                     random: MicrocodeRandom, zeroRegisters: [Int], counts: inout ActionCounts) {
+        let nn = UInt64(n)
+        // Registers start at 0: clear only those the program may read before writing them.
+        for r in zeroRegisters { (regs + r * stride).update(repeating: 0, count: n) }
+        if scope == .synapse { counts.add(.plastSynapse, nn) }
+        counts.add(.plastInstr, nn * UInt64(program.instructions.count))
+        let base = Int(elementIndex[0])
+        let ei = elementIndex, pi = preIndex, qi = postIndex
+        // Row segments pay off when they are long (dense rows); short ones fall back to gathers.
+        let useSegments = segmentCount > 0 && segmentCount * 8 <= n
+        for (pc, ins) in program.instructions.enumerated() {
+            let d = regs + Int(ins.d) * stride
+            let a = regs + Int(ins.a) * stride
+            let b = regs + Int(ins.b) * stride
+            let c = regs + Int(ins.c) * stride
+            let imm = ins.imm
+            switch ins.op {
+            case .ld:
+                let src = MicrocodeSource(rawValue: ins.a)!
+                switch src {
+                case .w:
+                    counts.add(.sramReadBits, nn * UInt64(weightBits))
+                    let w = weights
+                    if contiguous { let wb = w + base; for k in 0..<n { d[k] = Int32(wb[k]) } }
+                    else { for k in 0..<n { d[k] = Int32(w[Int(ei[k])]) } }
+                case .aux:
+                    counts.add(.sramReadBits, nn * UInt64(auxBits))
+                    if !hasAux { for k in 0..<n { d[k] = 0 } }
+                    else if contiguous { let ab = aux + base; for k in 0..<n { d[k] = ab[k] } }
+                    else { let ax = aux; for k in 0..<n { d[k] = ax[Int(ei[k])] } }
+                case .x0, .x1, .x2:
+                    let p = source(src)
+                    if useSegments {
+                        for g in 0..<segmentCount {
+                            let sg = segments + 4 * g
+                            (d + Int(sg[0])).update(repeating: p[Int(sg[2])], count: Int(sg[1]))
+                        }
+                    } else { for k in 0..<n { d[k] = p[Int(pi[k])] } }
+                default:
+                    let p = source(src)
+                    if contiguous && scope == .neuron { let pb = p + base; for k in 0..<n { d[k] = pb[k] } }
+                    else if useSegments {
+                        for g in 0..<segmentCount {
+                            let sg = segments + 4 * g
+                            (d + Int(sg[0])).update(from: p + Int(sg[3]), count: Int(sg[1]))
+                        }
+                    } else { for k in 0..<n { d[k] = p[Int(qi[k])] } }
+                }
+            case .ldi:
+                for k in 0..<n { d[k] = imm }
+            case .rand:
+                counts.add(.prngDraw, nn)
+                let key = random.key(for: .rand, pc: pc)
+                let sh = UInt64(64 - Int(imm))
+                for k in 0..<n { d[k] = Int32(truncatingIfNeeded: key.draw(Int(ei[k])) >> sh) }
+            case .mov:
+                for k in 0..<n { d[k] = a[k] }
+            case .add:
+                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &+ Int64(b[k])) }
+            case .sub:
+                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &- Int64(b[k])) }
+            case .mul:
+                let s = Int64(imm)
+                for k in 0..<n { d[k] = clamp32((Int64(a[k]) &* Int64(b[k])) &>> s) }
+            case .sh:
+                if imm >= 0 {
+                    let s = Int64(imm)
+                    for k in 0..<n { d[k] = clamp32(Int64(a[k]) &<< s) }
+                } else {
+                    let s = Int32(-imm)
+                    for k in 0..<n { d[k] = a[k] &>> s }
+                }
+            case .sat:
+                let hi = Int32(FixedPoint.signedMax(bits: Int(imm))), lo = Int32(FixedPoint.signedMin(bits: Int(imm)))
+                for k in 0..<n { let x = a[k]; d[k] = x > hi ? hi : (x < lo ? lo : x) }
+            case .sign:
+                for k in 0..<n { let x = a[k]; d[k] = (x > 0 ? 1 : 0) - (x < 0 ? 1 : 0) }
+            case .abs:
+                for k in 0..<n { let x = Int64(a[k]); d[k] = clamp32(x < 0 ? -x : x) }
+            case .neg:
+                for k in 0..<n { d[k] = clamp32(0 &- Int64(a[k])) }
+            case .min:
+                for k in 0..<n { d[k] = Swift.min(a[k], b[k]) }
+            case .max:
+                for k in 0..<n { d[k] = Swift.max(a[k], b[k]) }
+            case .sel:
+                for k in 0..<n { d[k] = a[k] != 0 ? b[k] : c[k] }
+            case .sround:
+                counts.add(.prngDraw, nn)
+                let key = random.key(for: .sround, pc: pc)
+                let mask = (UInt64(1) << UInt64(imm)) - 1
+                let s = Int64(imm)
+                for k in 0..<n {
+                    let low = Int64(key.draw(Int(ei[k])) & mask)
+                    d[k] = Int32(truncatingIfNeeded: (Int64(a[k]) &+ low) &>> s)
+                }
+            case .st:
+                let dst = MicrocodeDestination(rawValue: ins.d)!
+                switch dst {
+                case .w:
+                    counts.add(.sramWriteBits, nn * UInt64(weightBits))
+                    let hi = Int32(FixedPoint.signedMax(bits: weightBits)), lo = Int32(FixedPoint.signedMin(bits: weightBits))
+                    let w = weights
+                    if contiguous {
+                        let wb = w + base
+                        for k in 0..<n { let x = a[k]; wb[k] = Int16(truncatingIfNeeded: x > hi ? hi : (x < lo ? lo : x)) }
+                    } else {
+                        for k in 0..<n { let x = a[k]; w[Int(ei[k])] = Int16(truncatingIfNeeded: x > hi ? hi : (x < lo ? lo : x)) }
+                    }
+                case .aux:
+                    counts.add(.sramWriteBits, nn * UInt64(auxBits))
+                    guard hasAux else { break }
+                    let hi = Int32(FixedPoint.signedMax(bits: auxBits)), lo = Int32(FixedPoint.signedMin(bits: auxBits))
+                    let ax = aux
+                    if contiguous {
+                        let ab = ax + base
+                        for k in 0..<n { let x = a[k]; ab[k] = x > hi ? hi : (x < lo ? lo : x) }
+                    } else {
+                        for k in 0..<n { let x = a[k]; ax[Int(ei[k])] = x > hi ? hi : (x < lo ? lo : x) }
+                    }
+                case .mod, .r0, .r1, .r2, .r3:
+                    let bits = dst == .mod ? LearningWidths.modulator : 32
+                    let hi = Int32(FixedPoint.signedMax(bits: bits)), lo = Int32(FixedPoint.signedMin(bits: bits))
+                    let srcID: MicrocodeSource = dst == .mod ? .mod : MicrocodeSource(name: dst.name)!
+                    let p = source(srcID)
+                    for k in 0..<n { let x = a[k]; p[Int(qi[k])] = x > hi ? hi : (x < lo ? lo : x) }
+                }
+            }
+        }
+    }
+}
+
+/// Saturates an exact 64-bit result to signed 32 bits (branch-free, vectorises).
+@inline(__always) func clamp32(_ x: Int64) -> Int32 {
+    Int32(truncatingIfNeeded: Swift.min(Swift.max(x, Int64(Int32.min)), Int64(Int32.max)))
+}

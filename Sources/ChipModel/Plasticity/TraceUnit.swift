@@ -1,0 +1,95 @@
+// Spike traces (Loihi style): an unsigned `bits`-wide register per axon or neuron that
+// decays by a 12-bit constant each step and jumps by an impulse on a spike.
+//
+// Exact update of one trace x with spike flag s (0/1) at one step:
+//
+//     p  = x * (4096 - decay)                      exact (x < 2^24, so p < 2^36)
+//     x' = floor(p / 4096)                         rounding .floor
+//     x' = floor((p + r) / 4096), r = draw >> 52   rounding .stochastic (r uniform in 0...4095:
+//                                                  rounds up with probability (p mod 4096)/4096)
+//     x' = min(x' + impulse * s, 2^bits - 1)       saturating add of the impulse
+//
+// The draw is `key.draw(index)` where key is `TraceUnit.key(...)` (stream .stochasticRounding,
+// keyed by seed, core, step, population and trace slot) and index is the axon/neuron index.
+// A trace with x == 0 and s == 0 stays 0: it is not updated and not counted. Every other
+// trace counts one `.traceUpdate`; a stochastic decay of a nonzero x counts one `.prngDraw`.
+
+/// Parameters of one trace slot (x1, x2, y1, y2 or y3) of a population.
+public struct TraceParameters: Equatable, Hashable, Sendable {
+    /// Width of the unsigned trace register, 1...24 (default 8).
+    public var bits: Int
+    /// Decay constant, 0...4096 (4096 - decay is the 12-bit retention).
+    public var decay: Int32
+    /// Value added on a spike, 0...2^bits - 1.
+    public var impulse: Int32
+    public var rounding: TraceRounding
+
+    public init(bits: Int = LearningWidths.defaultTraceBits, decay: Int32, impulse: Int32,
+                rounding: TraceRounding = .stochastic) {
+        precondition((1...24).contains(bits), "trace bits must be in 1...24")
+        precondition((0...4096).contains(decay), "trace decay must be in 0...4096")
+        precondition(impulse >= 0 && Int64(impulse) <= FixedPoint.unsignedMax(bits: bits),
+                     "trace impulse must fit the trace width")
+        self.bits = bits; self.decay = decay; self.impulse = impulse; self.rounding = rounding
+    }
+
+    /// A trace that is never used: decays to nothing, no impulse.
+    public static let unused = TraceParameters(decay: 4096, impulse: 0, rounding: .floor)
+}
+
+public enum TraceRounding: String, Sendable, CaseIterable {
+    case floor
+    case stochastic
+}
+
+/// Which trace slot a population's trace occupies (part of the PRNG key).
+public enum TraceSlot: Int, Sendable, CaseIterable {
+    case x1 = 1, x2, y1, y2, y3
+}
+
+public enum TraceUnit {
+    /// The PRNG key for stochastic decay of one trace slot of one population at one step.
+    @inlinable
+    public static func key(seed: UInt64, core: Int, step: Int, population: Int, slot: TraceSlot) -> RandomKey {
+        RandomKey(seed: seed, stream: .stochasticRounding)
+            .with(core).with(step).with(population).with(slot.rawValue)
+    }
+
+    /// Updates one trace value (see the file comment). Scalar reference form.
+    @inlinable @inline(__always)
+    public static func next(_ x: Int32, spike: Bool, parameters p: TraceParameters,
+                            key: RandomKey, index: Int) -> Int32 {
+        let prod = Int64(x) * (4096 - Int64(p.decay))
+        var y: Int64
+        switch p.rounding {
+        case .floor: y = prod >> 12
+        case .stochastic: y = x == 0 ? 0 : (prod + Int64(key.draw(index) >> 52)) >> 12
+        }
+        if spike { y += Int64(p.impulse) }
+        return Int32(FixedPoint.saturateUnsigned(y, bits: p.bits))
+    }
+
+    /// Updates every trace of a population in place. `spikes[i] != 0` means axon/neuron i
+    /// spiked this step. Counts `.traceUpdate` and `.prngDraw` as documented above.
+    @inlinable
+    public static func update(_ values: inout ContiguousArray<Int32>, spikes: ContiguousArray<Int32>,
+                              parameters p: TraceParameters, key: RandomKey,
+                              counts: inout ActionCounts) {
+        precondition(values.count == spikes.count, "one spike flag per trace")
+        var updates: UInt64 = 0, draws: UInt64 = 0
+        let stochastic = p.rounding == .stochastic
+        values.withUnsafeMutableBufferPointer { xs in
+            spikes.withUnsafeBufferPointer { ss in
+                for i in 0..<xs.count {
+                    let x = xs[i], s = ss[i] != 0
+                    if x == 0 && !s { continue }
+                    updates &+= 1
+                    if stochastic && x != 0 { draws &+= 1 }
+                    xs[i] = next(x, spike: s, parameters: p, key: key, index: i)
+                }
+            }
+        }
+        counts.add(.traceUpdate, updates)
+        counts.add(.prngDraw, draws)
+    }
+}
