@@ -105,33 +105,8 @@ public struct PostSynapticState: Sendable {
     }
 }
 
-/// A dense connection block with its learning registers: weight of (pre i, post j) at
-/// `weights[i * nPost + j]` (signed weightBits mantissa), auxiliary register at the same
-/// index of `aux` (signed auxBits; empty when auxBits == 0).
-public struct SynapseBlock: Sendable {
-    public let nPre: Int
-    public let nPost: Int
-    /// 1...9.
-    public let weightBits: Int
-    /// 0 (no auxiliary register) or 1...32.
-    public let auxBits: Int
-    public var weights: ContiguousArray<Int16>
-    public var aux: ContiguousArray<Int32>
-
-    public init(nPre: Int, nPost: Int, weightBits: Int = SynapseWidths.defaultWeightBits,
-                auxBits: Int = LearningWidths.defaultAuxBits) {
-        precondition(SynapseWidths.weightBitsRange.contains(weightBits), "weightBits must be in 1...9")
-        precondition((0...32).contains(auxBits), "auxBits must be in 0...32")
-        self.nPre = nPre; self.nPost = nPost; self.weightBits = weightBits; self.auxBits = auxBits
-        weights = ContiguousArray(repeating: 0, count: nPre * nPost)
-        aux = ContiguousArray(repeating: 0, count: auxBits == 0 ? 0 : nPre * nPost)
-    }
-
-    @inlinable public var synapseCount: Int { nPre * nPost }
-
-    /// Weights (weightBits) plus auxiliary registers (auxBits) of every synapse.
-    public var memoryBytes: Int { (synapseCount * (weightBits + auxBits) + 7) / 8 }
-}
+// Synapse blocks (weights + auxiliary registers) are Synapse/SynapseBlock.swift: the same
+// storage the engine delivers spikes from is what the plasticity unit updates.
 
 extension LearningWidths {
     /// Default width of the per-synapse auxiliary register (signed, saturating).

@@ -8,7 +8,10 @@
 //           bytes = ceil((nnz * (weightBits + indexBits) + nPre * 32) / 8)
 //           indexBits = max(1, ceil(log2(nPost))); each axon has a 32-bit list pointer
 //           (16-bit offset + 16-bit length).
-// Weights are signed `weightBits`-wide mantissas held in Int16.
+// Weights are signed `weightBits`-wide mantissas held in Int16. A block that learns may carry a
+// per-synapse auxiliary register (signed `auxBits`, 1...32, saturating; eligibility, gradient
+// accumulator or feedback weight) at the same index, counted in `bytes`:
+//           + ceil(nPre * nPost * auxBits / 8)  (dense blocks only: the plasticity unit needs dense)
 
 public struct SynapseBlock: Sendable {
     public let connection: Int
@@ -24,6 +27,10 @@ public struct SynapseBlock: Sendable {
     public var rowStart: ContiguousArray<Int32>
     /// Sparse only: local post index of each synapse.
     public var postIndex: ContiguousArray<Int32>
+    /// Auxiliary register width: 0 (none) or 1...32.
+    public var auxBits: Int
+    /// Auxiliary registers, same indexing as `weights` (empty when auxBits == 0).
+    public var aux: ContiguousArray<Int32>
 
     public var synapseCount: Int { weights.count }
 
@@ -36,7 +43,7 @@ public struct SynapseBlock: Sendable {
     /// SRAM bytes this block occupies (formulas above).
     public var bytes: Int {
         switch layout {
-        case .dense: return (nPre * nPost * weightBits + 7) / 8
+        case .dense: return (nPre * nPost * (weightBits + auxBits) + 7) / 8
         case .sparse: return (synapseCount * (weightBits + SynapseBlock.indexBits(nPost: nPost)) + nPre * 32 + 7) / 8
         }
     }
@@ -52,7 +59,28 @@ public struct SynapseBlock: Sendable {
         self.connection = connection; self.preLayer = preLayer; self.nPre = nPre; self.nPost = nPost
         self.layout = layout; self.weightBits = weightBits; self.weightExponent = weightExponent
         self.weights = weights; self.rowStart = rowStart; self.postIndex = postIndex
+        self.auxBits = 0; self.aux = []
     }
+
+    /// A dense block of zero weights with auxiliary registers (for the plasticity unit's tests
+    /// and for feedback blocks that hold only aux values).
+    public init(nPre: Int, nPost: Int, weightBits: Int = SynapseWidths.defaultWeightBits,
+                auxBits: Int = LearningWidths.defaultAuxBits) {
+        precondition(SynapseWidths.weightBitsRange.contains(weightBits), "weightBits must be in 1...9")
+        precondition((0...32).contains(auxBits), "auxBits must be in 0...32")
+        self.init(connection: -1, preLayer: -1, nPre: nPre, nPost: nPost, layout: .dense, weightBits: weightBits,
+                  weightExponent: 0, weights: ContiguousArray(repeating: 0, count: nPre * nPost))
+        enableAux(bits: auxBits)
+    }
+
+    /// Adds zeroed auxiliary registers of `bits` (0 removes them).
+    public mutating func enableAux(bits: Int) {
+        auxBits = bits
+        aux = ContiguousArray(repeating: 0, count: bits == 0 ? 0 : weights.count)
+    }
+
+    /// Weights plus auxiliary registers (same as `bytes`; the plasticity unit's name for it).
+    public var memoryBytes: Int { bytes }
 
     /// Weight of (pre i, local post j), 0 if no synapse (sparse); for reports and tests.
     public func weight(pre i: Int, post j: Int) -> Int {

@@ -97,6 +97,3 @@ enum AsmCommand: Subcommand {
     }
 }
 
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}

@@ -5,7 +5,7 @@ import OnChipLearning
 enum BenchCommand: Subcommand {
     static let name = "bench"
     static let summary = "Measure simulator speed on reference workloads (build with -c release)."
-    static let flags: Set<String> = ["json"]
+    static let flags: Set<String> = ["json", "no-scalar"]
     static let help = """
     USAGE: chipsim bench <workload> [--json] [workload options]
 
@@ -17,6 +17,9 @@ enum BenchCommand: Subcommand {
       route       one timestep of 784 -> 500 -> 10 spread over a 4 x 4 mesh (balanced mapping,
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
+      plasticity  a 6-instruction synapse program over the 392,000 synapses of a 784x500 layer
+                  on one core: synapse-program executions per second (fast vs scalar interpreter).
+                  Options: --reps N, --pre N, --post N, --tile N, --no-scalar
 
     Numbers are only meaningful from a release build:
       swift build -c release && .build/release/chipsim bench inference
@@ -30,6 +33,7 @@ enum BenchCommand: Subcommand {
         switch workload {
         case "inference": return try BenchInference.run(&args)
         case "route": return try BenchRoute.run(&args)
+        case "plasticity": return try BenchPlasticity.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }
