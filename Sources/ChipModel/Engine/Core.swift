@@ -16,6 +16,8 @@ public final class Population {
     public var aIn: ContiguousArray<Int64>
     /// Spikes emitted this step, as global neuron indices of `layer`, ascending.
     public var emitted: ContiguousArray<Int32> = []
+    /// Learning state, when a rule is attached.
+    public var learning: PopulationLearning?
 
     init(layer: Int, firstNeuron: Int, count: Int, parameters: LIFParameters, blocks: [SynapseBlock]) {
         self.layer = layer; self.firstNeuron = firstNeuron; self.count = count
@@ -38,6 +40,7 @@ public final class Population {
             accumulators[k].withUnsafeMutableBufferPointer { p in for j in 0..<p.count { p[j] = 0 } }
         }
         emitted.removeAll(keepingCapacity: true)
+        learning?.reset()
     }
 }
 
@@ -52,6 +55,8 @@ public final class Core {
     public var counts = PhaseCounts()
     /// Busy cycles per phase accumulated over the run (for utilisation).
     public var busyCycles = [UInt64](repeating: 0, count: Phase.count)
+    /// The core's plasticity unit (microcode interpreter).
+    public lazy var plasticityUnit = PlasticityUnit(lanes: 1)
 
     init(id: Int, tileX: Int, tileY: Int) { self.id = id; self.tileX = tileX; self.tileY = tileY }
 

@@ -46,6 +46,12 @@ public final class Simulator {
     public private(set) var samples: [SampleResult] = []
     /// Called after the neuron update of every step with (sample, step); for probes.
     public var onStep: ((Int, Int) -> Void)?
+    /// The attached learning rule, if any, and whether it learns in the current sample.
+    public private(set) var rule: LearningRule?
+    public var training = false
+    /// Steps simulated since the start (keys per-step random draws of rules).
+    public private(set) var globalStep = 0
+    private var context = StepContext(sample: 0, step: 0, stepsPerSample: 0, globalStep: 0, label: nil, training: false)
 
     /// Spikes emitted in the previous step per layer (global indices, ascending), and this step's.
     private var pending: [ContiguousArray<Int32>]
@@ -75,6 +81,58 @@ public final class Simulator {
 
     public var tiles: Int { chip.config.chip.meshWidth * chip.config.chip.meshHeight }
 
+    /// Attaches a learning rule: allocates every population's learning state (counted in the
+    /// report's memory), then lets the rule add its own (feedback blocks, aux registers).
+    public func attach(rule: LearningRule) throws {
+        for core in chip.cores { for pop in core.populations { pop.learning = PopulationLearning(population: pop, rule: rule) } }
+        self.rule = rule
+        try rule.attach(to: self)
+    }
+
+    /// Spikes delivered in the current step (emitted by `layer` in the previous step).
+    public func spikesDelivered(layer: Int) -> ContiguousArray<Int32> { pending[layer] }
+
+    /// Sends `count` packets of `kind` from core `src` to core `dst` in the current learning
+    /// phase: local within a tile, else through the mesh. Call `drainLearningPackets` after.
+    public func sendLearningPackets(from src: Int, to dst: Int, kind: PacketKind, count: Int) {
+        let a = chip.cores[src], b = chip.cores[dst]
+        if a.tileX == b.tileX && a.tileY == b.tileY {
+            meshCounts.add(.learning, .spikeLocal, UInt64(count))
+            learningLocalPackets += count
+        } else if chip.config.chip.routing == .closedForm {
+            let ew = abs(a.tileX - b.tileX), ns = abs(a.tileY - b.tileY)
+            meshCounts.add(.learning, .hopEW, UInt64(count * ew * noc.flits(kind)))
+            meshCounts.add(.learning, .hopNS, UInt64(count * ns * noc.flits(kind)))
+            learningClosedFormDrain = max(learningClosedFormDrain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src, toCore: dst, kind: kind) + count - 1))
+        } else {
+            for _ in 0..<count { router.inject(from: src, to: dst, kind: kind, cycle: 0) }
+            learningInjected += count
+        }
+    }
+
+    /// Routes the learning packets sent since the last call; returns the drain cycles.
+    public func drainLearningPackets() -> UInt64 {
+        var drain = learningClosedFormDrain
+        if learningLocalPackets > 0 { drain = max(drain, UInt64(chip.config.chip.timing.spikeLocalCycles)) }
+        if learningInjected > 0 {
+            let r = router.drain()
+            var c = ActionCounts()
+            r.add(to: &c)
+            meshCounts.byPhase[Phase.learning.rawValue].add(c)
+            drain = max(drain, UInt64(r.drainCycles))
+            routingStalls += r.stallCycles
+            router.reset()
+        }
+        learningInjected = 0; learningLocalPackets = 0; learningClosedFormDrain = 0
+        return drain
+    }
+    private var learningInjected = 0
+    private var learningLocalPackets = 0
+    private var learningClosedFormDrain: UInt64 = 0
+
+    /// Counts an action of the host (labels, weight I/O) in the mesh component.
+    public func countHost(_ a: Action, _ n: UInt64, phase: Phase = .learning) { meshCounts.add(phase, a, n) }
+
     /// Runs every sample of `source` for `run.steps` steps each.
     public func run(source: SpikeSource, progress: ((Int, Int) -> Void)? = nil) {
         for s in 0..<source.samples {
@@ -91,13 +149,19 @@ public final class Simulator {
     public func runSample(_ sample: Int, source: SpikeSource) {
         let steps = chip.config.run.steps
         if chip.config.run.resetBetweenSamples { resetNetworkState() }
+        context = StepContext(sample: sample, step: 0, stepsPerSample: steps, globalStep: globalStep,
+                              label: source.label(sample: sample), training: training && rule != nil)
+        if context.training { rule!.beginSample(simulator: self, context: context) }
         let before = currentTotalCounts()
         let cyclesBefore = totals.cycles
         var spikesPerLayer = [Int](repeating: 0, count: chip.layers.count)
         var outCounts = [Int](repeating: 0, count: chip.layers[outputLayer].size)
         let readout = !chip.layers[outputLayer].neuron.parameters.spiking
         for t in 0..<steps {
+            context.step = t
+            context.globalStep = globalStep
             step(sample: sample, t: t, source: source)
+            globalStep += 1
             for l in 0..<emitted.count { spikesPerLayer[l] += emitted[l].count }
             if readout {
                 for c in chip.coresOfLayer[outputLayer] {
@@ -157,9 +221,24 @@ public final class Simulator {
                     }
                 }
                 pop.emitted.removeAll(keepingCapacity: true)
-                let tally = pop.aIn.withUnsafeBufferPointer { a in
-                    LIFModel.step(state: &pop.state, aIn: a.baseAddress!, derived: pop.derived,
-                                  spikes: &pop.emitted, indexOffset: Int32(pop.firstNeuron))
+                if context.training {
+                    pop.aIn.withUnsafeMutableBufferPointer { a in
+                        rule!.beforeNeuronUpdate(core: core, population: pop, aIn: a, context: context, counts: &core.counts.byPhase[Phase.neuronUpdate.rawValue])
+                    }
+                }
+                let tally: LIFStepTally
+                if let learning = pop.learning {
+                    tally = pop.aIn.withUnsafeBufferPointer { a in
+                        learning.preResetV.withUnsafeMutableBufferPointer { pv in
+                            LIFModel.step(state: &pop.state, aIn: a.baseAddress!, derived: pop.derived,
+                                          spikes: &pop.emitted, indexOffset: Int32(pop.firstNeuron), preResetV: pv.baseAddress!)
+                        }
+                    }
+                } else {
+                    tally = pop.aIn.withUnsafeBufferPointer { a in
+                        LIFModel.step(state: &pop.state, aIn: a.baseAddress!, derived: pop.derived,
+                                      spikes: &pop.emitted, indexOffset: Int32(pop.firstNeuron))
+                    }
                 }
                 active += tally.active
                 idle += tally.idle
@@ -235,15 +314,42 @@ public final class Simulator {
             drain = max(drain, UInt64(r.drainCycles))
             routingStalls += r.stallCycles
         }
+        // Phase 4: learning.
+        var learningCycles: UInt64 = 0
+        if context.training, let rule {
+            updateLearningState()
+            learningCycles = rule.learn(simulator: self, context: context)
+        }
         // Phase 5: barrier, one barrier action per tile.
         meshCounts.add(.barrier, .barrier, UInt64(tiles))
-        let stepCycles = critical.total + drain + barrierCycles
+        let stepCycles = critical.total + drain + learningCycles + barrierCycles
+        totals.cyclesByPhase[Phase.learning.rawValue] += learningCycles
         totals.cycles += stepCycles
         totals.cyclesByPhase[Phase.delivery.rawValue] += critical.delivery
         totals.cyclesByPhase[Phase.neuronUpdate.rawValue] += critical.neuron
         totals.cyclesByPhase[Phase.routing.rawValue] += drain
         totals.cyclesByPhase[Phase.barrier.rawValue] += barrierCycles
         totals.steps += 1
+    }
+
+    /// Sets spike flags, u and pre-reset v, and updates traces of every population (learning
+    /// phase, before the rule's programs). Pre flags are the spikes delivered this step.
+    private func updateLearningState() {
+        for core in chip.cores {
+            for pop in core.populations {
+                guard let l = pop.learning else { continue }
+                for i in 0..<pop.count { l.post.spikes[i] = 0; l.post.u[i] = pop.state.u[i]; l.post.v[i] = l.preResetV[i] }
+                for s in pop.emitted { l.post.spikes[Int(s) - pop.firstNeuron] = 1 }
+                var c = ActionCounts()
+                l.post.updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer, counts: &c)
+                for k in 0..<pop.blocks.count {
+                    for i in 0..<l.pre[k].count { l.pre[k].spikes[i] = 0 }
+                    for s in pending[pop.blocks[k].preLayer] { l.pre[k].spikes[Int(s)] = 1 }
+                    l.pre[k].updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer * 64 + k, counts: &c)
+                }
+                core.counts.byPhase[Phase.learning.rawValue].add(c)
+            }
+        }
     }
 
     /// Link usage over the run (cycle-accurate routing only).

@@ -112,16 +112,26 @@ public enum LIFModel {
     @inlinable @inline(__always)
     public static func update(u: inout Int32, v: inout Int32, refractoryLeft: inout Int32,
                               aIn: Int64, _ d: LIFDerived) -> Bool {
+        var ignored: Int32 = 0
+        return update(u: &u, v: &v, refractoryLeft: &refractoryLeft, aIn: aIn, d, preResetV: &ignored)
+    }
+
+    /// As above; `preResetV` receives v' before the reset (what a surrogate derivative reads).
+    @inlinable @inline(__always)
+    public static func update(u: inout Int32, v: inout Int32, refractoryLeft: inout Int32,
+                              aIn: Int64, _ d: LIFDerived, preResetV: inout Int32) -> Bool {
         let uDecayed = FixedPoint.decay(Int64(u), by: NeuronWidths.decayUnit - d.currentFactor)
         let u1 = FixedPoint.wrap(uDecayed + (aIn << NeuronWidths.activationShift), bits: NeuronWidths.current)
         u = Int32(truncatingIfNeeded: u1)
         if refractoryLeft > 0 {
             refractoryLeft -= 1
+            preResetV = v
             return false
         }
         let vDecayed = FixedPoint.decay(Int64(v), by: NeuronWidths.decayUnit - d.voltageFactor)
         var v1 = FixedPoint.saturateSymmetric(vDecayed + u1 + d.bias, bits: NeuronWidths.voltage)
         let fired = d.spiking && v1 > d.threshold
+        preResetV = Int32(truncatingIfNeeded: v1)
         if fired {
             v1 = d.softReset ? v1 - d.threshold : 0
             refractoryLeft = d.refractory
@@ -136,7 +146,8 @@ public enum LIFModel {
     /// it is not refractory, and the bias is zero: its update cannot change anything.
     @inlinable
     public static func step(state: inout LIFState, aIn: UnsafePointer<Int64>, derived d: LIFDerived,
-                            spikes: inout ContiguousArray<Int32>, indexOffset: Int32 = 0) -> LIFStepTally {
+                            spikes: inout ContiguousArray<Int32>, indexOffset: Int32 = 0,
+                            preResetV: UnsafeMutablePointer<Int32>? = nil) -> LIFStepTally {
         var tally = LIFStepTally()
         let n = state.count
         state.u.withUnsafeMutableBufferPointer { up in
@@ -146,10 +157,14 @@ public enum LIFModel {
                 let a = aIn[i]
                 if up[i] == 0 && vp[i] == 0 && a == 0 && rp[i] == 0 && d.bias == 0 {
                     tally.idle += 1
+                    preResetV?[i] = 0
                     continue
                 }
                 tally.active += 1
-                if update(u: &up[i], v: &vp[i], refractoryLeft: &rp[i], aIn: a, d) {
+                var pv: Int32 = 0
+                let fired = update(u: &up[i], v: &vp[i], refractoryLeft: &rp[i], aIn: a, d, preResetV: &pv)
+                preResetV?[i] = pv
+                if fired {
                     spikes.append(Int32(i) + indexOffset)
                     tally.spikes += 1
                 }
