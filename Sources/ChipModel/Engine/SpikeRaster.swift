@@ -49,9 +49,13 @@ public struct SpikeRaster: Sendable, Equatable {
         guard Int(offsets[steps]) == indices.count else {
             throw Invalid(description: "offsets[\(steps)] is \(offsets[steps]); expected the spike count \(indices.count)")
         }
+        // Monotone offsets (with offsets[0] == 0 and offsets[steps] == count) keep every
+        // step's range inside `indices`; check that before indexing.
+        for t in 0 ..< steps where offsets[t] > offsets[t + 1] {
+            throw Invalid(description: "offsets decrease at step \(t)")
+        }
         for t in 0 ..< steps {
             let lo = Int(offsets[t]), hi = Int(offsets[t + 1])
-            guard lo <= hi else { throw Invalid(description: "offsets decrease at step \(t)") }
             var previous: Int32 = -1
             for k in lo ..< hi {
                 let c = indices[k]

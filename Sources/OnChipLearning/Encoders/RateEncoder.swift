@@ -24,6 +24,13 @@ public struct RateEncoder: SpikeEncoder {
         return r
     }
 
+    /// Encodes `features` as sample number `sample` (the PRNG coordinate).
+    public func encode(_ features: [UInt8], sample: Int) -> SpikeRaster {
+        var r = SpikeRaster(channels: features.count)
+        features.withUnsafeBufferPointer { encode($0, sample: sample, into: &r) }
+        return r
+    }
+
     /// Encodes `features` as sample `sample` into `raster`, reusing its storage.
     @inlinable
     public func encode(_ features: UnsafeBufferPointer<UInt8>, sample: Int, into raster: inout SpikeRaster) {
