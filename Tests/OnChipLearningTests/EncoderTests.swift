@@ -136,3 +136,17 @@ struct SaccadeDVSEncoderTests {
         #expect(enc.encode(d, sample: 0) == r)
     }
 }
+
+@Suite("Trace and raster adapters")
+struct RasterAdapterTests {
+    @Test func appendSpikesForEngineSources() {
+        var r = SpikeRaster(channels: 4)
+        r.appendStep([0, 3]); r.appendStep([2])
+        var out: ContiguousArray<Int32> = [9]
+        r.appendSpikes(at: 0, into: &out)
+        r.appendSpikes(at: 1, into: &out)
+        r.appendSpikes(at: 2, into: &out)   // past the end: silent
+        #expect(Array(out) == [9, 0, 3, 2])
+        #expect(LatencyEncoder(steps: 0).encode(oneSample([255, 3]), sample: 0).count == 0)
+    }
+}

@@ -80,6 +80,14 @@ public struct SpikeRaster: Sendable, Equatable {
         indices[Int(offsets[t]) ..< Int(offsets[t + 1])]
     }
 
+    /// Appends the channels spiking at step `t` (ascending) to `out`, e.g. for an engine
+    /// input source's `spikes(sample:step:into:)`. Steps past the end are silent.
+    @inlinable
+    public func appendSpikes(at t: Int, into out: inout ContiguousArray<Int32>) {
+        guard t >= 0, t < steps else { return }
+        out.append(contentsOf: indices[Int(offsets[t]) ..< Int(offsets[t + 1])])
+    }
+
     /// Number of spikes at step `t`.
     @inlinable
     public func spikeCount(at t: Int) -> Int { Int(offsets[t + 1] &- offsets[t]) }

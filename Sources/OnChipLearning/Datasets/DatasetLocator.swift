@@ -33,11 +33,15 @@ public enum DatasetLocator {
         throw ChipError.io(path: file, message: "not found; searched \(tried.count) places (\(tried.prefix(4).joined(separator: ", "))\(tried.count > 4 ? ", ..." : "")). Run from the chipsim checkout, set CHIPSIM_DATA to the directory holding \(file), or give the path explicitly")
     }
 
+    /// The executable's directory: from argv[0] when it is a path, else (found on $PATH)
+    /// from /proc/self/exe on Linux.
     static func executableDirectory() -> String? {
-        guard let arg0 = CommandLine.arguments.first, !arg0.isEmpty else { return nil }
-        var url = URL(fileURLWithPath: arg0)
-        if !arg0.contains("/") { return nil }
-        url = url.resolvingSymlinksInPath()
-        return url.deletingLastPathComponent().path
+        if let arg0 = CommandLine.arguments.first, arg0.contains("/") {
+            return URL(fileURLWithPath: arg0).resolvingSymlinksInPath().deletingLastPathComponent().path
+        }
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+        }
+        return nil
     }
 }

@@ -19,7 +19,7 @@ public struct LatencyEncoder: SpikeEncoder {
     /// The spike step of feature p, or nil if it never spikes.
     @inlinable
     public func spikeStep(_ p: UInt8) -> Int? {
-        if Int(p) < minimumFeature { return nil }
+        if Int(p) < minimumFeature || steps <= 0 { return nil }
         return (255 - Int(p)) * steps / 255
     }
 
@@ -29,7 +29,7 @@ public struct LatencyEncoder: SpikeEncoder {
 
     public func encode(_ features: UnsafeBufferPointer<UInt8>) -> SpikeRaster {
         // Bucket the channels by spike step (channels visited ascending => each bucket ascending).
-        var perStep = [Int](repeating: 0, count: steps + 1)
+        var perStep = [Int](repeating: 0, count: max(steps, 0) + 1)
         for p in features { if let t = spikeStep(p) { perStep[t + 1] += 1 } }
         for t in 0 ..< steps { perStep[t + 1] += perStep[t] }
         var indices = [Int32](repeating: 0, count: perStep[steps])
@@ -38,7 +38,7 @@ public struct LatencyEncoder: SpikeEncoder {
             if let t = spikeStep(p) { indices[fill[t]] = Int32(c); fill[t] += 1 }
         }
         var r = SpikeRaster(channels: features.count)
-        r.steps = steps
+        r.steps = max(steps, 0)
         r.offsets = perStep.map { Int32($0) }
         r.indices = indices
         return r
