@@ -69,9 +69,15 @@ public struct IDXArray: Sendable, Equatable {
 }
 
 public enum IDXReader {
-    /// Reads and validates an IDX file.
+    /// Reads and validates an IDX file. A gzip-compressed file (starting 1f 8b, e.g.
+    /// train-images-idx3-ubyte.gz) is decompressed first; IDX errors then name the byte
+    /// offset in the decompressed data.
     public static func read(path: String) throws -> IDXArray {
-        try read(bytes: try ByteReader.contents(of: path), file: path)
+        let bytes = try ByteReader.contents(of: path)
+        if Gzip.isGzip(bytes) {
+            return try read(bytes: try Gzip.decompress(bytes, file: path), file: path + " (decompressed)")
+        }
+        return try read(bytes: bytes, file: path)
     }
 
     /// Parses IDX bytes; `file` names the source in errors.
@@ -79,7 +85,7 @@ public enum IDXReader {
         var r = ByteReader(bytes: bytes, file: file)
         let z0 = try r.u8("IDX magic number"), z1 = try r.u8("IDX magic number")
         guard z0 == 0, z1 == 0 else {
-            throw r.error(at: 0, "bad IDX magic number: first two bytes are 0x\(hex(z0))\(hex(z1)), expected 0x0000 (is this an IDX file? gzip files start with 0x1f8b and must be decompressed first)")
+            throw r.error(at: 0, "bad IDX magic number: first two bytes are 0x\(hex(z0))\(hex(z1)), expected 0x0000 (is this an IDX file?)")
         }
         let typeByte = try r.u8("IDX element type")
         guard let type = IDXElementType(rawValue: typeByte) else {
