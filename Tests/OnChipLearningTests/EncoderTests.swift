@@ -150,3 +150,24 @@ struct RasterAdapterTests {
         #expect(LatencyEncoder(steps: 0).encode(oneSample([255, 3]), sample: 0).count == 0)
     }
 }
+
+@Suite("Engine input sources")
+struct InputSourceTests {
+    @Test func encodedDatasetAndTraceSourcesAgree() {
+        let d = try! ImageDataset(name: "t", width: 2, height: 2, pixels: [0, 255, 100, 30, 255, 255, 0, 7], labels: [1, 0], classes: 2)
+        let enc = RateEncoder(steps: 6, seed: 4)
+        let src = EncodedDatasetSource(dataset: d, encoder: enc)
+        #expect(src.channels == 4 && src.samples == 2 && src.label(sample: 0) == 1)
+        var trace = SpikeTrace(shape: TraceShape(width: 2, height: 2, polarities: 1), timestepNanoseconds: 1)
+        for i in 0 ..< 2 { trace.samples.append(TraceSample(label: Int(d.labels[i]), raster: enc.encode(d, sample: i))) }
+        let ts = TraceSource(trace: trace)
+        // Interleaved access (sample 1, then 0, then 1 again) gives the same spikes.
+        for (sample, step) in [(1, 0), (0, 3), (1, 5), (0, 0), (1, 6)] {
+            var a = ContiguousArray<Int32>(), b = ContiguousArray<Int32>()
+            src.spikes(sample: sample, step: step, into: &a)
+            ts.spikes(sample: sample, step: step, into: &b)
+            #expect(a == b)
+            #expect(Array(a) == (step < 6 ? Array(enc.encode(d, sample: sample).spikes(at: step)) : []))
+        }
+    }
+}

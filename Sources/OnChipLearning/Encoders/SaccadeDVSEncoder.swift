@@ -61,6 +61,7 @@ public struct SaccadeDVSEncoder: SpikeEncoder {
         func pixel(_ x: Int, _ y: Int) -> Double {
             x >= 0 && x < w && y >= 0 && y < h ? Double(img[y * w + x]) / 255 : 0
         }
+        let darkLevel = log(epsilon)
         func frame(_ tau: Double, into L: inout [Double]) {
             let (dx, dy) = displacement(tau)
             for Y in 0 ..< H {
@@ -70,7 +71,7 @@ public struct SaccadeDVSEncoder: SpikeEncoder {
                     let fx = sx - Double(x0), fy = sy - Double(y0)
                     let i = (1 - fx) * (1 - fy) * pixel(x0, y0) + fx * (1 - fy) * pixel(x0 + 1, y0)
                           + (1 - fx) * fy * pixel(x0, y0 + 1) + fx * fy * pixel(x0 + 1, y0 + 1)
-                    L[Y * W + X] = log(i + epsilon)
+                    L[Y * W + X] = i == 0 ? darkLevel : log(i + epsilon)   // most of the canvas is dark
                 }
             }
         }
