@@ -87,6 +87,11 @@ struct TraceTests {
         // Truncated inside sample 0's events: 3 events declared, 20 bytes follow.
         expectBinaryError(offset: 48, "declares 3 events") { _ = try AERFile.decode(Array(handBytes[0 ..< 76]), file: "x") }
         expectBinaryError(offset: 0, "truncated") { _ = try AERFile.decode([0x43, 0x41], file: "x") }
+        // Absurd sizes are rejected before any allocation: huge shape, huge step count.
+        bad = handBytes; bad.replaceSubrange(8 ..< 20, with: le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF))
+        expectBinaryError(offset: 8, "channels") { _ = try AERFile.decode(bad, file: "x") }
+        bad = handBytes; bad.replaceSubrange(84 ..< 88, with: le32(0xFFFF_FFF0))
+        expectBinaryError(offset: 84, "limit") { _ = try AERFile.decode(bad, file: "x") }
     }
 
     @Test func corruptCSVNamesLineAndColumn() {
@@ -105,5 +110,7 @@ struct TraceTests {
         expectSyntax(head + "spike,1", line: 3, column: 1, "unknown record")
         expectSyntax("event,0,0,0,0", line: 1, column: 1, "before")
         expectSyntax("chipsim-aer,2,3,1,1,500", line: 1, column: 13, "version")
+        expectSyntax("chipsim-aer,1,99999999999,99999999999,2,500", line: 1, column: 15, "channels")
+        expectSyntax("chipsim-aer,1,3,1,1,500\nsample,0,99999999999", line: 2, column: 10, "steps")
     }
 }

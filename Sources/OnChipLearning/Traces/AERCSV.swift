@@ -75,6 +75,7 @@ public enum AERCSV {
                 guard fields[1] == "1" else { throw fail(1, "unsupported version '\(fields[1])'; expected 1") }
                 let w = try int(2, "width"), h = try int(3, "height"), p = try int(4, "polarities")
                 guard w > 0, h > 0, p > 0 else { throw fail(2, "empty sensor shape \(w)x\(h)x\(p)") }
+                guard TraceShape.channelCount(w, h, p) != nil else { throw fail(2, "sensor shape \(w)x\(h)x\(p) has more than \(Int32.max) channels") }
                 let dt = try int(5, "timestep_ns", below: Int(UInt32.max) + 1)
                 trace = SpikeTrace(shape: TraceShape(width: w, height: h, polarities: p), timestepNanoseconds: UInt32(dt))
             case "sample":
@@ -82,7 +83,7 @@ public enum AERCSV {
                 guard fields.count == 3 else { throw fail(0, "sample record needs 3 fields: sample,label,steps") }
                 close()
                 if fields[1].isEmpty { label = nil } else { label = try int(1, "label") }
-                pendingSteps = try int(2, "steps")
+                pendingSteps = try int(2, "steps", below: TraceShape.maxSteps + 1)
                 raster = SpikeRaster(channels: tr.shape.channels)
                 lastStep = 0; lastChannel = -1
             case "event":

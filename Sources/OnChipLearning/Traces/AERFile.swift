@@ -15,7 +15,7 @@ import Foundation
 //    32  8  total event count
 //   then, per sample, a 16-byte sample header
 //     0  4  label (signed; -1 = unlabelled)
-//     4  4  steps of this sample
+//     4  4  steps of this sample (at most 2^20)
 //     8  8  event count of this sample
 //   followed by its events, 8 bytes each: step (u32), channel (u32), sorted strictly
 //   ascending by (step, channel) (a channel spikes at most once per step).
@@ -84,7 +84,9 @@ public enum AERFile {
         guard Int(hs) == headerSize else { throw r.error(at: 6, "header size \(hs); expected \(headerSize) for version 1") }
         let w = Int(try r.u32le("width")), h = Int(try r.u32le("height")), p = Int(try r.u32le("polarities"))
         guard w > 0, h > 0, p > 0 else { throw r.error(at: 8, "empty sensor shape \(w)x\(h)x\(p)") }
-        guard w * h * p <= Int(Int32.max) else { throw r.error(at: 8, "sensor shape \(w)x\(h)x\(p) has too many channels") }
+        guard TraceShape.channelCount(w, h, p) != nil else {
+            throw r.error(at: 8, "sensor shape \(w)x\(h)x\(p) has more than \(Int32.max) channels")
+        }
         let dt = try r.u32le("timestep length")
         let n = Int(try r.u32le("sample count"))
         let reserved = try r.u32le("reserved field")
@@ -116,7 +118,10 @@ public enum AERFile {
                 throw r.error(at: nAt, "truncated: sample \(s) declares \(n64) events (\(n64 &* 8) bytes) but only \(r.remaining) bytes remain")
             }
             let n = Int(n64)
-            guard steps < Int(Int32.max), n < Int(Int32.max) else { throw r.error(at: at + 4, "sample \(s) too large") }
+            guard steps <= TraceShape.maxSteps else {
+                throw r.error(at: at + 4, "sample \(s): \(steps) steps exceeds the limit of \(TraceShape.maxSteps) steps per sample")
+            }
+            guard n < Int(Int32.max) else { throw r.error(at: nAt, "sample \(s): too many events (\(n))") }
             var raster = SpikeRaster(channels: channels)
             raster.reserve(steps: steps, spikes: n)
             var currentStep = 0

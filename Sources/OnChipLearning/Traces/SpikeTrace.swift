@@ -15,6 +15,17 @@ public struct TraceShape: Sendable, Equatable {
 
     public var channels: Int { width * height * polarities }
 
+    /// Readers reject samples longer than this (2^20 steps), so a corrupt length cannot
+    /// make them allocate gigabytes.
+    public static let maxSteps = 1 << 20
+
+    /// width * height * polarities if it fits in Int32 (channel indices are Int32), else nil.
+    public static func channelCount(_ w: Int, _ h: Int, _ p: Int) -> Int? {
+        let (wh, o1) = w.multipliedReportingOverflow(by: h)
+        let (whp, o2) = wh.multipliedReportingOverflow(by: p)
+        return o1 || o2 || whp > Int(Int32.max) ? nil : whp
+    }
+
     public func channel(x: Int, y: Int, polarity: Int) -> Int { (polarity * height + y) * width + x }
 
     public func coordinates(_ channel: Int) -> (x: Int, y: Int, polarity: Int) {

@@ -37,6 +37,9 @@ public final class TraceWriter {
         guard raster.channels == shape.channels else {
             throw ChipError.usage("trace \(path): raster has \(raster.channels) channels, the trace shape has \(shape.channels)")
         }
+        guard raster.steps <= TraceShape.maxSteps else {
+            throw ChipError.usage("trace \(path): a sample of \(raster.steps) steps exceeds the format's limit of \(TraceShape.maxSteps)")
+        }
         handle.write(Data(AERFile.sampleBytes(TraceSample(label: label, raster: raster))))
         samples += 1; events += raster.count
     }
