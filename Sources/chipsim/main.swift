@@ -4,11 +4,11 @@ import ChipModel
 // chipsim: the root command. Each subcommand is one file under CLI/; add new ones here.
 let subcommands: [Subcommand.Type] = [
     RunCommand.self,
+    TraceCommand.self,
     ValidateCommand.self,
     DescribeCommand.self,
     CostCommand.self,
     BenchCommand.self,
-    TraceCommand.self,
 ]
 
 func rootHelp() -> String {
