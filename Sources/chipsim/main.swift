@@ -4,6 +4,7 @@ import ChipModel
 // chipsim: the root command. Each subcommand is one file under CLI/; add new ones here.
 let subcommands: [Subcommand.Type] = [
     RunCommand.self,
+    TraceCommand.self,
     ValidateCommand.self,
     DescribeCommand.self,
     CostCommand.self,
