@@ -13,9 +13,39 @@ public enum Experiment {
         return try EnergyTable.load(path: path)
     }
 
+    /// The train and test sources of a dataset input (nil train for other inputs).
+    public static func sources(for config: ExperimentConfig) throws -> (train: SpikeSource?, test: SpikeSource) {
+        guard case let .dataset(d, e, _, limit) = config.input else { return (nil, try source(for: config)) }
+        let dir = (config.file as NSString).deletingLastPathComponent
+        let spec = try DatasetSpec(json: JSONReader(d, file: config.file, path: "$.input.dataset"))
+        let enc = try e.map { try EncoderSpec(json: JSONReader($0, file: config.file, path: "$.input.encoder")) }
+            ?? .rate(steps: config.run.steps, seed: 0)
+        if enc.steps != config.run.steps {
+            throw ChipError.config(file: config.file, path: "$.input.encoder.steps", message: "the encoder makes \(enc.steps) steps per sample but run.steps is \(config.run.steps); make them equal")
+        }
+        let inputSize = config.network.layers.first { $0.isInput }!.size
+        func check(_ s: SpikeSource) throws -> SpikeSource {
+            guard s.channels == inputSize else {
+                throw ChipError.config(file: config.file, path: "$.input", message: "the dataset through this encoder has \(s.channels) channels but the input layer has \(inputSize)")
+            }
+            return limit > 0 && s.samples > limit ? LimitedSource(base: s, samples: limit) : s
+        }
+        switch try spec.load(relativeTo: dir.isEmpty ? "." : dir) {
+        case let .images(train, test):
+            let encoder = enc.makeEncoder()
+            return (try check(EncodedDatasetSource(dataset: train, encoder: encoder)), try check(EncodedDatasetSource(dataset: test, encoder: encoder)))
+        case let .traces(train, test):
+            let t = try check(TraceSource(trace: train))
+            return (t, try test.map { try check(TraceSource(trace: $0)) } ?? t)
+        }
+    }
+
     public static func source(for config: ExperimentConfig) throws -> SpikeSource {
         let input = config.network.layers.first { $0.isInput }!
         switch config.input {
+        case let .dataset(_, _, split, _):
+            let s = try sources(for: config)
+            return split == "train" ? (s.train ?? s.test) : s.test
         case let .pattern(name, rate, samples):
             return PatternSource(pattern: name, rate: rate, channels: input.size, samples: samples, seed: config.seed)
         case let .spikeList(path):
@@ -77,4 +107,16 @@ public final class OutputDirectory {
     }
 
     public func discard() { try? FileManager.default.removeItem(atPath: tempPath) }
+}
+
+extension EncodedDatasetSource: SpikeSource {}
+extension TraceSource: SpikeSource {}
+
+/// The first `samples` samples of another source.
+public struct LimitedSource: SpikeSource {
+    public let base: SpikeSource
+    public let samples: Int
+    public var channels: Int { base.channels }
+    public func label(sample: Int) -> Int? { base.label(sample: sample) }
+    public func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) { base.spikes(sample: sample, step: step, into: &out) }
 }

@@ -11,9 +11,16 @@ public enum InputConfig: Equatable, Sendable {
     case pattern(name: String, rate: Double, samples: Int)
     /// Explicit spike list: CSV with header `sample,step,channel` (path relative to the config).
     case spikeList(path: String)
+    /// A dataset through an encoder; decoded by OnChipLearning (DatasetSpec, EncoderSpec).
+    /// `split` is what `run` without training evaluates; `limit` caps the samples (0 = all).
+    case dataset(dataset: JSONValue, encoder: JSONValue?, split: String, limit: Int)
 
-    public static let docs = SectionDoc("$.input", "What drives the input layer. kind \"pattern\": built-in rate-coded pattern; kind \"spikes\": a CSV spike list.", [
-        KeyDoc("kind", "\"pattern\" | \"spikes\"", "\"pattern\"", "Input source."),
+    public static let docs = SectionDoc("$.input", "What drives the input layer. kind \"pattern\": built-in rate-coded pattern; kind \"spikes\": a CSV spike list; kind \"dataset\": a dataset through an encoder (docs/DATA.md).", [
+        KeyDoc("kind", "\"pattern\" | \"spikes\" | \"dataset\"", "\"pattern\"", "Input source."),
+        KeyDoc("dataset", "object", "(required for dataset)", "dataset: {\"kind\": \"mnist5k\" | \"idx\" | \"yinyang\" | \"trace\", ...}; see docs/DATA.md."),
+        KeyDoc("encoder", "object", "{\"kind\": \"rate\"}", "dataset: {\"kind\": \"rate\" | \"latency\" | \"dvs\", ...}; its steps must equal run.steps. See docs/DATA.md."),
+        KeyDoc("split", "\"train\" | \"test\"", "\"test\"", "dataset: the split an inference run (no training) goes through."),
+        KeyDoc("limit", "integer >= 0", "0", "dataset: at most this many samples per split (0 = all)."),
         KeyDoc("pattern", "\"uniform\" | \"gradient\"", "\"uniform\"", "pattern: uniform (every channel at rate) or gradient (channel c at 2*rate*c/(n-1))."),
         KeyDoc("rate", "number 0...1", "0.13", "pattern: mean spike probability per channel per step (Bernoulli, counter-based PRNG)."),
         KeyDoc("samples", "integer >= 1", "4", "pattern: number of samples (each a fresh draw of the same pattern)."),
@@ -21,8 +28,13 @@ public enum InputConfig: Equatable, Sendable {
     ])
 
     init(_ r: JSONReader?) throws {
-        let kind = try r?.string("kind", default: "pattern", oneOf: ["pattern", "spikes"]) ?? "pattern"
-        if kind == "pattern" {
+        let kind = try r?.string("kind", default: "pattern", oneOf: ["pattern", "spikes", "dataset"]) ?? "pattern"
+        if kind == "dataset" {
+            guard let d = r!.optional("dataset") else { throw r!.error("dataset", "missing; expected an object such as {\"kind\": \"mnist5k\"}") }
+            self = .dataset(dataset: d, encoder: r!.optional("encoder"),
+                            split: try r!.string("split", default: "test", oneOf: ["train", "test"]),
+                            limit: try r!.int("limit", default: 0, range: 0...100_000_000))
+        } else if kind == "pattern" {
             self = .pattern(name: try r?.string("pattern", default: "uniform", oneOf: ["uniform", "gradient"]) ?? "uniform",
                             rate: try r?.double("rate", default: 0.13, min: 0, max: 1) ?? 0.13,
                             samples: try r?.int("samples", default: 4, range: 1...10_000_000) ?? 4)
@@ -38,6 +50,9 @@ public enum InputConfig: Equatable, Sendable {
             return .object([("kind", .string("pattern")), ("pattern", .string(n)), ("rate", .double(rate)), ("samples", .int(s))])
         case let .spikeList(p):
             return .object([("kind", .string("spikes")), ("file", .string(p))])
+        case let .dataset(d, e, split, limit):
+            return .object([("kind", .string("dataset")), ("dataset", d), ("encoder", e ?? .object([("kind", .string("rate"))])),
+                            ("split", .string(split)), ("limit", .int(limit))])
         }
     }
 }
@@ -69,6 +84,9 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var input: InputConfig
     public var run: RunConfig
     public var mapping: MappingConfig
+    /// On-chip learning and training sections, decoded by OnChipLearning (raw JSON here).
+    public var learning: JSONValue?
+    public var training: JSONValue?
     /// Path of the file this config was read from ("<memory>" if none); relative paths
     /// inside the config resolve against its directory.
     public var file: String
@@ -81,6 +99,8 @@ public struct ExperimentConfig: Equatable, Sendable {
         KeyDoc("input", "object", "see $.input", "The input."),
         KeyDoc("run", "object", "see $.run", "Run options."),
         KeyDoc("mapping", "object", "see $.mapping", "How layers are placed on cores."),
+        KeyDoc("learning", "object", "(none: inference only)", "On-chip learning rule; see $.learning."),
+        KeyDoc("training", "object", "(none)", "Epochs and splits of on-chip training; see $.training."),
     ])
 
     static let nocDocs = SectionDoc("$.chip.noc", "The 2D-mesh network-on-chip (docs/ROUTER.md).",
@@ -108,6 +128,8 @@ public struct ExperimentConfig: Equatable, Sendable {
         input = try InputConfig(r.optionalObject("input"))
         run = try RunConfig(r.optionalObject("run"))
         mapping = try MappingConfig.decode(r.optionalObject("mapping"))
+        learning = r.optional("learning")
+        training = r.optional("training")
         try r.rejectUnknownKeys()
         if network.layers.filter(\.isInput).count != 1 {
             throw ChipError.config(file: file, path: "$.network.layers", message: "expected exactly one layer with \"kind\": \"input\", found \(network.layers.filter(\.isInput).count)")
@@ -131,6 +153,7 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// The config with every default filled in.
     public var resolvedJSON: JSONValue {
         .object([("name", .string(name)), ("seed", .uint(seed)), ("chip", chip.json),
-                 ("network", network.json), ("input", input.json), ("run", run.json), ("mapping", mapping.json)])
+                 ("network", network.json), ("input", input.json), ("run", run.json), ("mapping", mapping.json)]
+                + (learning.map { [("learning", $0)] } ?? []) + (training.map { [("training", $0)] } ?? []))
     }
 }

@@ -89,6 +89,9 @@ public final class Simulator {
         try rule.attach(to: self)
     }
 
+    /// Forgets the per-sample results kept so far (long training runs).
+    public func discardSamples() { samples.removeAll(keepingCapacity: true) }
+
     /// Spikes delivered in the current step (emitted by `layer` in the previous step).
     public func spikesDelivered(layer: Int) -> ContiguousArray<Int32> { pending[layer] }
 

@@ -1,0 +1,219 @@
+import ChipModel
+
+// OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback)
+// and readout-only (hidden frozen, the floor that shows whether hidden layers learn).
+//
+// Schedule of one training step t (learning phase, after spikes are routed):
+//   1. output core: o = readout v (pre-reset); e = LossUnit(o, label)            (host sent the label)
+//   2. output core: mod_k = e_k; readout synapses w -= sround(x1 * e_k, etaReadout)
+//   3. output core -> every hidden core: e (m graded packets) and, for OPZO, o (m more)
+//   4. hidden cores, OPZO: feedback synapses M_ik (aux) <- M - sround(M, K) + (o_k z_i[t-1]) >> S
+//      (o[t] reflects the noise of step t-1: one synaptic delay; z regenerated from the PRNG)
+//   5. hidden cores: g_i = sat16((sum_k M_ik e_k) >> gShift) into the modulator
+//   6. hidden cores: r0 = psi(v); w_ij -= sround(x1_j * g_i, etaHidden) where psi = 1
+// e[t] is paired with the traces and psi of step t (one-step offset to the noise pairing;
+// traces change slowly, documented in docs/LEARNING.md).
+// Noise (OPZO): before the neuron update, a_in_i += alpha * z_i[t], z Gaussian (rounded) or
+// Rademacher, keyed by (seed, neuronNoise, layer, global step, neuron): regenerable.
+
+public struct ErrorBroadcastParameters: Equatable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable { case opzo, dfa, readout }
+    public enum Noise: String, CaseIterable, Sendable { case gaussian, rademacher }
+    public var kind: Kind = .opzo
+    public var noise: Noise = .rademacher
+    /// Noise amplitude in weight units (added to a_in before << 6).
+    public var alpha: Int = 8
+    public var lambdaShift: Int = 17
+    public var productShift: Int = 4
+    public var gShift: Int = 20
+    public var etaHidden: Int = 14
+    public var etaReadout: Int = 12
+    /// psi window on the pre-reset voltage: |v - vth << 6| < psiWidth.
+    public var psiWidth: Int = 12800
+    public var auxBits: Int = 32
+    /// DFA: feedback weights uniform in [-dfaScale, dfaScale] (aux units).
+    public var dfaScale: Int = 1 << 20
+    public var loss = LossUnitParameters()
+    public var trace = TraceParameters(bits: 8, decay: 410, impulse: 24, rounding: .stochastic)
+    public init() {}
+}
+
+public final class ErrorBroadcastRule: LearningRule {
+    public let parameters: ErrorBroadcastParameters
+    public var name: String { parameters.kind.rawValue }
+    public var preTraces: (x1: TraceParameters, x2: TraceParameters) { (parameters.trace, .unused) }
+    public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (.unused, .unused, .unused) }
+
+    let lossUnit: LossUnit
+    var outputLayer = 0
+    var hiddenLayers: Set<Int> = []
+    /// Feedback state per hidden population: its core, population, feedback block and pre state.
+    struct Feedback { let core: Core; let population: Population; var block: SynapseBlock; var pre: PreSynapticTraces }
+    var feedback: [Feedback] = []
+    var outputs: [(core: Core, population: Population)] = []
+    var psiProgram = MicrocodeProgram(scope: .neuron, instructions: [])
+    var hiddenProgram = MicrocodeProgram(scope: .synapse, instructions: [])
+    var readoutProgram = MicrocodeProgram(scope: .synapse, instructions: [])
+    var momentumProgram = MicrocodeProgram(scope: .synapse, instructions: [])
+    var noiseKey = RandomKey(seed: 0, stream: .neuronNoise)
+    var seed: UInt64 = 0
+    var o: [Int32] = []
+    var e: [Int32] = []
+
+    public init(_ p: ErrorBroadcastParameters) {
+        parameters = p
+        lossUnit = LossUnit(p.loss)
+    }
+
+    public func attach(to sim: Simulator) throws {
+        let chip = sim.chip
+        let p = parameters
+        seed = chip.config.seed
+        noiseKey = RandomKey(seed: seed, stream: .neuronNoise)
+        outputLayer = chip.layers.count - 1
+        let m = chip.layers[outputLayer].size
+        o = [Int32](repeating: 0, count: m); e = o
+        hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
+        let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
+        psiProgram = try MicrocodeAssembler.assemble(OPZOPrograms.surrogate(theta: vth << 6, width: p.psiWidth), file: "<opzo psi>")
+        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaHidden, gatePsi: true), file: "<opzo hidden>")
+        readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaReadout, gatePsi: false), file: "<opzo readout>")
+        momentumProgram = try MicrocodeAssembler.assemble(OPZOPrograms.momentum(lambdaShift: p.lambdaShift, productShift: p.productShift), file: "<opzo momentum>")
+        for core in chip.cores {
+            for pop in core.populations {
+                if pop.layer == outputLayer { outputs.append((core, pop)) }
+                if hiddenLayers.contains(pop.layer) && p.kind != .readout {
+                    var block = SynapseBlock(nPre: m, nPost: pop.count, weightBits: 1, auxBits: p.auxBits)
+                    if p.kind == .dfa {
+                        // Fixed random feedback, keyed by (seed, layer, output k, global neuron).
+                        let key = RandomKey(seed: seed, stream: .weightInit).with(-2).with(pop.layer)
+                        let span = UInt64(2 * p.dfaScale + 1)
+                        for k in 0..<m {
+                            for j in 0..<pop.count {
+                                let r = (key.draw(k << 24 + pop.firstNeuron + j) >> 32) * span >> 32
+                                block.aux[k * pop.count + j] = Int32(Int(r) - p.dfaScale)
+                            }
+                        }
+                    }
+                    let limit = chip.config.chip.core.synapseMemoryBytes
+                    let used = core.synapseBytes + feedback.filter { $0.core === core }.reduce(0) { $0 + $1.block.bytes } + block.bytes
+                    if used > limit {
+                        throw ChipError.capacity(message: "layer '\(chip.layers[pop.layer].name)' on core \(core.id): \(p.kind.rawValue) feedback synapses (\(m) x \(pop.count), \(p.auxBits)-bit) need \(block.bytes) bytes more; the core would hold \(used) bytes of synapse memory, chip.core.synapseMemoryBytes is \(limit)")
+                    }
+                    feedback.append(Feedback(core: core, population: pop, block: block,
+                                             pre: PreSynapticTraces(count: m, x1: .unused, x2: .unused)))
+                }
+            }
+        }
+        guard !outputs.isEmpty else { throw ChipError.config(file: chip.config.file, path: "$.learning", message: "the network has no output layer on a core") }
+    }
+
+    /// Feedback blocks' bytes (for the memory report).
+    public var feedbackBytes: Int { feedback.reduce(0) { $0 + $1.block.bytes } }
+
+    @inline(__always)
+    func noise(layer: Int, globalStep: Int, neuron: Int) -> Int64 {
+        let k = noiseKey.with(layer).with(globalStep)
+        switch parameters.noise {
+        case .rademacher: return (k.draw(neuron) >> 63) == 0 ? Int64(parameters.alpha) : -Int64(parameters.alpha)
+        case .gaussian: return Int64((Double(parameters.alpha) * k.gaussian(neuron)).rounded(.toNearestOrAwayFromZero))
+        }
+    }
+
+    public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
+                                   context: StepContext, counts: inout ActionCounts) {
+        guard parameters.kind == .opzo, hiddenLayers.contains(population.layer) else { return }
+        for j in 0..<population.count {
+            aIn[j] += noise(layer: population.layer, globalStep: context.globalStep, neuron: population.firstNeuron + j)
+        }
+        counts.add(.prngDraw, UInt64(population.count))
+    }
+
+    public func beginSample(simulator: Simulator, context: StepContext) {
+        // The host sends the label to the output core(s): one byte each.
+        simulator.countHost(.hostIOBytes, UInt64(outputs.count))
+    }
+
+    public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
+        let p = parameters
+        let seed = self.seed
+        let step = context.globalStep
+        var coreCycles: [Int: UInt64] = [:]
+        // 1. Output error.
+        for (_, pop) in outputs {
+            for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] }
+        }
+        e = lossUnit.error(o, label: context.label ?? 0)
+        // 2. Readout update.
+        for (core, pop) in outputs {
+            let l = pop.learning!
+            var c = ActionCounts()
+            c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
+            for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
+            var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
+            for k in 0..<pop.blocks.count {
+                let r = core.plasticityUnit.runSynapseScope(readoutProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
+                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
+                                                            counts: &c)
+                cycles += UInt64(r.cycles)
+            }
+            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            coreCycles[core.id, default: 0] += cycles
+        }
+        guard p.kind != .readout else { return coreCycles.values.max() ?? 0 }
+        // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core.
+        let perOutput = p.kind == .opzo ? 2 : 1
+        var hiddenCores: [Int] = []
+        for f in feedback where hiddenCores.last != f.core.id { hiddenCores.append(f.core.id) }
+        for (oc, pop) in outputs {
+            for h in hiddenCores { sim.sendLearningPackets(from: oc.id, to: h, kind: .graded, count: perOutput * pop.count) }
+        }
+        let drain = sim.drainLearningPackets()
+        // 4-6. Hidden cores.
+        let m = o.count
+        for fi in 0..<feedback.count {
+            let core = feedback[fi].core, pop = feedback[fi].population
+            let l = pop.learning!
+            var c = ActionCounts()
+            var cycles: UInt64 = 0
+            let n = pop.count
+            if p.kind == .opzo {
+                for k in 0..<m { feedback[fi].pre.x2[k] = o[k] }
+                if context.step > 0 {
+                    for j in 0..<n { l.post.r1[j] = Int32(noise(layer: pop.layer, globalStep: step - 1, neuron: pop.firstNeuron + j)) }
+                    c.add(.prngDraw, UInt64(n))
+                } else {
+                    for j in 0..<n { l.post.r1[j] = 0 }
+                }
+                let r = core.plasticityUnit.runSynapseScope(momentumProgram, block: &feedback[fi].block, pre: feedback[fi].pre, post: l.post,
+                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
+                                                            counts: &c)
+                cycles += UInt64(r.cycles)
+            }
+            // g = M e, accumulated like graded synaptic input into the modulator.
+            feedback[fi].block.aux.withUnsafeBufferPointer { M in
+                for j in 0..<n {
+                    var g: Int64 = 0
+                    for k in 0..<m { g += Int64(M[k * n + j]) * Int64(e[k]) }
+                    l.post.modulator[j] = Int32(FixedPoint.saturate(g >> Int64(p.gShift), bits: LearningWidths.modulator))
+                }
+            }
+            c.add(.synop, UInt64(m * n))
+            c.add(.sramReadBits, UInt64(m * n * p.auxBits))
+            cycles += UInt64(m * n * sim.chip.config.chip.timing.synopCycles)
+            let rn = core.plasticityUnit.runNeuronScope(psiProgram, neurons: &l.post,
+                                                        random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 0, scope: .neuron),
+                                                        counts: &c)
+            cycles += UInt64(rn.cycles)
+            for k in 0..<pop.blocks.count {
+                let r = core.plasticityUnit.runSynapseScope(hiddenProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
+                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
+                                                            counts: &c)
+                cycles += UInt64(r.cycles)
+            }
+            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            coreCycles[core.id, default: 0] += cycles
+        }
+        return (coreCycles.values.max() ?? 0) + drain
+    }
+}

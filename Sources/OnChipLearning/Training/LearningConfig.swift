@@ -1,0 +1,105 @@
+import ChipModel
+
+// The "learning" and "training" sections of an experiment config, decoded strictly.
+
+public enum LearningConfig {
+    public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings share one machinery: noise, an output error unit, graded packets, feedback synapses and three-factor microcode.", [
+        KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen)."),
+        KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron)."),
+        KeyDoc("alpha", "integer 0...4096", "8", "OPZO: noise amplitude in weight units (a_in += alpha z before the << 6 alignment)."),
+        KeyDoc("lambdaShift", "integer 1...30", "17", "OPZO: momentum lambda = 1 - 2^-lambdaShift per step."),
+        KeyDoc("productShift", "integer 0...40", "4", "OPZO: the momentum's new term is (o_k z_i) >> productShift."),
+        KeyDoc("gShift", "integer 0...62", "20", "Top-down error g_i = sat16((sum_k M_ik e_k) >> gShift)."),
+        KeyDoc("etaHidden", "integer 1...31", "14", "Hidden learning rate 2^-etaHidden: w -= sround(x1 g, etaHidden) where psi = 1."),
+        KeyDoc("etaReadout", "integer 1...31", "12", "Readout learning rate 2^-etaReadout: w -= sround(x1 e, etaReadout)."),
+        KeyDoc("psiWidth", "integer >= 0", "12800", "Surrogate psi = 1 when |v_pre-reset - vth << 6| < psiWidth, else 0."),
+        KeyDoc("auxBits", "integer 8...32", "32", "Width of the feedback synapses' M registers."),
+        KeyDoc("dfaScale", "integer >= 1", "1048576", "DFA: fixed feedback weights uniform in [-dfaScale, dfaScale]."),
+        KeyDoc("loss", "object", "see $.learning.loss", "The output core's loss-gradient unit."),
+        KeyDoc("trace", "object", "see $.learning.trace", "Presynaptic traces x1."),
+    ])
+    public static let lossDocs = SectionDoc("$.learning.loss", "Loss-gradient unit: e = (ceWeight (softmax(o >> outputShift) - y) + mseWeight (o' - y)) / 64 (Learning/LossUnit.swift).", [
+        KeyDoc("outputShift", "integer 0...24", "10", "Readout v >> outputShift gives logits in 1/2^lutFracBits units."),
+        KeyDoc("ceWeight", "integer 0...64", "61", "Cross-entropy share in 64ths."),
+        KeyDoc("mseWeight", "integer 0...64", "3", "MSE share in 64ths (ceWeight + mseWeight = 64)."),
+    ])
+    public static let traceDocs = SectionDoc("$.learning.trace", "Presynaptic trace x1 (Plasticity/TraceUnit.swift): x = round(x (4096 - decay) / 4096) + impulse s, saturated.", [
+        KeyDoc("bits", "integer 1...16", "8", "Trace width."),
+        KeyDoc("decay", "integer 0...4096", "410", "Decay per step (410 ~ 10%: the neuron leak gamma = 0.9)."),
+        KeyDoc("impulse", "integer >= 0", "24", "Added per presynaptic spike."),
+        KeyDoc("rounding", "\"stochastic\" | \"floor\"", "\"stochastic\"", "Rounding of the decay."),
+    ])
+
+    public static func decode(_ v: JSONValue, file: String) throws -> ErrorBroadcastParameters {
+        let r = try JSONReader(v, file: file, path: "$.learning")
+        var p = ErrorBroadcastParameters()
+        p.kind = ErrorBroadcastParameters.Kind(rawValue: try r.string("rule", default: "opzo", oneOf: ErrorBroadcastParameters.Kind.allCases.map(\.rawValue)))!
+        p.noise = ErrorBroadcastParameters.Noise(rawValue: try r.string("noise", default: "rademacher", oneOf: ErrorBroadcastParameters.Noise.allCases.map(\.rawValue)))!
+        p.alpha = try r.int("alpha", default: p.alpha, range: 0...4096)
+        p.lambdaShift = try r.int("lambdaShift", default: p.lambdaShift, range: 1...30)
+        p.productShift = try r.int("productShift", default: p.productShift, range: 0...40)
+        p.gShift = try r.int("gShift", default: p.gShift, range: 0...62)
+        p.etaHidden = try r.int("etaHidden", default: p.etaHidden, range: 1...31)
+        p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
+        p.psiWidth = try r.int("psiWidth", default: p.psiWidth, range: 0...(1 << 24))
+        p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
+        p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
+        if let l = try r.optionalObject("loss") {
+            p.loss.outputShift = try l.int("outputShift", default: p.loss.outputShift, range: 0...24)
+            p.loss.ceWeight = try l.int("ceWeight", default: p.loss.ceWeight, range: 0...64)
+            p.loss.mseWeight = try l.int("mseWeight", default: p.loss.mseWeight, range: 0...64)
+            if p.loss.ceWeight + p.loss.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.loss.ceWeight + p.loss.mseWeight)") }
+            try l.rejectUnknownKeys()
+        }
+        if let t = try r.optionalObject("trace") {
+            let bits = try t.int("bits", default: 8, range: 1...16)
+            p.trace = TraceParameters(bits: bits, decay: Int32(try t.int("decay", default: 410, range: 0...4096)),
+                                      impulse: Int32(try t.int("impulse", default: 24, range: 0...((1 << bits) - 1))),
+                                      rounding: TraceRounding(rawValue: try t.string("rounding", default: "stochastic", oneOf: TraceRounding.allCases.map(\.rawValue)))!)
+            try t.rejectUnknownKeys()
+        }
+        try r.rejectUnknownKeys()
+        return p
+    }
+
+    public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
+        .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
+                 ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)),
+                 ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)),
+                 ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
+                 ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
+                 ("trace", .object([("bits", .int(p.trace.bits)), ("decay", .int(Int(p.trace.decay))), ("impulse", .int(Int(p.trace.impulse))), ("rounding", .string(p.trace.rounding.rawValue))]))])
+    }
+}
+
+public struct TrainingConfig: Equatable, Sendable {
+    public var epochs: Int = 1
+    public var trainLimit: Int = 0
+    public var testLimit: Int = 0
+    public var shuffle: Bool = true
+
+    public static let docs = SectionDoc("$.training", "On-chip training: epochs over the dataset's train split, test-split evaluation (inference, no learning) after each epoch.", [
+        KeyDoc("epochs", "integer 1...1000", "1", "Passes over the training split."),
+        KeyDoc("trainLimit", "integer >= 0", "0", "Use only the first N training samples (0 = all)."),
+        KeyDoc("testLimit", "integer >= 0", "0", "Evaluate only the first N test samples (0 = all)."),
+        KeyDoc("shuffle", "boolean", "true", "Visit training samples in a new order each epoch (PRNG stream shuffle, keyed by epoch)."),
+    ])
+
+    public init() {}
+
+    public static func decode(_ v: JSONValue?, file: String) throws -> TrainingConfig {
+        var c = TrainingConfig()
+        guard let v else { return c }
+        let r = try JSONReader(v, file: file, path: "$.training")
+        c.epochs = try r.int("epochs", default: 1, range: 1...1000)
+        c.trainLimit = try r.int("trainLimit", default: 0, range: 0...100_000_000)
+        c.testLimit = try r.int("testLimit", default: 0, range: 0...100_000_000)
+        c.shuffle = try r.bool("shuffle", default: true)
+        try r.rejectUnknownKeys()
+        return c
+    }
+
+    public var json: JSONValue {
+        .object([("epochs", .int(epochs)), ("trainLimit", .int(trainLimit)), ("testLimit", .int(testLimit)), ("shuffle", .bool(shuffle))])
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import ChipModel
+
+/// Metrics of one epoch: training pass (learning on) then test pass (inference only).
+public struct EpochMetrics: Equatable, Sendable {
+    public var epoch: Int
+    public var trainSamples: Int
+    public var trainAccuracy: Double
+    public var testSamples: Int
+    public var testAccuracy: Double
+    public var trainCounts: ActionCounts
+    public var testCounts: ActionCounts
+    public var trainCycles: UInt64
+    public var testCycles: UInt64
+}
+
+/// Runs on-chip training: epochs over the train source with the rule learning, each followed
+/// by a test pass with learning (and noise) off. Deterministic: the sample order of each
+/// epoch is a Fisher-Yates shuffle driven by (seed, shuffle, epoch).
+public final class Trainer {
+    public let simulator: Simulator
+    public let train: SpikeSource
+    public let test: SpikeSource
+    public let config: TrainingConfig
+    public private(set) var epochs: [EpochMetrics] = []
+    public var progress: ((String) -> Void)?
+
+    public init(simulator: Simulator, train: SpikeSource, test: SpikeSource, config: TrainingConfig) {
+        self.simulator = simulator; self.train = train; self.test = test; self.config = config
+    }
+
+    var trainCount: Int { config.trainLimit > 0 ? min(config.trainLimit, train.samples) : train.samples }
+    var testCount: Int { config.testLimit > 0 ? min(config.testLimit, test.samples) : test.samples }
+
+    public static func order(count: Int, epoch: Int, seed: UInt64, shuffle: Bool) -> [Int] {
+        var o = Array(0..<count)
+        guard shuffle, count > 1 else { return o }
+        let key = RandomKey(seed: seed, stream: .shuffle).with(epoch)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            let j = Int(((key.draw(i) >> 32) * UInt64(i + 1)) >> 32)
+            o.swapAt(i, j)
+        }
+        return o
+    }
+
+    /// Runs epochs [epochs.count, config.epochs).
+    public func run() {
+        let sim = simulator
+        while epochs.count < config.epochs {
+            let e = epochs.count
+            let order = Trainer.order(count: trainCount, epoch: e, seed: sim.chip.config.seed, shuffle: config.shuffle)
+            sim.training = true
+            let c0 = sim.totalCounts, y0 = sim.totals.cycles
+            sim.discardSamples()
+            for (k, s) in order.enumerated() {
+                sim.runSample(s, source: train)
+                if k % 100 == 99 { progress?("epoch \(e + 1)/\(config.epochs): training \(k + 1)/\(order.count)") }
+            }
+            let trainAcc = Trainer.accuracy(sim.samples)
+            let c1 = sim.totalCounts, y1 = sim.totals.cycles
+            sim.training = false
+            sim.discardSamples()
+            for s in 0..<testCount {
+                sim.runSample(s, source: test)
+                if s % 200 == 199 { progress?("epoch \(e + 1)/\(config.epochs): testing \(s + 1)/\(testCount)") }
+            }
+            let testAcc = Trainer.accuracy(sim.samples)
+            sim.discardSamples()
+            let c2 = sim.totalCounts, y2 = sim.totals.cycles
+            epochs.append(EpochMetrics(epoch: e + 1, trainSamples: order.count, trainAccuracy: trainAcc,
+                                       testSamples: testCount, testAccuracy: testAcc,
+                                       trainCounts: c1.minus(c0), testCounts: c2.minus(c1),
+                                       trainCycles: y1 - y0, testCycles: y2 - y1))
+            progress?("epoch \(e + 1)/\(config.epochs): train accuracy \(String(format: "%.2f", trainAcc * 100))%, test accuracy \(String(format: "%.2f", testAcc * 100))%")
+        }
+    }
+
+    static func accuracy(_ s: [SampleResult]) -> Double {
+        let labelled = s.filter { $0.label != nil }
+        guard !labelled.isEmpty else { return 0 }
+        return Double(labelled.filter { $0.label == $0.prediction }.count) / Double(labelled.count)
+    }
+}
+
+extension ActionCounts {
+    public func minus(_ o: ActionCounts) -> ActionCounts {
+        var r = self
+        for i in 0..<r.values.count { r.values[i] -= o.values[i] }
+        return r
+    }
+}
