@@ -12,7 +12,8 @@ import Foundation
 //   s = min(2, floor(3 tau)) and d = V_s + (3 tau - s) (V_(s+1) - V_s).
 // - Scene intensity at canvas pixel (X, Y): the image bilinearly interpolated at
 //   (X - m - dx, Y - m - dy) (pixel values at integer coordinates, 0 outside), scaled to
-//   I in [0, 1]; log intensity L = ln(I + `epsilon`) (default epsilon 0.1, like a sensor's
+//   I in [0, 1]; the weights use fx = -dx - floor(-dx), fy likewise (the same for every
+//   pixel of a frame); log intensity L = ln(I + `epsilon`) (default epsilon 0.1, like a sensor's
 //   dark floor).
 // - Each pixel keeps a reference level R, initialised to L at tau = 0 (no events for the
 //   initial frame). Step t (0-based, T steps) looks at the scene at tau = (t + 1) / T:
@@ -56,22 +57,35 @@ public struct SaccadeDVSEncoder: SpikeEncoder {
         precondition(d.channels == 1, "SaccadeDVSEncoder needs single-channel images")
         let (W, H) = canvas(for: d)
         let plane = W * H
-        let img = Array(d.features(index))
         let w = d.width, h = d.height
-        func pixel(_ x: Int, _ y: Int) -> Double {
-            x >= 0 && x < w && y >= 0 && y < h ? Double(img[y * w + x]) / 255 : 0
+        // The image scaled to [0, 1] inside a zero border wide enough for every sampling
+        // position (canvas offset -m, displacement up to `amplitude`, bilinear +1), so the
+        // inner loop needs no bounds checks.
+        let pad = margin + Int(amplitude.rounded(.up)) + 2
+        let pw = w + 2 * pad, ph = h + 2 * pad
+        var padded = [Double](repeating: 0, count: pw * ph)
+        d.withFeatures(index) { f in
+            for y in 0 ..< h { for x in 0 ..< w { padded[(y + pad) * pw + x + pad] = Double(f[y * w + x]) / 255 } }
         }
         let darkLevel = log(epsilon)
+        // Canvas pixel (X, Y) samples the image at (X - m - dx, Y - m - dy): the fractional
+        // part, hence the bilinear weights, is the same for every pixel of a frame.
         func frame(_ tau: Double, into L: inout [Double]) {
             let (dx, dy) = displacement(tau)
-            for Y in 0 ..< H {
-                for X in 0 ..< W {
-                    let sx = Double(X - margin) - dx, sy = Double(Y - margin) - dy
-                    let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
-                    let fx = sx - Double(x0), fy = sy - Double(y0)
-                    let i = (1 - fx) * (1 - fy) * pixel(x0, y0) + fx * (1 - fy) * pixel(x0 + 1, y0)
-                          + (1 - fx) * fy * pixel(x0, y0 + 1) + fx * fy * pixel(x0 + 1, y0 + 1)
-                    L[Y * W + X] = i == 0 ? darkLevel : log(i + epsilon)   // most of the canvas is dark
+            let bx = (-dx).rounded(.down), by = (-dy).rounded(.down)
+            let fx = -dx - bx, fy = -dy - by
+            let w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy
+            let ox = Int(bx) - margin + pad, oy = Int(by) - margin + pad
+            padded.withUnsafeBufferPointer { img in
+                L.withUnsafeMutableBufferPointer { out in
+                    for Y in 0 ..< H {
+                        let row = (Y + oy) * pw + ox
+                        for X in 0 ..< W {
+                            let k = row + X
+                            let i = w00 * img[k] + w10 * img[k + 1] + w01 * img[k + pw] + w11 * img[k + pw + 1]
+                            out[Y * W + X] = i == 0 ? darkLevel : log(i + epsilon)   // most of the canvas is dark
+                        }
+                    }
                 }
             }
         }

@@ -76,7 +76,7 @@ public enum AERFile {
     public static func decodeHeader(_ r: inout ByteReader) throws -> Header {
         let m = try r.slice(4, "magic number \"CAER\"")
         guard Array(m) == magic else {
-            throw r.error(at: 0, "bad magic number \(Array(m).map { String($0, radix: 16) }); expected \"CAER\" (43 41 45 52): not a chipsim AER trace")
+            throw r.error(at: 0, "bad magic number \(m.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")); expected \"CAER\" (43 41 45 52): not a chipsim AER trace")
         }
         let v = try r.u16le("version")
         guard v == version else { throw r.error(at: 4, "unsupported version \(v); this chipsim reads version \(version)") }
