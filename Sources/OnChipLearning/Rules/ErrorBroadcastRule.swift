@@ -1,3 +1,4 @@
+import Foundation
 import ChipModel
 
 // OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback)
@@ -59,6 +60,7 @@ public final class ErrorBroadcastRule: LearningRule {
     var seed: UInt64 = 0
     var o: [Int32] = []
     var e: [Int32] = []
+    let debug = ProcessInfo.processInfo.environment["CHIPSIM_DEBUG"] != nil
 
     public init(_ p: ErrorBroadcastParameters) {
         parameters = p
@@ -213,6 +215,14 @@ public final class ErrorBroadcastRule: LearningRule {
             }
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
+        }
+        if debug && context.step == context.stepsPerSample - 1 && context.sample % 200 == 0 {
+            let f = feedback[0]
+            let mod = f.population.learning!.post.modulator
+            let psi = f.population.learning!.post.r0.reduce(0, +)
+            let mAbs = f.block.aux.map { abs(Int64($0)) }.reduce(0, +) / Int64(f.block.aux.count)
+            let modAbs = mod.map { abs(Int64($0)) }.reduce(0, +) / Int64(mod.count)
+            print("debug sample \(context.sample): o \(o) e \(e) |M| \(mAbs) |g| \(modAbs) psi \(psi)/\(mod.count)")
         }
         return (coreCycles.values.max() ?? 0) + drain
     }

@@ -17,6 +17,7 @@ enum BenchCommand: Subcommand {
       route       one timestep of 784 -> 500 -> 10 spread over a 4 x 4 mesh (balanced mapping,
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
+      encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
       plasticity  a 6-instruction synapse program over the 392,000 synapses of a 784x500 layer
                   on one core: synapse-program executions per second (fast vs scalar interpreter).
                   Options: --reps N, --pre N, --post N, --tile N, --no-scalar
@@ -34,6 +35,7 @@ enum BenchCommand: Subcommand {
         case "inference": return try BenchInference.run(&args)
         case "route": return try BenchRoute.run(&args)
         case "plasticity": return try BenchPlasticity.run(&args)
+        case "encode": return try BenchEncode.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }

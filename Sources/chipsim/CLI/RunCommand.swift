@@ -34,6 +34,9 @@ enum RunCommand: Subcommand {
 
         let config = try ExperimentConfig.load(path: path)
         let table = try Experiment.energyTable(for: config)
+        if let learning = config.learning {
+            return try train(config: config, learning: learning, table: table, out: out, probes: probeSpecs, quiet: quiet)
+        }
         let source = try Experiment.source(for: config)
         let inputSize = config.network.layers.first { $0.isInput }!.size
         if source.channels != inputSize {
@@ -53,6 +56,50 @@ enum RunCommand: Subcommand {
             try recorder.close()
             let report = RunReport(simulator: sim, table: table, wallSeconds: wall)
             try dir.write("config.resolved.json", config.resolvedJSON.serialized() + "\n")
+            try dir.write("report.json", report.json.serialized() + "\n")
+            try dir.write("metrics.csv", report.metricsCSV)
+            try dir.commit()
+            if !quiet { print(report.text + "report: \(dir.finalPath)/report.json") }
+        } catch {
+            dir.discard()
+            throw error
+        }
+        return 0
+    }
+}
+
+extension RunCommand {
+    /// On-chip training: epochs over the train split with the rule learning, test passes after each.
+    static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?,
+                      probes: [String], quiet: Bool) throws -> Int32 {
+        if !probes.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
+        let parameters = try LearningConfig.decode(learning, file: config.file)
+        let training = try TrainingConfig.decode(config.training, file: config.file)
+        let (trainSource, testSource) = try Experiment.sources(for: config)
+        guard let trainSource else {
+            throw ChipError.config(file: config.file, path: "$.input", message: "training needs a dataset input (\"kind\": \"dataset\")")
+        }
+        let chip = try Chip(config: config)
+        let sim = Simulator(chip: chip)
+        let rule = ErrorBroadcastRule(parameters)
+        try sim.attach(rule: rule)
+        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
+        do {
+            let trainer = Trainer(simulator: sim, train: trainSource, test: testSource, config: training)
+            trainer.progress = { line in
+                if line.contains("accuracy") { Console.progressDone(); Console.error(line) } else { Console.progress(line) }
+            }
+            let start = DispatchTime.now()
+            trainer.run()
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            let report = TrainingReport(run: RunReport(simulator: sim, table: table, wallSeconds: wall), trainer: trainer, rule: rule)
+            var resolved = config.resolvedJSON
+            if case var .object(kv) = resolved {
+                if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = LearningConfig.json(parameters) }
+                if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
+                resolved = .object(kv)
+            }
+            try dir.write("config.resolved.json", resolved.serialized() + "\n")
             try dir.write("report.json", report.json.serialized() + "\n")
             try dir.write("metrics.csv", report.metricsCSV)
             try dir.commit()

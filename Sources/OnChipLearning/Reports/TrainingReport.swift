@@ -1,0 +1,82 @@
+import Foundation
+import ChipModel
+
+/// report.json, metrics.csv and the stdout table of an on-chip training run: the run report
+/// (counts, energy, cycles of everything simulated) plus a "training" block with the learning
+/// curve and the cost of training alone (the training passes, without the test passes).
+public struct TrainingReport {
+    public let run: RunReport
+    public let trainer: Trainer
+    public let rule: ErrorBroadcastRule
+
+    public init(run: RunReport, trainer: Trainer, rule: ErrorBroadcastRule) { self.run = run; self.trainer = trainer; self.rule = rule }
+
+    var table: EnergyTable { run.table }
+    var clockHz: Double { run.simulator.chip.config.chip.clockMHz * 1e6 }
+
+    public var trainingJSON: JSONValue {
+        let sim = run.simulator
+        var trainCounts = ActionCounts()
+        var trainCycles: UInt64 = 0, trainSamples = 0
+        for e in trainer.epochs { trainCounts.add(e.trainCounts); trainCycles += e.trainCycles; trainSamples += e.trainSamples }
+        let trainEnergy = EnergyModel.cost(trainCounts, table: table)
+        let learningBytes = sim.chip.cores.reduce(0) { acc, c in acc + c.populations.reduce(0) { $0 + ($1.learning?.memoryBytes ?? 0) } }
+        return .object([
+            ("rule", .string(rule.name)),
+            ("parameters", LearningConfig.json(rule.parameters)),
+            ("epochs", .array(trainer.epochs.map { e in
+                let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+                return .object([
+                    ("epoch", .int(e.epoch)), ("trainAccuracy", .double(e.trainAccuracy)), ("testAccuracy", .double(e.testAccuracy)),
+                    ("trainSamples", .int(e.trainSamples)), ("testSamples", .int(e.testSamples)),
+                    ("trainPicojoules", .double(te)),
+                    ("trainPicojoulesPerSample", .double(te / Double(max(1, e.trainSamples)))),
+                    ("trainSimulatedSecondsPerSample", .double(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples)))),
+                    ("trainCycles", .uint(e.trainCycles)), ("testCycles", .uint(e.testCycles)),
+                ])
+            })),
+            ("finalTestAccuracy", .double(trainer.epochs.last?.testAccuracy ?? 0)),
+            ("bestTestAccuracy", .double(trainer.epochs.map(\.testAccuracy).max() ?? 0)),
+            ("trainCounts", EnergyReport.countsJSON(trainCounts)),
+            ("trainEnergy", .object([("totalPicojoules", .double(trainEnergy.dynamicPicojoules)),
+                                     ("perSamplePicojoules", .double(trainEnergy.dynamicPicojoules / Double(max(1, trainSamples)))),
+                                     ("byAction", .object(Action.allCases.map { ($0.name, .double(trainEnergy.byAction[$0.rawValue])) }))])),
+            ("trainSimulatedSeconds", .double(Double(trainCycles) / clockHz)),
+            ("memory", .object([("learningStateBytes", .int(learningBytes)), ("feedbackSynapseBytes", .int(rule.feedbackBytes))])),
+        ])
+    }
+
+    public var json: JSONValue {
+        guard case var .object(kv) = run.json else { return run.json }
+        let i = kv.firstIndex { $0.0 == "wallClock" } ?? kv.count
+        kv.insert(("training", trainingJSON), at: i)
+        return .object(kv)
+    }
+
+    public var metricsCSV: String {
+        var s = "epoch,train_accuracy,test_accuracy,train_samples,test_samples,train_picojoules,train_picojoules_per_sample,train_cycles,test_cycles\n"
+        for e in trainer.epochs {
+            let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+            s += "\(e.epoch),\(e.trainAccuracy),\(e.testAccuracy),\(e.trainSamples),\(e.testSamples),\(te),\(te / Double(max(1, e.trainSamples))),\(e.trainCycles),\(e.testCycles)\n"
+        }
+        return s
+    }
+
+    public var text: String {
+        var out = "on-chip training: rule \(rule.name), \(trainer.epochs.count) epoch(s)\n"
+        out += "  epoch  train acc  test acc  train energy/sample  sim. time/sample\n"
+        for e in trainer.epochs {
+            let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+            out += "  " + lpad(String(e.epoch), 5) + lpad(fmt(e.trainAccuracy * 100, 2) + "%", 11) + lpad(fmt(e.testAccuracy * 100, 2) + "%", 10)
+                + lpad(Units.energy(te / Double(max(1, e.trainSamples))), 21)
+                + lpad(Units.time(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples))), 18) + "\n"
+        }
+        var trainCounts = ActionCounts()
+        for e in trainer.epochs { trainCounts.add(e.trainCounts) }
+        let te = EnergyModel.cost(trainCounts, table: table)
+        out += "  training energy by action:"
+        let top = Action.allCases.filter { te.byAction[$0.rawValue] > 0 }.sorted { te.byAction[$0.rawValue] > te.byAction[$1.rawValue] }
+        for a in top.prefix(8) { out += " \(a.name) \(fmt(100 * te.byAction[a.rawValue] / max(te.dynamicPicojoules, 1e-30), 1))%" }
+        return out + "\n\n" + run.text
+    }
+}
