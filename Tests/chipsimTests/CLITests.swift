@@ -112,3 +112,51 @@ func tempDir(_ name: String) -> String {
         }
     }
 }
+
+@Suite(.serialized) struct TrainingCLITests {
+    static let config = """
+    {"name": "tiny-train", "seed": 4,
+     "network": {"layers": [{"name": "input", "kind": "input", "size": 4},
+                            {"name": "hidden", "size": 16, "neuron": {"du": 4095, "dv": 410, "vth": 60}},
+                            {"name": "output", "size": 3, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+                 "connections": [{"from": "input", "to": "hidden", "init": {"kind": "uniform", "low": -100, "high": 100}},
+                                 {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -8, "high": 8}}]},
+     "input": {"kind": "dataset", "dataset": {"kind": "yinyang", "train": 60, "test": 30}, "encoder": {"kind": "rate", "steps": 8}},
+     "run": {"steps": 8},
+     "learning": {"rule": "opzo", "etaHidden": 16, "etaReadout": 16, "gShift": 16, "lambdaShift": 8},
+     "training": {"epochs": 3}}
+    """
+
+    func withoutWallClock(_ path: String) throws -> String {
+        var o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        o["wallClock"] = nil
+        return String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    @Test func resumedTrainingEndsWithTheSameReport() throws {
+        let dir = tempDir("resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TrainingCLITests.config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
+        #expect(full.status == 0, "\(full.err)")
+        // Interrupted after epoch 1 (simulated), then resumed.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
+        p.standardError = Pipe()
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 75)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/part"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/part.checkpoint.json"))
+        let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(try withoutWallClock(dir + "/full/report.json") == withoutWallClock(dir + "/part/report.json"))
+        let metrics = try String(contentsOfFile: dir + "/part/metrics.csv", encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count == 1 + 3)
+        // A checkpoint of another config is refused.
+        try TrainingCLITests.config.replacingOccurrences(of: "\"seed\": 4", with: "\"seed\": 5").write(toFile: dir + "/u.json", atomically: true, encoding: .utf8)
+        let other = try chipsim(["run", dir + "/u.json", "--out", dir + "/x", "--checkpoint", dir + "/part.checkpoint.json", "--resume"])
+        #expect(other.status == 1 && other.err.contains("different config"), "\(other.err)")
+    }
+}

@@ -36,6 +36,7 @@ public struct RunTotals: Equatable, Sendable {
     /// Critical-path cycles per phase (they sum to `cycles`).
     public var cyclesByPhase = [UInt64](repeating: 0, count: Phase.count)
     public var steps: UInt64 = 0
+    public init() {}
 }
 
 public final class Simulator {
@@ -87,6 +88,33 @@ public final class Simulator {
         for core in chip.cores { for pop in core.populations { pop.learning = PopulationLearning(population: pop, rule: rule) } }
         self.rule = rule
         try rule.attach(to: self)
+    }
+
+    /// Everything a resumed run needs to continue exactly: run totals and router totals (the
+    /// cores' counters and synapses are read and written by the checkpoint directly).
+    public struct Totals: Sendable {
+        public var totals: RunTotals
+        public var meshCounts: PhaseCounts
+        public var globalStep: Int
+        public var routingStalls: UInt64
+        public var linkFlits: [UInt64]
+        public var drainCycles: UInt64
+        public var routedSteps: Int
+        public init(totals: RunTotals, meshCounts: PhaseCounts, globalStep: Int, routingStalls: UInt64,
+                    linkFlits: [UInt64], drainCycles: UInt64, routedSteps: Int) {
+            self.totals = totals; self.meshCounts = meshCounts; self.globalStep = globalStep; self.routingStalls = routingStalls
+            self.linkFlits = linkFlits; self.drainCycles = drainCycles; self.routedSteps = routedSteps
+        }
+    }
+
+    public var savedTotals: Totals {
+        Totals(totals: totals, meshCounts: meshCounts, globalStep: globalStep, routingStalls: routingStalls,
+               linkFlits: router.totalLinkFlits, drainCycles: router.totalDrainCycles, routedSteps: router.totalSteps)
+    }
+
+    public func restore(_ t: Totals) {
+        totals = t.totals; meshCounts = t.meshCounts; globalStep = t.globalStep; routingStalls = t.routingStalls
+        router.restoreTotals(linkFlits: t.linkFlits, drainCycles: t.drainCycles, steps: t.routedSteps)
     }
 
     /// Forgets the per-sample results kept so far (long training runs).

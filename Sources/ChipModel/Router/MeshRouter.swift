@@ -145,6 +145,15 @@ public struct MeshRouter {
     public var totalDrainCycles: UInt64 { state.totalDrainCycles }
     public var totalSteps: Int { state.totalSteps }
 
+    /// Restores the run totals (checkpoint resume); `linkFlits` as returned by totalLinkFlits.
+    public mutating func restoreTotals(linkFlits: [UInt64], drainCycles: UInt64, steps: Int) {
+        unique()
+        precondition(linkFlits.count == state.totalLinkFlits.count, "link count mismatch")
+        for l in 0..<linkFlits.count { state.totalLinkFlits[l] = linkFlits[l] }
+        state.totalDrainCycles = drainCycles
+        state.totalSteps = steps
+    }
+
     /// Adds the last drained step's link traversals to per-tile counters, attributing each
     /// flit hop to the router that sends it (the host-in link to the host tile):
     /// `.hopEW` / `.hopNS` by link direction. `counts` has one entry per tile.

@@ -24,6 +24,11 @@ public final class Trainer {
     public let config: TrainingConfig
     public private(set) var epochs: [EpochMetrics] = []
     public var progress: ((String) -> Void)?
+    /// Called after every epoch (checkpointing); an error stops the run.
+    public var afterEpoch: (() throws -> Void)?
+
+    /// Continues from a checkpoint's epochs.
+    public func restore(epochs: [EpochMetrics]) { self.epochs = epochs }
 
     public init(simulator: Simulator, train: SpikeSource, test: SpikeSource, config: TrainingConfig) {
         self.simulator = simulator; self.train = train; self.test = test; self.config = config
@@ -44,7 +49,7 @@ public final class Trainer {
     }
 
     /// Runs epochs [epochs.count, config.epochs).
-    public func run() {
+    public func run() throws {
         let sim = simulator
         while epochs.count < config.epochs {
             let e = epochs.count
@@ -71,6 +76,7 @@ public final class Trainer {
                                        testSamples: testCount, testAccuracy: testAcc,
                                        trainCounts: c1.minus(c0), testCounts: c2.minus(c1),
                                        trainCycles: y1 - y0, testCycles: y2 - y1))
+            try afterEpoch?()
             progress?("epoch \(e + 1)/\(config.epochs): train accuracy \(String(format: "%.2f", trainAcc * 100))%, test accuracy \(String(format: "%.2f", testAcc * 100))%")
         }
     }

@@ -5,9 +5,10 @@ import OnChipLearning
 enum RunCommand: Subcommand {
     static let name = "run"
     static let summary = "Run an experiment from a JSON config; print and write its report."
-    static let flags: Set<String> = ["quiet"]
+    static let flags: Set<String> = ["quiet", "resume"]
     static let help = """
     USAGE: chipsim run <config.json> [--out DIR] [--probe LAYER.VAR ...] [--quiet]
+                       [--checkpoint FILE] [--resume]
 
     Simulates the experiment and writes DIR (default: runs/<config name>):
       config.resolved.json  the config with every default filled in
@@ -15,11 +16,17 @@ enum RunCommand: Subcommand {
       metrics.csv           one row per sample
       probes/LAYER.VAR.csv  per-step values of probed layers (sample,step,n0,n1,...)
     The directory appears only when the run has finished (an existing one is replaced).
+    With a "learning" section the run trains on chip: epochs over the dataset's train split,
+    a test pass after each; report.json gets a "training" block and metrics.csv one row per
+    epoch. After every epoch a checkpoint is written atomically (default: DIR.checkpoint.json);
+    --resume continues from it and ends with the same report (minus wall clock).
 
     OPTIONS:
       --out DIR          output directory
       --probe LAYER.VAR  record u, v or spikes of a layer every step (repeatable)
       --quiet            print nothing on success
+      --checkpoint FILE  training checkpoint file (default: DIR.checkpoint.json)
+      --resume           continue training from the checkpoint
 
     EXAMPLE:
       chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
@@ -30,13 +37,17 @@ enum RunCommand: Subcommand {
         let out = try args.value("out")
         let probeSpecs = args.values("probe")
         let quiet = args.flag("quiet")
+        let checkpoint = try args.value("checkpoint")
+        let resume = args.flag("resume")
         try args.finish()
 
         let config = try ExperimentConfig.load(path: path)
         let table = try Experiment.energyTable(for: config)
         if let learning = config.learning {
-            return try train(config: config, learning: learning, table: table, out: out, probes: probeSpecs, quiet: quiet)
+            return try train(config: config, learning: learning, table: table, out: out, probes: probeSpecs, quiet: quiet,
+                             checkpoint: checkpoint, resume: resume)
         }
+        if resume || checkpoint != nil { throw ChipError.usage("--resume and --checkpoint are for training runs (configs with a \"learning\" section)") }
         let source = try Experiment.source(for: config)
         let inputSize = config.network.layers.first { $0.isInput }!.size
         if source.channels != inputSize {
@@ -71,7 +82,7 @@ enum RunCommand: Subcommand {
 extension RunCommand {
     /// On-chip training: epochs over the train split with the rule learning, test passes after each.
     static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?,
-                      probes: [String], quiet: Bool) throws -> Int32 {
+                      probes: [String], quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
         if !probes.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
         let parameters = try LearningConfig.decode(learning, file: config.file)
         let training = try TrainingConfig.decode(config.training, file: config.file)
@@ -83,23 +94,38 @@ extension RunCommand {
         let sim = Simulator(chip: chip)
         let rule = ErrorBroadcastRule(parameters)
         try sim.attach(rule: rule)
-        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
+        if !config.run.resetBetweenSamples { throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)") }
+        let outPath = out ?? "runs/\(config.name)"
+        let checkpointPath = checkpoint ?? outPath + ".checkpoint.json"
+        var resolved = config.resolvedJSON
+        if case var .object(kv) = resolved {
+            if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = LearningConfig.json(parameters) }
+            if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
+            resolved = .object(kv)
+        }
+        let resolvedText = resolved.serialized()
+        let dir = try OutputDirectory(outPath)
         do {
             let trainer = Trainer(simulator: sim, train: trainSource, test: testSource, config: training)
+            if resume {
+                try Checkpoint.restore(path: checkpointPath, trainer: trainer, rule: rule, config: resolvedText)
+                Console.error("resumed from \(checkpointPath) after epoch \(trainer.epochs.count)")
+            }
+            // CHIPSIM_STOP_AFTER_EPOCH=N simulates an interruption right after epoch N's checkpoint
+            // (exit status 75), for testing --resume.
+            let stopAfter = ProcessInfo.processInfo.environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
+            trainer.afterEpoch = {
+                try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)
+                if trainer.epochs.count == stopAfter { dir.discard(); Console.error("stopped after epoch \(trainer.epochs.count) (CHIPSIM_STOP_AFTER_EPOCH)"); exit(75) }
+            }
             trainer.progress = { line in
                 if line.contains("accuracy") { Console.progressDone(); Console.error(line) } else { Console.progress(line) }
             }
             let start = DispatchTime.now()
-            trainer.run()
+            try trainer.run()
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             let report = TrainingReport(run: RunReport(simulator: sim, table: table, wallSeconds: wall), trainer: trainer, rule: rule)
-            var resolved = config.resolvedJSON
-            if case var .object(kv) = resolved {
-                if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = LearningConfig.json(parameters) }
-                if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
-                resolved = .object(kv)
-            }
-            try dir.write("config.resolved.json", resolved.serialized() + "\n")
+            try dir.write("config.resolved.json", resolvedText + "\n")
             try dir.write("report.json", report.json.serialized() + "\n")
             try dir.write("metrics.csv", report.metricsCSV)
             try dir.commit()

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import OnChipLearning
+@testable import ChipModel
+
+/// A tiny separable task: class c lights channels [8c, 8c + 8) at a high rate.
+struct TwoPatternSource: SpikeSource {
+    let channels = 16
+    let samples: Int
+    func label(sample: Int) -> Int? { sample % 2 }
+    func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) {
+        let key = RandomKey(seed: 3, stream: .inputEncoder).with(sample).with(step)
+        let c = sample % 2
+        for ch in 0..<16 where key.bernoulli(ch, numerator: (ch / 8 == c) ? 3 : 0, denominator: 4) { out.append(Int32(ch)) }
+    }
+}
+
+func tinyConfig(rule: String) throws -> ExperimentConfig {
+    try ExperimentConfig(json: JSONValue.parse("""
+    {"seed": 2, "network": {"layers": [
+        {"name": "in", "kind": "input", "size": 16},
+        {"name": "h", "size": 24, "neuron": {"du": 4095, "dv": 410, "vth": 40}},
+        {"name": "out", "size": 2, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+      "connections": [{"from": "in", "to": "h", "init": {"kind": "uniform", "low": -30, "high": 60}},
+                      {"from": "h", "to": "out", "init": {"kind": "constant", "value": 0}}]},
+     "run": {"steps": 8}, "learning": {"rule": "\(rule)"}}
+    """, file: "tiny.json"), file: "tiny.json")
+}
+
+func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Void = { _ in }) throws -> (Trainer, Simulator) {
+    let config = try tinyConfig(rule: rule)
+    var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+    p.etaReadout = 14; p.etaHidden = 16; p.gShift = 16; p.lambdaShift = 8
+    parameters(&p)
+    let sim = Simulator(chip: try Chip(config: config))
+    try sim.attach(rule: ErrorBroadcastRule(p))
+    var t = TrainingConfig(); t.epochs = 2
+    let trainer = Trainer(simulator: sim, train: TwoPatternSource(samples: 60), test: TwoPatternSource(samples: 40), config: t)
+    try trainer.run()
+    return (trainer, sim)
+}
+
+@Suite struct OnChipRuleTests {
+    @Test func readoutRuleLearnsASeparableTaskFromZeroWeights() throws {
+        let (trainer, _) = try trainTiny(rule: "readout")
+        // Zero readout weights predict class 0 for everything: 50%. Learning must beat that clearly.
+        #expect(trainer.epochs.last!.testAccuracy >= 0.9, "\(trainer.epochs.map(\.testAccuracy))")
+    }
+
+    @Test func opzoTrainingIsDeterministicAndCountsLearningWork() throws {
+        let (a, simA) = try trainTiny(rule: "opzo")
+        let (b, simB) = try trainTiny(rule: "opzo")
+        #expect(a.epochs == b.epochs)
+        #expect(simA.chip.cores[0].populations[0].blocks[0].weights == simB.chip.cores[0].populations[0].blocks[0].weights)
+        let c = a.epochs[0].trainCounts
+        #expect(c[.plastSynapse] > 0 && c[.plastInstr] > c[.plastSynapse] && c[.prngDraw] > 0 && c[.traceUpdate] > 0)
+        // Test passes do not learn: no plasticity work is counted in them.
+        #expect(a.epochs[0].testCounts[.plastSynapse] == 0)
+        #expect(a.epochs.last!.testAccuracy >= 0.9, "\(a.epochs.map(\.testAccuracy))")
+    }
+
+    @Test func threeFactorProgramIsAnUnbiasedStochasticallyRoundedUpdate() throws {
+        // x1 = 10, mod = -300, eta = 4: dw = -(10 * -300) / 16 = +187.5 -> 187 or 188, mean 187.5.
+        let program = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: 4, gatePsi: true))
+        let n = 4000
+        var block = SynapseBlock(nPre: 1, nPost: n, weightBits: 9, auxBits: 0)
+        var pre = PreSynapticTraces(count: 1, x1: .unused)
+        pre.x1[0] = 10
+        var post = PostSynapticState(count: n, y1: .unused)
+        for j in 0..<n { post.modulator[j] = -300; post.r0[j] = Int32(j % 2) }   // psi = 0 for even j: skipped
+        var counts = ActionCounts()
+        let r = PlasticityUnit().runSynapseScope(program, block: &block, pre: pre, post: post,
+                                                 random: MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse), counts: &counts)
+        #expect(r.executed == n / 2 && r.skipped == n / 2)
+        var sum = 0
+        for j in 0..<n {
+            let w = Int(block.weights[j])
+            if j % 2 == 0 { #expect(w == 0) } else { #expect(w == 187 || w == 188); sum += w }
+        }
+        let mean = Double(sum) / Double(n / 2)
+        // Bernoulli(1/2) rounding: standard error 0.5 / sqrt(2000) ~ 0.011.
+        #expect(abs(mean - 187.5) < 0.06)
+        #expect(counts[.plastSynapse] == UInt64(n / 2))
+    }
+
+    @Test func momentumProgramMatchesItsFormula() throws {
+        // M = 1 << 20, K = 4, o = 300, z = -8, S = 2: M - sround(M / 16) + (300 * -8) / 4
+        // M / 16 = 65536 exactly (no rounding) -> 1048576 - 65536 - 600 = 982440.
+        let program = try MicrocodeAssembler.assemble(OPZOPrograms.momentum(lambdaShift: 4, productShift: 2))
+        var block = SynapseBlock(nPre: 1, nPost: 1, weightBits: 1, auxBits: 32)
+        block.aux[0] = 1 << 20
+        var pre = PreSynapticTraces(count: 1, x1: .unused)
+        pre.x2[0] = 300
+        var post = PostSynapticState(count: 1, y1: .unused)
+        post.r1[0] = -8
+        var counts = ActionCounts()
+        _ = PlasticityUnit().runSynapseScope(program, block: &block, pre: pre, post: post,
+                                             random: MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse), counts: &counts)
+        #expect(block.aux[0] == 982_440)
+    }
+
+    @Test func learningConfigRejectsBadValuesWithPaths() {
+        func decode(_ s: String) -> String {
+            do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }
+        }
+        #expect(decode("{\"rule\": \"opzo\"}") == "ok")
+        #expect(decode("{\"rule\": \"bp\"}").contains("$.learning.rule"))
+        #expect(decode("{\"etaHiden\": 3}").contains("$.learning.etaHiden: unknown key"))
+        #expect(decode("{\"loss\": {\"ceWeight\": 60}}").contains("must be 64"))
+        #expect(decode("{\"trace\": {\"bits\": 4, \"impulse\": 16}}").contains("$.learning.trace.impulse"))
+    }
+}
