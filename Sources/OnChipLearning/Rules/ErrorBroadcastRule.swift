@@ -67,6 +67,15 @@ public final class ErrorBroadcastRule: LearningRule {
         lossUnit = LossUnit(p.loss)
     }
 
+    /// Learning-rate halvings in force (added to both eta shifts); programs are reassembled.
+    public private(set) var etaOffset = 0
+    public func setEtaOffset(_ k: Int) throws {
+        guard k != etaOffset else { return }
+        etaOffset = k
+        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaHidden + k), gatePsi: true), file: "<opzo hidden>")
+        readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaReadout + k), gatePsi: false), file: "<opzo readout>")
+    }
+
     public func attach(to sim: Simulator) throws {
         let chip = sim.chip
         let p = parameters

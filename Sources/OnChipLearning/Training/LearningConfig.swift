@@ -77,12 +77,14 @@ public struct TrainingConfig: Equatable, Sendable {
     public var trainLimit: Int = 0
     public var testLimit: Int = 0
     public var shuffle: Bool = true
+    public var halveRateEvery: Int = 0
 
     public static let docs = SectionDoc("$.training", "On-chip training: epochs over the dataset's train split, test-split evaluation (inference, no learning) after each epoch.", [
         KeyDoc("epochs", "integer 1...1000", "1", "Passes over the training split."),
         KeyDoc("trainLimit", "integer >= 0", "0", "Use only the first N training samples (0 = all)."),
         KeyDoc("testLimit", "integer >= 0", "0", "Evaluate only the first N test samples (0 = all)."),
         KeyDoc("shuffle", "boolean", "true", "Visit training samples in a new order each epoch (PRNG stream shuffle, keyed by epoch)."),
+        KeyDoc("halveRateEvery", "integer >= 0", "0", "Halve the learning rates (eta shifts + 1) every N epochs (0 = never)."),
     ])
 
     public init() {}
@@ -95,11 +97,12 @@ public struct TrainingConfig: Equatable, Sendable {
         c.trainLimit = try r.int("trainLimit", default: 0, range: 0...100_000_000)
         c.testLimit = try r.int("testLimit", default: 0, range: 0...100_000_000)
         c.shuffle = try r.bool("shuffle", default: true)
+        c.halveRateEvery = try r.int("halveRateEvery", default: 0, range: 0...1000)
         try r.rejectUnknownKeys()
         return c
     }
 
     public var json: JSONValue {
-        .object([("epochs", .int(epochs)), ("trainLimit", .int(trainLimit)), ("testLimit", .int(testLimit)), ("shuffle", .bool(shuffle))])
+        .object([("epochs", .int(epochs)), ("trainLimit", .int(trainLimit)), ("testLimit", .int(testLimit)), ("shuffle", .bool(shuffle)), ("halveRateEvery", .int(halveRateEvery))])
     }
 }

@@ -26,6 +26,8 @@ public final class Trainer {
     public var progress: ((String) -> Void)?
     /// Called after every epoch (checkpointing); an error stops the run.
     public var afterEpoch: (() throws -> Void)?
+    /// Called before every epoch with its index (0-based), e.g. for learning-rate schedules.
+    public var beforeEpoch: ((Int) throws -> Void)?
 
     /// Continues from a checkpoint's epochs.
     public func restore(epochs: [EpochMetrics]) { self.epochs = epochs }
@@ -53,6 +55,7 @@ public final class Trainer {
         let sim = simulator
         while epochs.count < config.epochs {
             let e = epochs.count
+            try beforeEpoch?(e)
             let order = Trainer.order(count: trainCount, epoch: e, seed: sim.chip.config.seed, shuffle: config.shuffle)
             sim.training = true
             let c0 = sim.totalCounts, y0 = sim.totals.cycles

@@ -113,6 +113,7 @@ extension RunCommand {
             }
             // CHIPSIM_STOP_AFTER_EPOCH=N simulates an interruption right after epoch N's checkpoint
             // (exit status 75), for testing --resume.
+            trainer.beforeEpoch = { e in try rule.setEtaOffset(training.halveRateEvery > 0 ? e / training.halveRateEvery : 0) }
             let stopAfter = ProcessInfo.processInfo.environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
             trainer.afterEpoch = {
                 try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)
