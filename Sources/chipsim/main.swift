@@ -8,6 +8,7 @@ let subcommands: [Subcommand.Type] = [
     DescribeCommand.self,
     CostCommand.self,
     BenchCommand.self,
+    GradcheckCommand.self,
 ]
 
 func rootHelp() -> String {
