@@ -9,6 +9,8 @@ enum BenchTwin {
     static let help = """
     USAGE: chipsim bench twin [--rule R] [--data FILE.csv] [--epochs N] [--train N] [--batch B]
                               [--lr X] [--alpha X] [--lambda X] [--hidden N] [--steps T] [--seed S] [--json]
+                              [--psi on|off] [--noise gaussian|rademacher] [--m-init zero|random]
+                              [--reset soft|hard] [--surrogate rectangular|triangular]
       --rule     ottt | opzo | dfa | readout | zo_sp | bptt | mgd_wp | mgd_np | fwd_grad (bptt)
       --data     MNIST-5k CSV (784 pixels 0..255 + label per line); decompress once:
                  gunzip -c /work/shared/data/mnist_5k.csv.gz > /tmp/mnist_5k.csv   (/tmp/mnist_5k.csv)
@@ -39,16 +41,32 @@ enum BenchTwin {
         }
         let lr = try float("lr") ?? 1e-3
         let alpha = try float("alpha"), lambda = try float("lambda")
+        func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ d: T) throws -> T where T.RawValue == String {
+            guard let s = try args.value(name) else { return d }
+            guard let v = T(rawValue: s) else { throw ChipError.usage("--\(name): expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'") }
+            return v
+        }
+        enum OnOff: String, CaseIterable { case on, off }
+        enum MInit: String, CaseIterable { case zero, random }
+        let psi = try choice("psi", OnOff.on)
+        let noise = try choice("noise", NoiseKind.gaussian)
+        let mInit = try choice("m-init", MInit.zero)
+        let reset = try choice("reset", ResetMode.soft)
+        let shape = try choice("surrogate", SurrogateShape.rectangular)
         try args.finish()
 
         var (train, test) = try FloatDataset.loadMNISTCSV(path: path)
         if limit > 0 && limit < train.count { train = train.slice(0..<limit) }
         var net = TwinConfig(sizes: [784, hidden, 10], steps: steps, seed: UInt64(seed))
-        net.reset = .soft
+        net.reset = reset
+        net.surrogate.shape = shape
         var tc = TwinTrainerConfig(rule: rule)
         tc.epochs = epochs; tc.batchSize = batch; tc.optimiser = .adam(lr: lr)
         if let a = alpha { tc.params.alpha = a }
         if let l = lambda { tc.params.lambda = l }
+        tc.params.useSurrogate = psi == .on
+        tc.params.noise = noise
+        tc.params.randomInitialM = mInit == .random
         let trainer = TwinTrainer(network: net, trainer: tc)
         let clock = { Date().timeIntervalSinceReferenceDate }
         var best = 0.0
