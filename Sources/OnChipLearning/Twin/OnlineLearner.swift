@@ -8,7 +8,7 @@ import ChipModel
 /// a_{L-1}[t] (trace of the hidden spikes delivered to the readout). Hidden layer l is
 /// d = delayToReadout(l) steps upstream: its spikes of step t - d reach the readout at t, so
 /// e[t] is paired with layer l's psi and presynaptic trace of step t - d (kept in a ring of
-/// d + 1 steps) and with the noise z_l[t - d] (regenerated from the PRNG):
+/// d + 1 steps) and with the noise z_l[t - d] (kept in a ring; the chip regenerates it):
 ///   OTTT:  delta_l = psi_l (.) (W_{l+1}^T delta_{l+1})       (delta_L = e[t])
 ///   OPZO:  delta_l = psi_l (.) (M_l e[t]);  M_l <- lambda M_l + (1 - lambda) z_l[t-d] o~[t]^T (/ alpha)
 ///   DFA:   delta_l = psi_l (.) (B_l e[t]),  B_l fixed N(0, 1/n_l)
@@ -22,9 +22,8 @@ public final class OnlineLearner {
     public let feedback: [FloatBuffer]
     var baseline: Float = 0
     var baselineSet = false
-    let psiRing: [[FloatBuffer]], traceRing: [[FloatBuffer]]
+    let psiRing: [[FloatBuffer]], traceRing: [[FloatBuffer]], zRing: [[FloatBuffer]]
     let delta: [FloatBuffer]
-    let z: FloatBuffer
     let e: FloatBuffer
     let nzIdx: UnsafeMutablePointer<Int32>, nzVal: UnsafeMutablePointer<Float>
 
@@ -45,10 +44,11 @@ public final class OnlineLearner {
         }
         feedback = fb
         psiRing = (0..<(L - 1)).map { l in (0...c.delayToReadout(l)).map { _ in FloatBuffer(count: c.sizes[l + 1]) } }
+        zRing = (0..<(L - 1)).map { l in (0...c.delayToReadout(l)).map { _ in FloatBuffer(count: c.sizes[l + 1]) } }
         traceRing = (0..<(L - 1)).map { l in (0...c.delayToReadout(l)).map { _ in FloatBuffer(count: c.sizes[l]) } }
         delta = (0..<L).map { FloatBuffer(count: c.sizes[$0 + 1]) }
         let maxN = c.sizes.max()!
-        z = FloatBuffer(count: maxN); e = FloatBuffer(count: m)
+        e = FloatBuffer(count: m)
         nzIdx = .allocate(capacity: maxN); nzVal = .allocate(capacity: maxN)
     }
     deinit { nzIdx.deallocate(); nzVal.deallocate() }
@@ -69,9 +69,14 @@ public final class OnlineLearner {
         let sg = c.surrogate, theta = c.threshold
         for t in 0..<T {
             if noisy {
+                // z_l[t] is drawn once and kept for d + 1 steps (the chip would regenerate it
+                // from the same key; the values are identical).
                 for l in 0..<(L - 1) {
-                    fillNoise(net.noise[l].p, c.sizes[l + 1], key: noiseKey(seed: seed, coordinate: coordinate, step: t, layer: l),
-                              kind: params.noise, scale: alpha, counts: &net.counts)
+                    let n = c.sizes[l + 1], zr = zRing[l][t % (c.delayToReadout(l) + 1)].p, inj = net.noise[l].p
+                    fillNoise(zr, n, key: noiseKey(seed: seed, coordinate: coordinate, step: t, layer: l),
+                              kind: params.noise, scale: 1, counts: &net.counts)
+                    for i in 0..<n { inj[i] = alpha * zr[i] }
+                    net.counts.add(.noise, flops: n)
                 }
             }
             net.step(t)
@@ -128,21 +133,19 @@ public final class OnlineLearner {
                     }
                     net.counts.add(.feedback, flops: 2 * n * m + n, bytes: 4 * n * m)
                     if rule == .opzo {
-                        fillNoise(z.p, n, key: noiseKey(seed: seed, coordinate: coordinate, step: tp, layer: l),
-                                  kind: params.noise, scale: 1, counts: &net.counts)
+                        let zp = zRing[l][slot].p
                         let lam = params.lambda
                         let gain = (1 - lam) / (params.divideByAlpha ? alpha : 1)
                         for i in 0..<n {
-                            let row = M + i * m, zi = gain * z.p[i]
+                            let row = M + i * m, zi = gain * zp[i]
                             for k in 0..<m { row[k] = lam * row[k] + zi * o[k] }
                         }
                         net.counts.add(.feedbackUpdate, flops: 3 * n * m + n, bytes: 8 * n * m)
                     }
                 case .zo_sp:
-                    fillNoise(z.p, n, key: noiseKey(seed: seed, coordinate: coordinate, step: tp, layer: l),
-                              kind: params.noise, scale: 1, counts: &net.counts)
+                    let zp = zRing[l][slot].p
                     let g = lossCentered / alpha
-                    for i in 0..<n { dl[i] = ps[i] * g * z.p[i] }
+                    for i in 0..<n { dl[i] = ps[i] * g * zp[i] }
                     net.counts.add(.feedback, flops: 2 * n + 1)
                 default: fatalError("not an online rule")
                 }
