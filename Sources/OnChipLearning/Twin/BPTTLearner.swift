@@ -18,6 +18,11 @@ public final class BPTTLearner {
     let inRec: [IndexList]
     let gH: [FloatBuffer], gU: [FloatBuffer], gI: [FloatBuffer], gINew: [FloatBuffer]
     let back: FloatBuffer
+    // Input-layer gradient by spike pattern (see `inputGradient`).
+    let gI0Rec: FloatBuffer, patternSums: FloatBuffer
+    let patterns: UnsafeMutablePointer<UInt32>
+    let tableKeys: UnsafeMutablePointer<UInt32>, tableVals: UnsafeMutablePointer<Int32>
+    let tableSize: Int
 
     public init(params: RuleParams, net: TwinNetwork) {
         self.params = params; self.net = net
@@ -31,7 +36,17 @@ public final class BPTTLearner {
         gI = (0..<c.layerCount).map { FloatBuffer(count: c.sizes[$0 + 1]) }
         gINew = (0..<c.layerCount).map { FloatBuffer(count: c.sizes[$0 + 1]) }
         back = FloatBuffer(count: c.sizes.max()!)
+        let n0 = c.sizes[0], h0 = c.sizes[1]
+        gI0Rec = FloatBuffer(count: T * h0)
+        patternSums = FloatBuffer(count: T <= 32 ? n0 * h0 : 1)
+        patterns = .allocate(capacity: n0)
+        var size = 16
+        while size < 2 * n0 { size *= 2 }
+        tableSize = size
+        tableKeys = .allocate(capacity: size); tableKeys.initialize(repeating: 0, count: size)
+        tableVals = .allocate(capacity: size)
     }
+    deinit { patterns.deallocate(); tableKeys.deallocate(); tableVals.deallocate() }
 
     /// Forward + backward for one sample; adds dL/dW to `grad`. Returns (L, correct).
     @discardableResult
@@ -101,7 +116,9 @@ public final class BPTTLearner {
                 // dW_l += g_I^l[t] (x) s_{l-1}[t-1]
                 let G = grad[l].p
                 var rows = 0
-                if l == 0 {
+                if l == 0 && T <= 32 {
+                    (gI0Rec.p + t * n).update(from: gi, count: n)
+                } else if l == 0 {
                     let list = inRec[t]
                     for q in 0..<list.count {
                         let row = G + Int(list.p[q]) * n
@@ -122,5 +139,48 @@ public final class BPTTLearner {
             for l in 0..<L { gI[l].copy(from: gINew[l]) }
             t -= 1
         }
+        if T <= 32 { inputGradient(into: grad[0]) }
+    }
+
+    /// dL/dW_0[j] = sum over the steps t at which input j was delivered of g_I[t]. Inputs
+    /// with the same delivery pattern (bit t = delivered at t; e.g. every bright pixel spikes
+    /// at every step) share one partial sum, so each gradient row is read and written once
+    /// per sample instead of once per spike. Same value as the per-spike sum up to float
+    /// association.
+    func inputGradient(into G0: FloatBuffer) {
+        let c = net.config, T = c.steps, nIn = c.sizes[0], n = c.sizes[1]
+        patterns.update(repeating: 0, count: nIn)
+        for t in 0..<T {
+            let list = inRec[t]
+            for q in 0..<list.count { patterns[Int(list.p[q])] |= 1 << UInt32(t) }
+        }
+        let G = G0.p, sums = patternSums.p, g = gI0Rec.p
+        let mask = tableSize - 1
+        var distinct = 0, spikeAdds = 0, rows = 0
+        for j in 0..<nIn {
+            let pat = patterns[j]
+            if pat == 0 { continue }
+            var h = Int(truncatingIfNeeded: SplitMix.mix(UInt64(pat))) & mask
+            while tableKeys[h] != 0 && tableKeys[h] != pat { h = (h + 1) & mask }
+            let idx: Int
+            if tableKeys[h] == 0 {
+                tableKeys[h] = pat; tableVals[h] = Int32(distinct); idx = distinct; distinct += 1
+                let sum = sums + idx * n
+                sum.update(repeating: 0, count: n)
+                var bits = pat
+                while bits != 0 {
+                    let t = bits.trailingZeroBitCount
+                    let gt = g + t * n
+                    for i in 0..<n { sum[i] += gt[i] }
+                    spikeAdds += 1
+                    bits &= bits - 1
+                }
+            } else { idx = Int(tableVals[h]) }
+            let row = G + j * n, sum = sums + idx * n
+            for i in 0..<n { row[i] += sum[i] }
+            rows += 1
+        }
+        tableKeys.update(repeating: 0, count: tableSize)
+        net.counts.add(.plasticity, flops: (spikeAdds + rows) * n, bytes: 8 * rows * n)
     }
 }

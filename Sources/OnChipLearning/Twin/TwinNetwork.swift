@@ -41,6 +41,11 @@ public final class TwinNetwork {
     public var accumulateDelivered = false
     public let outSum: FloatBuffer
     let inputNow: IndexList, inputPrev: IndexList
+    /// Inputs delivered at the previous step and the last step each input was delivered
+    /// (delta-coded input drive).
+    let deliveredBefore: IndexList
+    let deliveredStamp: UnsafeMutablePointer<Int32>
+    let noisyDrive: FloatBuffer
     // Encoder state of the loaded sample.
     let numerators: UnsafeMutablePointer<UInt64>
     let nonzero: IndexList
@@ -71,10 +76,14 @@ public final class TwinNetwork {
         outSum = FloatBuffer(count: s.last!)
         inputNow = IndexList(capacity: s[0]); inputPrev = IndexList(capacity: s[0])
         numerators = .allocate(capacity: s[0])
+        deliveredBefore = IndexList(capacity: s[0])
+        deliveredStamp = .allocate(capacity: s[0])
+        deliveredStamp.initialize(repeating: Int32.min, count: s[0])
+        noisyDrive = FloatBuffer(count: s.max()!)
         nonzero = IndexList(capacity: s[0])
         noiseOn = Array(repeating: false, count: layerCount)
     }
-    deinit { numerators.deallocate() }
+    deinit { numerators.deallocate(); deliveredStamp.deallocate() }
 
     public func setWeights(_ l: Int, _ values: [Float]) {
         precondition(values.count == weights[l].count)
@@ -90,8 +99,10 @@ public final class TwinNetwork {
     public func resetState() {
         for l in 0..<layerCount {
             cur[l].zero(); mem[l].zero(); pre[l].zero(); out[l].zero(); active[l].clear()
-            traceCur[l].zero(); trace[l].zero(); delivered[l].zero()
+            traceCur[l].zero(); trace[l].zero(); delivered[l].zero(); current[l].zero()
         }
+        deliveredBefore.clear()
+        deliveredStamp.update(repeating: Int32.min, count: config.sizes[0])
         outSum.zero(); inputNow.clear(); inputPrev.clear()
     }
 
@@ -129,7 +140,7 @@ public final class TwinNetwork {
         while l >= 0 {   // top-down: layer l reads layer l-1's output of the previous step
             let nIn = config.sizes[l], nOut = config.sizes[l + 1]
             let I = current[l].p, W = weights[l].p
-            I.update(repeating: 0, count: nOut)
+            if l > 0 { I.update(repeating: 0, count: nOut) }
             // Delivery (event-driven).
             var events = 0
             let binary = l == 0 || !relaxed
@@ -154,20 +165,48 @@ public final class TwinNetwork {
                 events += 1
             }
             if l == 0 {
-                for q in 0..<inputPrev.count { deliver(Int(inputPrev.p[q]), 1) }
+                // Delta-coded input drive: I holds W_0 s_in[t-1] across steps and is updated
+                // only by the rows of inputs whose delivery changed since the previous step
+                // (most bright pixels spike at every step). Equal to the per-step sum up to
+                // float association; `synapse` counts the rows actually added/subtracted.
+                let stamp = deliveredStamp, tt = Int32(t)
+                for q in 0..<inputPrev.count {
+                    let j = Int(inputPrev.p[q])
+                    if stamp[j] != tt - 1 {
+                        let row = W + j * nOut
+                        for i in 0..<nOut { I[i] += row[i] }
+                        events += 1
+                    }
+                    stamp[j] = tt
+                    if tracing { if cuPost == 0 { tr[j] += 1 } else { tc[j] += 1 } }
+                    if accumulateDelivered { acc[j] += 1 }
+                }
+                for q in 0..<deliveredBefore.count {
+                    let j = Int(deliveredBefore.p[q])
+                    if stamp[j] != tt {
+                        let row = W + j * nOut
+                        for i in 0..<nOut { I[i] -= row[i] }
+                        events += 1
+                    }
+                }
+                deliveredBefore.copy(from: inputPrev)
+                if tracing { counts.add(.trace, flops: inputPrev.count) }
+                if accumulateDelivered { counts.add(.trace, flops: inputPrev.count) }
             } else {
                 let src = active[l - 1], o = out[l - 1].p
                 for q in 0..<src.count { let j = Int(src.p[q]); deliver(j, o[j]) }
             }
             counts.add(.synapse, flops: events * nOut * (binary ? 1 : 2), bytes: events * nOut * 4)
             if tracing {
-                counts.add(.trace, flops: events)
+                if l > 0 { counts.add(.trace, flops: events) }
                 if cuPost != 0 { for j in 0..<nIn { tr[j] = cvPost * tr[j] + tc[j] }; counts.add(.trace, flops: 2 * nIn) }
             }
-            if accumulateDelivered { counts.add(.trace, flops: events) }
-            if noiseOn[l] {
-                let z = noise[l].p
-                for i in 0..<nOut { I[i] += z[i] }
+            if accumulateDelivered && l > 0 { counts.add(.trace, flops: events) }
+            var drive = UnsafeMutablePointer<Float>(I)
+            if noiseOn[l] {   // layer 0's I persists across steps: add noise into a copy
+                let z = noise[l].p, d = noisyDrive.p
+                for i in 0..<nOut { d[i] = I[i] + z[i] }
+                drive = d
                 counts.add(.noise, flops: nOut)
             }
             // Neuron update.
@@ -175,7 +214,7 @@ public final class TwinNetwork {
             if config.isReadout(l) {
                 let os = outSum.p
                 for i in 0..<nOut {
-                    u[i] = cuPost * u[i] + I[i]
+                    u[i] = cuPost * u[i] + drive[i]
                     let hi = cvPost * v[i] + u[i]
                     h[i] = hi; v[i] = hi; s[i] = hi; os[i] += hi
                 }
@@ -186,7 +225,7 @@ public final class TwinNetwork {
                 if relaxed {
                     let sg = config.surrogate
                     for i in 0..<nOut {
-                        u[i] = cuPost * u[i] + I[i]
+                        u[i] = cuPost * u[i] + drive[i]
                         let hi = cvPost * v[i] + u[i]
                         h[i] = hi
                         let si = sg.relaxed(hi - theta)
@@ -197,7 +236,7 @@ public final class TwinNetwork {
                     counts.add(.neuron, flops: 9 * nOut)
                 } else {
                     for i in 0..<nOut {
-                        u[i] = cuPost * u[i] + I[i]
+                        u[i] = cuPost * u[i] + drive[i]
                         var hi = cvPost * v[i] + u[i]
                         h[i] = hi
                         if hi > theta {
