@@ -133,13 +133,17 @@ func handNetwork(reset: ResetMode = .soft) -> TwinNetwork {
         // T = 1 step per sample would give no output; with T = 3 and readout leak 1 (dv = 4096,
         // o = this step's input only) and hidden leak 1 (dv = 4096), OTTT's instantaneous
         // spatial gradient is BPTT's exact gradient (reset detached).
-        var c = TwinConfig(sizes: [8, 6, 3], steps: 5, seed: 2)
-        c.hiddenDv = 4096; c.readoutDv = 4096
-        let data = FloatDataset.gaussianBlobs(features: 8, classes: 3, count: 6, seed: 2)
-        let a = GradCheck.gradient(rule: .ottt, network: c, params: RuleParams(), data: data)
-        let b = GradCheck.gradient(rule: .bptt, network: c, params: RuleParams(), data: data)
-        for l in 0..<2 {
-            for i in 0..<a[l].count { #expect(abs(a[l][i] - b[l][i]) <= 1e-6 + 1e-4 * abs(b[l][i])) }
+        // Two hidden layers check the delay pairing (d = 2 and d = 1) of the online rules.
+        for sizes in [[8, 6, 3], [8, 7, 6, 3]] {
+            var c = TwinConfig(sizes: sizes, steps: 6, seed: 2)
+            c.hiddenDv = 4096; c.readoutDv = 4096
+            let data = FloatDataset.gaussianBlobs(features: 8, classes: 3, count: 6, seed: 2)
+            let a = GradCheck.gradient(rule: .ottt, network: c, params: RuleParams(), data: data)
+            let b = GradCheck.gradient(rule: .bptt, network: c, params: RuleParams(), data: data)
+            for l in 0..<c.layerCount {
+                #expect(b[l].contains { $0 != 0 }, "layer \(l) of \(sizes) has no gradient")
+                for i in 0..<a[l].count { #expect(abs(a[l][i] - b[l][i]) <= 1e-6 + 1e-4 * abs(b[l][i])) }
+            }
         }
     }
 }
