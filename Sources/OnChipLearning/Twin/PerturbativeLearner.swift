@@ -18,11 +18,13 @@ public final class PerturbativeLearner {
     public let net: TwinNetwork
     var perturbed: [FloatBuffer]
     let theta: [FloatBuffer]
+    let errorScratch: FloatBuffer
 
     public init(rule: TwinRule, params: RuleParams, net: TwinNetwork) {
         precondition(rule.isPerturbative)
         self.rule = rule; self.params = params; self.net = net
         let c = net.config
+        errorScratch = FloatBuffer(count: c.sizes.last!)
         if rule == .mgd_np {
             perturbed = []
             theta = (0..<c.layerCount).map { FloatBuffer(count: c.sizes[$0 + 1]) }
@@ -49,7 +51,7 @@ public final class PerturbativeLearner {
     public func accumulate(_ x: UnsafePointer<Float>, label y: Int, coordinate: UInt64,
                            into grad: [FloatBuffer]) -> (loss: Float, correct: Bool) {
         let c = net.config, L = c.layerCount, T = c.steps
-        let e = FloatBuffer(count: c.sizes.last!)
+        let e = errorScratch
         let (c0, correct) = cost(x, label: y, coordinate: coordinate, e: e.p)
         let base = RandomKey(seed: saltedSeed(c.seed, params.noiseSalt), stream: .perturbation).with(coordinate)
         if rule == .mgd_np {

@@ -17,7 +17,8 @@ import ChipModel
 /// response to one delivered spike, so that dh[t]/dW[i,j] = trace_j[t] when resets are
 /// ignored:  c_j = cu c_j + s_j[t-1];  a_j = cv a_j + c_j   (with cu = 0: a = cv a + s).
 /// Weights are stored transposed, row j = the fan-out of presynaptic neuron j, so an input
-/// event adds one contiguous row (event-driven: only rows of spiking inputs are touched).
+/// event adds one contiguous row (event-driven: only rows of spiking inputs are touched;
+/// the input layer's drive is delta-coded across steps, see `step`).
 public final class TwinNetwork {
     public let config: TwinConfig
     public let layerCount: Int
