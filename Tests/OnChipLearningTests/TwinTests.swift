@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import OnChipLearning
 @testable import ChipModel
@@ -185,6 +186,41 @@ func handNetwork(reset: ResetMode = .soft) -> TwinNetwork {
             let (t, curve) = train(rule, epochs: 1)
             #expect(curve.count == 1)
             #expect(t.trainCounts.flops(.optimiser) > 0, "\(rule)")
+        }
+    }
+}
+
+@Suite struct TwinDatasetTests {
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("twin-\(UInt32.random(in: 0...UInt32.max)).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+    func row(_ label: Int, pixel: Int) -> String {
+        (Array(repeating: String(pixel), count: 784) + [String(label)]).joined(separator: ",")
+    }
+
+    @Test func classBalancedSplitInFileOrder() throws {
+        // Class 3: rows with pixel 10, 20, 30; class 5: 40, 50. One train + one test per class.
+        let text = [row(3, pixel: 10), row(5, pixel: 40), row(3, pixel: 20), row(3, pixel: 30), row(5, pixel: 50)]
+            .joined(separator: "\n") + "\n"
+        let path = try write(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (train, test) = try FloatDataset.loadMNISTCSV(path: path, trainPerClass: 1, testPerClass: 1)
+        #expect(train.y == [3, 5] && test.y == [3, 5])
+        #expect(train.x[0] == Float(10) / 255 && train.x[784] == Float(40) / 255)
+        #expect(test.x[0] == Float(20) / 255 && test.x[784] == Float(50) / 255)
+    }
+
+    @Test func badRowNamesFileAndLine() throws {
+        let path = try write(row(1, pixel: 0) + "\n1,2,3\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try FloatDataset.loadMNISTCSV(path: path)
+            Issue.record("expected an error")
+        } catch let ChipError.syntax(file, line, _, message) {
+            #expect(file == path && line == 2)
+            #expect(message.contains("785"))
         }
     }
 }
