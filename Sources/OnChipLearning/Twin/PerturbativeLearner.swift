@@ -11,7 +11,8 @@ import ChipModel
 ///             (Rademacher, held for the sample); G_l[j][i] += (C~ / delta) theta_i rbar_j,
 ///             rbar_j = (1/T) sum_t s_j[t-1] (mean delivered presynaptic activity).
 /// Time constants: tau_x = tau_p = one sample (T steps); tau_theta = the trainer's batch
-/// (G is averaged over the batch before the optimiser step). Gamma = 1 (docs/TWIN.md).
+/// (G is averaged over the batch before the optimiser step). With `mgdGamma`, G is divided by
+/// Gamma = sqrt(1/N + 1/tau_theta - 1/(N tau_theta)) as the MGD code normalises.
 public final class PerturbativeLearner {
     public let rule: TwinRule
     public var params: RuleParams
@@ -47,6 +48,12 @@ public final class PerturbativeLearner {
         return (total / Float(T), argmax(net.outSum.p, m) == y)
     }
 
+    func gamma(_ n: Int) -> Float {
+        guard params.mgdGamma else { return 1 }
+        let N = Float(n), tau = Float(max(1, params.tauTheta))
+        return (1 / N + 1 / tau - 1 / (N * tau)).squareRoot()
+    }
+
     @discardableResult
     public func accumulate(_ x: UnsafePointer<Float>, label y: Int, coordinate: UInt64,
                            into grad: [FloatBuffer]) -> (loss: Float, correct: Bool) {
@@ -68,9 +75,9 @@ public final class PerturbativeLearner {
             let (c1, _) = cost(x, label: y, coordinate: coordinate, e: e.p)
             net.accumulateDelivered = false
             for l in 0..<L { net.noiseOn[l] = false }
-            let g = (c1 - c0) / delta / Float(T)
             for l in 0..<L {
                 let n = c.sizes[l + 1], nIn = c.sizes[l], th = theta[l].p, r = net.delivered[l].p, G = grad[l].p
+                let g = (c1 - c0) / delta / Float(T) / gamma(n)
                 var rows = 0
                 for j in 0..<nIn where r[j] != 0 {
                     let row = G + j * n, a = g * r[j]
@@ -101,7 +108,7 @@ public final class PerturbativeLearner {
         for l in 0..<L {
             let N = net.weights[l].count, th = theta[l].p, G = grad[l].p
             let delta = params.wpNorm / Float(N).squareRoot()
-            let g = (c1 - c0) / delta
+            let g = (c1 - c0) / delta / gamma(N)
             for k in 0..<N { G[k] += g * th[k] }
             net.counts.add(.plasticity, flops: 2 * N, bytes: 12 * N)
         }

@@ -39,6 +39,10 @@ public struct RuleParams: Sendable, Equatable {
     /// NP: per-neuron input offset delta.
     public var wpNorm: Float = 1
     public var npDelta: Float = 0.05
+    /// MGD: divide G by Gamma = sqrt(1/N + 1/tau_theta - 1/(N tau_theta)) (N = parameters
+    /// of the layer, or neurons for node perturbation; tau_theta = the trainer's batch).
+    public var mgdGamma = true
+    public var tauTheta = 16
     /// BPTT: stop the gradient through the reset (as OTTT and most SNN codes do).
     public var detachReset = true
     /// Salt mixed into the noise / perturbation seed: repeated draws with the same input

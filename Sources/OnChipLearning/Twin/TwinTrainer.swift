@@ -47,7 +47,11 @@ public final class TwinTrainer {
         optimiser = TwinOptimiser(kind: trainer.optimiser, shapes: net.weights.map { $0.count })
         if trainer.rule.isOnline { online = OnlineLearner(rule: trainer.rule, params: trainer.params, net: net) }
         else if trainer.rule == .bptt { bptt = BPTTLearner(params: trainer.params, net: net) }
-        else { perturbative = PerturbativeLearner(rule: trainer.rule, params: trainer.params, net: net) }
+        else {
+            var p = trainer.params
+            p.tauTheta = trainer.batchSize
+            perturbative = PerturbativeLearner(rule: trainer.rule, params: p, net: net)
+        }
     }
 
     public var updatedLayers: [Int] {
