@@ -174,6 +174,30 @@ func handNetwork(reset: ResetMode = .soft) -> TwinNetwork {
         #expect(a.trainCounts == b.trainCounts)
     }
 
+    @Test func shardedTrainingDoesNotDependOnThreads() {
+        let c = TwinConfig(sizes: [16, 32, 4], steps: 8, seed: 4)
+        let all = FloatDataset.gaussianBlobs(features: 16, classes: 4, count: 80, spread: 0.1, seed: 4)
+        func run(_ rule: TwinRule, shards: Int, threads: Int) -> TwinTrainer {
+            var tc = TwinTrainerConfig(rule: rule)
+            tc.epochs = 1; tc.batchSize = 8; tc.shards = shards; tc.threads = threads
+            let t = TwinTrainer(network: c, trainer: tc)
+            _ = t.train(all.slice(0..<60), test: all.slice(60..<80))
+            return t
+        }
+        for rule in [TwinRule.bptt, .ottt] {
+            let one = run(rule, shards: 1, threads: 1)
+            let a = run(rule, shards: 2, threads: 1), b = run(rule, shards: 2, threads: 2)
+            for l in 0..<2 {
+                #expect(a.net.weights[l].array == b.net.weights[l].array)
+                // Two shards only re-associate the batch sum: close to the unsharded run.
+                let x = a.net.weights[l].array, y = one.net.weights[l].array
+                for i in 0..<x.count { #expect(abs(x[i] - y[i]) <= 1e-3) }
+            }
+            #expect(a.trainCounts.flops(.synapse) == b.trainCounts.flops(.synapse))
+            #expect(a.trainCounts.flops(.synapse) == one.trainCounts.flops(.synapse))
+        }
+    }
+
     @Test func readoutOnlyKeepsHiddenFrozen() {
         let (t, _) = train(.readout, epochs: 1)
         let fresh = TwinNetwork(config: t.net.config)

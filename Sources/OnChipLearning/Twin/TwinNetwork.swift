@@ -90,6 +90,13 @@ public final class TwinNetwork {
         precondition(values.count == weights[l].count)
         for k in 0..<values.count { weights[l].p[k] = values[k] }
     }
+    /// Makes this network read (and write) the same weight buffers as `other` (data-parallel
+    /// shards share one set of weights; only the owner's optimiser writes them).
+    func shareWeights(with other: TwinNetwork) {
+        precondition(other.config == config)
+        weights = other.weights
+    }
+
     /// Replaces layer l's weight buffer (perturbative rules swap in perturbed copies).
     public func swapWeights(_ l: Int, _ b: inout FloatBuffer) {
         precondition(b.count == weights[l].count)

@@ -1,4 +1,5 @@
 import ChipModel
+import Dispatch
 
 /// One epoch of a learning curve.
 public struct TwinEpochRecord: Sendable, Equatable {
@@ -20,6 +21,13 @@ public struct TwinTrainerConfig: Sendable, Equatable {
     /// Samples whose gradients are averaged before one optimiser step (tau_theta for MGD).
     public var batchSize = 16
     public var shuffle = true
+    /// Gradient shards per batch (data parallel; bptt, ottt, dfa, readout): batch position p
+    /// goes to shard p % shards, each with its own network state and gradient buffer, and
+    /// the shard gradients are summed in shard order. Results depend on `shards` (float
+    /// association) but never on `threads`.
+    public var shards = 1
+    /// Threads that run the shards (1 = serial).
+    public var threads = 1
     public init(rule: TwinRule) { self.rule = rule }
 }
 
@@ -36,6 +44,8 @@ public final class TwinTrainer {
     var bptt: BPTTLearner?
     var perturbative: PerturbativeLearner?
     public private(set) var curve: [TwinEpochRecord] = []
+    /// Shard workers 1..<shards (shard 0 is this trainer's own network and gradient).
+    var workers: [TwinShardWorker] = []
     /// Counts of training only (evaluation runs are counted separately in `evalCounts`).
     public private(set) var trainCounts = TwinOpCounts()
     public private(set) var evalCounts = TwinOpCounts()
@@ -48,10 +58,18 @@ public final class TwinTrainer {
         if trainer.rule.isOnline { online = OnlineLearner(rule: trainer.rule, params: trainer.params, net: net) }
         else if trainer.rule == .bptt { bptt = BPTTLearner(params: trainer.params, net: net) }
         else {
+            precondition(trainer.shards == 1, "shards > 1 only for bptt, ottt, dfa and readout")
             var p = trainer.params
             p.tauTheta = trainer.batchSize
             perturbative = PerturbativeLearner(rule: trainer.rule, params: p, net: net)
         }
+    }
+
+    func makeWorkers() {
+        guard config.shards > 1, workers.isEmpty else { return }
+        precondition([.bptt, .ottt, .dfa, .readout].contains(config.rule),
+                     "shards > 1 only for bptt, ottt, dfa and readout (OPZO and ZO_sp keep shared running state)")
+        for _ in 1..<config.shards { workers.append(TwinShardWorker(shareWith: net, rule: config.rule, params: config.params)) }
     }
 
     public var updatedLayers: [Int] {
@@ -84,22 +102,61 @@ public final class TwinTrainer {
         let order = Self.order(count: train.count, epoch: epoch, seed: net.config.seed, shuffle: config.shuffle)
         let before = net.counts
         let t0 = clock()
-        var lossSum = 0.0, correct = 0, inBatch = 0
+        var lossSum = 0.0, correct = 0
         let layers = updatedLayers
         for g in grad { g.zero() }
+        makeWorkers()
+        let shards = max(1, config.shards)
         train.x.withUnsafeBufferPointer { xp in
-            for i in order {
-                let coord = (UInt64(epoch) << 32) | UInt64(i)
-                let r = accumulate(xp.baseAddress! + i * train.features, label: Int(train.y[i]), coordinate: coord)
-                lossSum += Double(r.loss); if r.correct { correct += 1 }
-                inBatch += 1
-                if inBatch == config.batchSize || i == order.last! {
-                    optimiser.step(weights: net.weights, grad: grad, scale: 1 / Float(inBatch), layers: layers, counts: &net.counts)
-                    for l in layers { grad[l].zero() }
-                    inBatch = 0
+            let base = xp.baseAddress!
+            var start = 0
+            while start < order.count {
+                let batch = Array(order[start..<min(order.count, start + config.batchSize)])
+                start += batch.count
+                if shards == 1 {
+                    for i in batch {
+                        let r = accumulate(base + i * train.features, label: Int(train.y[i]),
+                                           coordinate: (UInt64(epoch) << 32) | UInt64(i))
+                        lossSum += Double(r.loss); if r.correct { correct += 1 }
+                    }
+                } else {
+                    var results = [(Double, Int)](repeating: (0, 0), count: shards)
+                    let run = { (k: Int) in
+                        var loss = 0.0, ok = 0
+                        for p in stride(from: k, to: batch.count, by: shards) {
+                            let i = batch[p]
+                            let coord = (UInt64(epoch) << 32) | UInt64(i)
+                            let r = k == 0
+                                ? self.accumulate(base + i * train.features, label: Int(train.y[i]), coordinate: coord)
+                                : self.workers[k - 1].accumulate(base + i * train.features, label: Int(train.y[i]), coordinate: coord)
+                            loss += Double(r.loss); if r.correct { ok += 1 }
+                        }
+                        return (loss, ok)
+                    }
+                    if config.threads > 1 {
+                        results.withUnsafeMutableBufferPointer { rp in
+                            let out = rp.baseAddress!
+                            DispatchQueue.concurrentPerform(iterations: shards) { k in out[k] = run(k) }
+                        }
+                    } else {
+                        for k in 0..<shards { results[k] = run(k) }
+                    }
+                    for (l, c) in results { lossSum += l; correct += c }
+                    for w in workers {
+                        for l in layers {
+                            let G = grad[l].p, S = w.grad[l].p
+                            for q in 0..<grad[l].count { G[q] += S[q] }
+                            w.grad[l].zero()
+                        }
+                        net.counts.add(.optimiser, flops: layers.reduce(0) { $0 + grad[$1].count },
+                                       bytes: layers.reduce(0) { $0 + 12 * grad[$1].count })
+                    }
                 }
+                optimiser.step(weights: net.weights, grad: grad, scale: 1 / Float(batch.count), layers: layers, counts: &net.counts)
+                for l in layers { grad[l].zero() }
             }
         }
+        for w in workers { net.counts = net.counts + w.net.counts; w.net.counts = TwinOpCounts() }
         let t1 = clock()
         trainCounts = trainCounts + delta(net.counts, before)
         let beforeEval = net.counts
@@ -127,5 +184,27 @@ public final class TwinTrainer {
         for i in 0..<r.flops.count { r.flops[i] &-= b.flops[i]; r.bytes[i] &-= b.bytes[i] }
         r.prngDraws &-= b.prngDraws
         return r
+    }
+}
+
+/// One data-parallel shard: its own network state (sharing the weights), learner and
+/// gradient buffer.
+final class TwinShardWorker {
+    let net: TwinNetwork
+    let grad: [FloatBuffer]
+    var online: OnlineLearner?
+    var bptt: BPTTLearner?
+
+    init(shareWith main: TwinNetwork, rule: TwinRule, params: RuleParams) {
+        net = TwinNetwork(config: main.config)
+        net.shareWeights(with: main)
+        grad = net.weights.map { FloatBuffer(count: $0.count) }
+        if rule == .bptt { bptt = BPTTLearner(params: params, net: net) }
+        else { online = OnlineLearner(rule: rule, params: params, net: net) }
+    }
+
+    func accumulate(_ x: UnsafePointer<Float>, label: Int, coordinate: UInt64) -> (loss: Float, correct: Bool) {
+        if let b = bptt { return b.accumulate(x, label: label, coordinate: coordinate, into: grad) }
+        return online!.accumulate(x, label: label, coordinate: coordinate, into: grad)
     }
 }

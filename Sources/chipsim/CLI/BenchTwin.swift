@@ -11,6 +11,9 @@ enum BenchTwin {
                               [--lr X] [--alpha X] [--lambda X] [--hidden N] [--steps T] [--seed S] [--json]
                               [--psi on|off] [--noise gaussian|rademacher] [--m-init zero|random]
                               [--reset soft|hard] [--surrogate rectangular|triangular]
+                              [--shards K] [--threads N]
+      --shards   data-parallel gradient shards per batch (bptt/ottt/dfa/readout; 1); results
+                 depend on K but not on --threads (threads running the shards; 1)
       --rule     ottt | opzo | dfa | readout | zo_sp | bptt | mgd_wp | mgd_np | fwd_grad (bptt)
       --data     MNIST-5k CSV (784 pixels 0..255 + label per line); decompress once:
                  gunzip -c /work/shared/data/mnist_5k.csv.gz > /tmp/mnist_5k.csv   (/tmp/mnist_5k.csv)
@@ -30,6 +33,11 @@ enum BenchTwin {
         let epochs = try args.int("epochs", default: 1)
         let limit = try args.int("train", default: 0)
         let batch = try args.int("batch", default: 16)
+        let shards = try args.int("shards", default: 1)
+        let threads = try args.int("threads", default: 1)
+        guard shards >= 1, threads >= 1, batch >= 1, epochs >= 1 else {
+            throw ChipError.usage("--shards, --threads, --batch and --epochs must be >= 1")
+        }
         let hidden = try args.int("hidden", default: 500)
         let steps = try args.int("steps", default: 16)
         let seed = try args.int("seed", default: 1)
@@ -62,6 +70,10 @@ enum BenchTwin {
         net.surrogate.shape = shape
         var tc = TwinTrainerConfig(rule: rule)
         tc.epochs = epochs; tc.batchSize = batch; tc.optimiser = .adam(lr: lr)
+        tc.shards = shards; tc.threads = threads
+        if shards > 1 && ![.bptt, .ottt, .dfa, .readout].contains(rule) {
+            throw ChipError.usage("--shards > 1 is supported for bptt, ottt, dfa and readout only")
+        }
         if let a = alpha { tc.params.alpha = a }
         if let l = lambda { tc.params.lambda = l }
         tc.params.useSurrogate = psi == .on
@@ -87,7 +99,7 @@ enum BenchTwin {
             }.joined(separator: ",")
             print("{\"rule\":\"\(rule.rawValue)\",\"samplesPerSecond\":\(sps),\"bestTestAccuracy\":\(best),\"trainFlops\":\(c.totalFlops),\"trainBytes\":\(c.totalBytes),\"epochs\":[\(epochs)]}")
         } else {
-            print(String(format: "rule %@: %.0f training samples/s (1 thread), best test %.2f%%", rule.rawValue, sps, 100 * best))
+            print(String(format: "rule %@: %.0f training samples/s (%d thread%@), best test %.2f%%", rule.rawValue, sps, threads, threads == 1 ? "" : "s", 100 * best))
             print("training FLOPs per sample: \(c.totalFlops / UInt64(max(1, curve.count * train.count)))  bytes per sample: \(c.totalBytes / UInt64(max(1, curve.count * train.count)))")
             for op in TwinOp.allCases where c.flops(op) > 0 {
                 print("  \(op.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(c.flops(op)) FLOPs  \(c.bytes(op)) bytes")
