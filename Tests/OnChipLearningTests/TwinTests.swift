@@ -61,6 +61,47 @@ func handNetwork(reset: ResetMode = .soft) -> TwinNetwork {
         #expect(net.counts.totalFlops == 85)
     }
 
+    @Test func otttCountsAndUpdateEqualHandComputation() {
+        // handNetwork with a wide surrogate (a = 1.5: psi = 1/3 for |h - 1| < 1.5), label 0.
+        var c = TwinConfig(sizes: [2, 3, 2], steps: 3, seed: 7)
+        c.surrogate = Surrogate(shape: .rectangular, halfWidth: 1.5)
+        let net = TwinNetwork(config: c)
+        net.setWeights(0, [2, 0, 0,  0, 0, 0])
+        net.setWeights(1, [0.5, -0.25,  0, 0,  0, 0])
+        let learner = OnlineLearner(rule: .ottt, params: RuleParams(), net: net)
+        let grad = net.weights.map { FloatBuffer(count: $0.count) }
+        let x: [Float] = [1, 0]
+        _ = x.withUnsafeBufferPointer { learner.accumulate($0.baseAddress!, label: 0, coordinate: 0, into: grad) }
+        // Hand count (TWIN.md conventions):
+        //  trace: input trace 2 decays x 3 steps + 2 delivered spikes; hidden trace 3 decays
+        //         x 3 steps + 1 delivered spike = 18.
+        //  psi: 3 per hidden neuron per step = 27; readout outer product at step 2 (one
+        //       nonzero hidden trace x 2 outputs x 2) = 4; hidden outer product at step 2
+        //       (one nonzero input trace x one nonzero delta x 2) = 2  -> plasticity 33.
+        //  feedback W1^T delta at steps 1 and 2: 2 x (2 * 3 * 2 + 3) = 30.  loss: 3 x (16 * 2 + 2) = 102.
+        #expect(net.counts.flops(.trace) == 18)
+        #expect(net.counts.flops(.plasticity) == 33)
+        #expect(net.counts.flops(.feedback) == 30)
+        #expect(net.counts.flops(.loss) == 102)
+        #expect(net.counts.flops(.encode) == 3 && net.counts.flops(.synapse) == 5 && net.counts.flops(.neuron) == 77)
+        // Update values. Readout output o[2] = [0.5, -0.25]; e[t] = (0.95 (softmax - y) + 0.05 (o - y)) / 3.
+        func err(_ o: [Double]) -> [Double] {
+            let z = o.map { Foundation.exp($0) }.reduce(0, +)
+            return (0..<2).map { k in
+                let y: Double = k == 0 ? 1 : 0
+                return (0.95 * (Foundation.exp(o[k]) / z - y) + 0.05 * (o[k] - y)) / 3
+            }
+        }
+        let e2 = err([0.5, -0.25])
+        // Readout: only hidden 0 has a nonzero trace (1, delivered at step 2): G1[0][k] = e2[k].
+        #expect(abs(Double(grad[1][0]) - e2[0]) < 1e-6 && abs(Double(grad[1][1]) - e2[1]) < 1e-6)
+        // Hidden 0 at step 1 (paired with e[2]): delta = psi (1/3) * (0.5 e2[0] - 0.25 e2[1]),
+        // times input trace 1 (input 0 delivered at step 1). Step 0's trace is zero.
+        let d = (0.5 * e2[0] - 0.25 * e2[1]) / 3
+        #expect(abs(Double(grad[0][0]) - d) < 1e-6)
+        #expect(grad[0][1] == 0 && grad[0][2] == 0 && grad[0][3] == 0)
+    }
+
     @Test func inputEncoderIsTheChipStream() {
         // The twin's input spikes are RandomKey(seed, .inputEncoder).with(sample).with(step)
         // Bernoulli draws with p = round(x * 65536) / 65536, exactly like PatternSource.
