@@ -10,6 +10,7 @@ let subcommands: [Subcommand.Type] = [
     CostCommand.self,
     BenchCommand.self,
     AsmCommand.self,
+    GradcheckCommand.self,
 ]
 
 func rootHelp() -> String {

@@ -2,7 +2,9 @@ import ChipModel
 
 /// Config documentation rendered from the sections' declarations (KeyDoc).
 public enum ConfigDocs {
-    public static var sections: [SectionDoc] { ExperimentConfig.allDocs }
+    public static var sections: [SectionDoc] {
+        ExperimentConfig.allDocs + [LearningConfig.docs, LearningConfig.lossDocs, LearningConfig.traceDocs, TrainingConfig.docs]
+    }
 
     public static var markdown: String {
         var s = "# chipsim configuration reference\n\n"
@@ -15,6 +17,7 @@ public enum ConfigDocs {
                 s += "| `\(k.key)` | \(k.type) | `\(k.defaultValue)` | \(k.meaning.replacingOccurrences(of: "|", with: "\\|")) |\n"
             }
         }
+        s += "\n## `$.input.dataset` and `$.input.encoder`\n\n```\n" + DatasetSpec.describe + "\n" + EncoderSpec.describe + "```\n"
         s += "\n## Counted actions\n\nEnergy tables (`configs/energy/*.json`) give picojoules for these names.\n\n"
         for a in Action.allCases { s += "- `\(a.name)`\n" }
         return s

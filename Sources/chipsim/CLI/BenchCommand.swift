@@ -17,6 +17,8 @@ enum BenchCommand: Subcommand {
       route       one timestep of 784 -> 500 -> 10 spread over a 4 x 4 mesh (balanced mapping,
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
+      twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
+                  Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
       plasticity  a 6-instruction synapse program over the 392,000 synapses of a 784x500 layer
                   on one core: synapse-program executions per second (fast vs scalar interpreter).
@@ -36,6 +38,7 @@ enum BenchCommand: Subcommand {
         case "route": return try BenchRoute.run(&args)
         case "plasticity": return try BenchPlasticity.run(&args)
         case "encode": return try BenchEncode.run(&args)
+        case "twin": return try BenchTwin.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }
