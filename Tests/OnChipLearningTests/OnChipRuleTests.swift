@@ -67,7 +67,7 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         var pre = PreSynapticTraces(count: 1, x1: .unused)
         pre.x1[0] = 10
         var post = PostSynapticState(count: n, y1: .unused)
-        for j in 0..<n { post.modulator[j] = -300; post.r0[j] = Int32(j % 2) }   // psi = 0 for even j: skipped
+        for j in 0..<n { post.modulator[j] = -300; post.r2[j] = Int32(j % 2) }   // psi = 0 for even j: skipped
         var counts = ActionCounts()
         let r = PlasticityUnit().runSynapseScope(program, block: &block, pre: pre, post: post,
                                                  random: MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse), counts: &counts)

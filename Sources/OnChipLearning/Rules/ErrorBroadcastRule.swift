@@ -11,9 +11,10 @@ import ChipModel
 //   4. hidden cores, OPZO: feedback synapses M_ik (aux) <- M - sround(M, K) + (o_k z_i[t-1]) >> S
 //      (o[t] reflects the noise of step t-1: one synaptic delay; z regenerated from the PRNG)
 //   5. hidden cores: g_i = sat16((sum_k M_ik e_k) >> gShift) into the modulator
-//   6. hidden cores: r0 = psi(v); w_ij -= sround(x1_j * g_i, etaHidden) where psi = 1
-// e[t] is paired with the traces and psi of step t (one-step offset to the noise pairing;
-// traces change slowly, documented in docs/LEARNING.md).
+//   6. hidden cores: r2 = psi[t-1], r0 = psi[t]; w_ij -= sround(x1_j * g_i, etaHidden) where r2 = 1
+// e[t] reflects hidden activity of step t-1 (one synaptic delay to the readout), so it is
+// paired with z[t-1] and psi[t-1] (kept in r2); the presynaptic trace is that of step t
+// (traces change slowly; keeping x1[t-1] would double the trace memory). docs/LEARNING.md.
 // Noise (OPZO): before the neuron update, a_in_i += alpha * z_i[t], z Gaussian (rounded) or
 // Rademacher, keyed by (seed, neuronNoise, layer, global step, neuron): regenerable.
 

@@ -2,14 +2,18 @@
 // plasticity units run each learning step. Parameters are substituted as .const values.
 
 public enum OPZOPrograms {
-    /// Neuron scope, hidden layers: r0 = psi(v) = 1 if |v - THETA| < WIDTH else 0, where v
-    /// is the voltage before the reset (a rectangular surrogate derivative around threshold).
+    /// Neuron scope, hidden layers: r2 = r0 (psi of the previous step, which the error of
+    /// this step belongs to: one synaptic delay to the readout), then r0 = psi(v) = 1 if
+    /// |v - THETA| < WIDTH else 0, where v is the voltage before the reset (a rectangular
+    /// surrogate derivative around threshold).
     public static func surrogate(theta: Int, width: Int) -> String {
         """
-        ; psi: rectangular window around the threshold, on the pre-reset voltage
+        ; psi: rectangular window around the threshold, on the pre-reset voltage; keep last step's in r2
         .scope neuron
         .const THETA \(theta)
         .const WIDTH \(width)
+        ld   a0, r0
+        st   r2, a0
         ld   a0, v
         ldi  a1, THETA
         sub  a0, a0, a1
@@ -28,10 +32,10 @@ public enum OPZOPrograms {
     /// readout mod = e_k (the local error). Skipped when x1, mod or psi is 0 (all products).
     public static func threeFactor(etaShift: Int, gatePsi: Bool) -> String {
         """
-        ; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded
+        ; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-1 in r2)
         .scope synapse
         .const ETA \(etaShift)
-        .require x1, mod\(gatePsi ? ", r0" : "")
+        .require x1, mod\(gatePsi ? ", r2" : "")
         ld     a0, x1
         ld     a1, mod
         mul    a0, a0, a1, 0
