@@ -107,9 +107,38 @@ public final class PlasticityUnit {
                         g[2] = Int32(truncatingIfNeeded: pre); g[3] = Int32(truncatingIfNeeded: post)
                         segCount += 1
                     }
+                    // Product-form skip rules (requires only, no gates, no synapse factors): the
+                    // active synapses are exactly active rows x active columns, so only the
+                    // active columns of each active row are visited (same order, same result).
+                    let productForm = gates.isEmpty && synReq.isEmpty && !postReq.isEmpty
+                    var activeColumns: [Int32] = []
+                    if productForm {
+                        for j in 0..<nPost where postState[j] == 2 { activeColumns.append(Int32(j)) }
+                    }
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
+                        if productForm {
+                            skipped += nPost - activeColumns.count
+                            let i32 = Int32(truncatingIfNeeded: i)
+                            for j32 in activeColumns {
+                                let j = Int(j32)
+                                let s = rowBase + j
+                                if n > 0 && Int(elementIndex[n - 1]) != s - 1 { contiguous = false }
+                                if segCount > 0, case let g = seg + 4 * (segCount - 1),
+                                   Int(g[2]) == i, Int(g[0] + g[1]) == n, Int(g[3] + g[1]) == j {
+                                    g[1] += 1
+                                } else {
+                                    addSegment(lane: n, length: 1, pre: i, post: j)
+                                }
+                                elementIndex[n] = Int32(truncatingIfNeeded: s)
+                                preIndex[n] = i32
+                                postIndex[n] = j32
+                                n += 1
+                                if n == tileSize { flush() }
+                            }
+                            continue
+                        }
                         let rowOpen = preGates.contains(where: { ctx.source($0)[i] != 0 })
                         if (gates.isEmpty || rowOpen) && postReq.isEmpty && synReq.isEmpty {
                             // Whole row active: append it as index ranges (the dense fast path).

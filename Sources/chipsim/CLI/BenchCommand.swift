@@ -17,6 +17,8 @@ enum BenchCommand: Subcommand {
       route       one timestep of 784 -> 500 -> 10 spread over a 4 x 4 mesh (balanced mapping,
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
+      train       on-chip training on MNIST-5k, 784-500-10, T = 16, one core, all counters on:
+                  training samples per second. Options: --rule opzo|dfa|readout, --samples N (500)
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
@@ -39,6 +41,7 @@ enum BenchCommand: Subcommand {
         case "plasticity": return try BenchPlasticity.run(&args)
         case "encode": return try BenchEncode.run(&args)
         case "twin": return try BenchTwin.run(&args)
+        case "train": return try BenchTrain.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }
@@ -115,10 +118,10 @@ struct RecordedSource: SpikeSource {
     let labels: [Int?]
     let table: [[ContiguousArray<Int32>]]
 
-    init(_ s: SpikeSource, steps: Int) {
-        channels = s.channels; samples = s.samples
-        labels = (0..<s.samples).map { s.label(sample: $0) }
-        table = (0..<s.samples).map { i in
+    init(_ s: SpikeSource, steps: Int, samples n: Int? = nil) {
+        channels = s.channels; samples = n ?? s.samples
+        labels = (0..<samples).map { s.label(sample: $0) }
+        table = (0..<samples).map { i in
             (0..<steps).map { t in var out = ContiguousArray<Int32>(); s.spikes(sample: i, step: t, into: &out); return out }
         }
     }
