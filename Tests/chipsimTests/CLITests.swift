@@ -46,7 +46,7 @@ func tempDir(_ name: String) -> String {
     @Test func runWritesTheReportDirectoryAndProbes() throws {
         let dir = tempDir("run")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--probe", "hidden.v", "--probe", "output.spikes"])
+        let r = try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--probe", "hidden.v", "--probe", "output.spikes", "--record", "spikes"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("energy (table 'loihi')"))
         for f in ["report.json", "metrics.csv", "config.resolved.json", "probes/hidden.v.csv", "probes/output.spikes.csv"] {
@@ -61,6 +61,11 @@ func tempDir(_ name: String) -> String {
         // metrics.csv: header + 8 samples.
         let metrics = try String(contentsOfFile: dir + "/q/metrics.csv", encoding: .utf8)
         #expect(metrics.split(separator: "\n").count == 9)
+        // --record spikes: the trace holds exactly the spikes the report counts.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/q/report.json"))) as! [String: Any]
+        let hiddenSpikes = ((report["summary"] as! [String: Any])["spikesPerLayer"] as! [String: Any])["hidden"] as! Int
+        let info = try chipsim(["trace", "info", dir + "/q/spikes/hidden.aer"])
+        #expect(info.status == 0 && info.out.contains("events        \(hiddenSpikes)"), "\(info.out)")
         // The resolved config validates.
         let v = try chipsim(["validate", dir + "/q/config.resolved.json"])
         #expect(v.status == 0, "\(v.err)")

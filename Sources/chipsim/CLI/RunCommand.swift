@@ -15,6 +15,8 @@ enum RunCommand: Subcommand {
       report.json           counts, cycles, energy, memory (schemaVersion \(RunReport.schemaVersion))
       metrics.csv           one row per sample
       probes/LAYER.VAR.csv  per-step values of probed layers (sample,step,n0,n1,...)
+      spikes/LAYER.aer      with --record spikes: every non-input layer's spikes as an AER trace
+                            (traces/README.md; `chipsim trace info` reads it)
     The directory appears only when the run has finished (an existing one is replaced).
     With a "learning" section the run trains on chip: epochs over the dataset's train split,
     a test pass after each; report.json gets a "training" block and metrics.csv one row per
@@ -24,6 +26,7 @@ enum RunCommand: Subcommand {
     OPTIONS:
       --out DIR          output directory
       --probe LAYER.VAR  record u, v or spikes of a layer every step (repeatable)
+      --record spikes    write the spikes of every non-input layer as AER traces
       --quiet            print nothing on success
       --checkpoint FILE  training checkpoint file (default: DIR.checkpoint.json)
       --resume           continue training from the checkpoint
@@ -36,6 +39,8 @@ enum RunCommand: Subcommand {
         let path = try args.positional("config file")
         let out = try args.value("out")
         let probeSpecs = args.values("probe")
+        let record = try args.value("record")
+        if let record, record != "spikes" { throw ChipError.usage("--record: only 'spikes' can be recorded") }
         let quiet = args.flag("quiet")
         let checkpoint = try args.value("checkpoint")
         let resume = args.flag("resume")
@@ -59,12 +64,19 @@ enum RunCommand: Subcommand {
         let dir = try OutputDirectory(out ?? "runs/\(config.name)")
         do {
             let recorder = try ProbeRecorder(probes: probes, simulator: sim, directory: dir)
-            if !probes.isEmpty { sim.onStep = { s, t in recorder.record(sample: s, step: t) } }
+            let spikeRecorder = record == nil ? nil : try SpikeRecorder(simulator: sim, directory: dir, label: source.label)
+            if !probes.isEmpty || spikeRecorder != nil {
+                sim.onStep = { s, t in
+                    if !probes.isEmpty { recorder.record(sample: s, step: t) }
+                    spikeRecorder?.record(sample: s, step: t)
+                }
+            }
             let start = DispatchTime.now()
             sim.run(source: source) { done, total in Console.progress("sample \(done)/\(total)") }
             Console.progressDone()
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             try recorder.close()
+            try spikeRecorder?.finish()
             let report = RunReport(simulator: sim, table: table, wallSeconds: wall)
             try dir.write("config.resolved.json", config.resolvedJSON.serialized() + "\n")
             try dir.write("report.json", report.json.serialized() + "\n")
@@ -136,6 +148,43 @@ extension RunCommand {
             throw error
         }
         return 0
+    }
+}
+
+/// Writes each non-input layer's spikes, sample by sample, as an AER trace (one per layer).
+final class SpikeRecorder {
+    let simulator: Simulator
+    var writers: [(layer: Int, writer: TraceWriter, raster: SpikeRaster)] = []
+    let label: (Int) -> Int?
+    var failure: Error?
+
+    init(simulator: Simulator, directory: OutputDirectory, label: @escaping (Int) -> Int?) throws {
+        self.simulator = simulator; self.label = label
+        let chip = simulator.chip
+        try FileManager.default.createDirectory(atPath: directory.path("spikes"), withIntermediateDirectories: true)
+        for (l, layer) in chip.layers.enumerated() where !layer.isInput {
+            let w = try TraceWriter(path: directory.path("spikes/\(layer.name).aer"),
+                                    shape: TraceShape(width: layer.size, height: 1, polarities: 1),
+                                    timestepNanoseconds: 1_000_000)
+            writers.append((l, w, SpikeRaster(channels: layer.size)))
+        }
+    }
+
+    func record(sample: Int, step: Int) {
+        for k in 0..<writers.count {
+            writers[k].raster.appendStep(simulator.spikesEmitted(layer: writers[k].layer))
+        }
+        if step == simulator.chip.config.run.steps - 1 {
+            for k in 0..<writers.count {
+                do { try writers[k].writer.append(writers[k].raster, label: label(sample)) } catch { failure = failure ?? error }
+                writers[k].raster = SpikeRaster(channels: writers[k].raster.channels)
+            }
+        }
+    }
+
+    func finish() throws {
+        if let failure { throw failure }
+        for w in writers { try w.writer.finish() }
     }
 }
 
