@@ -10,7 +10,10 @@ import ChipModel
 //   3. output core -> every hidden core: e (m graded packets) and, for OPZO, o (m more)
 //   4. hidden cores, OPZO: feedback synapses M_ik (aux) <- M - sround(M, K) + (o_k z_i[t-1]) >> S
 //      (o[t] reflects the noise of step t-1: one synaptic delay; z regenerated from the PRNG)
-//   5. hidden cores: g_i = sat16((sum_k M_ik e_k) >> gShift) into the modulator
+//   5. hidden cores: G_i = sum_k M_ik e_k; g_i = sat16(G_i >> s) into the modulator, where
+//      s = gShift, or with gNormalise = b > 0 the per-core block-floating-point shift
+//      s = max(0, bitLength(max_i |G_i|) - b): the largest |g| of the core has b bits whatever
+//      the scale of M (which grows with the output's scale). One max-reduce per core.
 //   6. hidden cores: r2 = psi[t-1], r0 = psi[t]; w_ij -= sround(x1_j * g_i, etaHidden) where r2 = 1
 // e[t] reflects hidden activity of step t-1 (one synaptic delay to the readout), so it is
 // paired with z[t-1] and psi[t-1] (kept in r2); the presynaptic trace is that of step t
@@ -28,6 +31,8 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     public var lambdaShift: Int = 17
     public var productShift: Int = 4
     public var gShift: Int = 20
+    /// > 0: normalise g per core so that max |g| has this many bits (block floating point).
+    public var gNormalise: Int = 0
     public var etaHidden: Int = 14
     public var etaReadout: Int = 12
     /// psi window on the pre-reset voltage: |v - vth << 6| < psiWidth.
@@ -61,6 +66,7 @@ public final class ErrorBroadcastRule: LearningRule {
     var seed: UInt64 = 0
     var o: [Int32] = []
     var e: [Int32] = []
+    var gBuffer: [Int64] = []
     let debug = ProcessInfo.processInfo.environment["CHIPSIM_DEBUG"] != nil
 
     public init(_ p: ErrorBroadcastParameters) {
@@ -203,12 +209,23 @@ public final class ErrorBroadcastRule: LearningRule {
                 cycles += UInt64(r.cycles)
             }
             // g = M e, accumulated like graded synaptic input into the modulator.
+            if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
+            var maxAbs: Int64 = 0
             feedback[fi].block.aux.withUnsafeBufferPointer { M in
                 for j in 0..<n {
                     var g: Int64 = 0
                     for k in 0..<m { g += Int64(M[k * n + j]) * Int64(e[k]) }
-                    l.post.modulator[j] = Int32(FixedPoint.saturate(g >> Int64(p.gShift), bits: LearningWidths.modulator))
+                    gBuffer[j] = g
+                    maxAbs = max(maxAbs, abs(g))
                 }
+            }
+            var shift = Int64(p.gShift)
+            if p.gNormalise > 0 {
+                shift = max(0, Int64(64 - maxAbs.leadingZeroBitCount) - Int64(p.gNormalise))
+                c.add(.plastInstr, UInt64(n))
+            }
+            for j in 0..<n {
+                l.post.modulator[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator))
             }
             c.add(.synop, UInt64(m * n))
             c.add(.sramReadBits, UInt64(m * n * p.auxBits))

@@ -9,7 +9,8 @@ public enum LearningConfig {
         KeyDoc("alpha", "integer 0...4096", "8", "OPZO: noise amplitude in weight units (a_in += alpha z before the << 6 alignment)."),
         KeyDoc("lambdaShift", "integer 1...30", "17", "OPZO: momentum lambda = 1 - 2^-lambdaShift per step."),
         KeyDoc("productShift", "integer 0...40", "4", "OPZO: the momentum's new term is (o_k z_i) >> productShift."),
-        KeyDoc("gShift", "integer 0...62", "20", "Top-down error g_i = sat16((sum_k M_ik e_k) >> gShift)."),
+        KeyDoc("gShift", "integer 0...62", "20", "Top-down error g_i = sat16((sum_k M_ik e_k) >> gShift) (when gNormalise is 0)."),
+        KeyDoc("gNormalise", "integer 0...15", "0", "> 0: per-core block floating point: shift so that the core's largest |g| has gNormalise bits (scale-free, like an adaptive optimiser's normalisation)."),
         KeyDoc("etaHidden", "integer 1...31", "14", "Hidden learning rate 2^-etaHidden: w -= sround(x1 g, etaHidden) where psi = 1."),
         KeyDoc("etaReadout", "integer 1...31", "12", "Readout learning rate 2^-etaReadout: w -= sround(x1 e, etaReadout)."),
         KeyDoc("psiWidth", "integer >= 0", "12800", "Surrogate psi = 1 when |v_pre-reset - vth << 6| < psiWidth, else 0."),
@@ -39,6 +40,7 @@ public enum LearningConfig {
         p.lambdaShift = try r.int("lambdaShift", default: p.lambdaShift, range: 1...30)
         p.productShift = try r.int("productShift", default: p.productShift, range: 0...40)
         p.gShift = try r.int("gShift", default: p.gShift, range: 0...62)
+        p.gNormalise = try r.int("gNormalise", default: p.gNormalise, range: 0...15)
         p.etaHidden = try r.int("etaHidden", default: p.etaHidden, range: 1...31)
         p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
         p.psiWidth = try r.int("psiWidth", default: p.psiWidth, range: 0...(1 << 24))
@@ -64,7 +66,7 @@ public enum LearningConfig {
 
     public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
         .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
-                 ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)),
+                 ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)),
                  ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
