@@ -1,8 +1,14 @@
 import Foundation
 import ChipModel
 
-// OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback)
-// and readout-only (hidden frozen, the floor that shows whether hidden layers learn).
+private func _log(_ x: Double) -> Double { Foundation.log(x) }
+
+// OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback),
+// readout-only (hidden frozen, the floor that shows whether hidden layers learn), and ZO_sp
+// (single-point zeroth order: the scalar loss minus a running baseline is broadcast and each
+// hidden neuron correlates it with its own noise: g_i = ((L - b) z_i[t-1]) >> zoShift, with
+// L = -ln p_label in units of 2^-14 (a log look-up at the output core) and b <- b + (L - b) / 16).
+// mgd_np is ZO_sp without the surrogate gate (node perturbation with tau_p = tau_theta = 1 step).
 //
 // Schedule of one training step t (learning phase, after spikes are routed):
 //   1. output core: o = readout v (pre-reset); e = LossUnit(o, label)            (host sent the label)
@@ -22,7 +28,13 @@ import ChipModel
 // Rademacher, keyed by (seed, neuronNoise, layer, global step, neuron): regenerable.
 
 public struct ErrorBroadcastParameters: Equatable, Sendable {
-    public enum Kind: String, CaseIterable, Sendable { case opzo, dfa, readout }
+    public enum Kind: String, CaseIterable, Sendable {
+        case opzo, dfa, readout
+        case zoSP = "zo_sp"
+        case mgdNP = "mgd_np"
+        var usesNoise: Bool { self == .opzo || self == .zoSP || self == .mgdNP }
+        var scalarLoss: Bool { self == .zoSP || self == .mgdNP }
+    }
     public enum Noise: String, CaseIterable, Sendable { case gaussian, rademacher }
     public var kind: Kind = .opzo
     public var noise: Noise = .rademacher
@@ -33,6 +45,8 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     public var gShift: Int = 20
     /// > 0: normalise g per core so that max |g| has this many bits (block floating point).
     public var gNormalise: Int = 0
+    /// ZO_sp / mgd_np: g_i = ((L - b) z_i) >> zoShift.
+    public var zoShift: Int = 6
     public var etaHidden: Int = 14
     public var etaReadout: Int = 12
     /// psi window on the pre-reset voltage: |v - vth << 6| < psiWidth.
@@ -67,6 +81,7 @@ public final class ErrorBroadcastRule: LearningRule {
     var o: [Int32] = []
     var e: [Int32] = []
     var gBuffer: [Int64] = []
+    var lossBaseline: Int64 = 0
     let debug = ProcessInfo.processInfo.environment["CHIPSIM_DEBUG"] != nil
 
     public init(_ p: ErrorBroadcastParameters) {
@@ -79,7 +94,7 @@ public final class ErrorBroadcastRule: LearningRule {
     public func setEtaOffset(_ k: Int) throws {
         guard k != etaOffset else { return }
         etaOffset = k
-        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaHidden + k), gatePsi: true), file: "<opzo hidden>")
+        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaHidden + k), gatePsi: parameters.kind != .mgdNP), file: "<opzo hidden>")
         readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaReadout + k), gatePsi: false), file: "<opzo readout>")
     }
 
@@ -94,14 +109,16 @@ public final class ErrorBroadcastRule: LearningRule {
         hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
         let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
         psiProgram = try MicrocodeAssembler.assemble(OPZOPrograms.surrogate(theta: vth << 6, width: p.psiWidth), file: "<opzo psi>")
-        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaHidden, gatePsi: true), file: "<opzo hidden>")
+        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaHidden, gatePsi: p.kind != .mgdNP), file: "<opzo hidden>")
         readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaReadout, gatePsi: false), file: "<opzo readout>")
         momentumProgram = try MicrocodeAssembler.assemble(OPZOPrograms.momentum(lambdaShift: p.lambdaShift, productShift: p.productShift), file: "<opzo momentum>")
         for core in chip.cores {
             for pop in core.populations {
                 if pop.layer == outputLayer { outputs.append((core, pop)) }
                 if hiddenLayers.contains(pop.layer) && p.kind != .readout {
-                    var block = SynapseBlock(nPre: m, nPost: pop.count, weightBits: 1, auxBits: p.auxBits)
+                    // ZO_sp / mgd_np hold no feedback synapses (an empty block keeps the bookkeeping).
+                    var block = p.kind.scalarLoss ? SynapseBlock(nPre: 0, nPost: pop.count, weightBits: 1, auxBits: 0)
+                                                  : SynapseBlock(nPre: m, nPost: pop.count, weightBits: 1, auxBits: p.auxBits)
                     if p.kind == .dfa {
                         // Fixed random feedback, keyed by (seed, layer, output k, global neuron).
                         let key = RandomKey(seed: seed, stream: .weightInit).with(-2).with(pop.layer)
@@ -140,7 +157,7 @@ public final class ErrorBroadcastRule: LearningRule {
 
     public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
                                    context: StepContext, counts: inout ActionCounts) {
-        guard parameters.kind == .opzo, hiddenLayers.contains(population.layer) else { return }
+        guard parameters.kind.usesNoise, hiddenLayers.contains(population.layer) else { return }
         for j in 0..<population.count {
             aIn[j] += noise(layer: population.layer, globalStep: context.globalStep, neuron: population.firstNeuron + j)
         }
@@ -179,12 +196,28 @@ public final class ErrorBroadcastRule: LearningRule {
             coreCycles[core.id, default: 0] += cycles
         }
         guard p.kind != .readout else { return coreCycles.values.max() ?? 0 }
-        // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core.
+        // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core;
+        //    ZO_sp broadcasts one scalar (L - b).
+        var lossDelta: Int64 = 0
+        if p.kind.scalarLoss {
+            let probs = lossUnit.probabilities(o)
+            let pl = max(1, probs[context.label ?? 0])
+            let L = Int64((-_log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
+            lossDelta = L - lossBaseline
+            lossBaseline += lossDelta >> 4
+        }
         let perOutput = p.kind == .opzo ? 2 : 1
         var hiddenCores: [Int] = []
         for f in feedback where hiddenCores.last != f.core.id { hiddenCores.append(f.core.id) }
         for (oc, pop) in outputs {
-            for h in hiddenCores { sim.sendLearningPackets(from: oc.id, to: h, kind: .graded, count: perOutput * pop.count) }
+            for h in hiddenCores {
+                if p.kind.scalarLoss {
+                    sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1)
+                    sim.chip.cores[h].counts.add(.learning, .modBroadcast, 1)
+                } else {
+                    sim.sendLearningPackets(from: oc.id, to: h, kind: .graded, count: perOutput * pop.count)
+                }
+            }
         }
         let drain = sim.drainLearningPackets()
         // 4-6. Hidden cores.
@@ -195,7 +228,14 @@ public final class ErrorBroadcastRule: LearningRule {
             var c = ActionCounts()
             var cycles: UInt64 = 0
             let n = pop.count
-            if p.kind == .opzo {
+            if p.kind.scalarLoss {
+                for j in 0..<n {
+                    let z = context.step > 0 ? noise(layer: pop.layer, globalStep: step - 1, neuron: pop.firstNeuron + j) : 0
+                    l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(p.zoShift), bits: LearningWidths.modulator))
+                }
+                c.add(.prngDraw, UInt64(n))
+                c.add(.plastInstr, UInt64(2 * n))
+            } else if p.kind == .opzo {
                 for k in 0..<m { feedback[fi].pre.x2[k] = o[k] }
                 if context.step > 0 {
                     for j in 0..<n { l.post.r1[j] = Int32(noise(layer: pop.layer, globalStep: step - 1, neuron: pop.firstNeuron + j)) }
@@ -209,6 +249,7 @@ public final class ErrorBroadcastRule: LearningRule {
                 cycles += UInt64(r.cycles)
             }
             // g = M e, accumulated like graded synaptic input into the modulator.
+            if !p.kind.scalarLoss {
             if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
             var maxAbs: Int64 = 0
             feedback[fi].block.aux.withUnsafeBufferPointer { M in
@@ -230,6 +271,7 @@ public final class ErrorBroadcastRule: LearningRule {
             c.add(.synop, UInt64(m * n))
             c.add(.sramReadBits, UInt64(m * n * p.auxBits))
             cycles += UInt64(m * n * sim.chip.config.chip.timing.synopCycles)
+            }
             let rn = core.plasticityUnit.runNeuronScope(psiProgram, neurons: &l.post,
                                                         random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 0, scope: .neuron),
                                                         counts: &c)

@@ -4,7 +4,8 @@ import ChipModel
 
 public enum LearningConfig {
     public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings share one machinery: noise, an output error unit, graded packets, feedback synapses and three-factor microcode.", [
-        KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen)."),
+        KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\" | \"zo_sp\" | \"mgd_np\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen); zo_sp: broadcast scalar loss x own noise; mgd_np: zo_sp without the surrogate gate (node perturbation, tau_p = tau_theta = 1 step)."),
+        KeyDoc("zoShift", "integer 0...40", "6", "zo_sp / mgd_np: g_i = ((L - b) z_i) >> zoShift."),
         KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron)."),
         KeyDoc("alpha", "integer 0...4096", "8", "OPZO: noise amplitude in weight units (a_in += alpha z before the << 6 alignment)."),
         KeyDoc("lambdaShift", "integer 1...30", "17", "OPZO: momentum lambda = 1 - 2^-lambdaShift per step."),
@@ -41,6 +42,7 @@ public enum LearningConfig {
         p.productShift = try r.int("productShift", default: p.productShift, range: 0...40)
         p.gShift = try r.int("gShift", default: p.gShift, range: 0...62)
         p.gNormalise = try r.int("gNormalise", default: p.gNormalise, range: 0...15)
+        p.zoShift = try r.int("zoShift", default: p.zoShift, range: 0...40)
         p.etaHidden = try r.int("etaHidden", default: p.etaHidden, range: 1...31)
         p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
         p.psiWidth = try r.int("psiWidth", default: p.psiWidth, range: 0...(1 << 24))
@@ -66,7 +68,7 @@ public enum LearningConfig {
 
     public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
         .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
-                 ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)),
+                 ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)), ("zoShift", .int(p.zoShift)),
                  ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
