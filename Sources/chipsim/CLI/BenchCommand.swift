@@ -10,7 +10,8 @@ enum BenchCommand: Subcommand {
     USAGE: chipsim bench <workload> [--json] [workload options]
 
     WORKLOADS:
-      inference   784 rate-coded inputs -> 500 LIF -> 10 LIF, dense, T = 32, 200 samples, one core,
+      inference   784 rate-coded MNIST-5k inputs (pixel/255 per step) -> 500 LIF -> 10 LIF, dense,
+                  T = 32, 200 test samples, one core,
                   all counters on. Prints synaptic events per second (input spikes x 500 +
                   hidden spikes x 10) and neuron updates per second.
                   Options: --samples N (200), --steps T (32)
@@ -55,12 +56,12 @@ enum BenchInference {
          "chip": {"core": {"neurons": 1024, "synapseMemoryBytes": 1048576}},
          "network": {"layers": [
             {"name": "input", "kind": "input", "size": 784},
-            {"name": "hidden", "size": 500, "neuron": {"du": 4095, "dv": 410, "vth": 250}},
-            {"name": "output", "size": 10, "neuron": {"du": 4095, "dv": 410, "vth": 250}}],
+            {"name": "hidden", "size": 500, "neuron": {"du": 4095, "dv": 410, "vth": 420}},
+            {"name": "output", "size": 10, "neuron": {"du": 4095, "dv": 410, "vth": 420}}],
           "connections": [
             {"from": "input", "to": "hidden", "init": {"kind": "uniform", "low": -40, "high": 40}},
             {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -40, "high": 40}}]},
-         "input": {"kind": "pattern", "pattern": "uniform", "rate": 0.13, "samples": \(samples)},
+         "input": {"kind": "dataset", "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": \(steps)}, "split": "test", "limit": \(samples)},
          "run": {"steps": \(steps)}}
         """
         return try ExperimentConfig(json: JSONValue.parse(text, file: "<bench inference>"), file: "<bench inference>")
