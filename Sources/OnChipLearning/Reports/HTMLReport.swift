@@ -38,7 +38,14 @@ public enum HTMLReport {
             }
         }
         return SVGPlot.lineChart(title: "Test accuracy vs cumulative training energy", xLabel: "cumulative training energy (J, log scale)",
-                                 yLabel: "test accuracy (%)", series: series, logX: true, width: 980, height: 480)
+                                 yLabel: "test accuracy (%)", series: series, logX: true, yRange: yRange(series), width: 980, height: 480)
+    }
+
+    /// Accuracy axis: from 10 below the lowest value to the next multiple of 10 above the highest, within 0...100.
+    static func yRange(_ series: [PlotSeries]) -> (Double, Double) {
+        let ys = series.flatMap(\.points).map(\.y)
+        let lo = max(0, floor(((ys.min() ?? 0) - 5) / 10) * 10), hi = min(100, ceil(((ys.max() ?? 100) + 1) / 10) * 10)
+        return (lo, max(hi, lo + 10))
     }
 
     /// Test accuracy per epoch (one curve per training method; the host does not change it).
@@ -57,7 +64,7 @@ public enum HTMLReport {
             }
         }
         return SVGPlot.lineChart(title: "Learning curves (solid: test, dashed: train)", xLabel: "epoch", yLabel: "accuracy (%)",
-                                 series: series, width: 900, height: 460)
+                                 series: series, yRange: yRange(series), width: 900, height: 460)
     }
 
     public static func energyBreakdownSVG(_ r: CompareResult) -> String {

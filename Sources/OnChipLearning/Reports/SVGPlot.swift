@@ -56,7 +56,11 @@ public enum SVGPlot {
     /// A line chart; `logX` plots x on a log10 axis (x must be > 0 there).
     public static func lineChart(title: String, xLabel: String, yLabel: String, series: [PlotSeries], logX: Bool = false,
                                  yRange: (Double, Double)? = nil, width: Int = 720, height: Int = 440) -> String {
-        let left = 70.0, right = 230.0, top = 40.0, bottom = 60.0
+        // The legend sits right of the plot; its width follows the longest name (~6.2 px per character at 11 px).
+        let longest = series.map(\.name.count).max() ?? 0
+        let right = max(230.0, 6.2 * Double(longest) + 50)
+        let width = max(width, Int(right) + 400)
+        let left = 70.0, top = 40.0, bottom = 60.0
         let pw = Double(width) - left - right, ph = Double(height) - top - bottom
         let all = series.flatMap(\.points).filter { !logX || $0.x > 0 }
         var x0 = all.map(\.x).min() ?? 0, x1 = all.map(\.x).max() ?? 1
