@@ -184,16 +184,18 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         // Two points on a linear chart: the first at the left/bottom edge, the second at the right/top edge.
         let svg = SVGPlot.lineChart(title: "t", xLabel: "x", yLabel: "y",
                                     series: [PlotSeries(name: "a", colour: "#000", points: [(0, 0), (10, 100)])], yRange: (0, 100),
-                                    width: 400, height: 300)
-        // plot area: x from 70, 400 - 70 - 230 = 100 wide; y from 40, 300 - 40 - 60 = 200 high.
-        #expect(svg.contains("<polyline points=\"70.00,240.00 170.00,40.00\""))
+                                    width: 700, height: 300)
+        // plot area: x from 70, 700 - 70 - 230 = 400 wide; y from 40, 300 - 40 - 60 = 200 high.
+        #expect(svg.contains("<polyline points=\"70.00,240.00 470.00,40.00\""))
     }
 
     @Test func summaryCSVHasOneRowPerMethod() {
         let r = Self.sample()
         let lines = r.summaryCSV.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[0].split(separator: ",").count == lines[1].split(separator: ",").count)
+        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 20)
+        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 20)
+        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 20)
         #expect(r.curvesCSV.split(separator: "\n").count == 1 + 4)
         #expect(r.methods[0].totalPicojoules == 2e9 && r.methods[0].picojoulesPerSample == 1e7)
     }

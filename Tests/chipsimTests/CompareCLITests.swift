@@ -44,7 +44,8 @@ import Testing
         #expect(summary.split(separator: "\n").count == 1 + 1 + 2 * 2)
         // Deployment writes packed 8-bit weights + 4 bytes per connection over the host link.
         let report = try String(contentsOfFile: dir + "/out/report.json", encoding: .utf8)
-        #expect(report.contains("\"hostIOBytes\": \(784 * 16 + 4 + 16 * 10 + 4)"))
+        let expectedBytes: Int = 784 * 16 + 4 + 16 * 10 + 4
+        #expect(report.contains("\"hostIOBytes\": \(expectedBytes)"))
         // index.html parses as XML and references only files in the folder.
         let html = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/index.html"))
         final class Links: NSObject, XMLParserDelegate {

@@ -11,8 +11,8 @@ import Foundation
 /// unit = 1), e* = ceil(log2(max|w| * unit / wMax)) so that max|w| * scale lies in
 /// (wMax / 2, wMax] (the mantissas use the top bit of their range), scale = unit * 2^-e*,
 /// w_int = round-half-away(w_float * scale), saturated to [-wMax, wMax] (never needed).
-/// Representation of e*: e* >= 0 becomes the weight exponent e = e* (at most 7; beyond that the
-/// mantissas saturate); e* < 0 would be a floor right shift of the dendritic sum (lossy), so
+/// Representation of e*: 0 <= e* <= 7 becomes the weight exponent e = e*; beyond 7, e = 7 and
+/// the threshold shrinks, vth = max(1, vth0 >> (e* - 7)) (a readout saturates instead); e* < 0 would be a floor right shift of the dendritic sum (lossy), so
 /// instead e = 0 and the threshold grows: vth = vth0 * 2^-e* (as far as vthMax allows; the
 /// remainder stays a negative exponent). A readout keeps e = 0 for e* < 0 (argmax of the summed
 /// v is scale-invariant) and its vth is unused.
@@ -62,9 +62,14 @@ public enum Quantiser {
         var exponent = 0
         var newVth = vth
         var scale = unit * pow(2, Double(-eStar))
-        if eStar >= 0 {
+        if eStar > exponentRange.upperBound, let v = vth, let th = theta {
+            // Beyond e = 7 the threshold shrinks instead (floor; the mapping uses the result).
+            exponent = exponentRange.upperBound
+            newVth = max(1, v >> (eStar - exponent))
+            scale = Double(newVth!) / Double(th) * pow(2, Double(-exponent))
+        } else if eStar >= 0 {
             exponent = min(eStar, exponentRange.upperBound)
-            scale = unit * pow(2, Double(-exponent))        // beyond e = 7 the mantissas saturate
+            scale = unit * pow(2, Double(-exponent))        // a readout beyond e = 7 saturates
         } else if let v = vth, let th = theta {
             // Raise the threshold instead of a lossy negative exponent, as far as 17 bits allow.
             var m = 0
