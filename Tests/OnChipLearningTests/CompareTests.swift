@@ -200,3 +200,70 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(r.methods[0].totalPicojoules == 2e9 && r.methods[0].picojoulesPerSample == 1e7)
     }
 }
+
+/// Input channel 0 spikes at every step, channel 1 never (the twin's x = [1, 0] spikes the same way).
+struct ConstantInput: SpikeSource {
+    var channels: Int { 2 }
+    var samples: Int { 1 }
+    func label(sample: Int) -> Int? { 0 }
+    func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) { out.append(0) }
+}
+
+@Suite struct CompareDeploymentTests {
+    /// Deployed weights reproduce the twin on the chip: same hidden spikes, readout v = float
+    /// o x scale x 64 within weight rounding, same prediction.
+    @Test func deployedNetworkMatchesTwin() throws {
+        let steps = 6
+        let json = """
+        {"name": "dep", "network": {"layers": [{"name": "in", "kind": "input", "size": 2},
+            {"name": "h", "size": 3, "neuron": {"du": 4095, "dv": 410, "vth": 250}},
+            {"name": "o", "size": 2, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+          "connections": [{"from": "in", "to": "h"}, {"from": "h", "to": "o"}]},
+         "run": {"steps": \(steps)}}
+        """
+        var exp = try ExperimentConfig(json: try JSONValue.parse(Data(json.utf8), file: "dep.json"), file: "dep.json")
+        var tc = TwinConfig(sizes: [2, 3, 2], steps: steps, seed: 1)
+        tc.hiddenDv = 410; tc.readoutDv = 410; tc.reset = .hard
+        let net = TwinNetwork(config: tc)
+        net.setWeights(0, [0.6, 1.3, -0.4,  0.2, 0.2, 0.2])
+        net.setWeights(1, [0.5, -0.25,  -0.3, 0.7,  0.1, 0.1])
+        let qs = CompareRunner.install(net, into: &exp, chain: try CompareRunner.chain(exp), theta: 1)
+        // Hand: W0 max 1.3, unit 250: e* = ceil(log2(325 / 127)) = 2, scale 62.5; readout max 0.7: e* = -7, scale 128.
+        #expect(qs[0].weightExponent == 2 && qs[0].scale == 62.5 && qs[0].vth == 250)
+        #expect(qs[0].weights == [[38, 81, -25], [13, 13, 13]])
+        #expect(qs[1].weightExponent == 0 && qs[1].scale == 128)
+        #expect(qs[1].weights == [[64, -32], [-38, 90], [13, 13]])
+
+        // Twin: hidden spikes per neuron and summed readout.
+        let x: [Float] = [1, 0]
+        var twinSpikes = [Int](repeating: 0, count: 3)
+        x.withUnsafeBufferPointer { net.resetState(); net.loadSample($0.baseAddress!, coordinate: 0) }
+        for t in 0..<steps {
+            net.step(t)
+            for i in 0..<3 where net.out[0][i] > 0 { twinSpikes[i] += 1 }
+        }
+        let twinSum = [Double(net.outSum[0]), Double(net.outSum[1])]
+
+        let sim = Simulator(chip: try Chip(config: exp))
+        sim.runSample(0, source: ConstantInput())
+        let r = sim.samples.last!
+        // Hidden spikes: neuron 0 every second step, neuron 1 every step, neuron 2 never.
+        #expect(twinSpikes.reduce(0, +) == r.spikesPerLayer[1])
+        // Exact mapping check: the twin run with the dequantised weights (w_int / scale), scaled by
+        // 128 x 64, equals the chip's summed v up to the chip's truncating decay (< 1 unit per
+        // step per stored value: at most T^2 / 2 = 18 units here).
+        let deq = TwinNetwork(config: tc)
+        deq.setWeights(0, qs[0].weights.flatMap { $0.map { Float(Double($0) / qs[0].scale) } })
+        deq.setWeights(1, qs[1].weights.flatMap { $0.map { Float(Double($0) / qs[1].scale) } })
+        _ = x.withUnsafeBufferPointer { deq.predict($0.baseAddress!, coordinate: 0) }
+        for k in 0..<2 {
+            let chip = Double(r.outputSpikeCounts[k])
+            let exact = Double(deq.outSum[k]) * 128 * 64
+            #expect(abs(chip - exact) <= 18, "readout \(k): chip \(chip), dequantised twin x scale \(exact)")
+            // Against the float weights: within the weight rounding (|dw| <= 1/256, 5 % here).
+            let expected = twinSum[k] * 128 * 64
+            #expect(abs(chip - expected) <= 0.05 * abs(expected), "readout \(k): chip \(chip), twin x scale \(expected)")
+        }
+        #expect(r.prediction == (twinSum[0] >= twinSum[1] ? 0 : 1))
+    }
+}

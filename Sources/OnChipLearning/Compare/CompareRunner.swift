@@ -206,21 +206,11 @@ public final class CompareRunner {
     public func deploy(_ net: TwinNetwork) throws -> Deployment {
         var exp = experiment
         exp.learning = nil; exp.training = nil
-        var qs: [QuantisedConnection] = []
+        let qs = Self.install(net, into: &exp, chain: chainConnections, theta: config.theta)
         var link: UInt64 = 0, bits: UInt64 = 0
-        for (l, ci) in chainConnections.enumerated() {
-            let c = exp.network.connections[ci]
-            let post = l + 1
-            let isReadout = post == exp.network.layers.count - 1
-            let q = Quantiser.quantise(net.weights[l].p, rows: exp.network.layers[l].size, cols: exp.network.layers[post].size,
-                                       weightBits: c.weightBits, theta: isReadout ? nil : config.theta,
-                                       vth: isReadout ? nil : exp.network.layers[post].neuron.parameters.vth)
-            exp.network.connections[ci].initialization = .explicit(q.weights)
-            exp.network.connections[ci].weightExponent = q.weightExponent
-            if let v = q.vth { exp.network.layers[post].neuron.parameters.vth = v }
+        for (l, q) in qs.enumerated() {
             link += UInt64(q.packedBytes + 4)
-            bits += UInt64(exp.network.layers[l].size * exp.network.layers[post].size * c.weightBits)
-            qs.append(q)
+            bits += UInt64(exp.network.layers[l].size * exp.network.layers[l + 1].size * q.weightBits)
         }
         let (_, testSource) = try Experiment.sources(for: exp)
         let tc = training
@@ -234,6 +224,25 @@ public final class CompareRunner {
         }
         return Deployment(connections: qs, linkBytes: link, sramWriteBits: bits, chipAccuracy: Double(correct) / Double(max(1, n)),
                           testCounts: sim.totalCounts.minus(c0), testSamples: n)
+    }
+
+    /// Quantises the twin's weights layer by layer into `exp` (chain: the connection index of
+    /// each weight layer): explicit mantissas, weight exponents and hidden thresholds.
+    public static func install(_ net: TwinNetwork, into exp: inout ExperimentConfig, chain: [Int], theta: Float) -> [QuantisedConnection] {
+        var qs: [QuantisedConnection] = []
+        for (l, ci) in chain.enumerated() {
+            let c = exp.network.connections[ci]
+            let post = l + 1
+            let isReadout = post == exp.network.layers.count - 1
+            let q = Quantiser.quantise(net.weights[l].p, rows: exp.network.layers[l].size, cols: exp.network.layers[post].size,
+                                       weightBits: c.weightBits, theta: isReadout ? nil : theta,
+                                       vth: isReadout ? nil : exp.network.layers[post].neuron.parameters.vth)
+            exp.network.connections[ci].initialization = .explicit(q.weights)
+            exp.network.connections[ci].weightExponent = q.weightExponent
+            if let v = q.vth { exp.network.layers[post].neuron.parameters.vth = v }
+            qs.append(q)
+        }
+        return qs
     }
 
     /// Costs an off-chip run on one host: twin FLOPs and bytes on the host, the deployment's
