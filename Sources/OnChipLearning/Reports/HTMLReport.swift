@@ -64,7 +64,7 @@ public enum HTMLReport {
             }
         }
         return SVGPlot.lineChart(title: "Learning curves (solid: test, dashed: train)", xLabel: "epoch", yLabel: "accuracy (%)",
-                                 series: series, yRange: yRange(series), width: 900, height: 460)
+                                 series: series, yRange: yRange(series), integerX: true, width: 900, height: 460)
     }
 
     public static func energyBreakdownSVG(_ r: CompareResult) -> String {

@@ -55,7 +55,7 @@ public enum SVGPlot {
 
     /// A line chart; `logX` plots x on a log10 axis (x must be > 0 there).
     public static func lineChart(title: String, xLabel: String, yLabel: String, series: [PlotSeries], logX: Bool = false,
-                                 yRange: (Double, Double)? = nil, width: Int = 720, height: Int = 440) -> String {
+                                 yRange: (Double, Double)? = nil, integerX: Bool = false, width: Int = 720, height: Int = 440) -> String {
         // The legend sits right of the plot; its width follows the longest name (~6.2 px per character at 11 px).
         let longest = series.map(\.name.count).max() ?? 0
         let right = max(230.0, 6.2 * Double(longest) + 50)
@@ -74,7 +74,7 @@ public enum SVGPlot {
         func fy(_ y: Double) -> Double { top + ph * (1 - (y - y0) / (y1 - y0)) }
         var s = header(width, height, title)
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(pw))\" height=\"\(num(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
-        for t in ticks(x0, x1, log: logX) where t >= x0 * (1 - 1e-9) && t <= x1 * (1 + 1e-9) {
+        for t in ticks(x0, x1, log: logX) where t >= x0 * (1 - 1e-9) && t <= x1 * (1 + 1e-9) && (!integerX || t == t.rounded()) {
             let x = fx(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top))\" x2=\"\(num(x))\" y2=\"\(num(top + ph))\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(num(x))\" y=\"\(num(top + ph + 18))\" text-anchor=\"middle\" font-size=\"12\">\(escape(label(t, log: logX)))</text>\n"
