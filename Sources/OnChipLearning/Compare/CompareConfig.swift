@@ -20,6 +20,7 @@ public struct OffChipMethod: Equatable, Sendable {
 ///      "offChip": {"methods": [{"rule": "bptt"|"ottt", "optimiser": "adam"|"sgd", "lr": x}],
 ///                  "epochs": n (default: training.epochs), "batchSize": 16, "theta": 1,
 ///                  "hiddenInitScale": 2, "surrogateHalfWidth": 0.5},
+///      "chipInTheLoop": {"methods": [{"rule": "bptt", "optimiser": ..., "lr": ...}], "epochs": n}  (optional),
 ///      "hosts": ["host/gpu-datacentre.json", ...]}    (paths relative to this file; first = primary)
 public struct CompareConfig {
     public var name: String
@@ -33,6 +34,9 @@ public struct CompareConfig {
     public var hiddenInitScale: Float
     public var surrogateHalfWidth: Float
     public var hosts: [HostProfile]
+    /// Chip-in-the-loop BP methods (rule bptt only; none unless configured) and their epochs.
+    public var loopMethods: [OffChipMethod] = []
+    public var loopEpochs: Int?
 
     public static let offChipRules: [TwinRule] = [.bptt, .ottt]
 
@@ -60,17 +64,22 @@ public struct CompareConfig {
                 return k
             }
         } else { onChipRules = [baseRule] }
-        let o = try r.optionalObject("offChip")
-        var ms: [OffChipMethod] = []
-        if let list = try o?.objects("methods") {
-            for m in list {
-                let rule = TwinRule(rawValue: try m.string("rule", oneOf: Self.offChipRules.map(\.rawValue)))!
+        func decodeMethods(_ list: [JSONReader], rules: [TwinRule]) throws -> [OffChipMethod] {
+            try list.map { m in
+                let rule = TwinRule(rawValue: try m.string("rule", default: "bptt", oneOf: rules.map(\.rawValue)))!
                 let opt = OffChipMethod.Optimiser(rawValue: try m.string("optimiser", default: "adam", oneOf: OffChipMethod.Optimiser.allCases.map(\.rawValue)))!
-                ms.append(OffChipMethod(rule: rule, optimiser: opt, lr: try m.double("lr", default: opt == .adam ? 1e-3 : 0.05, min: 0)))
+                let method = OffChipMethod(rule: rule, optimiser: opt, lr: try m.double("lr", default: opt == .adam ? 1e-3 : 0.05, min: 0))
                 try m.rejectUnknownKeys()
+                return method
             }
-        } else { ms = [OffChipMethod(rule: .bptt, optimiser: .adam, lr: 1e-3)] }
-        methods = ms
+        }
+        let o = try r.optionalObject("offChip")
+        methods = try o.map { try decodeMethods(try $0.objects("methods"), rules: Self.offChipRules) } ?? [OffChipMethod(rule: .bptt, optimiser: .adam, lr: 1e-3)]
+        if let loop = try r.optionalObject("chipInTheLoop") {
+            loopMethods = try decodeMethods(try loop.objects("methods"), rules: [.bptt])
+            loopEpochs = try loop.optionalInt("epochs", range: 1...1000)
+            try loop.rejectUnknownKeys()
+        }
         offChipEpochs = try o?.optionalInt("epochs", range: 1...1000)
         batchSize = try o?.int("batchSize", default: 16, range: 1...100_000) ?? 16
         theta = Float(try o?.double("theta", default: 1, min: 1e-6) ?? 1)

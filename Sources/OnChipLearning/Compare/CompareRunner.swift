@@ -272,6 +272,84 @@ public final class CompareRunner {
             deployment: dep.json)
     }
 
+    // MARK: chip in the loop
+
+    /// A chip-in-the-loop run before host costing.
+    public struct LoopRun {
+        public var method: OffChipMethod
+        /// Per epoch: train accuracy, chip test accuracy, cumulative chip counts, cycles, host counts, link bytes, SRAM write bits.
+        public var epochs: [(trainAccuracy: Double, testAccuracy: Double, chip: ActionCounts, cycles: UInt64, host: TwinOpCounts, link: UInt64, writeBits: UInt64)]
+        public var weightUpdates: UInt64
+        public var stateBytes: [(String, Int)]
+        public var quantised: [QuantisedConnection]
+        /// Chip counts of the last test pass and its sample count.
+        public var testCounts: ActionCounts
+        public var testSamples: Int
+    }
+
+    public func trainInTheLoop(_ m: OffChipMethod, trainCount: Int, testCount: Int) throws -> LoopRun {
+        let loop = try ChipInTheLoopTrainer(experiment: experiment, chain: chainConnections, twin: twinConfig, method: m)
+        var exp = experiment
+        exp.learning = nil; exp.training = nil
+        let (trainSource, testSource) = try Experiment.sources(for: exp)
+        guard let trainSource else { throw ChipError.config(file: exp.file, path: "$.input", message: "training needs a dataset input") }
+        let epochs = config.loopEpochs ?? training.epochs
+        var out: [(trainAccuracy: Double, testAccuracy: Double, chip: ActionCounts, cycles: UInt64, host: TwinOpCounts, link: UInt64, writeBits: UInt64)] = []
+        var chipCounts = ActionCounts(), cycles: UInt64 = 0, testCounts = ActionCounts()
+        for e in 0..<epochs {
+            let c0 = loop.sim.totalCounts, y0 = loop.sim.totals.cycles
+            loop.sim.training = true
+            let (_, trainAcc) = loop.trainEpoch(e, train: trainSource, count: trainCount, batchSize: config.batchSize, seed: experiment.seed, shuffle: training.shuffle)
+            loop.sim.training = false
+            chipCounts.add(loop.sim.totalCounts.minus(c0)); cycles += loop.sim.totals.cycles - y0
+            let c1 = loop.sim.totalCounts
+            let testAcc = loop.evaluate(testSource, count: testCount)
+            testCounts = loop.sim.totalCounts.minus(c1)
+            out.append((trainAcc, testAcc, chipCounts, cycles, loop.hostCounts, loop.linkBytes, loop.sramWriteBits))
+            progress(String(format: "chip-in-the-loop %@: epoch %d/%d: train accuracy %.2f%%, chip test accuracy %.2f%%", m.name, e + 1, epochs, 100 * trainAcc, 100 * testAcc))
+        }
+        let nW = loop.weights.reduce(0) { $0 + $1.count }
+        var state: [(String, Int)] = [("float weights", 4 * nW), ("gradient", 4 * nW)]
+        if m.optimiser == .adam { state.append(("Adam moments", 8 * nW)) }
+        state.append(("recordings per sample", experiment.run.steps * (loop.nH * 2 + loop.nO) * 4))
+        return LoopRun(method: m, epochs: out, weightUpdates: loop.weightUpdates, stateBytes: state, quantised: loop.quantised,
+                       testCounts: testCounts, testSamples: testCount)
+    }
+
+    /// Costs a chip-in-the-loop run on one host: chip forward passes with the chip's table,
+    /// host FLOPs / bytes and link traffic with the host profile, weight write-back SRAM bits
+    /// with the chip's table; time = chip simulated time + host roofline time + link time.
+    public func result(_ r: LoopRun, host: HostProfile, trainSamplesPerEpoch: Int) -> MethodResult {
+        let clock = experiment.chip.clockMHz * 1e6
+        func cost(_ ep: (trainAccuracy: Double, testAccuracy: Double, chip: ActionCounts, cycles: UInt64, host: TwinOpCounts, link: UInt64, writeBits: UInt64)) -> ([EnergyCategory: Double], Double) {
+            var energy = EnergyCategory.breakdown(ep.chip, table: table)
+            let hc = HostEnergyModel.cost(HostCounts(flops: ep.host.totalFlops, dramBytes: ep.host.totalBytes, linkBytes: ep.link), profile: host)
+            energy[.hostCompute, default: 0] += hc.flopPicojoules
+            energy[.hostDRAM, default: 0] += hc.dramPicojoules
+            energy[.hostLink, default: 0] += hc.linkPicojoules
+            var w = ActionCounts(); w.add(.sramWriteBits, ep.writeBits)
+            energy[.chipLearning, default: 0] += EnergyModel.cost(w, table: table).dynamicPicojoules
+            return (energy, Double(ep.cycles) / clock + hc.seconds)
+        }
+        let curve = r.epochs.enumerated().map { i, ep -> ComparePoint in
+            let (en, t) = cost(ep)
+            return ComparePoint(epoch: i + 1, trainAccuracy: ep.trainAccuracy, testAccuracy: ep.testAccuracy,
+                                cumulativePicojoules: en.values.reduce(0, +), cumulativeSeconds: t)
+        }
+        let last = r.epochs.last!
+        let (energy, seconds) = cost(last)
+        return MethodResult(
+            name: "chip-in-the-loop \(r.method.name) @ \(host.name)", kind: "chip-in-the-loop", rule: r.method.rule.rawValue, host: host.name,
+            curve: curve, floatAccuracy: nil, chipAccuracy: last.testAccuracy, trainSamples: r.epochs.count * trainSamplesPerEpoch,
+            energy: energy, trainSeconds: seconds,
+            operations: [("chip synops", last.chip[.synop]), ("host FLOPs", last.host.totalFlops), ("host DRAM bytes", last.host.totalBytes),
+                         ("host I/O bytes", last.link + last.chip[.hostIOBytes]), ("chip weight writes", last.writeBits / UInt64(r.quantised[0].weightBits))],
+            memory: r.stateBytes + [("weights (chip SRAM)", chipWeightBytes)],
+            weightWrites: r.weightUpdates + last.writeBits / UInt64(r.quantised[0].weightBits), hostIOBytes: last.link + last.chip[.hostIOBytes],
+            inferencePicojoulesPerSample: EnergyModel.cost(r.testCounts, table: table).dynamicPicojoules / Double(max(1, r.testSamples)),
+            deployment: nil)
+    }
+
     /// Everything: on-chip rules first, then each off-chip method on each host.
     public func run() throws -> CompareResult {
         let start = DispatchTime.now()
@@ -280,6 +358,10 @@ public final class CompareRunner {
         let (train, test) = try floatData()
         for m in config.methods {
             let r = try trainOffChip(m, train: train, test: test)
+            for h in config.hosts { methods.append(result(r, host: h, trainSamplesPerEpoch: train.count)) }
+        }
+        for m in config.loopMethods {
+            let r = try trainInTheLoop(m, trainCount: train.count, testCount: test.count)
             for h in config.hosts { methods.append(result(r, host: h, trainSamplesPerEpoch: train.count)) }
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
