@@ -20,6 +20,7 @@ import Testing
            "learning": {"rule": "opzo"},
            "training": {"epochs": 1, "trainLimit": 24, "testLimit": 12}},
          "offChip": {"methods": [{"rule": "bptt", "optimiser": "sgd", "lr": 0.05}, {"rule": "ottt"}], "batchSize": 8},
+         "chipInTheLoop": {"methods": [{"rule": "bptt"}]},
          "hosts": ["\(repoRoot)/configs/host/gpu-datacentre.json", "\(repoRoot)/configs/host/cpu-server.json"]}
         """
         let path = dir + "/tiny.json"
@@ -33,7 +34,7 @@ import Testing
         let config = try Self.tinyConfig(dir: dir)
         let r = try chipsim(["compare", config, "--out", dir + "/out"])
         #expect(r.status == 0, "\(r.err)")
-        for row in ["on-chip opzo", "off-chip bptt-sgd @ gpu-datacentre", "off-chip ottt-adam @ cpu-server"] {
+        for row in ["on-chip opzo", "off-chip bptt-sgd @ gpu-datacentre", "off-chip ottt-adam @ cpu-server", "chip-in-the-loop bptt-adam @ cpu-server"] {
             #expect(r.out.contains(row), "table lacks \(row)")
         }
         for f in ["report.json", "summary.csv", "curves.csv", "index.html", "accuracy-vs-energy.svg",
@@ -41,11 +42,16 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: dir + "/out/" + f), "\(f) missing")
         }
         let summary = try String(contentsOfFile: dir + "/out/summary.csv", encoding: .utf8)
-        #expect(summary.split(separator: "\n").count == 1 + 1 + 2 * 2)
+        #expect(summary.split(separator: "\n").count == 1 + 1 + 2 * 2 + 2)
         // Deployment writes packed 8-bit weights + 4 bytes per connection over the host link.
         let report = try String(contentsOfFile: dir + "/out/report.json", encoding: .utf8)
         let expectedBytes: Int = 784 * 16 + 4 + 16 * 10 + 4
         #expect(report.contains("\"hostIOBytes\": \(expectedBytes)"))
+        // Chip in the loop, per sample: 8 steps x (2 bytes of hidden spikes + 16 x 3 bytes of hidden v
+        // + 10 x 3 bytes of readout v) = 640; per batch of 8: the packed weights (12,704 bytes); plus
+        // the initial write. 24 samples = 3 batches: 24 x 640 + 4 x 12,704 = 66,176 bytes.
+        let loopLink: Int = 24 * 640 + 4 * (784 * 16 + 16 * 10)
+        #expect(report.contains("\"host I/O bytes\": \(loopLink + 24)") || report.contains("\"host I/O bytes\": \(loopLink)"), "chip-in-the-loop link bytes")
         // index.html parses as XML and references only files in the folder.
         let html = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/index.html"))
         final class Links: NSObject, XMLParserDelegate {
