@@ -30,7 +30,7 @@ public enum HTMLReport {
         var series: [PlotSeries] = []
         for m in r.methods {
             let c = col[baseName(m)]!
-            series.append(PlotSeries(name: m.kind == "on-chip" ? m.name : m.name + " (float)", colour: c,
+            series.append(PlotSeries(name: m.kind == "off-chip" ? m.name + " (float)" : m.name + " (chip)", colour: c,
                                      points: m.curve.map { ($0.cumulativePicojoules * 1e-12, $0.testAccuracy * 100) },
                                      dashed: hostIndex(r, m) > 0))
             if m.kind == "off-chip" {
@@ -56,7 +56,7 @@ public enum HTMLReport {
         for m in r.methods where !seen.contains(baseName(m)) {
             seen.insert(baseName(m))
             let c = col[baseName(m)]!
-            series.append(PlotSeries(name: baseName(m) + (m.kind == "on-chip" ? " (chip)" : " (float)"), colour: c,
+            series.append(PlotSeries(name: baseName(m) + (m.kind == "off-chip" ? " (float)" : " (chip)"), colour: c,
                                      points: m.curve.map { (Double($0.epoch), $0.testAccuracy * 100) }))
             series.append(PlotSeries(name: baseName(m) + " train", colour: c, points: m.curve.map { (Double($0.epoch), $0.trainAccuracy * 100) }, dashed: true))
             if m.kind == "off-chip", let last = m.curve.last {
@@ -93,7 +93,7 @@ public enum HTMLReport {
             func s(_ k: String) -> String { d[k].map { v -> String in if case let .string(x) = v { return x }; return v.serialized() } ?? "" }
             h += "<p>\(e("Task: \(s("experiment")), network \(s("sizes")), T = \(s("steps")) steps, \(s("trainSamples")) training / \(s("testSamples")) test samples, \(s("epochs")) on-chip epoch(s), \(s("offChipEpochs")) off-chip epoch(s), seed \(s("seed")); chip energy table \(s("energyTable"))."))</p>\n"
         }
-        h += "<h2>Accuracy against cumulative training energy</h2>\n<p>Circles: accuracy after each epoch (on-chip rules: measured on the chip; off-chip methods: the float twin). Squares: off-chip weights quantised, written to the chip and evaluated there, at the total energy including deployment. Dashed: the same off-chip training costed on the second host profile.</p>\n"
+        h += "<h2>Accuracy against cumulative training energy</h2>\n<p>Circles: accuracy after each epoch (on-chip rules and chip-in-the-loop: measured on the chip; off-chip methods: the float twin). Squares: off-chip weights quantised, written to the chip and evaluated there, at the total energy including deployment. Dashed: the same training costed on the second host profile.</p>\n"
         h += "<img src=\"accuracy-vs-energy.svg\" alt=\"accuracy against cumulative training energy\"/>\n"
         h += "<h2>Summary</h2>\n<table>\n<tr><th>method</th><th>float acc.</th><th>on-chip acc.</th><th>training energy</th><th>per sample</th><th>training time</th><th>memory</th><th>weight writes</th><th>host I/O</th><th>inference / sample (chip)</th></tr>\n"
         for m in r.methods {

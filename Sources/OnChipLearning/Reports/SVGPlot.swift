@@ -74,7 +74,10 @@ public enum SVGPlot {
         func fy(_ y: Double) -> Double { top + ph * (1 - (y - y0) / (y1 - y0)) }
         var s = header(width, height, title)
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(pw))\" height=\"\(num(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
-        for t in ticks(x0, x1, log: logX) where t >= x0 * (1 - 1e-9) && t <= x1 * (1 + 1e-9) && (!integerX || t == t.rounded()) {
+        let xTicks = integerX && !logX
+            ? Array(stride(from: ceil(x0), through: floor(x1), by: max(1, (ticks(x0, x1, log: false).dropFirst().first ?? x0 + 1) - (ticks(x0, x1, log: false).first ?? x0)).rounded(.up)))
+            : ticks(x0, x1, log: logX)
+        for t in xTicks where t >= x0 * (1 - 1e-9) && t <= x1 * (1 + 1e-9) {
             let x = fx(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top))\" x2=\"\(num(x))\" y2=\"\(num(top + ph))\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(num(x))\" y=\"\(num(top + ph + 18))\" text-anchor=\"middle\" font-size=\"12\">\(escape(label(t, log: logX)))</text>\n"
