@@ -267,3 +267,39 @@ struct ConstantInput: SpikeSource {
         #expect(r.prediction == (twinSum[0] >= twinSum[1] ? 0 : 1))
     }
 }
+
+@Suite struct CompareConfigTests {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func shippedCompareConfigsLoad() throws {
+        let quick = try CompareConfig.load(path: root + "/configs/compare-quick.json")
+        #expect(quick.onChipRules == [.opzo])
+        #expect(quick.methods.map(\.name) == ["bptt-adam", "ottt-adam"])
+        #expect(quick.loopMethods.map(\.name) == ["bptt-adam"])
+        #expect(quick.hosts.map(\.name) == ["gpu-datacentre", "cpu-server"])
+        let full = try CompareConfig.load(path: root + "/configs/compare-mnist.json")
+        #expect(full.onChipRules == [.opzo, .dfa, .readout])
+        #expect(full.methods.map(\.name) == ["bptt-adam", "bptt-sgd", "ottt-adam"])
+        // The twin takes the chip's dynamics: dv 410, hard reset (the chip's default), du 4095.
+        let runner = try CompareRunner(config: full)
+        #expect(runner.twinConfig.hiddenDv == 410 && runner.twinConfig.readoutDv == 410)
+        #expect(runner.twinConfig.reset == .hard && runner.twinConfig.hiddenDu == 4095)
+        #expect(runner.twinConfig.sizes == [784, 500, 10] && runner.twinConfig.steps == 16)
+    }
+
+    @Test func unsupportedTopologyIsAConfigError() throws {
+        let text = """
+        {"experiment": {"network": {"layers": [{"name": "in", "kind": "input", "size": 2}, {"name": "o", "size": 2}],
+                                    "connections": [{"from": "in", "to": "o"}]},
+                        "learning": {"rule": "opzo"}},
+         "hosts": ["\(root)/configs/host/cpu-server.json"]}
+        """
+        let c = try CompareConfig(json: try JSONValue.parse(Data(text.utf8), file: "c.json"), file: "c.json")
+        do {
+            _ = try CompareRunner(config: c)
+            Issue.record("expected an error")
+        } catch let e as ChipError {
+            #expect("\(e)".contains("loihi-cuba-readout"))
+        }
+    }
+}
