@@ -11,6 +11,7 @@ let subcommands: [Subcommand.Type] = [
     BenchCommand.self,
     AsmCommand.self,
     GradcheckCommand.self,
+    CompareCommand.self,
 ]
 
 func rootHelp() -> String {

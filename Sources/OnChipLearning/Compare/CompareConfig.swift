@@ -1,0 +1,107 @@
+import Foundation
+import ChipModel
+
+/// One off-chip training method: a twin rule (bptt, or ottt, the online variant) and an optimiser.
+public struct OffChipMethod: Equatable, Sendable {
+    public enum Optimiser: String, CaseIterable, Sendable { case adam, sgd }
+    public var rule: TwinRule
+    public var optimiser: Optimiser
+    public var lr: Double
+    public init(rule: TwinRule, optimiser: Optimiser, lr: Double) { self.rule = rule; self.optimiser = optimiser; self.lr = lr }
+    public var name: String { "\(rule.rawValue)-\(optimiser.rawValue)" }
+    public var twinOptimiser: TwinOptimiserKind { optimiser == .adam ? .adam(lr: Float(lr)) : .sgd(lr: Float(lr)) }
+}
+
+/// A `chipsim compare` config (docs/COMPARE.md): an experiment (the chip, network, dataset,
+/// on-chip learning and training sections) plus the off-chip methods and host profiles.
+///
+///     {"name", "experiment": "file.json" | {inline experiment},
+///      "onChipRules": ["opzo", "dfa", ...]            (default: the experiment's learning.rule),
+///      "offChip": {"methods": [{"rule": "bptt"|"ottt", "optimiser": "adam"|"sgd", "lr": x}],
+///                  "epochs": n (default: training.epochs), "batchSize": 16, "theta": 1,
+///                  "hiddenInitScale": 2, "surrogateHalfWidth": 0.5},
+///      "chipInTheLoop": {"methods": [{"rule": "bptt", "optimiser": ..., "lr": ...}], "epochs": n}  (optional),
+///      "hosts": ["host/gpu-datacentre.json", ...]}    (paths relative to this file; first = primary)
+public struct CompareConfig {
+    public var name: String
+    public var file: String
+    public var experiment: ExperimentConfig
+    public var onChipRules: [ErrorBroadcastParameters.Kind]
+    public var methods: [OffChipMethod]
+    public var offChipEpochs: Int?
+    public var batchSize: Int
+    public var theta: Float
+    public var hiddenInitScale: Float
+    public var surrogateHalfWidth: Float
+    public var hosts: [HostProfile]
+    /// Chip-in-the-loop BP methods (rule bptt only; none unless configured) and their epochs.
+    public var loopMethods: [OffChipMethod] = []
+    public var loopEpochs: Int?
+
+    public static let offChipRules: [TwinRule] = [.bptt, .ottt]
+
+    public init(json: JSONValue, file: String) throws {
+        let r = try JSONReader(json, file: file, path: "$")
+        self.file = file
+        name = try r.string("name", default: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let dir = (file as NSString).deletingLastPathComponent
+        func resolve(_ p: String) -> String { p.hasPrefix("/") || dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p) }
+        guard let ev = r.optional("experiment") else { throw r.error("experiment", "missing: an experiment config file name or an inline experiment object") }
+        switch ev {
+        case let .string(p): experiment = try ExperimentConfig.load(path: resolve(p))
+        case .object: experiment = try ExperimentConfig(json: ev, file: file)
+        default: throw r.error("experiment", "expected a file name or an object, found \(ev.typeName)")
+        }
+        guard let learning = experiment.learning else {
+            throw ChipError.config(file: experiment.file, path: "$.learning", message: "compare needs the experiment's on-chip learning section")
+        }
+        let baseRule = try LearningConfig.decode(learning, file: experiment.file).kind
+        if let rules = try r.optionalArray("onChipRules") {
+            onChipRules = try rules.enumerated().map { i, v in
+                guard case let .string(s) = v, let k = ErrorBroadcastParameters.Kind(rawValue: s) else {
+                    throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return k
+            }
+        } else { onChipRules = [baseRule] }
+        func decodeMethods(_ list: [JSONReader], rules: [TwinRule]) throws -> [OffChipMethod] {
+            try list.map { m in
+                let rule = TwinRule(rawValue: try m.string("rule", default: "bptt", oneOf: rules.map(\.rawValue)))!
+                let opt = OffChipMethod.Optimiser(rawValue: try m.string("optimiser", default: "adam", oneOf: OffChipMethod.Optimiser.allCases.map(\.rawValue)))!
+                let method = OffChipMethod(rule: rule, optimiser: opt, lr: try m.double("lr", default: opt == .adam ? 1e-3 : 0.05, min: 0))
+                try m.rejectUnknownKeys()
+                return method
+            }
+        }
+        let o = try r.optionalObject("offChip")
+        methods = try o.map { try decodeMethods(try $0.objects("methods"), rules: Self.offChipRules) } ?? [OffChipMethod(rule: .bptt, optimiser: .adam, lr: 1e-3)]
+        if let loop = try r.optionalObject("chipInTheLoop") {
+            loopMethods = try decodeMethods(try loop.objects("methods"), rules: [.bptt])
+            loopEpochs = try loop.optionalInt("epochs", range: 1...1000)
+            try loop.rejectUnknownKeys()
+        }
+        offChipEpochs = try o?.optionalInt("epochs", range: 1...1000)
+        batchSize = try o?.int("batchSize", default: 16, range: 1...100_000) ?? 16
+        theta = Float(try o?.double("theta", default: 1, min: 1e-6) ?? 1)
+        hiddenInitScale = Float(try o?.double("hiddenInitScale", default: 2, min: 0) ?? 2)
+        surrogateHalfWidth = Float(try o?.double("surrogateHalfWidth", default: 0.5, min: 1e-6) ?? 0.5)
+        try o?.rejectUnknownKeys()
+        let hostPaths: [String]
+        if let hs = try r.optionalArray("hosts") {
+            hostPaths = try hs.enumerated().map { i, v in
+                guard case let .string(s) = v else { throw ChipError.config(file: file, path: "$.hosts[\(i)]", message: "expected a host profile file name") }
+                return s
+            }
+        } else { hostPaths = ["host/gpu-datacentre.json", "host/cpu-server.json"] }
+        if hostPaths.isEmpty { throw r.error("hosts", "give at least one host profile") }
+        hosts = try hostPaths.map { try HostProfile.load(path: resolve($0)) }
+        try r.rejectUnknownKeys()
+    }
+
+    public static func load(path: String) throws -> CompareConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ChipError.io(path: path, message: "cannot read the compare config (does it exist?)")
+        }
+        return try CompareConfig(json: try JSONValue.parse(data, file: path), file: path)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ChipModel
+import OnChipLearning
+
+/// `chipsim compare CONFIG`: on-chip learning rules against off-chip backpropagation on the
+/// same task (docs/COMPARE.md).
+enum CompareCommand: Subcommand {
+    static let name = "compare"
+    static let summary = "On-chip rules vs off-chip BP: accuracy, energy, time; table + HTML report."
+    static let flags: Set<String> = ["quiet"]
+    static let help = """
+    USAGE: chipsim compare <compare-config.json> [--out DIR] [--quiet]
+
+    Trains the configured on-chip rule(s) on the simulated chip and the float twin with
+    off-chip BPTT / OTTT (SGD or Adam) on the same dataset, split, sample limits and seed;
+    quantises the twin's weights to the chip's format, writes them over the host link
+    (counted) and evaluates them on the chip. Each off-chip method is costed on every host
+    profile (configs/host/*.json). Prints a comparison table and writes DIR
+    (default: runs/<config name>):
+      report.json          every method: accuracy (float / on chip), energy by category,
+                           time, operation counts, memory, weight writes, learning curve
+      summary.csv          one row per method;  curves.csv: one row per method and epoch
+      *.svg, index.html    plots and a page showing them (open index.html; works offline)
+
+    OPTIONS:
+      --out DIR   output directory
+      --quiet     print nothing on success
+
+    EXAMPLE (about a minute, release build):
+      swift build -c release && .build/release/chipsim compare configs/compare-quick.json
+    """
+
+    static func run(_ args: inout Arguments) throws -> Int32 {
+        let path = try args.positional("compare config file")
+        let out = try args.value("out")
+        let quiet = args.flag("quiet")
+        try args.finish()
+        let config = try CompareConfig.load(path: path)
+        let runner = try CompareRunner(config: config)
+        runner.progress = { line in
+            if line.contains("accuracy") { Console.progressDone(); if !quiet { Console.error(line) } } else { Console.progress(line) }
+        }
+        let result = try runner.run()
+        Console.progressDone()
+        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
+        do {
+            for (name, text) in HTMLReport.files(result) { try dir.write(name, text) }
+            try dir.commit()
+        } catch {
+            dir.discard()
+            throw error
+        }
+        if !quiet { print(result.text + "report: \(dir.finalPath)/index.html") }
+        return 0
+    }
+}
