@@ -22,6 +22,8 @@ enum ValidateCommand: Subcommand {
         try args.finish()
         let config = try ExperimentConfig.load(path: path)
         _ = try Experiment.energyTable(for: config)
+        if let learning = config.learning { _ = try LearningConfig.decode(learning, file: path) }
+        _ = try TrainingConfig.decode(config.training, file: path)
         let source = try Experiment.source(for: config)
         let inputSize = config.network.layers.first { $0.isInput }!.size
         if source.channels != inputSize {
