@@ -87,11 +87,7 @@ enum BenchInference {
         let updates = Double(samples * steps * 510)
         let inRate = Double(inputSpikes) / Double(samples * steps * 784)
         let hidRate = Double(hiddenSpikes) / Double(samples * steps * 500)
-        #if DEBUG
-        let build = "debug"
-        #else
-        let build = "release"
-        #endif
+        let build = Console.buildKind
         if json {
             let o: JSONValue = .object([
                 ("workload", .string("inference")), ("build", .string(build)),

@@ -50,11 +50,7 @@ enum BenchEncode {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let rate = Double(spikes) / seconds
-        #if DEBUG
-        let build = "debug"
-        #else
-        let build = "release"
-        #endif
+        let build = Console.buildKind
         if json {
             print("{\"benchmark\": \"encode\", \"encoder\": \"\(encoderName)\", \"images\": \(all.count), \"steps\": \(steps), \"build\": \"\(build)\", "
                 + "\"seconds\": \(seconds), \"spikes\": \(spikes), \"spikesPerSecond\": \(rate.rounded()), \"imagesPerSecond\": \((Double(all.count) / seconds).rounded()), \"checksum\": \(checksum)}")

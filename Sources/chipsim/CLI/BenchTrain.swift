@@ -39,11 +39,7 @@ enum BenchTrain {
         for s in 0..<n { sim.runSample(s, source: recorded) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let c = sim.totalCounts
-        #if DEBUG
-        let build = "debug"
-        #else
-        let build = "release"
-        #endif
+        let build = Console.buildKind
         if json {
             print(JSONValue.object([("workload", .string("train")), ("rule", .string(ruleName)), ("build", .string(build)),
                                    ("samples", .int(n)), ("seconds", .double(seconds)),

@@ -102,6 +102,13 @@ enum Console {
     static func progress(_ s: String) {
         if stderrIsTerminal { FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8)) }
     }
+    /// "debug" or "release": benchmarks print it, since only release figures mean anything.
+    #if DEBUG
+    static let buildKind = "debug"
+    #else
+    static let buildKind = "release"
+    #endif
+
     static func progressDone() {
         if stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }

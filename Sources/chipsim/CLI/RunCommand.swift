@@ -78,16 +78,22 @@ enum RunCommand: Subcommand {
             try recorder.close()
             try spikeRecorder?.finish()
             let report = RunReport(simulator: sim, table: table, wallSeconds: wall)
-            try dir.write("config.resolved.json", config.resolvedJSON.serialized() + "\n")
-            try dir.write("report.json", report.json.serialized() + "\n")
-            try dir.write("metrics.csv", report.metricsCSV)
-            try dir.commit()
-            if !quiet { print(report.text + "report: \(dir.finalPath)/report.json") }
+            try finish(dir, resolved: config.resolvedJSON.serialized(), report: report.json, metrics: report.metricsCSV,
+                       text: report.text, quiet: quiet)
         } catch {
             dir.discard()
             throw error
         }
         return 0
+    }
+
+    /// Writes the standard files, moves the directory into place and prints the table.
+    static func finish(_ dir: OutputDirectory, resolved: String, report: JSONValue, metrics: String, text: String, quiet: Bool) throws {
+        try dir.write("config.resolved.json", resolved + "\n")
+        try dir.write("report.json", report.serialized() + "\n")
+        try dir.write("metrics.csv", metrics)
+        try dir.commit()
+        if !quiet { print(text + "report: \(dir.finalPath)/report.json") }
     }
 }
 
@@ -138,11 +144,7 @@ extension RunCommand {
             try trainer.run()
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             let report = TrainingReport(run: RunReport(simulator: sim, table: table, wallSeconds: wall), trainer: trainer, rule: rule)
-            try dir.write("config.resolved.json", resolvedText + "\n")
-            try dir.write("report.json", report.json.serialized() + "\n")
-            try dir.write("metrics.csv", report.metricsCSV)
-            try dir.commit()
-            if !quiet { print(report.text + "report: \(dir.finalPath)/report.json") }
+            try finish(dir, resolved: resolvedText, report: report.json, metrics: report.metricsCSV, text: report.text, quiet: quiet)
         } catch {
             dir.discard()
             throw error
