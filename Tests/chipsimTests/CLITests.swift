@@ -111,7 +111,7 @@ func tempDir(_ name: String) -> String {
     }
 
     @Test func everyCommandHasHelpWithAnExample() throws {
-        for c in ["run", "validate", "describe", "cost", "bench"] {
+        for c in ["run", "validate", "describe", "cost", "bench", "trace", "asm", "gradcheck", "compare"] {
             let r = try chipsim([c, "--help"])
             #expect(r.status == 0 && r.out.contains("USAGE") && r.out.contains("EXAMPLE"), "\(c)")
         }
