@@ -126,40 +126,50 @@ public final class Simulator {
     /// Sends `count` packets of `kind` from core `src` to core `dst` in the current learning
     /// phase: local within a tile, else through the mesh. Call `drainLearningPackets` after.
     public func sendLearningPackets(from src: Int, to dst: Int, kind: PacketKind, count: Int) {
-        let a = chip.cores[src], b = chip.cores[dst]
-        if a.tileX == b.tileX && a.tileY == b.tileY {
-            meshCounts.add(.learning, .spikeLocal, UInt64(count))
-            learningLocalPackets += count
-        } else if chip.config.chip.routing == .closedForm {
-            let ew = abs(a.tileX - b.tileX), ns = abs(a.tileY - b.tileY)
-            meshCounts.add(.learning, .hopEW, UInt64(count * ew * noc.flits(kind)))
-            meshCounts.add(.learning, .hopNS, UInt64(count * ns * noc.flits(kind)))
-            learningClosedFormDrain = max(learningClosedFormDrain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src, toCore: dst, kind: kind) + count - 1))
-        } else {
-            for _ in 0..<count { router.inject(from: src, to: dst, kind: kind, cycle: 0) }
-            learningInjected += count
-        }
+        route(from: src, to: dst, kind: kind, count: count, phase: .learning)
     }
 
     /// Routes the learning packets sent since the last call; returns the drain cycles.
-    public func drainLearningPackets() -> UInt64 {
-        var drain = learningClosedFormDrain
-        if learningLocalPackets > 0 { drain = max(drain, UInt64(chip.config.chip.timing.spikeLocalCycles)) }
-        if learningInjected > 0 {
+    public func drainLearningPackets() -> UInt64 { drainRoutes(phase: .learning) }
+
+    /// One packet path for spikes and learning packets: same-tile packets are local spikes
+    /// (no router); others cross the mesh, cycle-accurately through the router or, with
+    /// chip.routing "closed-form", with their uncontended XY latency. Counts go to `phase`.
+    private func route(from src: Int, to dst: Int, kind: PacketKind, count: Int, phase: Phase) {
+        let a = chip.cores[src], b = chip.cores[dst]
+        if a.tileX == b.tileX && a.tileY == b.tileY {
+            meshCounts.add(phase, .spikeLocal, UInt64(count))
+            pendingLocal += count
+        } else if chip.config.chip.routing == .closedForm {
+            let ew = abs(a.tileX - b.tileX), ns = abs(a.tileY - b.tileY)
+            meshCounts.add(phase, .hopEW, UInt64(count * ew * noc.flits(kind)))
+            meshCounts.add(phase, .hopNS, UInt64(count * ns * noc.flits(kind)))
+            pendingClosedFormDrain = max(pendingClosedFormDrain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src, toCore: dst, kind: kind)))
+        } else {
+            for _ in 0..<count { router.inject(from: src, to: dst, kind: kind, cycle: 0) }
+            pendingInjected += count
+        }
+    }
+
+    /// Drains what `route` sent; returns the phase's drain cycles.
+    private func drainRoutes(phase: Phase) -> UInt64 {
+        var drain = pendingClosedFormDrain
+        if pendingLocal > 0 { drain = max(drain, UInt64(chip.config.chip.timing.spikeLocalCycles)) }
+        if pendingInjected > 0 {
             let r = router.drain()
             var c = ActionCounts()
             r.add(to: &c)
-            meshCounts.byPhase[Phase.learning.rawValue].add(c)
+            meshCounts.byPhase[phase.rawValue].add(c)
             drain = max(drain, UInt64(r.drainCycles))
             routingStalls += r.stallCycles
             router.reset()
         }
-        learningInjected = 0; learningLocalPackets = 0; learningClosedFormDrain = 0
+        pendingInjected = 0; pendingLocal = 0; pendingClosedFormDrain = 0
         return drain
     }
-    private var learningInjected = 0
-    private var learningLocalPackets = 0
-    private var learningClosedFormDrain: UInt64 = 0
+    private var pendingInjected = 0
+    private var pendingLocal = 0
+    private var pendingClosedFormDrain: UInt64 = 0
 
     /// Counts an action of the host (labels, weight I/O) in the mesh component.
     public func countHost(_ a: Action, _ n: UInt64, phase: Phase = .learning) { meshCounts.add(phase, a, n) }
@@ -298,26 +308,8 @@ public final class Simulator {
         // Phase 3: routing. One unicast packet per spike per destination core of each target
         // layer (one output axon per destination core, as on Loihi). Packets within a tile are
         // local spikes (no router); the others cross the mesh, cycle-accurately or closed-form.
-        var drain: UInt64 = 0
-        let closedForm = chip.config.chip.routing == .closedForm
-        router.reset()
-        var injected = 0
         func send(from src: Core, count: Int, target: Int) {
-            for d in chip.coresOfLayer[target] {
-                let dst = chip.cores[d]
-                if src.tileX == dst.tileX && src.tileY == dst.tileY {
-                    meshCounts.add(.routing, .spikeLocal, UInt64(count))
-                    drain = max(drain, UInt64(timing.spikeLocalCycles))
-                } else if closedForm {
-                    let ew = abs(src.tileX - dst.tileX), ns = abs(src.tileY - dst.tileY)
-                    meshCounts.add(.routing, .hopEW, UInt64(count * ew * noc.flits(.spike)))
-                    meshCounts.add(.routing, .hopNS, UInt64(count * ns * noc.flits(.spike)))
-                    drain = max(drain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src.id, toCore: d, kind: .spike)))
-                } else {
-                    for _ in 0..<count { router.inject(from: src.id, to: d, kind: .spike, cycle: 0) }
-                    injected += count
-                }
-            }
+            for d in chip.coresOfLayer[target] { route(from: src.id, to: d, kind: .spike, count: count, phase: .routing) }
         }
         for core in chip.cores {
             for pop in core.populations where !pop.emitted.isEmpty {
@@ -337,14 +329,7 @@ public final class Simulator {
                 k += n
             }
         }
-        if injected > 0 {
-            let r = router.drain()
-            var c = ActionCounts()
-            r.add(to: &c)
-            meshCounts.byPhase[Phase.routing.rawValue].add(c)
-            drain = max(drain, UInt64(r.drainCycles))
-            routingStalls += r.stallCycles
-        }
+        let drain = drainRoutes(phase: .routing)
         // Phase 4: learning.
         var learningCycles: UInt64 = 0
         if context.training, let rule {
