@@ -164,6 +164,20 @@ public final class ErrorBroadcastRule: LearningRule {
         counts.add(.prngDraw, UInt64(population.count))
     }
 
+    /// Runs a synapse program over every incoming (forward) block of a population; returns cycles.
+    func runForwardBlocks(_ program: MicrocodeProgram, core: Core, population pop: Population, step: Int,
+                          counts c: inout ActionCounts) -> UInt64 {
+        let l = pop.learning!
+        var cycles: UInt64 = 0
+        for k in 0..<pop.blocks.count {
+            let r = core.plasticityUnit.runSynapseScope(program, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
+                                                        random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
+                                                        counts: &c)
+            cycles += UInt64(r.cycles)
+        }
+        return cycles
+    }
+
     public func beginSample(simulator: Simulator, context: StepContext) {
         // The host sends the label to the output core(s): one byte each.
         simulator.countHost(.hostIOBytes, UInt64(outputs.count))
@@ -186,12 +200,7 @@ public final class ErrorBroadcastRule: LearningRule {
             c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
             for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
             var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
-            for k in 0..<pop.blocks.count {
-                let r = core.plasticityUnit.runSynapseScope(readoutProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
-                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
-                                                            counts: &c)
-                cycles += UInt64(r.cycles)
-            }
+            cycles += runForwardBlocks(readoutProgram, core: core, population: pop, step: step, counts: &c)
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }
@@ -276,12 +285,7 @@ public final class ErrorBroadcastRule: LearningRule {
                                                         random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 0, scope: .neuron),
                                                         counts: &c)
             cycles += UInt64(rn.cycles)
-            for k in 0..<pop.blocks.count {
-                let r = core.plasticityUnit.runSynapseScope(hiddenProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
-                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
-                                                            counts: &c)
-                cycles += UInt64(r.cycles)
-            }
+            cycles += runForwardBlocks(hiddenProgram, core: core, population: pop, step: step, counts: &c)
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }
