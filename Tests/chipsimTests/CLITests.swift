@@ -165,3 +165,19 @@ func tempDir(_ name: String) -> String {
         #expect(other.status == 1 && other.err.contains("different config"), "\(other.err)")
     }
 }
+
+@Suite(.serialized) struct RSTDPDemoTests {
+    @Test func rewardModulatedSTDPLearnsTheAssociationDemo() throws {
+        let dir = tempDir("rstdp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try chipsim(["run", "configs/rstdp-association.json", "--out", dir + "/r", "--quiet"])
+        #expect(r.status == 0, "\(r.err)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r/report.json"))) as! [String: Any]
+        let training = report["training"] as! [String: Any]
+        // Untrained, the most active output matches the label for about half the test samples
+        // (46 %); after training it must be near perfect.
+        #expect((training["finalTestAccuracy"] as! Double) >= 0.95)
+        let byAction = (training["trainEnergy"] as! [String: Any])["byAction"] as! [String: Double]
+        #expect(byAction["plast.synapse"]! > 0 && byAction["plast.instr"]! > 0 && byAction["mod.broadcast"]! > 0)
+    }
+}

@@ -7,9 +7,9 @@ import ChipModel
 public struct TrainingReport {
     public let run: RunReport
     public let trainer: Trainer
-    public let rule: ErrorBroadcastRule
+    public let rule: TrainableRule
 
-    public init(run: RunReport, trainer: Trainer, rule: ErrorBroadcastRule) { self.run = run; self.trainer = trainer; self.rule = rule }
+    public init(run: RunReport, trainer: Trainer, rule: TrainableRule) { self.run = run; self.trainer = trainer; self.rule = rule }
 
     var table: EnergyTable { run.table }
     var clockHz: Double { run.simulator.chip.config.chip.clockMHz * 1e6 }
@@ -23,7 +23,7 @@ public struct TrainingReport {
         let learningBytes = sim.chip.cores.reduce(0) { acc, c in acc + c.populations.reduce(0) { $0 + ($1.learning?.memoryBytes ?? 0) } }
         return .object([
             ("rule", .string(rule.name)),
-            ("parameters", LearningConfig.json(rule.parameters)),
+            ("parameters", rule.parametersJSON),
             ("epochs", .array(trainer.epochs.map { e in
                 let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
                 return .object([
@@ -42,7 +42,7 @@ public struct TrainingReport {
                                      ("perSamplePicojoules", .double(trainEnergy.dynamicPicojoules / Double(max(1, trainSamples)))),
                                      ("byAction", .object(Action.allCases.map { ($0.name, .double(trainEnergy.byAction[$0.rawValue])) }))])),
             ("trainSimulatedSeconds", .double(Double(trainCycles) / clockHz)),
-            ("memory", .object([("learningStateBytes", .int(learningBytes)), ("feedbackSynapseBytes", .int(rule.feedbackBytes))])),
+            ("memory", .object([("learningStateBytes", .int(learningBytes)), ("feedbackSynapseBytes", .int(rule.extraSynapseBytes))])),
         ])
     }
 

@@ -16,7 +16,7 @@ public enum Checkpoint {
     static func countsJSON(_ p: PhaseCounts) -> JSONValue { .array(p.byPhase.map { ints($0.values) }) }
     static func actionJSON(_ a: ActionCounts) -> JSONValue { ints(a.values) }
 
-    public static func json(trainer: Trainer, rule: ErrorBroadcastRule, config: String) -> JSONValue {
+    public static func json(trainer: Trainer, rule: TrainableRule, config: String) -> JSONValue {
         let sim = trainer.simulator
         let t = sim.savedTotals
         return .object([
@@ -35,7 +35,7 @@ public enum Checkpoint {
                                       ("blocks", .array(p.blocks.map { b in .object([("w", ints(b.weights)), ("aux", ints(b.aux))]) }))])
                          }))])
             })),
-            ("feedback", .array(rule.feedback.map { ints($0.block.aux) })),
+            ("feedback", .array(rule.savedRegisters.map { ints($0) })),
             ("mesh", countsJSON(t.meshCounts)),
             ("cycles", .uint(t.totals.cycles)), ("cyclesByPhase", ints(t.totals.cyclesByPhase)), ("steps", .uint(t.totals.steps)),
             ("globalStep", .int(t.globalStep)), ("routingStalls", .uint(t.routingStalls)),
@@ -58,7 +58,7 @@ public enum Checkpoint {
     }
 
     /// Restores a checkpoint into a freshly built simulator + rule + trainer of the same config.
-    public static func restore(path: String, trainer: Trainer, rule: ErrorBroadcastRule, config: String) throws {
+    public static func restore(path: String, trainer: Trainer, rule: TrainableRule, config: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ChipError.io(path: path, message: "no checkpoint to resume from")
         }
@@ -113,10 +113,10 @@ public enum Checkpoint {
                 }
             }
         }
-        guard case let .array(fb)? = root["feedback"], fb.count == rule.feedback.count else {
-            throw ChipError.config(file: path, path: "$.feedback", message: "expected \(rule.feedback.count) feedback blocks")
+        guard case let .array(fb)? = root["feedback"], fb.count == rule.savedRegisters.count else {
+            throw ChipError.config(file: path, path: "$.feedback", message: "expected \(rule.savedRegisters.count) register arrays")
         }
-        for (k, f) in fb.enumerated() { rule.feedback[k].block.aux = ContiguousArray(try ints(f, "$.feedback").map { Int32($0) }) }
+        rule.savedRegisters = try fb.map { ContiguousArray(try ints($0, "$.feedback").map { Int32($0) }) }
         var totals = RunTotals()
         totals.cycles = UInt64(try r.int("cycles"))
         totals.cyclesByPhase = try ints(root["cyclesByPhase"], "$.cyclesByPhase").map { UInt64($0) }

@@ -102,7 +102,6 @@ extension RunCommand {
     static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?,
                       probes: [String], quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
         if !probes.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
-        let parameters = try LearningConfig.decode(learning, file: config.file)
         let training = try TrainingConfig.decode(config.training, file: config.file)
         let (trainSource, testSource) = try Experiment.sources(for: config)
         guard let trainSource else {
@@ -110,14 +109,14 @@ extension RunCommand {
         }
         let chip = try Chip(config: config)
         let sim = Simulator(chip: chip)
-        let rule = ErrorBroadcastRule(parameters)
+        let rule = try RuleFactory.make(learning, config: config)
         try sim.attach(rule: rule)
         if !config.run.resetBetweenSamples { throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)") }
         let outPath = out ?? "runs/\(config.name)"
         let checkpointPath = checkpoint ?? outPath + ".checkpoint.json"
         var resolved = config.resolvedJSON
         if case var .object(kv) = resolved {
-            if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = LearningConfig.json(parameters) }
+            if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = rule.parametersJSON }
             if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
             resolved = .object(kv)
         }

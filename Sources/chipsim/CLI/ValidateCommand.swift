@@ -22,7 +22,7 @@ enum ValidateCommand: Subcommand {
         try args.finish()
         let config = try ExperimentConfig.load(path: path)
         _ = try Experiment.energyTable(for: config)
-        if let learning = config.learning { _ = try LearningConfig.decode(learning, file: path) }
+        if let learning = config.learning { _ = try RuleFactory.make(learning, config: config) }
         _ = try TrainingConfig.decode(config.training, file: path)
         let source = try Experiment.source(for: config)
         let inputSize = config.network.layers.first { $0.isInput }!.size
