@@ -45,6 +45,9 @@ public final class Simulator {
     /// Counts of mesh-wide actions not owned by a core (the barrier).
     public private(set) var meshCounts = PhaseCounts()
     public private(set) var samples: [SampleResult] = []
+    /// Samples run and spikes per layer since the start (kept when `discardSamples` is called).
+    public private(set) var samplesRun = 0
+    public private(set) lazy var totalSpikesPerLayer = [Int](repeating: 0, count: chip.layers.count)
     /// Called after the neuron update of every step with (sample, step); for probes.
     public var onStep: ((Int, Int) -> Void)?
     /// The attached learning rule, if any, and whether it learns in the current sample.
@@ -100,21 +103,26 @@ public final class Simulator {
         public var linkFlits: [UInt64]
         public var drainCycles: UInt64
         public var routedSteps: Int
+        public var samplesRun: Int
+        public var spikesPerLayer: [Int]
         public init(totals: RunTotals, meshCounts: PhaseCounts, globalStep: Int, routingStalls: UInt64,
-                    linkFlits: [UInt64], drainCycles: UInt64, routedSteps: Int) {
+                    linkFlits: [UInt64], drainCycles: UInt64, routedSteps: Int, samplesRun: Int, spikesPerLayer: [Int]) {
             self.totals = totals; self.meshCounts = meshCounts; self.globalStep = globalStep; self.routingStalls = routingStalls
             self.linkFlits = linkFlits; self.drainCycles = drainCycles; self.routedSteps = routedSteps
+            self.samplesRun = samplesRun; self.spikesPerLayer = spikesPerLayer
         }
     }
 
     public var savedTotals: Totals {
         Totals(totals: totals, meshCounts: meshCounts, globalStep: globalStep, routingStalls: routingStalls,
-               linkFlits: router.totalLinkFlits, drainCycles: router.totalDrainCycles, routedSteps: router.totalSteps)
+               linkFlits: router.totalLinkFlits, drainCycles: router.totalDrainCycles, routedSteps: router.totalSteps,
+               samplesRun: samplesRun, spikesPerLayer: totalSpikesPerLayer)
     }
 
     public func restore(_ t: Totals) {
         totals = t.totals; meshCounts = t.meshCounts; globalStep = t.globalStep; routingStalls = t.routingStalls
         router.restoreTotals(linkFlits: t.linkFlits, drainCycles: t.drainCycles, steps: t.routedSteps)
+        samplesRun = t.samplesRun; totalSpikesPerLayer = t.spikesPerLayer
     }
 
     /// Forgets the per-sample results kept so far (long training runs).
@@ -220,6 +228,8 @@ public final class Simulator {
         for (k, c) in outCounts.enumerated() where c > best { best = c; pred = k }
         var delta = currentTotalCounts()
         for i in 0..<delta.values.count { delta.values[i] -= before.values[i] }
+        for l in 0..<spikesPerLayer.count { totalSpikesPerLayer[l] += spikesPerLayer[l] }
+        samplesRun += 1
         samples.append(SampleResult(label: source.label(sample: sample), prediction: pred, outputSpikeCounts: outCounts,
                                     spikesPerLayer: spikesPerLayer, counts: delta, cycles: totals.cycles - cyclesBefore))
     }

@@ -45,13 +45,13 @@ public struct RunReport {
         let phaseCounts = s.totalPhaseCounts
         let totalCounts = phaseCounts.total
         var summary: [(String, JSONValue)] = [
-            ("samples", .int(s.samples.count)), ("stepsPerSample", .int(config.run.steps)),
+            ("samples", .int(s.samplesRun)), ("stepsPerSample", .int(config.run.steps)),
             ("totalSteps", .uint(s.totals.steps)), ("cores", .int(chip.cores.count)),
             ("mesh", .array([.int(config.chip.meshWidth), .int(config.chip.meshHeight)])),
         ]
         if let a = accuracy { summary.append(("accuracy", .double(a))) }
         summary.append(("spikesPerLayer", .object(chip.layers.enumerated().map { l, layer in
-            (layer.name, .int(s.samples.reduce(0) { $0 + $1.spikesPerLayer[l] }))
+            (layer.name, .int(s.totalSpikesPerLayer[l]))
         })))
         let placement: [JSONValue] = chip.usedCores.map { c in
             .object([("core", .int(c.id)), ("tile", .array([.int(c.tileX), .int(c.tileY)])),
@@ -94,7 +94,7 @@ public struct RunReport {
             ("cycles", cycles),
             ("simulatedSeconds", .double(s.simulatedSeconds)),
             ("energy", EnergyReport.json(components: components, table: table, cores: chip.cores.count,
-                                         simulatedSeconds: s.simulatedSeconds, samples: s.samples.count)),
+                                         simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
             ("memory", memory),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
@@ -126,11 +126,11 @@ public struct RunReport {
         let s = simulator
         let counts = s.totalCounts
         let e = EnergyModel.cost(counts, table: table, cores: chip.cores.count, simulatedSeconds: s.simulatedSeconds)
-        var out = "chipsim run: \(config.name): \(s.samples.count) samples x \(config.run.steps) steps on \(chip.cores.count) core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh\n"
+        var out = "chipsim run: \(config.name): \(s.samplesRun) samples x \(config.run.steps) steps on \(chip.cores.count) core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh\n"
         if let a = accuracy { out += "accuracy: \(fmt(a * 100, 2))%\n" }
-        let spikes = chip.layers.enumerated().map { l, layer in "\(layer.name) \(s.samples.reduce(0) { $0 + $1.spikesPerLayer[l] })" }
+        let spikes = chip.layers.enumerated().map { l, layer in "\(layer.name) \(s.totalSpikesPerLayer[l])" }
         out += "spikes: " + spikes.joined(separator: ", ") + "\n\n"
-        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samples.count))))\n"
+        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samplesRun))))\n"
         out += "  " + "action".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("count", 16) + lpad("energy", 14) + lpad("share", 8) + "\n"
         for a in Action.allCases where counts[a] > 0 {
             let pj = e.byAction[a.rawValue]

@@ -40,6 +40,7 @@ public enum Checkpoint {
             ("cycles", .uint(t.totals.cycles)), ("cyclesByPhase", ints(t.totals.cyclesByPhase)), ("steps", .uint(t.totals.steps)),
             ("globalStep", .int(t.globalStep)), ("routingStalls", .uint(t.routingStalls)),
             ("linkFlits", ints(t.linkFlits)), ("drainCycles", .uint(t.drainCycles)), ("routedSteps", .int(t.routedSteps)),
+            ("samplesRun", .int(t.samplesRun)), ("spikesPerLayer", ints(t.spikesPerLayer)),
         ])
     }
 
@@ -124,7 +125,9 @@ public enum Checkpoint {
         sim.restore(Simulator.Totals(totals: totals, meshCounts: try counts(root["mesh"], "$.mesh"), globalStep: try r.int("globalStep"),
                                      routingStalls: UInt64(try r.int("routingStalls")),
                                      linkFlits: try ints(root["linkFlits"], "$.linkFlits").map { UInt64($0) },
-                                     drainCycles: UInt64(try r.int("drainCycles")), routedSteps: try r.int("routedSteps")))
+                                     drainCycles: UInt64(try r.int("drainCycles")), routedSteps: try r.int("routedSteps"),
+                                     samplesRun: try r.int("samplesRun"),
+                                     spikesPerLayer: try ints(root["spikesPerLayer"], "$.spikesPerLayer").map { Int($0) }))
         var epochs: [EpochMetrics] = []
         for (k, e) in try r.objects("epochs").enumerated() {
             epochs.append(EpochMetrics(epoch: try e.int("epoch"), trainSamples: try e.int("trainSamples"), trainAccuracy: try e.double("trainAccuracy"),
