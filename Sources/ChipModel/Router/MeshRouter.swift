@@ -457,9 +457,9 @@ final class RouterState {
             let run = reqs[ri]
             let f = Int(gFlits[Int(run.group)]), sp = Int(run.spacing), c = Int(run.count)
             var m = c
-            if i < n {
-                let gap = (Int(reqs[i].requested) - s + f - 1) / f   // grants before the next request
-                if gap < m { m = gap }
+            if i < n {   // grants that fit before the next request: ceil(room / f) when fewer than c
+                let room = Int(reqs[i].requested) - s
+                if (c - 1) * f >= room { m = f == 1 ? room : (room + f - 1) / f }
             }
             // Member j is granted at s + j f and requested at requested + j sp.
             stall &+= UInt64(m * (s - Int(run.requested)) + (f - sp) * (m * (m - 1) / 2))
