@@ -280,6 +280,7 @@ final class RouterState {
     var requests: RawBuffer<RawBuffer<Run>>
     var heap = RawBuffer<QueueEntry>()
     var scratch = RawBuffer<Run>()
+    var runStarts = RawBuffer<Int32>()
     var stepLinkFlits: RawBuffer<UInt64>
     var totalLinkFlits: RawBuffer<UInt64>
     var totalDrainCycles: UInt64 = 0
@@ -316,7 +317,7 @@ final class RouterState {
 
     deinit {
         for b in [gSource, gSourceTile, gCycle, gFlits, gDestLo, gDestHi, gFirst, gCount, linkHop, linkOrder] { b.free() }
-        dests.free(); heap.free(); scratch.free(); linkIsEW.free()
+        dests.free(); heap.free(); scratch.free(); runStarts.free(); linkIsEW.free()
         stepLinkFlits.free(); totalLinkFlits.free()
         for l in 0..<requests.count { requests[l].free() }
         requests.free()
@@ -481,16 +482,19 @@ final class RouterState {
         if ew { r.hopEW &+= flitsHere } else { r.hopNS &+= flitsHere }
     }
 
-    /// Sorts a link's requests by the cycle their head requested (stable merge sort with a
-    /// reused scratch buffer; allocation-free once grown). Order among equal cycles does
-    /// not matter: they all enter the queue before the next grant.
+    /// Sorts a link's requests by the cycle their head requested: a stable natural merge
+    /// sort with reused scratch buffers (allocation-free once grown). A list is a few
+    /// ascending segments (injections, then each upstream link's grants in time order), so
+    /// merging the existing ascending runs takes one or two passes. Order among equal
+    /// cycles does not matter: they all enter the queue before the next grant.
     private func sortByRequest(_ l: Int) {
         let n = requests[l].count
         let a = requests[l].base
-        var sorted = true
-        for k in 1..<max(n, 1) where a[k].requested < a[k - 1].requested { sorted = false; break }
-        if sorted { return }
-        if n <= 24 {
+        runStarts.removeAll()
+        runStarts.append(0)
+        for k in 1..<max(n, 1) where a[k].requested < a[k - 1].requested { runStarts.append(Int32(k)) }
+        if runStarts.count == 1 { return }
+        if n <= 16 {
             for k in 1..<n {
                 let v = a[k]; var j = k
                 while j > 0 && v.requested < a[j - 1].requested { a[j] = a[j - 1]; j -= 1 }
@@ -499,13 +503,14 @@ final class RouterState {
             return
         }
         if scratch.capacity < n { scratch.grow(to: n) }
-        let b = scratch.base
-        var width = 1
-        var src = a, dst = b
-        while width < n {
-            var lo = 0
-            while lo < n {
-                let mid = min(lo + width, n), hi = min(lo + 2 * width, n)
+        var src = a, dst = scratch.base
+        runStarts.append(Int32(n))   // sentinel: runs are runStarts[k] ..< runStarts[k+1]
+        while runStarts.count > 2 {
+            let runs = runStarts.count - 1
+            var w = 0, k = 0
+            while k < runs {
+                let lo = Int(runStarts[k]), mid = Int(runStarts[k + 1])
+                let hi = k + 2 <= runs ? Int(runStarts[min(k + 2, runs)]) : mid
                 var p = lo, q = mid, o = lo
                 while p < mid && q < hi {
                     if src[q].requested < src[p].requested { dst[o] = src[q]; q += 1 } else { dst[o] = src[p]; p += 1 }
@@ -513,10 +518,11 @@ final class RouterState {
                 }
                 while p < mid { dst[o] = src[p]; p += 1; o += 1 }
                 while q < hi { dst[o] = src[q]; q += 1; o += 1 }
-                lo = hi
+                runStarts[w] = Int32(lo); w += 1
+                k += 2
             }
+            runStarts[w] = Int32(n); runStarts.count = w + 1
             swap(&src, &dst)
-            width *= 2
         }
         if src != a { a.update(from: src, count: n) }
     }
