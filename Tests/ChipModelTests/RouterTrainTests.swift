@@ -69,6 +69,7 @@ private func sortedDeliveries(_ d: ContiguousArray<Delivery>) -> [Delivery] {
         fast.recordDeliveries = true; ref.recordDeliveries = true
         let cores = mesh.coreCount
         var key = RandomKey(seed: 5, stream: .shuffle)
+        var stalls: UInt64 = 0
         for round in 0..<12 {
             key = key.with(round)
             fast.reset(); ref.reset()
@@ -92,9 +93,11 @@ private func sortedDeliveries(_ d: ContiguousArray<Delivery>) -> [Delivery] {
             }
             let a = fast.drain(), b = ref.drain()
             #expect(a == b)
+            stalls += b.stallCycles
             #expect(fast.stepLinkFlits == ref.stepLinkFlits)
             #expect(sortedDeliveries(fast.deliveries) == sortedDeliveries(ref.deliveries))
         }
+        #expect(stalls > 100)   // the traffic really contends
         #expect(fast.totalLinkFlits == ref.totalLinkFlits && fast.totalDrainCycles == ref.totalDrainCycles)
     }
 }

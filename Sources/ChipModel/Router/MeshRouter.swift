@@ -266,6 +266,8 @@ final class RouterState {
     /// feed it under XY routing: host-in, east (x ascending), west (x descending),
     /// north (y ascending), south (y descending), host-out.
     let linkOrder: RawBuffer<Int32>
+    /// Coordinates of each tile (avoids a division per hop).
+    let tileX: RawBuffer<Int32>, tileY: RawBuffer<Int32>
 
     // This step's packet groups (one per inject call; struct of arrays) and their
     // sorted destination lists.
@@ -273,6 +275,8 @@ final class RouterState {
     var gCycle = RawBuffer<Int32>(), gFlits = RawBuffer<Int32>()
     var gDestLo = RawBuffer<Int32>(), gDestHi = RawBuffer<Int32>()
     var gFirst = RawBuffer<Int32>(), gCount = RawBuffer<Int32>()
+    /// Arbitration key: injection cycle << 32 | source rank (the host after every core).
+    var gPriority = RawBuffer<UInt64>()
     var dests = RawBuffer<Dest>()
     var packetCount = 0
 
@@ -309,6 +313,9 @@ final class RouterState {
         for y in (0..<ht).reversed() { for x in 0..<w { add((y * w + x) * 4 + Direction.south.rawValue) } }
         order.append(Int32(hostOutLink))
         linkOrder = order
+        var tx = RawBuffer<Int32>(capacity: mesh.tileCount), ty = RawBuffer<Int32>(capacity: mesh.tileCount)
+        for t in 0..<mesh.tileCount { tx.append(Int32(t % w)); ty.append(Int32(t / w)) }
+        tileX = tx; tileY = ty
         requests = RawBuffer(capacity: slots)
         for _ in 0..<slots { requests.append(RawBuffer<Run>(capacity: 4)) }
         stepLinkFlits = RawBuffer(repeating: 0, count: slots)
@@ -316,8 +323,8 @@ final class RouterState {
     }
 
     deinit {
-        for b in [gSource, gSourceTile, gCycle, gFlits, gDestLo, gDestHi, gFirst, gCount, linkHop, linkOrder] { b.free() }
-        dests.free(); heap.free(); scratch.free(); runStarts.free(); linkIsEW.free()
+        for b in [gSource, gSourceTile, gCycle, gFlits, gDestLo, gDestHi, gFirst, gCount, linkHop, linkOrder, tileX, tileY] { b.free() }
+        dests.free(); heap.free(); scratch.free(); runStarts.free(); gPriority.free(); linkIsEW.free()
         stepLinkFlits.free(); totalLinkFlits.free()
         for l in 0..<requests.count { requests[l].free() }
         requests.free()
@@ -334,6 +341,7 @@ final class RouterState {
             c[keyPath: dst].free(); c[keyPath: dst] = src.copy()
         }
         c.dests.free(); c.dests = dests.copy()
+        c.gPriority.free(); c.gPriority = gPriority.copy()
         c.packetCount = packetCount
         for l in 0..<stepLinkFlits.count { c.stepLinkFlits[l] = stepLinkFlits[l]; c.totalLinkFlits[l] = totalLinkFlits[l] }
         c.totalDrainCycles = totalDrainCycles; c.totalSteps = totalSteps
@@ -343,7 +351,7 @@ final class RouterState {
 
     func reset() {
         gSource.removeAll(); gSourceTile.removeAll(); gCycle.removeAll(); gFlits.removeAll()
-        gDestLo.removeAll(); gDestHi.removeAll(); gFirst.removeAll(); gCount.removeAll(); dests.removeAll()
+        gDestLo.removeAll(); gDestHi.removeAll(); gFirst.removeAll(); gCount.removeAll(); gPriority.removeAll(); dests.removeAll()
         packetCount = 0
     }
 
@@ -366,6 +374,7 @@ final class RouterState {
         gFlits.append(flits[kind.rawValue])
         gDestLo.append(Int32(dests.count))
         gFirst.append(Int32(packetCount)); gCount.append(Int32(count))
+        gPriority.append(UInt64(cycle) << 32 | (source < 0 ? UInt64(UInt32.max) : UInt64(source)))
         packetCount += count
     }
 
@@ -446,15 +455,17 @@ final class RouterState {
         var flitsHere: UInt64 = 0, stall: UInt64 = 0
         while i < n || heap.count > 0 {
             var s = free
+            let ri: Int, queued: Bool
             if heap.count == 0 && Int(reqs[i].requested) > s { s = Int(reqs[i].requested) }
-            while i < n && Int(reqs[i].requested) <= s {
-                let g = Int(reqs[i].group)
-                let src = gSource[g]
-                let rank = src < 0 ? UInt64(UInt32.max) : UInt64(src)
-                RouterState.heapPush(&heap, QueueEntry(priority: UInt64(gCycle[g]) << 32 | rank, packet: reqs[i].first, run: Int32(i)))
-                i += 1
+            if heap.count == 0 && (i + 1 == n || Int(reqs[i + 1].requested) > s) {
+                ri = i; i += 1; queued = false   // the only candidate: no queue needed
+            } else {
+                while i < n && Int(reqs[i].requested) <= s {
+                    RouterState.heapPush(&heap, QueueEntry(priority: gPriority[Int(reqs[i].group)], packet: reqs[i].first, run: Int32(i)))
+                    i += 1
+                }
+                ri = Int(heap.base[0].run); queued = true
             }
-            let ri = Int(heap.base[0].run)
             let run = reqs[ri]
             let f = Int(gFlits[Int(run.group)]), sp = Int(run.spacing), c = Int(run.count)
             var m = c
@@ -469,11 +480,15 @@ final class RouterState {
                        tile: run.tile, requested: Int32(s + hop), spacing: Int32(f)), &r)
             free = s + m * f
             if m == c {
-                _ = RouterState.heapPop(&heap)
+                if queued { _ = RouterState.heapPop(&heap) }
             } else {
                 reqs[ri].first += Int32(m); reqs[ri].count -= Int32(m)
                 reqs[ri].requested += Int32(m * sp)
-                heap.base[0].packet += Int32(m)   // still the smallest: ranges are disjoint
+                if queued {
+                    heap.base[0].packet += Int32(m)   // still the smallest: ranges are disjoint
+                } else {
+                    RouterState.heapPush(&heap, QueueEntry(priority: gPriority[Int(run.group)], packet: reqs[ri].first, run: Int32(ri)))
+                }
             }
         }
         precondition(free < Int(Int32.max / 2), "routing phase too long")
@@ -539,7 +554,7 @@ final class RouterState {
             return
         }
         let tile = Int(run.tile), w = width
-        let x = Int32(tile % w), y = Int32(tile / w)
+        let x = tileX[tile], y = tileY[tile]
         let lo = Int(run.lo), hi = Int(run.hi)
         let d0 = dests.base
         // Destinations are sorted by (x, y): split into west | south | here | north | east.
