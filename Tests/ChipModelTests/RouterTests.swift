@@ -246,9 +246,10 @@ func makeRouter(_ w: Int, _ h: Int, coresPerTile: Int = 1, ew: Int = 4, ns: Int 
         // force a copy on the next mutation).
         func snapshot() -> [UInt] {
             let s = r.state
-            return [ObjectIdentifier(s).hashValue, s.pSource.capacity, s.dests.capacity, s.copies.capacity,
-                    s.nodeID.capacity, s.order.capacity, s.cycleCount.capacity].map { UInt(bitPattern: $0) }
-                + [UInt(bitPattern: s.copies.base), UInt(bitPattern: s.nodeID.base), UInt(bitPattern: s.queues.base)]
+            return [ObjectIdentifier(s).hashValue, s.gSource.capacity, s.dests.capacity, s.heap.capacity,
+                    s.scratch.capacity].map { UInt(bitPattern: $0) }
+                + (0..<s.requests.count).map { UInt(bitPattern: s.requests[$0].base) }
+                + [UInt(bitPattern: s.heap.base), UInt(bitPattern: s.requests.base)]
         }
         let before = snapshot()
         for _ in 0..<5 { #expect(step() == first) }

@@ -154,7 +154,7 @@ public final class Simulator {
             meshCounts.add(phase, .hopNS, UInt64(count * ns * noc.flits(kind)))
             pendingClosedFormDrain = max(pendingClosedFormDrain, UInt64(noc.latency(mesh: chip.mesh, fromCore: src, toCore: dst, kind: kind)))
         } else {
-            for _ in 0..<count { router.inject(from: src, to: dst, kind: kind, cycle: 0) }
+            router.inject(from: src, to: dst, kind: kind, cycle: 0, count: count)
             pendingInjected += count
         }
     }

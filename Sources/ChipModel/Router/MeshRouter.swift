@@ -24,15 +24,18 @@
 //   and counter of the port's direction) and is delivered at the host; a host-sourced
 //   packet first crosses the host-in link into the host tile.
 //
-// Implementation: a calendar queue of events. Every future event lies less than
-// `ring` cycles ahead (hop cycles and flit counts are bounded), so events live in a ring
-// of per-cycle buckets, each with an arrival list and a grant list. Cycle t is processed
-// as: injections at t (packets sorted by injection cycle), then arrivals of packet copies
-// at routers, then link grants, so every copy present at cycle s competes for a link
-// freed at s. Within one bucket the order does not matter: arrivals only enqueue
-// requests and deliver, and grants of one cycle touch different links. Each link has its
-// own priority queue of waiting copies. Buffers are kept across steps (steady state
-// allocates nothing).
+// Implementation: link by link, not cycle by cycle. Under XY routing the links form an
+// acyclic graph (host-in, then east links by x ascending, west by x descending, north by y
+// ascending, south by y descending, then host-out), and a link's grants depend only on
+// the cycles and priorities of the copies that request it. So the router serves each link
+// once, in that order, as a single server over the list of its requests (sorted by
+// request cycle), and appends the copies it forwards to the lists of the next links.
+// Packets travel as trains: `inject(..., count:)` makes a train of identical packets
+// (consecutive packet indices); a train is granted in one piece as long as no other
+// request reaches the link in between, and is split only where another copy wins. The
+// figures (counts, deliveries, drain, stalls, per-link flits) are exactly those of the
+// cycle-by-cycle event model, which is kept as `EventReferenceRouter` and checked against
+// this one by the tests. Buffers are kept across steps (steady state allocates nothing).
 
 public struct MeshRouter {
     /// Source or destination id meaning "the host, through the host port".
@@ -94,7 +97,7 @@ public struct MeshRouter {
     public var deliveries: ContiguousArray<Delivery> { state.deliveries }
 
     /// Number of packets injected since the last `reset()`.
-    public var injectedPackets: Int { state.pSource.count }
+    public var injectedPackets: Int { state.packetCount }
 
     /// Forgets this step's packets; keeps buffers and the accumulated per-link totals.
     public mutating func reset() { unique(); state.reset() }
@@ -109,6 +112,18 @@ public struct MeshRouter {
     public mutating func inject(from source: Int, to destination: Int, kind: PacketKind, cycle: Int) {
         unique()
         state.beginPacket(source: source, kind: kind, cycle: cycle)
+        state.addDestination(destination)
+        state.endPacket()
+    }
+
+    /// Injects `count` identical unicast packets at once: exactly the same as `count`
+    /// successive `inject(from:to:kind:cycle:)` calls (same packet indices, same results),
+    /// but routed as one train. `count == 0` does nothing.
+    public mutating func inject(from source: Int, to destination: Int, kind: PacketKind, cycle: Int, count: Int) {
+        precondition(count >= 0, "negative packet count \(count)")
+        if count == 0 { return }
+        unique()
+        state.beginPacket(source: source, kind: kind, cycle: cycle, count: count)
         state.addDestination(destination)
         state.endPacket()
     }
@@ -211,7 +226,7 @@ public struct MeshRouter {
     }
 }
 
-/// The router's buffers and the event simulation (see the top of this file).
+/// The router's buffers and the link-by-link simulation (see the top of this file).
 final class RouterState {
     struct Dest: Equatable {
         var x: Int32, y: Int32, core: Int32
@@ -220,16 +235,21 @@ final class RouterState {
         }
     }
 
-    /// A copy of a packet heading for tile `tile` (-1: the host, -2: leaving the host)
-    /// that serves destinations dests[lo ..< hi]; `requested` = cycle it asked for a link.
-    struct Copy {
-        var packet: Int32, lo: Int32, hi: Int32, tile: Int32, requested: Int32
+    /// A train of `count` identical packets of group `group` (packets first ..< first+count)
+    /// heading for tile `tile` (-1: the host, -2: leaving the host), serving destinations
+    /// dests[lo ..< hi]. Member j requested (or reached the router) at
+    /// `requested + j * spacing`; spacing is 0 for injected trains (all at the injection
+    /// cycle) and the flit count for forwarded trains (granted back to back).
+    struct Run {
+        var group: Int32, first: Int32, count: Int32, lo: Int32, hi: Int32
+        var tile: Int32, requested: Int32, spacing: Int32
     }
 
-    /// A waiting link request, ordered by priority = (injection cycle << 32 | source
-    /// rank), then packet index.
+    /// A waiting train in a link's queue, ordered by priority = (injection cycle << 32 |
+    /// source rank), then packet index of its head. Trains waiting for one link hold
+    /// disjoint packet ranges, so the head order is the order of every member.
     struct QueueEntry {
-        var priority: UInt64, packet: Int32, copy: Int32
+        var priority: UInt64, packet: Int32, run: Int32
         @inline(__always) static func < (a: QueueEntry, b: QueueEntry) -> Bool {
             a.priority != b.priority ? a.priority < b.priority : a.packet < b.packet
         }
@@ -239,28 +259,32 @@ final class RouterState {
     let width: Int, coresPerTile: Int, coreCount: Int, hostTile: Int, hostOutLink: Int, hostInLink: Int
     let flits: [Int32]
     let existingLinks: Int
-    let ringMask: Int
+    let ringMask: Int                   // kept for copy(); unused by the simulation
     let linkHop: RawBuffer<Int32>      // 0 = slot is not a link
     let linkIsEW: RawBuffer<Bool>
+    /// Existing link slots in an order where every link comes after all links that can
+    /// feed it under XY routing: host-in, east (x ascending), west (x descending),
+    /// north (y ascending), south (y descending), host-out.
+    let linkOrder: RawBuffer<Int32>
+    /// Coordinates of each tile (avoids a division per hop).
+    let tileX: RawBuffer<Int32>, tileY: RawBuffer<Int32>
 
-    // This step's packets (struct of arrays) and their sorted destination lists.
-    var pSource = RawBuffer<Int32>(), pSourceTile = RawBuffer<Int32>()  // source tile -2 = host
-    var pCycle = RawBuffer<Int32>(), pFlits = RawBuffer<Int32>()
-    var pDestLo = RawBuffer<Int32>(), pDestHi = RawBuffer<Int32>()
+    // This step's packet groups (one per inject call; struct of arrays) and their
+    // sorted destination lists.
+    var gSource = RawBuffer<Int32>(), gSourceTile = RawBuffer<Int32>()  // source tile -2 = host
+    var gCycle = RawBuffer<Int32>(), gFlits = RawBuffer<Int32>()
+    var gDestLo = RawBuffer<Int32>(), gDestHi = RawBuffer<Int32>()
+    var gFirst = RawBuffer<Int32>(), gCount = RawBuffer<Int32>()
+    /// Arbitration key: injection cycle << 32 | source rank (the host after every core).
+    var gPriority = RawBuffer<UInt64>()
     var dests = RawBuffer<Dest>()
+    var packetCount = 0
 
-    // Simulation state.
-    var copies = RawBuffer<Copy>()
-    var queues: RawBuffer<RawBuffer<QueueEntry>>
-    var freeAt: RawBuffer<Int>
-    var grantPending: RawBuffer<Bool>
-    var arrivalHead: RawBuffer<Int32>   // per bucket: first event node, -1 = empty
-    var grantHead: RawBuffer<Int32>
-    var nodeID = RawBuffer<Int32>()     // event nodes: copy index or link slot
-    var nodeNext = RawBuffer<Int32>()
-    var pendingEvents = 0
-    var order = RawBuffer<Int32>()      // packets sorted by injection cycle
-    var cycleCount = RawBuffer<Int32>() // counting-sort buffer
+    // Simulation state: per link, the trains that request it this step.
+    var requests: RawBuffer<RawBuffer<Run>>
+    var heap = RawBuffer<QueueEntry>()
+    var scratch = RawBuffer<Run>()
+    var runStarts = RawBuffer<Int32>()
     var stepLinkFlits: RawBuffer<UInt64>
     var totalLinkFlits: RawBuffer<UInt64>
     var totalDrainCycles: UInt64 = 0
@@ -279,22 +303,31 @@ final class RouterState {
         var h = RawBuffer<Int32>(capacity: slots), e = RawBuffer<Bool>(capacity: slots)
         for l in 0..<slots { h.append(linkHop[l]); e.append(linkIsEW[l]) }
         self.linkHop = h; self.linkIsEW = e
-        queues = RawBuffer(capacity: slots)
-        for _ in 0..<slots { queues.append(RawBuffer<QueueEntry>(capacity: 4)) }
-        freeAt = RawBuffer(repeating: 0, count: slots)
-        grantPending = RawBuffer(repeating: false, count: slots)
+        let w = mesh.width, ht = slots / 4 / max(w, 1)
+        var order = RawBuffer<Int32>(capacity: slots)
+        func add(_ l: Int) { if linkHop[l] > 0 && l != hostOutLink { order.append(Int32(l)) } }
+        add(mesh.hostInLink)
+        for x in 0..<w { for y in 0..<ht { add((y * w + x) * 4 + Direction.east.rawValue) } }
+        for x in (0..<w).reversed() { for y in 0..<ht { add((y * w + x) * 4 + Direction.west.rawValue) } }
+        for y in 0..<ht { for x in 0..<w { add((y * w + x) * 4 + Direction.north.rawValue) } }
+        for y in (0..<ht).reversed() { for x in 0..<w { add((y * w + x) * 4 + Direction.south.rawValue) } }
+        order.append(Int32(hostOutLink))
+        linkOrder = order
+        var tx = RawBuffer<Int32>(capacity: mesh.tileCount), ty = RawBuffer<Int32>(capacity: mesh.tileCount)
+        for t in 0..<mesh.tileCount { tx.append(Int32(t % w)); ty.append(Int32(t / w)) }
+        tileX = tx; tileY = ty
+        requests = RawBuffer(capacity: slots)
+        for _ in 0..<slots { requests.append(RawBuffer<Run>(capacity: 4)) }
         stepLinkFlits = RawBuffer(repeating: 0, count: slots)
         totalLinkFlits = RawBuffer(repeating: 0, count: slots)
-        arrivalHead = RawBuffer(repeating: -1, count: ring)
-        grantHead = RawBuffer(repeating: -1, count: ring)
     }
 
     deinit {
-        for b in [pSource, pSourceTile, pCycle, pFlits, pDestLo, pDestHi, arrivalHead, grantHead, nodeID, nodeNext, order, cycleCount, linkHop] { b.free() }
-        dests.free(); copies.free(); freeAt.free(); grantPending.free(); linkIsEW.free()
+        for b in [gSource, gSourceTile, gCycle, gFlits, gDestLo, gDestHi, gFirst, gCount, linkHop, linkOrder, tileX, tileY] { b.free() }
+        dests.free(); heap.free(); scratch.free(); runStarts.free(); gPriority.free(); linkIsEW.free()
         stepLinkFlits.free(); totalLinkFlits.free()
-        for l in 0..<queues.count { queues[l].free() }
-        queues.free()
+        for l in 0..<requests.count { requests[l].free() }
+        requests.free()
     }
 
     /// A copy with the same packets, totals and settings (scratch state is per drain).
@@ -302,11 +335,14 @@ final class RouterState {
         let c = RouterState(mesh: Mesh(width: width, height: linkHop.count / 4 / width, coresPerTile: coresPerTile),
                             flits: flits.map { Int($0) }, hostTile: hostTile, hostOutLink: hostOutLink,
                             linkHop: linkHop.array, linkIsEW: linkIsEW.array, existingLinks: existingLinks, ring: ringMask + 1)
-        for (dst, src) in [(\RouterState.pSource, pSource), (\.pSourceTile, pSourceTile), (\.pCycle, pCycle),
-                           (\.pFlits, pFlits), (\.pDestLo, pDestLo), (\.pDestHi, pDestHi)] {
+        for (dst, src) in [(\RouterState.gSource, gSource), (\.gSourceTile, gSourceTile), (\.gCycle, gCycle),
+                           (\.gFlits, gFlits), (\.gDestLo, gDestLo), (\.gDestHi, gDestHi),
+                           (\.gFirst, gFirst), (\.gCount, gCount)] {
             c[keyPath: dst].free(); c[keyPath: dst] = src.copy()
         }
         c.dests.free(); c.dests = dests.copy()
+        c.gPriority.free(); c.gPriority = gPriority.copy()
+        c.packetCount = packetCount
         for l in 0..<stepLinkFlits.count { c.stepLinkFlits[l] = stepLinkFlits[l]; c.totalLinkFlits[l] = totalLinkFlits[l] }
         c.totalDrainCycles = totalDrainCycles; c.totalSteps = totalSteps
         c.recordDeliveries = recordDeliveries; c.deliveries = deliveries
@@ -314,8 +350,9 @@ final class RouterState {
     }
 
     func reset() {
-        pSource.removeAll(); pSourceTile.removeAll(); pCycle.removeAll(); pFlits.removeAll()
-        pDestLo.removeAll(); pDestHi.removeAll(); dests.removeAll()
+        gSource.removeAll(); gSourceTile.removeAll(); gCycle.removeAll(); gFlits.removeAll()
+        gDestLo.removeAll(); gDestHi.removeAll(); gFirst.removeAll(); gCount.removeAll(); gPriority.removeAll(); dests.removeAll()
+        packetCount = 0
     }
 
     func resetTotals() {
@@ -326,14 +363,19 @@ final class RouterState {
 
     // MARK: Injection
 
-    func beginPacket(source: Int, kind: PacketKind, cycle: Int) {
+    /// Starts a group of `count` identical packets (consecutive packet indices).
+    func beginPacket(source: Int, kind: PacketKind, cycle: Int, count: Int = 1) {
         precondition(source >= -1 && source < coreCount, "source core \(source) is not on the mesh")
         precondition(cycle >= 0 && cycle < Int(Int32.max / 2), "injection cycle \(cycle) out of range")
-        pSource.append(Int32(source))
-        pSourceTile.append(source == MeshRouter.host ? -2 : Int32(source / coresPerTile))
-        pCycle.append(Int32(cycle))
-        pFlits.append(flits[kind.rawValue])
-        pDestLo.append(Int32(dests.count))
+        precondition(count >= 1 && packetCount + count < Int(Int32.max / 2), "packet count \(count) out of range")
+        gSource.append(Int32(source))
+        gSourceTile.append(source == MeshRouter.host ? -2 : Int32(source / coresPerTile))
+        gCycle.append(Int32(cycle))
+        gFlits.append(flits[kind.rawValue])
+        gDestLo.append(Int32(dests.count))
+        gFirst.append(Int32(packetCount)); gCount.append(Int32(count))
+        gPriority.append(UInt64(cycle) << 32 | (source < 0 ? UInt64(UInt32.max) : UInt64(source)))
+        packetCount += count
     }
 
     func addDestination(_ d: Int) {
@@ -342,10 +384,10 @@ final class RouterState {
         dests.append(Dest(x: Int32(tile % width), y: Int32(tile / width), core: Int32(d)))
     }
 
-    /// Sorts the packet's destinations by (x, y, core) so that every copy of the XY tree
+    /// Sorts the group's destinations by (x, y, core) so that every copy of the XY tree
     /// serves a contiguous range, and drops duplicates. Insertion sort: lists are short.
     func endPacket() {
-        let lo = Int(pDestLo[pDestLo.count - 1])
+        let lo = Int(gDestLo[gDestLo.count - 1])
         let hi = dests.count
         if hi - lo > 1 {
             for i in (lo + 1)..<hi {
@@ -358,43 +400,25 @@ final class RouterState {
             for r in (lo + 1)..<hi where dests[r] != dests[w - 1] { dests[w] = dests[r]; w += 1 }
             dests.count = w
         }
-        pDestHi.append(Int32(dests.count))
+        gDestHi.append(Int32(dests.count))
     }
 
     // MARK: Simulation
 
     func drain() -> RoutingStepResult {
         var r = RoutingStepResult()
-        r.packets = pSource.count
-        copies.removeAll(); nodeID.removeAll(); nodeNext.removeAll()
+        r.packets = packetCount
         deliveries.removeAll(keepingCapacity: true)
-        pendingEvents = 0
-        arrivalHead.fill(-1); grantHead.fill(-1)
-        freeAt.fill(0); grantPending.fill(false); stepLinkFlits.fill(0)
-        for l in 0..<queues.count { queues.base[l].removeAll() }
-        sortByInjectionCycle()
-        let n = pSource.count
-        var next = 0
-        var t = n > 0 ? Int(pCycle[Int(order[0])]) : 0
-        while next < n || pendingEvents > 0 {
-            if pendingEvents == 0 { t = max(t, Int(pCycle[Int(order[next])])) }   // skip idle cycles
-            let b = t & ringMask
-            while next < n && Int(pCycle[Int(order[next])]) == t {
-                let p = Int(order[next]); next += 1
-                r.flitsInjected += Int(pFlits[p])
-                copies.append(Copy(packet: Int32(p), lo: pDestLo[p], hi: pDestHi[p], tile: pSourceTile[p], requested: Int32(t)))
-                arrive(copy: copies.count - 1, at: t, &r)
-            }
-            while arrivalHead[b] >= 0 {
-                let e = Int(arrivalHead[b]); arrivalHead[b] = nodeNext[e]; pendingEvents -= 1
-                arrive(copy: Int(nodeID[e]), at: t, &r)
-            }
-            while grantHead[b] >= 0 {
-                let e = Int(grantHead[b]); grantHead[b] = nodeNext[e]; pendingEvents -= 1
-                grant(link: Int(nodeID[e]), at: t, &r)
-            }
-            t += 1
+        stepLinkFlits.fill(0)
+        for l in 0..<requests.count { requests.base[l].removeAll() }
+        // Injections: every group reaches its source router (or leaves the host) at its cycle.
+        for g in 0..<gSource.count {
+            r.flitsInjected += Int(gFlits[g]) * Int(gCount[g])
+            arrive(Run(group: Int32(g), first: gFirst[g], count: gCount[g], lo: gDestLo[g], hi: gDestHi[g],
+                       tile: gSourceTile[g], requested: gCycle[g], spacing: 0), &r)
         }
+        // Links in dependency order: all requests for a link are known when it is served.
+        for k in 0..<linkOrder.count { serve(link: Int(linkOrder[k]), &r) }
         // Per-link statistics over existing links.
         var sum = 0.0
         for l in 0..<linkHop.count where linkHop[l] > 0 {
@@ -409,54 +433,129 @@ final class RouterState {
         }
         totalDrainCycles &+= UInt64(r.drainCycles)
         totalSteps += 1
+        if recordDeliveries {   // by cycle; stable
+            deliveries.sort { $0.cycle != $1.cycle ? $0.cycle < $1.cycle : ($0.packet != $1.packet ? $0.packet < $1.packet : $0.core < $1.core) }
+        }
         return r
     }
 
-    /// Packet indices ordered by injection cycle, stable (equal cycles keep inject order;
-    /// that order does not affect results, only the delivery log). A counting sort over
-    /// the cycle range with a reused buffer; allocation-free once the buffer is grown.
-    private func sortByInjectionCycle() {
-        let n = pSource.count
-        order.removeAll()
-        guard n > 0 else { return }
-        var lo = Int(pCycle[0]), hi = lo, sorted = true
-        for p in 1..<n {
-            let c = Int(pCycle[p])
-            if c < Int(pCycle[p - 1]) { sorted = false }
-            lo = min(lo, c); hi = max(hi, c)
+    /// Serves one link: a single server that, whenever it is free at cycle s, grants the
+    /// best train whose head has requested at or before s. The granted train keeps the
+    /// link for as many members as fit before the next request arrives (members of one
+    /// train are contiguous in priority and each is present when its predecessor's flits
+    /// have passed, so nothing else could win in between).
+    private func serve(link l: Int, _ r: inout RoutingStepResult) {
+        let n = requests[l].count
+        if n == 0 { return }
+        sortByRequest(l)
+        let reqs = requests[l].base
+        let hop = Int(linkHop[l]), ew = linkIsEW[l]
+        heap.removeAll()
+        var i = 0, free = 0
+        var flitsHere: UInt64 = 0, stall: UInt64 = 0
+        while i < n || heap.count > 0 {
+            var s = free
+            let ri: Int, queued: Bool
+            if heap.count == 0 && Int(reqs[i].requested) > s { s = Int(reqs[i].requested) }
+            if heap.count == 0 && (i + 1 == n || Int(reqs[i + 1].requested) > s) {
+                ri = i; i += 1; queued = false   // the only candidate: no queue needed
+            } else {
+                while i < n && Int(reqs[i].requested) <= s {
+                    RouterState.heapPush(&heap, QueueEntry(priority: gPriority[Int(reqs[i].group)], packet: reqs[i].first, run: Int32(i)))
+                    i += 1
+                }
+                ri = Int(heap.base[0].run); queued = true
+            }
+            let run = reqs[ri]
+            let f = Int(gFlits[Int(run.group)]), sp = Int(run.spacing), c = Int(run.count)
+            var m = c
+            if i < n {   // grants that fit before the next request: ceil(room / f) when fewer than c
+                let room = Int(reqs[i].requested) - s
+                if (c - 1) * f >= room { m = f == 1 ? room : (room + f - 1) / f }
+            }
+            // Member j is granted at s + j f and requested at requested + j sp.
+            stall &+= UInt64(m * (s - Int(run.requested)) + (f - sp) * (m * (m - 1) / 2))
+            flitsHere &+= UInt64(m * f)
+            arrive(Run(group: run.group, first: run.first, count: Int32(m), lo: run.lo, hi: run.hi,
+                       tile: run.tile, requested: Int32(s + hop), spacing: Int32(f)), &r)
+            free = s + m * f
+            if m == c {
+                if queued { _ = RouterState.heapPop(&heap) }
+            } else {
+                reqs[ri].first += Int32(m); reqs[ri].count -= Int32(m)
+                reqs[ri].requested += Int32(m * sp)
+                if queued {
+                    heap.base[0].packet += Int32(m)   // still the smallest: ranges are disjoint
+                } else {
+                    RouterState.heapPush(&heap, QueueEntry(priority: gPriority[Int(run.group)], packet: reqs[ri].first, run: Int32(ri)))
+                }
+            }
         }
-        if sorted {
-            for p in 0..<n { order.append(Int32(p)) }
-            return
-        }
-        let range = hi - lo + 1
-        if cycleCount.capacity < range + 1 { cycleCount.grow(to: range + 1) }
-        cycleCount.count = range + 1
-        cycleCount.fill(0)
-        for p in 0..<n { cycleCount[Int(pCycle[p]) - lo + 1] += 1 }
-        for i in 1...range { cycleCount[i] += cycleCount[i - 1] }   // start offset per cycle
-        if order.capacity < n { order.grow(to: n) }
-        order.count = n
-        for p in 0..<n {
-            let k = Int(pCycle[p]) - lo
-            order[Int(cycleCount[k])] = Int32(p)
-            cycleCount[k] += 1
-        }
+        precondition(free < Int(Int32.max / 2), "routing phase too long")
+        r.stallCycles &+= stall
+        stepLinkFlits[l] &+= flitsHere
+        if ew { r.hopEW &+= flitsHere } else { r.hopNS &+= flitsHere }
     }
 
-    /// A copy's head reaches a router (or the host, or is leaving the host).
-    @inline(__always)
-    private func arrive(copy c: Int, at t: Int, _ r: inout RoutingStepResult) {
-        let cp = copies[c]
-        let p = Int(cp.packet), f = Int(pFlits[p])
-        if cp.tile == -1 { deliver(packet: p, core: MeshRouter.host, at: t + f - 1, &r); return }
-        if cp.tile == -2 {
-            request(link: hostInLink, Copy(packet: cp.packet, lo: cp.lo, hi: cp.hi, tile: Int32(hostTile), requested: Int32(t)))
+    /// Sorts a link's requests by the cycle their head requested: a stable natural merge
+    /// sort with reused scratch buffers (allocation-free once grown). A list is a few
+    /// ascending segments (injections, then each upstream link's grants in time order), so
+    /// merging the existing ascending runs takes one or two passes. Order among equal
+    /// cycles does not matter: they all enter the queue before the next grant.
+    private func sortByRequest(_ l: Int) {
+        let n = requests[l].count
+        let a = requests[l].base
+        runStarts.removeAll()
+        runStarts.append(0)
+        for k in 1..<max(n, 1) where a[k].requested < a[k - 1].requested { runStarts.append(Int32(k)) }
+        if runStarts.count == 1 { return }
+        if n <= 16 {
+            for k in 1..<n {
+                let v = a[k]; var j = k
+                while j > 0 && v.requested < a[j - 1].requested { a[j] = a[j - 1]; j -= 1 }
+                a[j] = v
+            }
             return
         }
-        let tile = Int(cp.tile), w = width
-        let x = Int32(tile % w), y = Int32(tile / w)
-        let lo = Int(cp.lo), hi = Int(cp.hi)
+        if scratch.capacity < n { scratch.grow(to: n) }
+        var src = a, dst = scratch.base
+        runStarts.append(Int32(n))   // sentinel: runs are runStarts[k] ..< runStarts[k+1]
+        while runStarts.count > 2 {
+            let runs = runStarts.count - 1
+            var w = 0, k = 0
+            while k < runs {
+                let lo = Int(runStarts[k]), mid = Int(runStarts[k + 1])
+                let hi = k + 2 <= runs ? Int(runStarts[min(k + 2, runs)]) : mid
+                var p = lo, q = mid, o = lo
+                while p < mid && q < hi {
+                    if src[q].requested < src[p].requested { dst[o] = src[q]; q += 1 } else { dst[o] = src[p]; p += 1 }
+                    o += 1
+                }
+                while p < mid { dst[o] = src[p]; p += 1; o += 1 }
+                while q < hi { dst[o] = src[q]; q += 1; o += 1 }
+                runStarts[w] = Int32(lo); w += 1
+                k += 2
+            }
+            runStarts[w] = Int32(n); runStarts.count = w + 1
+            swap(&src, &dst)
+        }
+        if src != a { a.update(from: src, count: n) }
+    }
+
+    /// A train's head reaches a router (or the host, or is leaving the host) at
+    /// `run.requested`; its members follow `run.spacing` cycles apart.
+    @inline(__always)
+    private func arrive(_ run: Run, _ r: inout RoutingStepResult) {
+        let f = Int(gFlits[Int(run.group)])
+        if run.tile == -1 { deliver(run, core: MeshRouter.host, flits: f, &r); return }
+        if run.tile == -2 {
+            var next = run; next.tile = Int32(hostTile)
+            requests.base[hostInLink].append(next)
+            return
+        }
+        let tile = Int(run.tile), w = width
+        let x = tileX[tile], y = tileY[tile]
+        let lo = Int(run.lo), hi = Int(run.hi)
         let d0 = dests.base
         // Destinations are sorted by (x, y): split into west | south | here | north | east.
         var i = lo
@@ -468,71 +567,38 @@ final class RouterState {
         let c2 = i
         while i < hi && d0[i].x == x { i += 1 }
         let d = i
-        let now = Int32(t)
-        if a > lo { request(link: tile * 4 + Direction.west.rawValue, Copy(packet: cp.packet, lo: cp.lo, hi: Int32(a), tile: Int32(tile - 1), requested: now)) }
-        if b > a { request(link: tile * 4 + Direction.south.rawValue, Copy(packet: cp.packet, lo: Int32(a), hi: Int32(b), tile: Int32(tile - w), requested: now)) }
-        if d > c2 { request(link: tile * 4 + Direction.north.rawValue, Copy(packet: cp.packet, lo: Int32(c2), hi: Int32(d), tile: Int32(tile + w), requested: now)) }
-        if hi > d { request(link: tile * 4 + Direction.east.rawValue, Copy(packet: cp.packet, lo: Int32(d), hi: Int32(hi), tile: Int32(tile + 1), requested: now)) }
+        var next = run
+        if a > lo { next.lo = run.lo; next.hi = Int32(a); next.tile = Int32(tile - 1); requests.base[tile * 4 + Direction.west.rawValue].append(next) }
+        if b > a { next.lo = Int32(a); next.hi = Int32(b); next.tile = Int32(tile - w); requests.base[tile * 4 + Direction.south.rawValue].append(next) }
+        if d > c2 { next.lo = Int32(c2); next.hi = Int32(d); next.tile = Int32(tile + w); requests.base[tile * 4 + Direction.north.rawValue].append(next) }
+        if hi > d { next.lo = Int32(d); next.hi = Int32(hi); next.tile = Int32(tile + 1); requests.base[tile * 4 + Direction.east.rawValue].append(next) }
         var j = b
         while j < c2 {
             let core = Int(d0[j].core)
             if core == MeshRouter.host {
-                request(link: hostOutLink, Copy(packet: cp.packet, lo: Int32(j), hi: Int32(j + 1), tile: -1, requested: now))
+                next.lo = Int32(j); next.hi = Int32(j + 1); next.tile = -1
+                requests.base[hostOutLink].append(next)
             } else {
-                deliver(packet: p, core: core, at: t + f - 1, &r)
-                if pSourceTile[p] == cp.tile { r.spikeLocal &+= UInt64(f) }
+                deliver(run, core: core, flits: f, &r)
+                if gSourceTile[Int(run.group)] == run.tile { r.spikeLocal &+= UInt64(f * Int(run.count)) }
             }
             j += 1
         }
     }
 
+    /// Every member of the train is delivered when its last flit has arrived.
     @inline(__always)
-    private func deliver(packet p: Int, core: Int, at t: Int, _ r: inout RoutingStepResult) {
-        r.deliveries += 1
-        if t > r.drainCycles { r.drainCycles = t }
-        if recordDeliveries { deliveries.append(Delivery(packet: p, core: core, cycle: t)) }
-    }
-
-    @inline(__always)
-    private func request(link l: Int, _ copy: Copy) {
-        copies.append(copy)
-        let p = Int(copy.packet)
-        let source = pSource[p]
-        let rank = source < 0 ? UInt64(UInt32.max) : UInt64(source)
-        let entry = QueueEntry(priority: UInt64(pCycle[p]) << 32 | rank, packet: copy.packet, copy: Int32(copies.count - 1))
-        RouterState.heapPush(&queues.base[l], entry)
-        if !grantPending[l] {
-            grantPending[l] = true
-            pushEvent(time: max(Int(copy.requested), freeAt[l]), grant: true, id: l)
+    private func deliver(_ run: Run, core: Int, flits f: Int, _ r: inout RoutingStepResult) {
+        let c = Int(run.count), sp = Int(run.spacing), t0 = Int(run.requested) + f - 1
+        r.deliveries += c
+        let last = t0 + (c - 1) * sp
+        if last > r.drainCycles { r.drainCycles = last }
+        if recordDeliveries {
+            for j in 0..<c { deliveries.append(Delivery(packet: Int(run.first) + j, core: core, cycle: t0 + j * sp)) }
         }
     }
 
-    /// Link `l` is free at `t`: the best waiting copy enters it.
-    @inline(__always)
-    private func grant(link l: Int, at t: Int, _ r: inout RoutingStepResult) {
-        let e = RouterState.heapPop(&queues.base[l])
-        let c = Int(e.copy)
-        let f = Int(pFlits[Int(e.packet)])
-        r.stallCycles &+= UInt64(t - Int(copies[c].requested))
-        freeAt[l] = t + f
-        stepLinkFlits[l] &+= UInt64(f)
-        if linkIsEW[l] { r.hopEW &+= UInt64(f) } else { r.hopNS &+= UInt64(f) }
-        pushEvent(time: t + Int(linkHop[l]), grant: false, id: c)
-        if queues[l].count == 0 { grantPending[l] = false } else { pushEvent(time: t + f, grant: true, id: l) }
-    }
-
-    /// Schedules an event less than `ring` cycles ahead (or now, for a grant).
-    @inline(__always)
-    private func pushEvent(time: Int, grant: Bool, id: Int) {
-        precondition(time < Int(Int32.max) && id < Int(Int32.max), "routing phase too long")
-        let b = time & ringMask
-        nodeID.append(Int32(id))
-        if grant { nodeNext.append(grantHead[b]); grantHead[b] = Int32(nodeID.count - 1) }
-        else { nodeNext.append(arrivalHead[b]); arrivalHead[b] = Int32(nodeID.count - 1) }
-        pendingEvents += 1
-    }
-
-    // MARK: Per-link priority queues (binary min-heaps)
+    // MARK: Per-link priority queue (binary min-heap)
 
     @inline(__always)
     static func heapPush(_ h: inout RawBuffer<QueueEntry>, _ v: QueueEntry) {
