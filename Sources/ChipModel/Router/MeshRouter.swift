@@ -34,7 +34,7 @@
 // (consecutive packet indices); a train is granted in one piece as long as no other
 // request reaches the link in between, and is split only where another copy wins. The
 // figures (counts, deliveries, drain, stalls, per-link flits) are exactly those of the
-// cycle-by-cycle event model, which is kept as `EventReferenceRouter` and checked against
+// cycle-by-cycle event model, which is kept as `EventReferenceRouter` (Tests/ChipModelTests) and checked against
 // this one by the tests. Buffers are kept across steps (steady state allocates nothing).
 
 public struct MeshRouter {

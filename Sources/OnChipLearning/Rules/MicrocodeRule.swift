@@ -42,19 +42,10 @@ public struct MicrocodeRuleConfig {
         let file = config.file
         let r = try JSONReader(v, file: file, path: "$.learning")
         _ = try r.string("rule", oneOf: ["microcode"])
-        func trace(_ reader: JSONReader?, _ d: TraceParameters) throws -> TraceParameters {
-            guard let reader else { return d }
-            let bits = try reader.int("bits", default: d.bits, range: 1...16)
-            let t = TraceParameters(bits: bits, decay: Int32(try reader.int("decay", default: Int(d.decay), range: 0...4096)),
-                                    impulse: Int32(try reader.int("impulse", default: Int(d.impulse), range: 0...((1 << bits) - 1))),
-                                    rounding: TraceRounding(rawValue: try reader.string("rounding", default: d.rounding.rawValue, oneOf: TraceRounding.allCases.map(\.rawValue)))!)
-            try reader.rejectUnknownKeys()
-            return t
-        }
         let defaultTrace = TraceParameters(bits: 8, decay: 410, impulse: 64, rounding: .stochastic)
         let tr = try r.optionalObject("traces")
-        let x1 = try trace(tr?.optionalObject("x1"), defaultTrace)
-        let y1 = try trace(tr?.optionalObject("y1"), defaultTrace)
+        let x1 = try TraceConfig.decode(tr?.optionalObject("x1"), default: defaultTrace)
+        let y1 = try TraceConfig.decode(tr?.optionalObject("y1"), default: defaultTrace)
         try tr?.rejectUnknownKeys()
         var conns: [Connection] = []
         for cr in try r.objects("connections") {
@@ -93,9 +84,6 @@ public struct MicrocodeRuleConfig {
             try rw.rejectUnknownKeys()
         }
         try r.rejectUnknownKeys()
-        func tj(_ t: TraceParameters) -> JSONValue {
-            .object([("bits", .int(t.bits)), ("decay", .int(Int(t.decay))), ("impulse", .int(Int(t.impulse))), ("rounding", .string(t.rounding.rawValue))])
-        }
         var kv: [(String, JSONValue)] = [("rule", .string("microcode")),
             ("connections", .array(conns.map { c in
                 var o: [(String, JSONValue)] = [("from", .string(c.from)), ("to", .string(c.to))]
@@ -105,7 +93,7 @@ public struct MicrocodeRuleConfig {
                 o.append(("auxBits", .int(c.auxBits)))
                 return .object(o)
             })),
-            ("traces", .object([("x1", tj(x1)), ("y1", tj(y1))]))]
+            ("traces", .object([("x1", TraceConfig.json(x1)), ("y1", TraceConfig.json(y1))]))]
         if let layer { kv.append(("reward", .object([("layer", .string(layer)), ("correct", .int(correct)), ("wrong", .int(wrong)),
                                                      ("target", .string(perNeuron ? "neuron" : "layer"))]))) }
         return MicrocodeRuleConfig(connections: conns, x1: x1, y1: y1, rewardLayer: layer, perNeuronReward: perNeuron,

@@ -55,13 +55,7 @@ public enum LearningConfig {
             if p.loss.ceWeight + p.loss.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.loss.ceWeight + p.loss.mseWeight)") }
             try l.rejectUnknownKeys()
         }
-        if let t = try r.optionalObject("trace") {
-            let bits = try t.int("bits", default: 8, range: 1...16)
-            p.trace = TraceParameters(bits: bits, decay: Int32(try t.int("decay", default: 410, range: 0...4096)),
-                                      impulse: Int32(try t.int("impulse", default: 24, range: 0...((1 << bits) - 1))),
-                                      rounding: TraceRounding(rawValue: try t.string("rounding", default: "stochastic", oneOf: TraceRounding.allCases.map(\.rawValue)))!)
-            try t.rejectUnknownKeys()
-        }
+        p.trace = try TraceConfig.decode(r.optionalObject("trace"), default: p.trace)
         try r.rejectUnknownKeys()
         return p
     }
@@ -72,7 +66,7 @@ public enum LearningConfig {
                  ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
-                 ("trace", .object([("bits", .int(p.trace.bits)), ("decay", .int(Int(p.trace.decay))), ("impulse", .int(Int(p.trace.impulse))), ("rounding", .string(p.trace.rounding.rawValue))]))])
+                 ("trace", TraceConfig.json(p.trace))])
     }
 }
 

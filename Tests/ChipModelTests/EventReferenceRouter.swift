@@ -1,7 +1,9 @@
+@testable import ChipModel
+
 // The original event-driven router (one event per packet copy per hop), kept as an
 // independent oracle for tests: MeshRouter must give exactly the same counts, drain,
 // stall and link figures and the same (packet, core, cycle) deliveries. Not used by the
-// engine. Internal; see MeshRouter.swift for the model.
+// engine, so it lives with the tests (they reach the module's internals by @testable import).
 
 // The per-timestep routing phase: an event-driven, cycle-accurate model of the 2D mesh.
 //
