@@ -99,12 +99,81 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         #expect(block.aux[0] == 982_440)
     }
 
+    @Test func accumulateProgramAddsThePsiGatedModulatorToR3() throws {
+        // Hidden (gated): r3 += r2 * mod; readout: r3 += mod. Hand values per neuron.
+        let gated = try MicrocodeAssembler.assemble(OPZOPrograms.accumulate(gated: true))
+        let plain = try MicrocodeAssembler.assemble(OPZOPrograms.accumulate(gated: false))
+        var post = PostSynapticState(count: 3, y1: .unused)
+        post.modulator = [-300, 500, 7]; post.r2 = [1, 0, 1]; post.r3 = [10, 20, Int32.max - 3]
+        var counts = ActionCounts()
+        let unit = PlasticityUnit()
+        let rnd = MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .neuron)
+        _ = unit.runNeuronScope(gated, neurons: &post, random: rnd, counts: &counts)
+        // 10 - 300, 20 + 0 (psi 0), 2^31 - 4 + 7 saturates to 2^31 - 1.
+        #expect(Array(post.r3) == [-290, 20, Int32.max])
+        _ = unit.runNeuronScope(plain, neurons: &post, random: rnd, counts: &counts)
+        #expect(Array(post.r3) == [-590, 520, Int32.max])
+        let clear = try MicrocodeAssembler.assemble(OPZOPrograms.clearAccumulator)
+        _ = unit.runNeuronScope(clear, neurons: &post, random: rnd, counts: &counts)
+        #expect(Array(post.r3) == [0, 0, 0])
+    }
+
+    @Test func epochUpdateUsesTheAccumulatorAndSkipsZeroRows() throws {
+        // x1 = 6, r3 = 1000, eta = 5: dw = -(6000 / 32) = -187.5 -> -187 or -188; x1 = 0 skipped.
+        let program = try MicrocodeAssembler.assemble(OPZOPrograms.epochUpdate(etaShift: 5))
+        let n = 2000
+        var block = SynapseBlock(nPre: 2, nPost: n, weightBits: 9, auxBits: 0)
+        var pre = PreSynapticTraces(count: 2, x1: .unused)
+        pre.x1[0] = 6
+        var post = PostSynapticState(count: n, y1: .unused)
+        for j in 0..<n { post.r3[j] = j < n / 2 ? 1000 : 0 }
+        var counts = ActionCounts()
+        let r = PlasticityUnit().runSynapseScope(program, block: &block, pre: pre, post: post,
+                                                 random: MicrocodeRandom(seed: 1, core: 0, step: 0, block: 0, scope: .synapse), counts: &counts)
+        #expect(r.executed == n / 2)
+        var sum = 0
+        for j in 0..<n {
+            let w = Int(block.weights[j]), w2 = Int(block.weights[n + j])
+            #expect(w2 == 0)
+            if j < n / 2 { #expect(w == -187 || w == -188); sum += w } else { #expect(w == 0) }
+        }
+        #expect(abs(Double(sum) / Double(n / 2) + 187.5) < 0.08)
+    }
+
+    @Test func learningEpochRunsTheForwardUpdateOncePerEpochAndClearsTheAccumulator() throws {
+        // T = 8 steps per sample. The readout block is 24 x 2; with tEpoch = 8 the epoch program
+        // runs once per training sample, so at most 48 synapse executions per sample come from
+        // the readout and 16 x 24 from the hidden block; every step's accumulate runs on 26 neurons.
+        var t = TrainingConfig(); t.epochs = 1
+        var forwardCounts: [Int: UInt64] = [:]
+        for tEpoch in [1, 4, 8] {
+            let config = try tinyConfig(rule: "opzo")
+            var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+            p.etaReadout = 14; p.etaHidden = 16; p.gShift = 16; p.lambdaShift = 8; p.tEpoch = tEpoch
+            let sim = Simulator(chip: try Chip(config: config))
+            try sim.attach(rule: ErrorBroadcastRule(p))
+            let trainer = Trainer(simulator: sim, train: TwoPatternSource(samples: 20), test: TwoPatternSource(samples: 4), config: t)
+            try trainer.run()
+            // Forward updates = all executions minus the momentum's (2 x 24 feedback synapses, every step).
+            forwardCounts[tEpoch] = trainer.epochs[0].trainCounts[.plastSynapse] - UInt64(20 * 8 * 48)
+            // Every epoch ends by a sample's last step, so no accumulator survives the sample.
+            for pop in sim.chip.cores.flatMap(\.populations) where pop.learning != nil {
+                #expect(pop.learning!.post.r3.allSatisfy { $0 == 0 })
+            }
+        }
+        let perEpochBound = UInt64(20 * (48 + 16 * 24))      // 20 samples x every forward synapse once
+        #expect(forwardCounts[8]! <= perEpochBound && forwardCounts[8]! > 0)
+        #expect(forwardCounts[4]! <= 2 * perEpochBound && forwardCounts[4]! > forwardCounts[8]!)
+        #expect(forwardCounts[1]! > forwardCounts[4]!)
+    }
+
     @Test func learningConfigRejectsBadValuesWithPaths() {
         func decode(_ s: String) -> String {
             do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }
         }
         #expect(decode("{\"rule\": \"opzo\"}") == "ok")
         #expect(decode("{\"rule\": \"bp\"}").contains("$.learning.rule"))
+        #expect(decode("{\"tEpoch\": 0}").contains("$.learning.tEpoch"))
         #expect(decode("{\"etaHiden\": 3}").contains("$.learning.etaHiden: unknown key"))
         #expect(decode("{\"loss\": {\"ceWeight\": 60}}").contains("must be 64"))
         #expect(decode("{\"trace\": {\"bits\": 4, \"impulse\": 16}}").contains("$.learning.trace.impulse"))

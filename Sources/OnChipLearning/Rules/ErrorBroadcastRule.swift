@@ -51,6 +51,13 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     public var etaReadout: Int = 12
     /// psi window on the pre-reset voltage: |v - vth << 6| < psiWidth.
     public var psiWidth: Int = 12800
+    /// Learning epoch in steps: 1 = update the forward weights every step; > 1 = accumulate
+    /// each neuron's (psi-gated) modulator in r3 and update once per epoch (and at the
+    /// sample's last step) from x1 at that step.
+    public var tEpoch: Int = 1
+    /// tEpoch > 1: steps of each sample before this one are not accumulated (burn-in: their
+    /// error reflects a network that has not yet responded to the input).
+    public var accumulateFrom: Int = 0
     public var auxBits: Int = 32
     /// DFA: feedback weights uniform in [-dfaScale, dfaScale] (aux units).
     public var dfaScale: Int = 1 << 20
@@ -76,6 +83,11 @@ public final class ErrorBroadcastRule: LearningRule {
     var hiddenProgram = MicrocodeProgram(scope: .synapse, instructions: [])
     var readoutProgram = MicrocodeProgram(scope: .synapse, instructions: [])
     var momentumProgram = MicrocodeProgram(scope: .synapse, instructions: [])
+    var accumulateHidden = MicrocodeProgram(scope: .neuron, instructions: [])
+    var accumulateReadout = MicrocodeProgram(scope: .neuron, instructions: [])
+    var epochHidden = MicrocodeProgram(scope: .synapse, instructions: [])
+    var epochReadout = MicrocodeProgram(scope: .synapse, instructions: [])
+    var clearProgram = MicrocodeProgram(scope: .neuron, instructions: [])
     var noiseKey = RandomKey(seed: 0, stream: .neuronNoise)
     var seed: UInt64 = 0
     var o: [Int32] = []
@@ -94,6 +106,14 @@ public final class ErrorBroadcastRule: LearningRule {
     public func setEtaOffset(_ k: Int) throws {
         guard k != etaOffset else { return }
         etaOffset = k
+        try assembleUpdatePrograms()
+    }
+
+    func assembleUpdatePrograms() throws {
+        let k = etaOffset
+        let eh = min(31, parameters.etaHidden + k), er = min(31, parameters.etaReadout + k)
+        epochHidden = try MicrocodeAssembler.assemble(OPZOPrograms.epochUpdate(etaShift: eh), file: "<opzo hidden epoch>")
+        epochReadout = try MicrocodeAssembler.assemble(OPZOPrograms.epochUpdate(etaShift: er), file: "<opzo readout epoch>")
         hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaHidden + k), gatePsi: parameters.kind != .mgdNP), file: "<opzo hidden>")
         readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: min(31, parameters.etaReadout + k), gatePsi: false), file: "<opzo readout>")
     }
@@ -109,8 +129,10 @@ public final class ErrorBroadcastRule: LearningRule {
         hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
         let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
         psiProgram = try MicrocodeAssembler.assemble(OPZOPrograms.surrogate(theta: vth << 6, width: p.psiWidth), file: "<opzo psi>")
-        hiddenProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaHidden, gatePsi: p.kind != .mgdNP), file: "<opzo hidden>")
-        readoutProgram = try MicrocodeAssembler.assemble(OPZOPrograms.threeFactor(etaShift: p.etaReadout, gatePsi: false), file: "<opzo readout>")
+        try assembleUpdatePrograms()
+        accumulateHidden = try MicrocodeAssembler.assemble(OPZOPrograms.accumulate(gated: p.kind != .mgdNP), file: "<opzo accumulate hidden>")
+        accumulateReadout = try MicrocodeAssembler.assemble(OPZOPrograms.accumulate(gated: false), file: "<opzo accumulate readout>")
+        clearProgram = try MicrocodeAssembler.assemble(OPZOPrograms.clearAccumulator, file: "<opzo clear>")
         momentumProgram = try MicrocodeAssembler.assemble(OPZOPrograms.momentum(lambdaShift: p.lambdaShift, productShift: p.productShift), file: "<opzo momentum>")
         for core in chip.cores {
             for pop in core.populations {
@@ -178,6 +200,32 @@ public final class ErrorBroadcastRule: LearningRule {
         return cycles
     }
 
+    /// The forward-weight update of one population: every step (tEpoch = 1), or accumulate
+    /// the modulator in r3 and update at the end of each learning epoch.
+    func updateForward(readout: Bool, core: Core, population pop: Population, context: StepContext,
+                       counts c: inout ActionCounts) -> UInt64 {
+        let step = context.globalStep
+        if parameters.tEpoch <= 1 {
+            return runForwardBlocks(readout ? readoutProgram : hiddenProgram, core: core, population: pop, step: step, counts: &c)
+        }
+        let l = pop.learning!
+        func neuronProgram(_ program: MicrocodeProgram, block: Int) -> UInt64 {
+            UInt64(core.plasticityUnit.runNeuronScope(program, neurons: &l.post,
+                                                      random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: block, scope: .neuron),
+                                                      counts: &c).cycles)
+        }
+        var cycles: UInt64 = 0
+        if context.step >= parameters.accumulateFrom {
+            cycles += neuronProgram(readout ? accumulateReadout : accumulateHidden, block: 1)
+        }
+        let epochEnds = (context.step + 1) % parameters.tEpoch == 0 || context.step == context.stepsPerSample - 1
+        if epochEnds {
+            cycles += runForwardBlocks(readout ? epochReadout : epochHidden, core: core, population: pop, step: step, counts: &c)
+            cycles += neuronProgram(clearProgram, block: 2)
+        }
+        return cycles
+    }
+
     public func beginSample(simulator: Simulator, context: StepContext) {
         // The host sends the label to the output core(s): one byte each.
         simulator.countHost(.hostIOBytes, UInt64(outputs.count))
@@ -200,7 +248,7 @@ public final class ErrorBroadcastRule: LearningRule {
             c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
             for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
             var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
-            cycles += runForwardBlocks(readoutProgram, core: core, population: pop, step: step, counts: &c)
+            cycles += updateForward(readout: true, core: core, population: pop, context: context, counts: &c)
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }
@@ -285,7 +333,7 @@ public final class ErrorBroadcastRule: LearningRule {
                                                         random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 0, scope: .neuron),
                                                         counts: &c)
             cycles += UInt64(rn.cycles)
-            cycles += runForwardBlocks(hiddenProgram, core: core, population: pop, step: step, counts: &c)
+            cycles += updateForward(readout: false, core: core, population: pop, context: context, counts: &c)
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }

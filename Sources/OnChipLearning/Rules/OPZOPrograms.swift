@@ -65,4 +65,46 @@ public enum OPZOPrograms {
         st     aux, a0             ; saturates to auxBits
         """
     }
+
+    /// Neuron scope, tEpoch > 1: r3 += mod (readout, gated = false) or r3 += r2 * mod (hidden:
+    /// the top-down error of this step, gated by psi[t-1] in r2). r3 is a 32-bit scratch
+    /// register; the add saturates to 32 bits like every ALU result.
+    public static func accumulate(gated: Bool) -> String {
+        """
+        ; accumulate this step's modulator over the learning epoch in r3
+        .scope neuron
+        ld   a0, mod
+        \(gated ? "ld   a1, r2\n        mul  a0, a0, a1, 0" : "")
+        ld   a1, r3
+        add  a0, a0, a1
+        st   r3, a0
+        """
+    }
+
+    /// Synapse scope, tEpoch > 1, once per learning epoch: w <- w - sround(x1 * r3, ETA) with
+    /// r3 the modulator accumulated over the epoch (psi already folded in) and x1 the
+    /// presynaptic trace at the epoch's last step. Skipped when x1 or r3 is 0.
+    public static func epochUpdate(etaShift: Int) -> String {
+        """
+        ; learning-epoch update: dw = -(x1 * sum_t mod) / 2^ETA, stochastically rounded
+        .scope synapse
+        .const ETA \(etaShift)
+        .require x1, r3
+        ld     a0, x1
+        ld     a1, r3
+        mul    a0, a0, a1, 0
+        sround a0, a0, ETA
+        ld     a1, w
+        sub    a1, a1, a0
+        st     w, a1               ; saturates to weightBits
+        """
+    }
+
+    /// Neuron scope: clears the epoch accumulator r3 after the epoch's update.
+    public static let clearAccumulator = """
+        ; start a new learning epoch
+        .scope neuron
+        ldi  a0, 0
+        st   r3, a0
+        """
 }

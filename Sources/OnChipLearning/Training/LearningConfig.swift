@@ -15,6 +15,8 @@ public enum LearningConfig {
         KeyDoc("etaHidden", "integer 1...31", "14", "Hidden learning rate 2^-etaHidden: w -= sround(x1 g, etaHidden) where psi = 1."),
         KeyDoc("etaReadout", "integer 1...31", "12", "Readout learning rate 2^-etaReadout: w -= sround(x1 e, etaReadout)."),
         KeyDoc("psiWidth", "integer >= 0", "12800", "Surrogate psi = 1 when |v_pre-reset - vth << 6| < psiWidth, else 0."),
+        KeyDoc("tEpoch", "integer 1...1024", "1", "Learning epoch in steps: 1 = forward weights updated every step; > 1 = each neuron accumulates its psi-gated modulator in r3 and the weights are updated once per epoch (and at the sample's last step) with w -= sround(x1 r3, eta), x1 taken at that step (fewer synapse programs: faster, and one rounding per epoch)."),
+        KeyDoc("accumulateFrom", "integer >= 0", "0", "tEpoch > 1: steps of a sample before this step are not accumulated (burn-in: the error of the first steps reflects a network that has not yet responded to the input)."),
         KeyDoc("auxBits", "integer 8...32", "32", "Width of the feedback synapses' M registers."),
         KeyDoc("dfaScale", "integer >= 1", "1048576", "DFA: fixed feedback weights uniform in [-dfaScale, dfaScale]."),
         KeyDoc("loss", "object", "see $.learning.loss", "The output core's loss-gradient unit."),
@@ -46,6 +48,8 @@ public enum LearningConfig {
         p.etaHidden = try r.int("etaHidden", default: p.etaHidden, range: 1...31)
         p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
         p.psiWidth = try r.int("psiWidth", default: p.psiWidth, range: 0...(1 << 24))
+        p.tEpoch = try r.int("tEpoch", default: p.tEpoch, range: 1...1024)
+        p.accumulateFrom = try r.int("accumulateFrom", default: p.accumulateFrom, range: 0...100_000)
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
         if let l = try r.optionalObject("loss") {
@@ -63,7 +67,7 @@ public enum LearningConfig {
     public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
         .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
                  ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)), ("zoShift", .int(p.zoShift)),
-                 ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)),
+                 ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)), ("tEpoch", .int(p.tEpoch)), ("accumulateFrom", .int(p.accumulateFrom)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
                  ("trace", TraceConfig.json(p.trace))])

@@ -19,7 +19,8 @@ enum BenchCommand: Subcommand {
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
       train       on-chip training on MNIST-5k, 784-500-10, T = 16, one core, all counters on:
-                  training samples per second. Options: --rule opzo|dfa|readout, --samples N (500)
+                  training samples per second. Options: --rule opzo|dfa|readout, --samples N (500),
+                  --t-epoch N (1: update every step; 16: once per sample)
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.

@@ -11,6 +11,8 @@ enum BenchTrain {
             throw ChipError.usage("--rule: one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let samples = try args.int("samples", default: 500)
+        let tEpoch = try args.int("t-epoch", default: 1)
+        guard (1...1024).contains(tEpoch) else { throw ChipError.usage("--t-epoch: 1...1024 steps") }
         let json = args.flag("json")
         try args.finish()
         let text = """
@@ -25,7 +27,7 @@ enum BenchTrain {
             {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -8, "high": 8}}]},
          "input": {"kind": "dataset", "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": 16}},
          "run": {"steps": 16},
-         "learning": {"rule": "\(ruleName)", "etaHidden": 21, "etaReadout": 24, "gShift": 20, "loss": {"outputShift": 12}}}
+         "learning": {"rule": "\(ruleName)", "etaHidden": 21, "etaReadout": 24, "gShift": 20, "tEpoch": \(tEpoch), "loss": {"outputShift": 12}}}
         """
         let config = try ExperimentConfig(json: JSONValue.parse(text, file: "<bench train>"), file: "<bench train>")
         let (train, _) = try Experiment.sources(for: config)
@@ -41,12 +43,12 @@ enum BenchTrain {
         let c = sim.totalCounts
         let build = Console.buildKind
         if json {
-            print(JSONValue.object([("workload", .string("train")), ("rule", .string(ruleName)), ("build", .string(build)),
+            print(JSONValue.object([("workload", .string("train")), ("rule", .string(ruleName)), ("tEpoch", .int(tEpoch)), ("build", .string(build)),
                                    ("samples", .int(n)), ("seconds", .double(seconds)),
                                    ("samplesPerSecond", .double(Double(n) / seconds)),
                                    ("plasticSynapsesPerSample", .double(Double(c[.plastSynapse]) / Double(n)))]).serialized())
         } else {
-            print("bench train (\(build) build): rule \(ruleName), MNIST-5k 784-500-10, T = 16, one core, \(n) samples")
+            print("bench train (\(build) build): rule \(ruleName), tEpoch \(tEpoch), MNIST-5k 784-500-10, T = 16, one core, \(n) samples")
             print("  wall \(String(format: "%.3f", seconds)) s -> \(String(format: "%.1f", Double(n) / seconds)) training samples/s")
             print("  per sample: \(c[.synop] / UInt64(n)) synops, \(c[.plastSynapse] / UInt64(n)) synapse-program executions, \(c[.plastInstr] / UInt64(n)) instructions")
         }

@@ -11,14 +11,15 @@ enum BenchTwin {
                               [--lr X] [--alpha X] [--lambda X] [--hidden N] [--steps T] [--seed S] [--json]
                               [--psi on|off] [--noise gaussian|rademacher] [--m-init zero|random]
                               [--reset soft|hard] [--surrogate rectangular|triangular]
-                              [--shards K] [--threads N]
+                              [--shards K] [--threads N] [--optimiser adam|sgd]
       --shards   data-parallel gradient shards per batch (bptt/ottt/dfa/readout; 1); results
                  depend on K but not on --threads (threads running the shards; 1)
       --rule     ottt | opzo | dfa | readout | zo_sp | bptt | mgd_wp | mgd_np | fwd_grad (bptt)
       --data     a MNIST-5k CSV instead of the shipped data/ (784 pixels 0..255 + label per line), e.g.
                  gunzip -c /work/shared/data/mnist_5k.csv.gz > /tmp/mnist_5k.csv   (/tmp/mnist_5k.csv)
       --epochs   epochs (1); --train: limit training samples (all 4000); --batch (16)
-      Split: per class the first 400 rows train, the next 100 test. Adam, lr 1e-3 unless --lr.
+      Split: per class the first 400 rows train, the next 100 test. Adam, lr 1e-3 unless --lr;
+      --optimiser sgd: plain SGD (W -= lr g, g averaged over the batch), the chip's optimiser.
     EXAMPLE:
       swift build -c release && .build/release/chipsim bench twin --rule opzo --epochs 20
     """
@@ -48,6 +49,7 @@ enum BenchTwin {
             return v
         }
         let lr = try float("lr") ?? 1e-3
+        enum OptimiserKind: String, CaseIterable { case adam, sgd }
         let alpha = try float("alpha"), lambda = try float("lambda")
         func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ d: T) throws -> T where T.RawValue == String {
             guard let s = try args.value(name) else { return d }
@@ -61,6 +63,7 @@ enum BenchTwin {
         let mInit = try choice("m-init", MInit.zero)
         let reset = try choice("reset", ResetMode.soft)
         let shape = try choice("surrogate", SurrogateShape.rectangular)
+        let optimiser = try choice("optimiser", OptimiserKind.adam)
         try args.finish()
 
         var (train, test): (FloatDataset, FloatDataset)
@@ -73,7 +76,7 @@ enum BenchTwin {
         net.reset = reset
         net.surrogate.shape = shape
         var tc = TwinTrainerConfig(rule: rule)
-        tc.epochs = epochs; tc.batchSize = batch; tc.optimiser = .adam(lr: lr)
+        tc.epochs = epochs; tc.batchSize = batch; tc.optimiser = optimiser == .adam ? .adam(lr: lr) : .sgd(lr: lr)
         tc.shards = shards; tc.threads = threads
         if shards > 1 && ![.bptt, .ottt, .dfa, .readout].contains(rule) {
             throw ChipError.usage("--shards > 1 is supported for bptt, ottt, dfa and readout only")
