@@ -167,6 +167,54 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         #expect(forwardCounts[1]! > forwardCounts[4]!)
     }
 
+    @Test func heldNoiseIsConstantOverALearningEpochAndTheMomentumRunsOncePerEpoch() throws {
+        let config = try tinyConfig(rule: "opzo")
+        var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+        p.tEpoch = 4; p.holdNoise = true; p.alpha = 5
+        let sim = Simulator(chip: try Chip(config: config))
+        let rule = ErrorBroadcastRule(p)
+        try sim.attach(rule: rule)
+        let core = sim.chip.cores[0]
+        let hidden = core.populations.first { $0.layer == 1 }!
+        // The noise added at steps 0...7 of sample 3 (global steps 24...31).
+        var added: [[Int64]] = []
+        var draws: UInt64 = 0
+        for t in 0..<8 {
+            var a = [Int64](repeating: 0, count: hidden.count)
+            var c = ActionCounts()
+            a.withUnsafeMutableBufferPointer { buf in
+                rule.beforeNeuronUpdate(core: core, population: hidden, aIn: buf,
+                                        context: StepContext(sample: 3, step: t, stepsPerSample: 8, globalStep: 24 + t, label: 0, training: true),
+                                        counts: &c)
+            }
+            draws += c[.prngDraw]
+            added.append(a)
+        }
+        // Rademacher +-alpha, one independent draw per epoch: steps 0-3 share the draw keyed by
+        // global step 24, steps 4-7 the one keyed by 28.
+        let key0 = RandomKey(seed: 2, stream: .neuronNoise).with(1).with(24)
+        let key1 = RandomKey(seed: 2, stream: .neuronNoise).with(1).with(28)
+        for j in 0..<hidden.count {
+            let z0: Int64 = (key0.draw(hidden.firstNeuron + j) >> 63) == 0 ? 5 : -5
+            let z1: Int64 = (key1.draw(hidden.firstNeuron + j) >> 63) == 0 ? 5 : -5
+            for t in 0..<4 { #expect(added[t][j] == z0) }
+            for t in 4..<8 { #expect(added[t][j] == z1) }
+        }
+        #expect(added[0] != added[4])
+        #expect(draws == UInt64(2 * hidden.count))       // drawn at each epoch's first step only
+
+        // Training: the 2 x 24 feedback synapses run once per epoch (2 per sample), not every
+        // step. With a zero trace impulse x1 stays 0 and every forward update is skipped
+        // (.require x1), so all synapse executions counted are the momentum's.
+        p.trace = TraceParameters(bits: 8, decay: 410, impulse: 0, rounding: .stochastic)
+        let sim2 = Simulator(chip: try Chip(config: config))
+        try sim2.attach(rule: ErrorBroadcastRule(p))
+        var t = TrainingConfig(); t.epochs = 1
+        let trainer = Trainer(simulator: sim2, train: TwoPatternSource(samples: 10), test: TwoPatternSource(samples: 2), config: t)
+        try trainer.run()
+        #expect(trainer.epochs[0].trainCounts[.plastSynapse] == UInt64(10 * 2 * 48))
+    }
+
     @Test func learningConfigRejectsBadValuesWithPaths() {
         func decode(_ s: String) -> String {
             do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }

@@ -364,13 +364,25 @@ public final class Simulator {
         for core in chip.cores {
             for pop in core.populations {
                 guard let l = pop.learning else { continue }
-                for i in 0..<pop.count { l.post.spikes[i] = 0; l.post.u[i] = pop.state.u[i]; l.post.v[i] = l.preResetV[i] }
-                for s in pop.emitted { l.post.spikes[Int(s) - pop.firstNeuron] = 1 }
+                let n = pop.count, first = pop.firstNeuron
+                l.post.spikes.withUnsafeMutableBufferPointer { spikes in
+                    for i in 0..<n { spikes[i] = 0 }
+                    for s in pop.emitted { spikes[Int(s) - first] = 1 }
+                }
+                pop.state.u.withUnsafeBufferPointer { src in
+                    l.post.u.withUnsafeMutableBufferPointer { dst in for i in 0..<n { dst[i] = src[i] } }
+                }
+                l.preResetV.withUnsafeBufferPointer { src in
+                    l.post.v.withUnsafeMutableBufferPointer { dst in for i in 0..<n { dst[i] = src[i] } }
+                }
                 var c = ActionCounts()
                 l.post.updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer, counts: &c)
                 for k in 0..<pop.blocks.count {
-                    for i in 0..<l.pre[k].count { l.pre[k].spikes[i] = 0 }
-                    for s in pending[pop.blocks[k].preLayer] { l.pre[k].spikes[Int(s)] = 1 }
+                    let delivered = pending[pop.blocks[k].preLayer]
+                    l.pre[k].spikes.withUnsafeMutableBufferPointer { spikes in
+                        for i in 0..<spikes.count { spikes[i] = 0 }
+                        for s in delivered { spikes[Int(s)] = 1 }
+                    }
                     l.pre[k].updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer * 64 + k, counts: &c)
                 }
                 core.counts.byPhase[Phase.learning.rawValue].add(c)

@@ -55,9 +55,15 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     /// each neuron's (psi-gated) modulator in r3 and update once per epoch (and at the
     /// sample's last step) from x1 at that step.
     public var tEpoch: Int = 1
-    /// tEpoch > 1: steps of each sample before this one are not accumulated (burn-in: their
-    /// error reflects a network that has not yet responded to the input).
-    public var accumulateFrom: Int = 0
+    /// Burn-in: steps of each sample before this one learn nothing (no error packets, no
+    /// momentum, no forward update); only psi is tracked. Their error reflects a network that
+    /// has not yet responded to the input, and with tEpoch > 1 it would be paired with the
+    /// trace at the epoch's end.
+    public var learnFrom: Int = 0
+    /// OPZO: false = a new noise draw every step and the momentum updated every step from
+    /// o[t] z[t-1]; true = one noise draw per learning epoch, held for its steps, and the
+    /// momentum updated once per epoch from z and the epoch's summed output (sum_t o[t]).
+    public var holdNoise: Bool = false
     public var auxBits: Int = 32
     /// DFA: feedback weights uniform in [-dfaScale, dfaScale] (aux units).
     public var dfaScale: Int = 1 << 20
@@ -91,6 +97,8 @@ public final class ErrorBroadcastRule: LearningRule {
     var noiseKey = RandomKey(seed: 0, stream: .neuronNoise)
     var seed: UInt64 = 0
     var o: [Int32] = []
+    /// holdNoise: the output summed over the learning epoch (output core registers, 32-bit saturating).
+    var oSum: [Int32] = []
     var e: [Int32] = []
     var gBuffer: [Int64] = []
     var lossBaseline: Int64 = 0
@@ -125,7 +133,7 @@ public final class ErrorBroadcastRule: LearningRule {
         noiseKey = RandomKey(seed: seed, stream: .neuronNoise)
         outputLayer = chip.layers.count - 1
         let m = chip.layers[outputLayer].size
-        o = [Int32](repeating: 0, count: m); e = o
+        o = [Int32](repeating: 0, count: m); e = o; oSum = o
         hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
         let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
         psiProgram = try MicrocodeAssembler.assemble(OPZOPrograms.surrogate(theta: vth << 6, width: p.psiWidth), file: "<opzo psi>")
@@ -170,7 +178,15 @@ public final class ErrorBroadcastRule: LearningRule {
 
     @inline(__always)
     func noise(layer: Int, globalStep: Int, neuron: Int) -> Int64 {
-        let k = noiseKey.with(layer).with(globalStep)
+        noise(noiseKey(layer: layer, globalStep: globalStep), neuron: neuron)
+    }
+
+    /// The key of one layer's noise at one step (hoisted out of per-neuron loops).
+    @inline(__always)
+    func noiseKey(layer: Int, globalStep: Int) -> RandomKey { noiseKey.with(layer).with(globalStep) }
+
+    @inline(__always)
+    func noise(_ k: RandomKey, neuron: Int) -> Int64 {
         switch parameters.noise {
         case .rademacher: return (k.draw(neuron) >> 63) == 0 ? Int64(parameters.alpha) : -Int64(parameters.alpha)
         case .gaussian: return Int64((Double(parameters.alpha) * k.gaussian(neuron)).rounded(.toNearestOrAwayFromZero))
@@ -180,10 +196,27 @@ public final class ErrorBroadcastRule: LearningRule {
     public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
                                    context: StepContext, counts: inout ActionCounts) {
         guard parameters.kind.usesNoise, hiddenLayers.contains(population.layer) else { return }
+        let key = noiseKey(layer: population.layer, globalStep: noiseStep(context))
         for j in 0..<population.count {
-            aIn[j] += noise(layer: population.layer, globalStep: context.globalStep, neuron: population.firstNeuron + j)
+            aIn[j] += noise(key, neuron: population.firstNeuron + j)
         }
-        counts.add(.prngDraw, UInt64(population.count))
+        // Held noise is drawn once per epoch and then kept in the neuron (counted once).
+        if !parameters.holdNoise || noiseStep(context) == context.globalStep {
+            counts.add(.prngDraw, UInt64(population.count))
+        }
+    }
+
+    /// The global step whose key draws this step's noise: the step itself, or with holdNoise
+    /// the first step of its learning epoch.
+    @inline(__always)
+    func noiseStep(_ context: StepContext) -> Int {
+        parameters.holdNoise ? context.globalStep - context.step % max(1, parameters.tEpoch) : context.globalStep
+    }
+
+    /// Whether this step ends a learning epoch (always true at a sample's last step).
+    @inline(__always)
+    func epochEnds(_ context: StepContext) -> Bool {
+        (context.step + 1) % max(1, parameters.tEpoch) == 0 || context.step == context.stepsPerSample - 1
     }
 
     /// Runs a synapse program over every incoming (forward) block of a population; returns cycles.
@@ -214,12 +247,8 @@ public final class ErrorBroadcastRule: LearningRule {
                                                       random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: block, scope: .neuron),
                                                       counts: &c).cycles)
         }
-        var cycles: UInt64 = 0
-        if context.step >= parameters.accumulateFrom {
-            cycles += neuronProgram(readout ? accumulateReadout : accumulateHidden, block: 1)
-        }
-        let epochEnds = (context.step + 1) % parameters.tEpoch == 0 || context.step == context.stepsPerSample - 1
-        if epochEnds {
+        var cycles = neuronProgram(readout ? accumulateReadout : accumulateHidden, block: 1)
+        if epochEnds(context) {
             cycles += runForwardBlocks(readout ? epochReadout : epochHidden, core: core, population: pop, step: step, counts: &c)
             cycles += neuronProgram(clearProgram, block: 2)
         }
@@ -236,6 +265,19 @@ public final class ErrorBroadcastRule: LearningRule {
         let seed = self.seed
         let step = context.globalStep
         var coreCycles: [Int: UInt64] = [:]
+        if context.step < p.learnFrom {
+            // Burn-in: only psi is tracked (r2 must hold psi[t-1] at the first learning step).
+            for f in feedback {
+                var c = ActionCounts()
+                let l = f.population.learning!
+                let r = f.core.plasticityUnit.runNeuronScope(psiProgram, neurons: &l.post,
+                                                             random: MicrocodeRandom(seed: seed, core: f.core.id, step: step, block: 0, scope: .neuron),
+                                                             counts: &c)
+                f.core.counts.byPhase[Phase.learning.rawValue].add(c)
+                coreCycles[f.core.id, default: 0] += UInt64(r.cycles)
+            }
+            return coreCycles.values.max() ?? 0
+        }
         // 1. Output error.
         for (_, pop) in outputs {
             for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] }
@@ -263,7 +305,13 @@ public final class ErrorBroadcastRule: LearningRule {
             lossDelta = L - lossBaseline
             lossBaseline += lossDelta >> 4
         }
-        let perOutput = p.kind == .opzo ? 2 : 1
+        // OPZO sends o with e; with held noise only the epoch's summed o, at the epoch's end.
+        let momentumNow = p.kind == .opzo && (!p.holdNoise || epochEnds(context))
+        if p.kind == .opzo && p.holdNoise {
+            for k in 0..<o.count { oSum[k] = Int32(FixedPoint.saturate(Int64(oSum[k]) + Int64(o[k]), bits: 32)) }
+            for (oc, pop) in outputs { oc.counts.add(.learning, .plastInstr, UInt64(pop.count)) }
+        }
+        let perOutput = momentumNow ? 2 : 1
         var hiddenCores: [Int] = []
         for f in feedback where hiddenCores.last != f.core.id { hiddenCores.append(f.core.id) }
         for (oc, pop) in outputs {
@@ -286,16 +334,34 @@ public final class ErrorBroadcastRule: LearningRule {
             var cycles: UInt64 = 0
             let n = pop.count
             if p.kind.scalarLoss {
+                let key = noiseKey(layer: pop.layer, globalStep: step - 1)
                 for j in 0..<n {
-                    let z = context.step > 0 ? noise(layer: pop.layer, globalStep: step - 1, neuron: pop.firstNeuron + j) : 0
+                    let z = context.step > 0 ? noise(key, neuron: pop.firstNeuron + j) : 0
                     l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(p.zoShift), bits: LearningWidths.modulator))
                 }
                 c.add(.prngDraw, UInt64(n))
                 c.add(.plastInstr, UInt64(2 * n))
+            } else if p.kind == .opzo && p.holdNoise {
+                if momentumNow {
+                    // M <- M - sround(M, K) + (z_i sum_t o_k[t]) >> S, z the epoch's held noise.
+                    for k in 0..<m { feedback[fi].pre.x2[k] = oSum[k] }
+                    let key = noiseKey(layer: pop.layer, globalStep: noiseStep(context))
+                    l.post.r1.withUnsafeMutableBufferPointer { r1 in
+                        for j in 0..<n { r1[j] = Int32(noise(key, neuron: pop.firstNeuron + j)) }
+                    }
+                    c.add(.prngDraw, UInt64(n))
+                    let r = core.plasticityUnit.runSynapseScope(momentumProgram, block: &feedback[fi].block, pre: feedback[fi].pre, post: l.post,
+                                                                random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
+                                                                counts: &c)
+                    cycles += UInt64(r.cycles)
+                }
             } else if p.kind == .opzo {
                 for k in 0..<m { feedback[fi].pre.x2[k] = o[k] }
                 if context.step > 0 {
-                    for j in 0..<n { l.post.r1[j] = Int32(noise(layer: pop.layer, globalStep: step - 1, neuron: pop.firstNeuron + j)) }
+                    let key = noiseKey(layer: pop.layer, globalStep: step - 1)
+                    l.post.r1.withUnsafeMutableBufferPointer { r1 in
+                        for j in 0..<n { r1[j] = Int32(noise(key, neuron: pop.firstNeuron + j)) }
+                    }
                     c.add(.prngDraw, UInt64(n))
                 } else {
                     for j in 0..<n { l.post.r1[j] = 0 }
@@ -310,11 +376,14 @@ public final class ErrorBroadcastRule: LearningRule {
             if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
             var maxAbs: Int64 = 0
             feedback[fi].block.aux.withUnsafeBufferPointer { M in
-                for j in 0..<n {
-                    var g: Int64 = 0
-                    for k in 0..<m { g += Int64(M[k * n + j]) * Int64(e[k]) }
-                    gBuffer[j] = g
-                    maxAbs = max(maxAbs, abs(g))
+                gBuffer.withUnsafeMutableBufferPointer { G in
+                    for j in 0..<n { G[j] = 0 }
+                    for k in 0..<m {            // row by row: M is stored output-major
+                        let ek = Int64(e[k]), row = M.baseAddress! + k * n
+                        if ek == 0 { continue }
+                        for j in 0..<n { G[j] += Int64(row[j]) * ek }
+                    }
+                    for j in 0..<n { maxAbs = max(maxAbs, abs(G[j])) }
                 }
             }
             var shift = Int64(p.gShift)
@@ -322,8 +391,8 @@ public final class ErrorBroadcastRule: LearningRule {
                 shift = max(0, Int64(64 - maxAbs.leadingZeroBitCount) - Int64(p.gNormalise))
                 c.add(.plastInstr, UInt64(n))
             }
-            for j in 0..<n {
-                l.post.modulator[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator))
+            l.post.modulator.withUnsafeMutableBufferPointer { mod in
+                for j in 0..<n { mod[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator)) }
             }
             c.add(.synop, UInt64(m * n))
             c.add(.sramReadBits, UInt64(m * n * p.auxBits))
@@ -337,6 +406,7 @@ public final class ErrorBroadcastRule: LearningRule {
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }
+        if momentumNow && p.holdNoise { for k in 0..<oSum.count { oSum[k] = 0 } }
         if debug && context.step == context.stepsPerSample - 1 && context.sample % 200 == 0 {
             let f = feedback[0]
             let mod = f.population.learning!.post.modulator

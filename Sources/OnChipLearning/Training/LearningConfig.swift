@@ -16,7 +16,8 @@ public enum LearningConfig {
         KeyDoc("etaReadout", "integer 1...31", "12", "Readout learning rate 2^-etaReadout: w -= sround(x1 e, etaReadout)."),
         KeyDoc("psiWidth", "integer >= 0", "12800", "Surrogate psi = 1 when |v_pre-reset - vth << 6| < psiWidth, else 0."),
         KeyDoc("tEpoch", "integer 1...1024", "1", "Learning epoch in steps: 1 = forward weights updated every step; > 1 = each neuron accumulates its psi-gated modulator in r3 and the weights are updated once per epoch (and at the sample's last step) with w -= sround(x1 r3, eta), x1 taken at that step (fewer synapse programs: faster, and one rounding per epoch)."),
-        KeyDoc("accumulateFrom", "integer >= 0", "0", "tEpoch > 1: steps of a sample before this step are not accumulated (burn-in: the error of the first steps reflects a network that has not yet responded to the input)."),
+        KeyDoc("learnFrom", "integer >= 0", "0", "Burn-in: steps of each sample before this step learn nothing (no error packets, momentum or forward update; psi is still tracked). The first steps' error reflects a network that has not yet responded to the input; with tEpoch > 1 it would be paired with the trace at the epoch's end."),
+        KeyDoc("holdNoise", "boolean", "false", "OPZO: false = new noise every step, momentum updated every step from o[t] z[t-1]; true = one noise draw per learning epoch (tEpoch), held for its steps, and the momentum updated once per epoch from z and the epoch's summed output (fewer feedback-synapse programs; scale lambdaShift and productShift accordingly)."),
         KeyDoc("auxBits", "integer 8...32", "32", "Width of the feedback synapses' M registers."),
         KeyDoc("dfaScale", "integer >= 1", "1048576", "DFA: fixed feedback weights uniform in [-dfaScale, dfaScale]."),
         KeyDoc("loss", "object", "see $.learning.loss", "The output core's loss-gradient unit."),
@@ -49,7 +50,8 @@ public enum LearningConfig {
         p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
         p.psiWidth = try r.int("psiWidth", default: p.psiWidth, range: 0...(1 << 24))
         p.tEpoch = try r.int("tEpoch", default: p.tEpoch, range: 1...1024)
-        p.accumulateFrom = try r.int("accumulateFrom", default: p.accumulateFrom, range: 0...100_000)
+        p.learnFrom = try r.int("learnFrom", default: p.learnFrom, range: 0...100_000)
+        p.holdNoise = try r.bool("holdNoise", default: p.holdNoise)
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
         if let l = try r.optionalObject("loss") {
@@ -67,7 +69,7 @@ public enum LearningConfig {
     public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
         .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
                  ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)), ("zoShift", .int(p.zoShift)),
-                 ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)), ("tEpoch", .int(p.tEpoch)), ("accumulateFrom", .int(p.accumulateFrom)),
+                 ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)), ("tEpoch", .int(p.tEpoch)), ("learnFrom", .int(p.learnFrom)), ("holdNoise", .bool(p.holdNoise)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
                  ("trace", TraceConfig.json(p.trace))])

@@ -5,7 +5,7 @@ import OnChipLearning
 enum BenchCommand: Subcommand {
     static let name = "bench"
     static let summary = "Measure simulator speed on reference workloads (build with -c release)."
-    static let flags: Set<String> = ["json", "no-scalar"]
+    static let flags: Set<String> = ["json", "no-scalar", "hold-noise"]
     static let help = """
     USAGE: chipsim bench <workload> [--json] [workload options]
 
@@ -20,7 +20,8 @@ enum BenchCommand: Subcommand {
                   Options: --steps N, --mesh WxH, --neurons-per-core N
       train       on-chip training on MNIST-5k, 784-500-10, T = 16, one core, all counters on:
                   training samples per second. Options: --rule opzo|dfa|readout, --samples N (500),
-                  --t-epoch N (1: update every step; 16: once per sample)
+                  --t-epoch N (1: update every step; 16: once per sample),
+                  --learn-from B (burn-in steps), --hold-noise (one noise draw per epoch)
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
