@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ChipModel
 
 // End-to-end tests of the chipsim binary (built by SwiftPM before the tests, as a dependency).
 
@@ -43,6 +44,21 @@ func tempDir(_ name: String) -> String {
 }
 
 @Suite(.serialized) struct CLITests {
+    @Test func benchTrainsTheWorkloadOfTheOPZOMNISTConfig() throws {
+        // The built-in workload and configs/opzo-mnist.json must train identically (same
+        // counts); --per-step must run many more synapse programs than learning epochs do.
+        func perSample(_ extra: [String]) throws -> Double {
+            let r = try chipsim(["bench", "train", "--samples", "2", "--json"] + extra)
+            #expect(r.status == 0, "\(r.err)")
+            let parsed = try JSONValue.parse(r.out, file: "bench")
+            guard case .number(let v, _)? = parsed["plasticSynapsesPerSample"] else { return -1 }
+            return v
+        }
+        let builtIn = try perSample([]), file = try perSample(["--config", "configs/opzo-mnist.json"])
+        #expect(builtIn == file && builtIn > 0)
+        #expect(try perSample(["--per-step"]) > 4 * builtIn)
+    }
+
     @Test func runWritesTheReportDirectoryAndProbes() throws {
         let dir = tempDir("run")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -5,7 +5,7 @@ import OnChipLearning
 enum BenchCommand: Subcommand {
     static let name = "bench"
     static let summary = "Measure simulator speed on reference workloads (build with -c release)."
-    static let flags: Set<String> = ["json", "no-scalar", "hold-noise"]
+    static let flags: Set<String> = ["json", "no-scalar", "per-step"]
     static let help = """
     USAGE: chipsim bench <workload> [--json] [workload options]
 
@@ -19,9 +19,9 @@ enum BenchCommand: Subcommand {
                   13% input / 12% hidden activity), repeated: packets routed per second.
                   Options: --steps N, --mesh WxH, --neurons-per-core N
       train       on-chip training on MNIST-5k, 784-500-10, T = 16, one core, all counters on:
-                  training samples per second. Options: --rule opzo|dfa|readout, --samples N (500),
-                  --t-epoch N (1: update every step; 16: once per sample),
-                  --learn-from B (burn-in steps), --hold-noise (one noise draw per epoch)
+                  training samples per second. The built-in workload is configs/opzo-mnist.json.
+                  Options: --rule opzo|dfa|readout|..., --samples N (500), --per-step (update every
+                  step, fresh noise every step, no burn-in), --config FILE (any experiment)
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
