@@ -17,7 +17,7 @@ public struct OffChipMethod: Equatable, Sendable {
 ///
 ///     {"name", "experiment": "file.json" | {inline experiment},
 ///      "onChipRules": ["opzo", "dfa", ...]            (default: the experiment's learning.rule),
-///      "offChip": {"methods": [{"rule": "bptt"|"ottt", "optimiser": "adam"|"sgd", "lr": x}],
+///      "offChip": {"methods": [{"rule": "bptt"|"ottt"|"opzo"|"dfa"|"readout", "optimiser": "adam"|"sgd", "lr": x}],
 ///                  "epochs": n (default: training.epochs), "batchSize": 16, "theta": 1,
 ///                  "hiddenInitScale": 2, "surrogateHalfWidth": 0.5},
 ///      "chipInTheLoop": {"methods": [{"rule": "bptt", "optimiser": ..., "lr": ...}], "epochs": n}  (optional),
@@ -38,7 +38,9 @@ public struct CompareConfig {
     public var loopMethods: [OffChipMethod] = []
     public var loopEpochs: Int?
 
-    public static let offChipRules: [TwinRule] = [.bptt, .ottt]
+    /// BP (bptt, ottt) and, for the accuracy comparison with the on-chip rules, the float
+    /// twins of the online rules (same network and dynamics as the chip, float arithmetic).
+    public static let offChipRules: [TwinRule] = [.bptt, .ottt, .opzo, .dfa, .readout]
 
     public init(json: JSONValue, file: String) throws {
         let r = try JSONReader(json, file: file, path: "$")
