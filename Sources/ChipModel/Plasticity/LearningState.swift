@@ -87,7 +87,10 @@ public struct PostSynapticState: Sendable {
         func key(_ slot: TraceSlot) -> RandomKey {
             TraceUnit.key(seed: seed, core: core, step: step, population: population, slot: slot)
         }
-        TraceUnit.update(&y1, spikes: spikes, parameters: y1Parameters, key: key(.y1), counts: &counts)
+        // An unused trace is not hardware: it is neither updated nor counted.
+        if y1Parameters != .unused {
+            TraceUnit.update(&y1, spikes: spikes, parameters: y1Parameters, key: key(.y1), counts: &counts)
+        }
         if y2Parameters != .unused {
             TraceUnit.update(&y2, spikes: spikes, parameters: y2Parameters, key: key(.y2), counts: &counts)
         }

@@ -94,9 +94,10 @@ public final class PlasticityUnit {
                     var contiguous = true
                     var segCount = 0
                     let seg = segments
+                    var segmentsUsable = true
                     func flush() {
                         if n > 0 {
-                            ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: segCount,
+                            ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: segmentsUsable ? segCount : 0,
                                             scope: .synapse, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                         }
                         executed += n; n = 0; contiguous = true; segCount = 0
@@ -119,22 +120,29 @@ public final class PlasticityUnit {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
                         if productForm {
+                            // Active columns of this row, in chunks that fill the tile. No row
+                            // segments (short runs: the tile gathers by index instead).
                             skipped += nPost - activeColumns.count
-                            let i32 = Int32(truncatingIfNeeded: i)
-                            for j32 in activeColumns {
-                                let j = Int(j32)
-                                let s = rowBase + j
-                                if n > 0 && Int(elementIndex[n - 1]) != s - 1 { contiguous = false }
-                                if segCount > 0, case let g = seg + 4 * (segCount - 1),
-                                   Int(g[2]) == i, Int(g[0] + g[1]) == n, Int(g[3] + g[1]) == j {
-                                    g[1] += 1
-                                } else {
-                                    addSegment(lane: n, length: 1, pre: i, post: j)
+                            let i32 = Int32(truncatingIfNeeded: i), base32 = Int32(truncatingIfNeeded: rowBase)
+                            let nCols = activeColumns.count
+                            var c0 = 0
+                            while c0 < nCols {
+                                let len = Swift.min(nCols - c0, tileSize - n)
+                                activeColumns.withUnsafeBufferPointer { cols in
+                                    let e = elementIndex + n, p = preIndex + n, q = postIndex + n
+                                    if contiguous {
+                                        // Still one run of consecutive synapses (dense rows only)?
+                                        let first = base32 &+ cols[c0]
+                                        if n > 0 && elementIndex[n - 1] != first &- 1 { contiguous = false }
+                                        if cols[c0 + len - 1] &- cols[c0] != Int32(len - 1) { contiguous = false }
+                                    }
+                                    for k in 0..<len {
+                                        let j = cols[c0 + k]
+                                        e[k] = base32 &+ j; p[k] = i32; q[k] = j
+                                    }
                                 }
-                                elementIndex[n] = Int32(truncatingIfNeeded: s)
-                                preIndex[n] = i32
-                                postIndex[n] = j32
-                                n += 1
+                                segmentsUsable = false
+                                n += len; c0 += len
                                 if n == tileSize { flush() }
                             }
                             continue
