@@ -225,6 +225,20 @@ public final class ErrorBroadcastRule: LearningRule {
         let l = pop.learning!
         var cycles: UInt64 = 0
         for k in 0..<pop.blocks.count {
+            let before = observeForwardUpdate == nil ? nil : pop.blocks[k].weights
+            defer {
+                if let observe = observeForwardUpdate, let before {
+                    let readout = pop.layer == outputLayer
+                    let factor: ContiguousArray<Int32>
+                    if parameters.tEpoch > 1 { factor = l.post.r3 }
+                    else if readout || parameters.kind == .mgdNP { factor = l.post.modulator }
+                    else { factor = ContiguousArray((0..<l.post.count).map { l.post.r2[$0] == 0 ? 0 : l.post.modulator[$0] }) }
+                    observe(ForwardUpdateObservation(layer: pop.layer, block: k, globalStep: step,
+                                                     etaShift: min(31, (readout ? parameters.etaReadout : parameters.etaHidden) + etaOffset),
+                                                     x1: l.pre[k].x1, factor: factor, weightsBefore: before,
+                                                     weightsAfter: pop.blocks[k].weights, weightBits: pop.blocks[k].weightBits))
+                }
+            }
             let r = core.plasticityUnit.runSynapseScope(program, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
                                                         random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
                                                         counts: &c)
@@ -254,6 +268,11 @@ public final class ErrorBroadcastRule: LearningRule {
         }
         return cycles
     }
+
+    /// Test and check hook (nil in runs): called after each forward-weight update of a block
+    /// with the factors the program used. `chipsim gradcheck CONFIG` compares the update with
+    /// its float formula.
+    public var observeForwardUpdate: ((ForwardUpdateObservation) -> Void)?
 
     public func beginSample(simulator: Simulator, context: StepContext) {
         // The host sends the label to the output core(s): one byte each.
@@ -417,4 +436,19 @@ public final class ErrorBroadcastRule: LearningRule {
         }
         return (coreCycles.values.max() ?? 0) + drain
     }
+}
+
+/// One forward-weight update as the plasticity unit ran it: w -= sround(x1[i] * factor[j], eta)
+/// for every synapse (i, j) with x1[i] != 0 and factor[j] != 0 (then saturated to weightBits).
+/// factor is the modulator gated by psi[t-1] (every step) or the epoch accumulator r3.
+public struct ForwardUpdateObservation: Sendable {
+    public var layer: Int
+    public var block: Int
+    public var globalStep: Int
+    public var etaShift: Int
+    public var x1: ContiguousArray<Int32>
+    public var factor: ContiguousArray<Int32>
+    public var weightsBefore: ContiguousArray<Int16>
+    public var weightsAfter: ContiguousArray<Int16>
+    public var weightBits: Int
 }
