@@ -154,10 +154,16 @@ func tempDir(_ name: String) -> String {
         return String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    @Test func resumedTrainingEndsWithTheSameReport() throws {
+    static let perStep = "\"learning\": {\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 8}"
+    static let learningEpochs = "\"learning\": {\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 6, \"tEpoch\": 8, \"learnFrom\": 2, \"holdNoise\": true}"
+
+    @Test(arguments: [perStep, learningEpochs])
+    func resumedTrainingEndsWithTheSameReport(learning: String) throws {
         let dir = tempDir("resume")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try TrainingCLITests.config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let config = TrainingCLITests.config.replacingOccurrences(of: TrainingCLITests.perStep, with: learning)
+        #expect(config.contains(learning))
+        try config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
         let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
         #expect(full.status == 0, "\(full.err)")
         // Interrupted after epoch 1 (simulated), then resumed.
@@ -176,7 +182,7 @@ func tempDir(_ name: String) -> String {
         let metrics = try String(contentsOfFile: dir + "/part/metrics.csv", encoding: .utf8)
         #expect(metrics.split(separator: "\n").count == 1 + 3)
         // A checkpoint of another config is refused.
-        try TrainingCLITests.config.replacingOccurrences(of: "\"seed\": 4", with: "\"seed\": 5").write(toFile: dir + "/u.json", atomically: true, encoding: .utf8)
+        try config.replacingOccurrences(of: "\"seed\": 4", with: "\"seed\": 5").write(toFile: dir + "/u.json", atomically: true, encoding: .utf8)
         let other = try chipsim(["run", dir + "/u.json", "--out", dir + "/x", "--checkpoint", dir + "/part.checkpoint.json", "--resume"])
         #expect(other.status == 1 && other.err.contains("different config"), "\(other.err)")
     }
