@@ -29,6 +29,9 @@ public enum RuleFactory {
         if case .string("microcode")? = learning["rule"] {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
+        if case let .string(name)? = learning["rule"], PerturbationConfig.rules.contains(name) {
+            return WeightPerturbationRule(try PerturbationConfig.decode(learning, config: config))
+        }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))
     }
 }
