@@ -266,8 +266,33 @@ public final class WeightPerturbationRule: LearningRule {
         return cycles.values.max() ?? 0
     }
 
+    /// Readout learning from the loss unit's error (shared with LOCO): mod_k = e_k, then the
+    /// `threeFactor` program over the output blocks. Returns the slowest output core's cycles.
+    static func updateReadout(outputs: [(core: Core, population: Population)], error e: [Int32], program: MicrocodeProgram,
+                              seed: UInt64, step: Int) -> UInt64 {
+        var slowest: UInt64 = 0
+        for (core, pop) in outputs {
+            let l = pop.learning!
+            var c = ActionCounts()
+            c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
+            for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
+            var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
+            for k in 0..<pop.blocks.count {
+                let r = core.plasticityUnit.runSynapseScope(program, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
+                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
+                                                            counts: &c)
+                cycles += UInt64(r.cycles)
+            }
+            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            slowest = max(slowest, cycles)
+        }
+        return slowest
+    }
+
     /// The cost of one step: -ln p_label in units of 2^-14 (a log look-up at the output core).
-    public func stepCost(_ o: [Int32], label: Int) -> Int64 {
+    public func stepCost(_ o: [Int32], label: Int) -> Int64 { WeightPerturbationRule.stepCost(lossUnit, o, label: label) }
+
+    static func stepCost(_ lossUnit: LossUnit, _ o: [Int32], label: Int) -> Int64 {
         let probs = lossUnit.probabilities(o)
         let pl = max(1, probs[label])
         return Int64((-Foundation.log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
@@ -292,22 +317,8 @@ public final class WeightPerturbationRule: LearningRule {
         outCycles += lossInstr
         // 2. Readout from the local error.
         if p.readout == .error {
-            let e = lossUnit.error(o, label: label)
-            for (core, pop) in outputs {
-                let l = pop.learning!
-                var c = ActionCounts()
-                c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
-                for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
-                var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
-                for k in 0..<pop.blocks.count {
-                    let r = core.plasticityUnit.runSynapseScope(readoutProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
-                                                                random: MicrocodeRandom(seed: seed, core: core.id, step: context.globalStep, block: k, scope: .synapse),
-                                                                counts: &c)
-                    cycles += UInt64(r.cycles)
-                }
-                core.counts.byPhase[Phase.learning.rawValue].add(c)
-                outCycles += cycles
-            }
+            outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, label: label), program: readoutProgram,
+                                                             seed: seed, step: context.globalStep)
         }
         var total = outCycles + pendingCycles
         pendingCycles = 0

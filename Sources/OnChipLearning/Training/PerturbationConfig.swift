@@ -84,13 +84,7 @@ public enum PerturbationConfig {
         p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.baselineShift = try r.int("baselineShift", default: p.baselineShift, range: 0...16)
-        if let l = try r.optionalObject("loss") {
-            p.loss.outputShift = try l.int("outputShift", default: p.loss.outputShift, range: 0...24)
-            p.loss.ceWeight = try l.int("ceWeight", default: p.loss.ceWeight, range: 0...64)
-            p.loss.mseWeight = try l.int("mseWeight", default: p.loss.mseWeight, range: 0...64)
-            if p.loss.ceWeight + p.loss.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.loss.ceWeight + p.loss.mseWeight)") }
-            try l.rejectUnknownKeys()
-        }
+        p.loss = try PerturbationConfig.decodeLoss(r.optionalObject("loss"), default: p.loss)
         p.trace = try TraceConfig.decode(r.optionalObject("trace"), default: p.trace)
         // Time constants against the sample length T.
         let T = config.run.steps
@@ -103,12 +97,88 @@ public enum PerturbationConfig {
         return p
     }
 
+    /// The "loss" object (keys of $.learning.loss) over the given defaults.
+    static func decodeLoss(_ l: JSONReader?, default d: LossUnitParameters) throws -> LossUnitParameters {
+        guard let l else { return d }
+        var p = d
+        p.outputShift = try l.int("outputShift", default: p.outputShift, range: 0...24)
+        p.ceWeight = try l.int("ceWeight", default: p.ceWeight, range: 0...64)
+        p.mseWeight = try l.int("mseWeight", default: p.mseWeight, range: 0...64)
+        if p.ceWeight + p.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.ceWeight + p.mseWeight)") }
+        try l.rejectUnknownKeys()
+        return p
+    }
+
     /// The resolved section (every default filled in, tauP / tauTheta in steps).
     public static func json(_ p: WeightPerturbationParameters) -> JSONValue {
         .object([("rule", .string(p.kind.rawValue)), ("delta", .int(p.delta)), ("codeClip", .int(p.codeClip)),
                  ("tauP", .int(p.tauP)), ("tauTheta", .int(p.tauTheta)), ("gamma", .bool(p.gamma)),
                  ("productShift", .int(p.productShift)), ("eta", .int(p.eta)), ("readout", .string(p.readout.rawValue)),
                  ("etaReadout", .int(p.etaReadout)), ("auxBits", .int(p.auxBits)), ("baselineShift", .int(p.baselineShift)),
+                 ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
+                 ("trace", TraceConfig.json(p.trace))])
+    }
+}
+
+/// LOCO on chip (interpretation, docs/LEARNING.md "LOCO on chip"): node perturbation of the
+/// hidden neurons whose presynaptic factor is projected onto the prototype of the winning
+/// cluster of presynaptic activity; the readout learns from the local error.
+public struct LOCOParameters: Equatable, Sendable {
+    /// Node perturbation amplitude in weight units: a_in += alpha theta (before the << 6 alignment).
+    public var alpha: Int = 64
+    /// Number of cluster prototypes k per hidden block.
+    public var clusters: Int = 8
+    /// Prototype learning rate: P += (r 2^F - P) >> protoShift.
+    public var protoShift: Int = 3
+    /// Fraction bits F of the prototypes and of the projected activity.
+    public var protoFrac: Int = 4
+    /// mod_i = sat16((C~ theta_i) >> zoShift).
+    public var zoShift: Int = 4
+    public var etaHidden: Int = 20
+    public var etaReadout: Int = 24
+    public var baselineShift: Int = 4
+    public var loss = LossUnitParameters(outputShift: 12, ceWeight: 64, mseWeight: 0)
+    public var trace = TraceParameters(bits: 8, decay: 410, impulse: 24, rounding: .stochastic)
+    public init() {}
+}
+
+public enum LOCOConfig {
+    public static let docs = SectionDoc("$.learning (rule \"loco\")", "LOCO on chip, as interpreted in docs/LEARNING.md (\"LOCO on chip\"): node perturbation (theta_i = +-1 per hidden neuron, held for the sample) whose presynaptic factor is the projection of the sample's presynaptic spike counts onto the prototype of their nearest cluster (k prototypes per hidden block, learned online); the readout learns from the local error. Loss keys as in $.learning.loss, trace keys as in $.learning.trace.", [
+        KeyDoc("rule", "\"loco\"", "-", "LOCO (low-rank cluster-projected node perturbation)."),
+        KeyDoc("alpha", "integer 1...4096", "64", "Node perturbation a_in += alpha theta_i (weight units, before the << 6 alignment), theta_i = +-1 held for the sample."),
+        KeyDoc("clusters", "integer 1...64", "8", "Prototypes k per hidden block (the rank of the update subspace)."),
+        KeyDoc("protoShift", "integer 0...16", "3", "Prototype learning rate: P_c += (r 2^protoFrac - P_c) >> protoShift for the winning cluster c."),
+        KeyDoc("protoFrac", "integer 0...8", "4", "Fraction bits of the prototypes and of the projected activity x^."),
+        KeyDoc("zoShift", "integer 0...40", "4", "mod_i = sat16((C~ theta_i) >> zoShift)."),
+        KeyDoc("etaHidden", "integer 1...31", "20", "Hidden update w -= sround(x^_j mod_i, etaHidden) once per sample."),
+        KeyDoc("etaReadout", "integer 1...31", "24", "Readout w -= sround(x1 e_k, etaReadout) every step."),
+        KeyDoc("baselineShift", "integer 0...16", "4", "Baseline b <- b + (C~ >> baselineShift); the first sample only sets b = C."),
+        KeyDoc("loss", "object", "{\"outputShift\": 12, \"ceWeight\": 64, \"mseWeight\": 0}", "The output core's loss unit (keys of $.learning.loss)."),
+        KeyDoc("trace", "object", "see $.learning.trace", "Presynaptic traces x1 (the readout's)."),
+    ])
+
+    public static func decode(_ v: JSONValue, file: String) throws -> LOCOParameters {
+        let r = try JSONReader(v, file: file, path: "$.learning")
+        var p = LOCOParameters()
+        _ = try r.string("rule", oneOf: ["loco"])
+        p.alpha = try r.int("alpha", default: p.alpha, range: 1...4096)
+        p.clusters = try r.int("clusters", default: p.clusters, range: 1...64)
+        p.protoShift = try r.int("protoShift", default: p.protoShift, range: 0...16)
+        p.protoFrac = try r.int("protoFrac", default: p.protoFrac, range: 0...8)
+        p.zoShift = try r.int("zoShift", default: p.zoShift, range: 0...40)
+        p.etaHidden = try r.int("etaHidden", default: p.etaHidden, range: 1...31)
+        p.etaReadout = try r.int("etaReadout", default: p.etaReadout, range: 1...31)
+        p.baselineShift = try r.int("baselineShift", default: p.baselineShift, range: 0...16)
+        p.loss = try PerturbationConfig.decodeLoss(r.optionalObject("loss"), default: p.loss)
+        p.trace = try TraceConfig.decode(r.optionalObject("trace"), default: p.trace)
+        try r.rejectUnknownKeys()
+        return p
+    }
+
+    public static func json(_ p: LOCOParameters) -> JSONValue {
+        .object([("rule", .string("loco")), ("alpha", .int(p.alpha)), ("clusters", .int(p.clusters)), ("protoShift", .int(p.protoShift)),
+                 ("protoFrac", .int(p.protoFrac)), ("zoShift", .int(p.zoShift)), ("etaHidden", .int(p.etaHidden)),
+                 ("etaReadout", .int(p.etaReadout)), ("baselineShift", .int(p.baselineShift)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
                  ("trace", TraceConfig.json(p.trace))])
     }
