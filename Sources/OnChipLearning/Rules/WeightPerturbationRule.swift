@@ -88,7 +88,12 @@ public final class WeightPerturbationRule: LearningRule {
     /// The code of synapse `index` of a target in the period starting at `periodStart`.
     @inline(__always)
     static func code(_ key: RandomKey, period: Int, index: Int, _ p: WeightPerturbationParameters) -> Int32 {
-        let k = key.with(period)
+        code(key.with(period), index: index, p)
+    }
+
+    /// The code of synapse `index` under a key that already includes the period.
+    @inline(__always)
+    static func code(_ k: RandomKey, index: Int, _ p: WeightPerturbationParameters) -> Int32 {
         switch p.kind {
         case .mgdWP: return (k.draw(index) >> 63) == 0 ? Int32(p.delta) : -Int32(p.delta)
         case .fwdGrad:
@@ -188,10 +193,11 @@ public final class WeightPerturbationRule: LearningRule {
         for t in targets {
             let pop = t.population
             let nPre = pop.blocks[t.block].nPre, nPost = pop.blocks[t.block].nPost, first = pop.firstNeuron
+            let key = t.key.with(period)
             pop.blocks[t.block].weights.withUnsafeMutableBufferPointer { w in
                 for i in 0..<nPre {
                     for j in 0..<nPost {
-                        let c = WeightPerturbationRule.code(t.key, period: period, index: i * t.layerSize + first + j, p)
+                        let c = WeightPerturbationRule.code(key, index: i * t.layerSize + first + j, p)
                         w[i * nPost + j] = Int16(Int32(w[i * nPost + j]) + c)
                     }
                 }
@@ -227,6 +233,7 @@ public final class WeightPerturbationRule: LearningRule {
             let eta = Int64(self.eta(t))
             let mask: UInt64 = eta >= 64 ? ~0 : (UInt64(1) << UInt64(eta)) &- 1
             let roundKey = RandomKey(seed: seed, stream: .stochasticRounding).with(-3).with(t.layer).with(step)
+            let key = t.key.with(period)
             var block = pop.blocks[t.block]
             pop.blocks[t.block] = SynapseBlock(nPre: 0, nPost: 0, weightBits: 1, auxBits: 0)   // unique reference while editing
             block.weights.withUnsafeMutableBufferPointer { w in
@@ -234,7 +241,7 @@ public final class WeightPerturbationRule: LearningRule {
                     for i in 0..<nPre {
                         for j in 0..<nPost {
                             let index = i * t.layerSize + first + j
-                            let c = WeightPerturbationRule.code(t.key, period: period, index: index, p)
+                            let c = WeightPerturbationRule.code(key, index: index, p)
                             let k = i * nPost + j
                             var wk = Int64(w[k]) - Int64(c)
                             var gk = Int64(g[k]) + ((ct * Int64(c) + half) >> P)
