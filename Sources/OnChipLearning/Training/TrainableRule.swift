@@ -29,6 +29,12 @@ public enum RuleFactory {
         if case .string("microcode")? = learning["rule"] {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
+        if case let .string(name)? = learning["rule"], PerturbationConfig.rules.contains(name) {
+            return WeightPerturbationRule(try PerturbationConfig.decode(learning, config: config))
+        }
+        if case .string("loco")? = learning["rule"] {
+            return LOCORule(try LOCOConfig.decode(learning, file: config.file))
+        }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))
     }
 }
