@@ -140,6 +140,15 @@ public struct ChipUpdateCheck: Sendable {
     /// forward update. `rule` overrides the learning section's rule.
     public static func run(experiment: ExperimentConfig, samples: Int, rule: ErrorBroadcastParameters.Kind? = nil,
                            biasSigmas: Double = 4) throws -> ChipUpdateCheck {
+        var check = ChipUpdateCheck(biasSigmas: biasSigmas)
+        try observe(experiment: experiment, samples: samples, rule: rule) { check.add($0) }
+        return check
+    }
+
+    /// Trains the chip on the first `samples` training samples with the experiment's learning
+    /// section (rule overridden by `rule`) and hands every forward update to `body`.
+    public static func observe(experiment: ExperimentConfig, samples: Int, rule: ErrorBroadcastParameters.Kind? = nil,
+                               _ body: @escaping (ForwardUpdateObservation) -> Void) throws {
         guard var learning = experiment.learning else {
             throw ChipError.config(file: experiment.file, path: "$.learning", message: "the chip update check needs an on-chip learning section")
         }
@@ -155,11 +164,9 @@ public struct ChipUpdateCheck: Sendable {
         let sim = Simulator(chip: try Chip(config: experiment))
         let ebr = ErrorBroadcastRule(parameters)
         try sim.attach(rule: ebr)
-        var check = ChipUpdateCheck(biasSigmas: biasSigmas)
-        ebr.observeForwardUpdate = { check.add($0) }
+        ebr.observeForwardUpdate = body
         sim.training = true
         for s in 0..<min(samples, train.samples) { sim.runSample(s, source: train) }
         ebr.observeForwardUpdate = nil
-        return check
     }
 }
