@@ -125,6 +125,8 @@ func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObse
         #expect(setup.network.hiddenDv == 410 && setup.network.readoutDv == 410)
         #expect(setup.rules.first == .dfa && setup.rules.count == ConfigGradCheck.family.count)
         #expect(setup.data.count == 5 && setup.data.features == 16)
+        let overridden = try ConfigGradCheck(experiment: try updateCheckConfig(rule: "dfa"), samples: 5, rule: .zoSP)
+        #expect(overridden.chipRule == .zoSP && overridden.rules.first == .zo_sp && Set(overridden.rules) == Set(ConfigGradCheck.family))
         // Population code, 4 channels (centres 0, 1/3, 2/3, 1, sigma 1/3, maxRate 0.9): the
         // twin's probability of channel j of feature f is the chip encoder's.
         let (train, _) = YinYang.load(train: 40, test: 10, seed: 42)

@@ -22,10 +22,11 @@ public struct ConfigGradCheck {
 
     public static let family: [TwinRule] = [.opzo, .dfa, .readout, .zo_sp, .mgd_np, .mgd_wp, .fwd_grad, .bptt]
 
-    public init(experiment: ExperimentConfig, samples: Int) throws {
+    /// `rule` overrides the experiment's learning rule (the chip's and the first twin row).
+    public init(experiment: ExperimentConfig, samples: Int, rule: ErrorBroadcastParameters.Kind? = nil) throws {
         let runner = try CompareRunner(config: try CompareConfig(experiment: experiment))
         network = runner.twinConfig
-        chipRule = runner.config.onChipRules[0]
+        chipRule = rule ?? runner.config.onChipRules[0]
         let first = TwinRule(rawValue: chipRule.rawValue)!
         rules = [first] + Self.family.filter { $0 != first }
         var train = try runner.floatData().train

@@ -9,7 +9,8 @@ enum GradcheckCommand: Subcommand {
     static let summary = "Compare the float twin's learning rules with exact gradients (cosine, variance)."
     static let flags: Set<String> = ["json"]
     static let help = """
-    USAGE: chipsim gradcheck CONFIG.json [--samples N] [--draws K] [--warmup N] [--reference ottt|bptt] [--json]
+    USAGE: chipsim gradcheck CONFIG.json [--samples N] [--draws K] [--warmup N] [--reference ottt|bptt]
+                             [--rule opzo|dfa|readout|zo_sp|mgd_np] [--json]
            chipsim gradcheck [--rule opzo|ottt|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad|bptt|all]
                              [--reference ottt|bptt] [--draws N] [--batch N] [--warmup N] [--alpha X] [--json]
 
@@ -27,6 +28,7 @@ enum GradcheckCommand: Subcommand {
     runs the rule on the same N samples and every forward-weight update is compared with the
     twin's formula x1 * factor / 2^eta: per layer the compared updates, max |chip - float|
     (must be < 1 LSB), mean error and its standard error (|mean| <= 4 SE), cosine.
+    --rule replaces the experiment's rule (on the chip and first in the table).
     Exit status 1 if the chip check fails. Defaults: --samples 50, --draws 8, --warmup 400.
 
     EXAMPLE:
@@ -39,18 +41,26 @@ enum GradcheckCommand: Subcommand {
         let draws = try args.int("draws", default: 8)
         let warmup = try args.int("warmup", default: 400)
         let refName = try args.value("reference") ?? "ottt"
+        let ruleName = try args.value("rule")
         let json = args.flag("json")
         try args.finish()
+        var rule: ErrorBroadcastParameters.Kind?
+        if let r = ruleName {
+            guard let k = ErrorBroadcastParameters.Kind(rawValue: r) else {
+                throw ChipError.usage("--rule: one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(r)'")
+            }
+            rule = k
+        }
         guard samples >= 1, draws >= 2, warmup >= 0 else { throw ChipError.usage("--samples must be >= 1, --draws >= 2, --warmup >= 0") }
         guard let reference = TwinRule(rawValue: refName), reference == .ottt || reference == .bptt else {
             throw ChipError.usage("--reference: expected ottt or bptt, got '\(refName)'")
         }
         let experiment = try ExperimentConfig.load(path: path)
-        let setup = try ConfigGradCheck(experiment: experiment, samples: samples)
+        let setup = try ConfigGradCheck(experiment: experiment, samples: samples, rule: rule)
         let net = setup.network
         let rows = GradCheck.run(rules: setup.rules, network: net, params: RuleParams(), data: setup.data, draws: draws,
                                  warmupSamples: warmup, reference: reference)
-        let check = try ChipUpdateCheck.run(experiment: experiment, samples: samples)
+        let check = try ChipUpdateCheck.run(experiment: experiment, samples: samples, rule: rule)
         let failures = check.failures
         if json {
             let items: [JSONValue] = rows.map { r in
