@@ -380,3 +380,25 @@ public final class CompareRunner {
         return CompareResult(name: config.name, task: task, hosts: config.hosts, methods: methods, wallSeconds: wall)
     }
 }
+
+extension CompareConfig {
+    /// An experiment on its own with compare's default twin settings (theta 1, hidden init
+    /// scale 2, surrogate half-width 0.5) and no off-chip methods or hosts: what `chipsim
+    /// gradcheck CONFIG` needs to map the experiment to its twin (CompareRunner.twinConfig).
+    public init(experiment: ExperimentConfig) throws {
+        guard let learning = experiment.learning else {
+            throw ChipError.config(file: experiment.file, path: "$.learning", message: "the experiment needs an on-chip learning section")
+        }
+        self.experiment = experiment
+        file = experiment.file
+        name = experiment.name
+        onChipRules = [try LearningConfig.decode(learning, file: experiment.file).kind]
+        methods = []
+        offChipEpochs = nil
+        batchSize = 16
+        theta = 1
+        hiddenInitScale = 2
+        surrogateHalfWidth = 0.5
+        hosts = []
+    }
+}

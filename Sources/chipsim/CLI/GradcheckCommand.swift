@@ -9,7 +9,9 @@ enum GradcheckCommand: Subcommand {
     static let summary = "Compare the float twin's learning rules with exact gradients (cosine, variance)."
     static let flags: Set<String> = ["json"]
     static let help = """
-    USAGE: chipsim gradcheck [--rule opzo|ottt|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad|bptt|all]
+    USAGE: chipsim gradcheck CONFIG.json [--samples N] [--draws K] [--warmup N] [--reference ottt|bptt]
+                             [--rule opzo|dfa|readout|zo_sp|mgd_np] [--json]
+           chipsim gradcheck [--rule opzo|ottt|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad|bptt|all]
                              [--reference ottt|bptt] [--draws N] [--batch N] [--warmup N] [--alpha X] [--json]
 
     Network 16-48-4, T = 8, soft reset, rectangular surrogate; batch of Gaussian blobs
@@ -19,11 +21,97 @@ enum GradcheckCommand: Subcommand {
     at fixed weights. Defaults: --rule all, --reference ottt, --draws 8, --batch 32, --warmup 400,
     --alpha 0.5.
 
+    With CONFIG (an experiment with an OPZO-family learning section and a topology
+    `chipsim compare` accepts): the same table on the experiment's float twin (its sizes, T,
+    du / dv, reset) with its first N training samples (default 50), for the experiment's rule
+    and its twin siblings (opzo dfa readout zo_sp mgd_np mgd_wp fwd_grad bptt); then the chip
+    runs the rule on the same N samples and every forward-weight update is compared with the
+    twin's formula x1 * factor / 2^eta: per layer the compared updates, max |chip - float|
+    (must be < 1 LSB), mean error and its standard error (|mean| <= 4 SE), cosine.
+    --rule replaces the experiment's rule (on the chip and first in the table).
+    Exit status 1 if the chip check fails. Defaults: --samples 50, --draws 8, --warmup 400.
+
     EXAMPLE:
       chipsim gradcheck --rule opzo --draws 16
+      chipsim gradcheck configs/opzo-yinyang.json --samples 20
     """
 
+    static func runConfig(_ path: String, _ args: inout Arguments) throws -> Int32 {
+        let samples = try args.int("samples", default: 50)
+        let draws = try args.int("draws", default: 8)
+        let warmup = try args.int("warmup", default: 400)
+        let refName = try args.value("reference") ?? "ottt"
+        let ruleName = try args.value("rule")
+        let json = args.flag("json")
+        try args.finish()
+        var rule: ErrorBroadcastParameters.Kind?
+        if let r = ruleName {
+            guard let k = ErrorBroadcastParameters.Kind(rawValue: r) else {
+                throw ChipError.usage("--rule: one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(r)'")
+            }
+            rule = k
+        }
+        guard samples >= 1, draws >= 2, warmup >= 0 else { throw ChipError.usage("--samples must be >= 1, --draws >= 2, --warmup >= 0") }
+        guard let reference = TwinRule(rawValue: refName), reference == .ottt || reference == .bptt else {
+            throw ChipError.usage("--reference: expected ottt or bptt, got '\(refName)'")
+        }
+        let experiment = try ExperimentConfig.load(path: path)
+        let setup = try ConfigGradCheck(experiment: experiment, samples: samples, rule: rule)
+        let net = setup.network
+        let rows = GradCheck.run(rules: setup.rules, network: net, params: RuleParams(), data: setup.data, draws: draws,
+                                 warmupSamples: warmup, reference: reference)
+        let check = try ChipUpdateCheck.run(experiment: experiment, samples: samples, rule: rule)
+        let failures = check.failures
+        if json {
+            let items: [JSONValue] = rows.map { r in
+                .object([("rule", .string(r.rule.rawValue)), ("layer", .int(r.layer)), ("cosine", .double(r.cosine)),
+                         ("cosineOfMean", .double(r.cosineOfMean)), ("relativeVariance", .double(r.relativeVariance)), ("draws", .int(r.draws))])
+            }
+            let layers: [JSONValue] = check.layers.map { l in
+                .object([("layer", .int(l.layer)), ("observations", .int(l.observations)), ("updates", .int(l.updated)),
+                         ("saturated", .int(l.saturated)), ("unexpectedChanges", .int(l.unexpectedChanges)),
+                         ("maxAbsError", .double(l.maxAbsError)), ("meanError", .double(l.meanError)),
+                         ("standardError", .double(l.standardError)), ("meanAbsFloat", .double(l.meanAbsFloat)),
+                         ("cosine", .double(l.cosine)), ("expectedCosine", .double(l.expectedCosine))])
+            }
+            print(JSONValue.object([
+                ("config", .string(path)), ("sizes", .array(net.sizes.map { .int($0) })), ("steps", .int(net.steps)),
+                ("samples", .int(setup.data.count)), ("reference", .string(reference.rawValue)),
+                ("rows", .array(items)),
+                ("chipUpdate", .object([("rule", .string(setup.chipRule.rawValue)), ("passed", .bool(failures.isEmpty)),
+                                        ("layers", .array(layers)), ("failures", .array(failures.map { .string($0) }))])),
+            ]).serialized())
+        } else {
+            let sizes = net.sizes.map(String.init).joined(separator: "-")
+            print("twin of \(path): \(sizes), T = \(net.steps), hidden du/dv \(net.hiddenDu)/\(net.hiddenDv) (\(net.reset.rawValue) reset), readout du/dv \(net.readoutDu)/\(net.readoutDv)")
+            print("gradient check: reference \(reference.rawValue), first \(setup.data.count) training samples, \(draws) draws, OPZO warm-up \(warmup) samples")
+            printRows(rows)
+            print("")
+            print("chip vs twin formula: on-chip \(setup.chipRule.rawValue), \(setup.data.count) training samples; float update x1 * factor / 2^eta vs chip w_before - w_after (LSB)")
+            print("layer  block-updates    updates  saturated   mean|d|  max|err|   mean err    std.err  |mean|/SE   cosine  cos(expected)")
+            for l in check.layers {
+                print(String(format: "%5d  %13d  %9d  %9d  %8.4f  %8.4f  %9.2e  %9.2e  %9.2f  %7.4f  %13.4f", l.layer, l.observations, l.updated, l.saturated,
+                             l.meanAbsFloat, l.maxAbsError, l.meanError, l.standardError, l.biasSigmas, l.cosine, l.expectedCosine))
+            }
+            if failures.isEmpty {
+                print("chip check passed: every update within one LSB of the twin's, no bias beyond \(Int(check.biasSigmas)) standard errors")
+            } else {
+                for f in failures { print("chip check FAILED: \(f)") }
+            }
+        }
+        return failures.isEmpty ? 0 : 1
+    }
+
+    static func printRows(_ rows: [GradCheckRow]) {
+        print("rule      layer   cosine  cos(mean)  rel.variance")
+        for r in rows {
+            print(r.rule.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + String(format: "%5d  %7.3f  %9.3f  %12.3g", r.layer, r.cosine, r.cosineOfMean, r.relativeVariance))
+        }
+    }
+
     static func run(_ args: inout Arguments) throws -> Int32 {
+        if !args.positionals.isEmpty { return try runConfig(try args.positional("CONFIG.json"), &args) }
         let ruleName = try args.value("rule") ?? "all"
         let refName = try args.value("reference") ?? "ottt"
         let draws = try args.int("draws", default: 8)
@@ -56,11 +144,7 @@ enum GradcheckCommand: Subcommand {
             print("{\"reference\":\"\(reference.rawValue)\",\"rows\":[\(items.joined(separator: ","))]}")
         } else {
             print("reference: \(reference.rawValue); network 16-48-4, T = 8, batch \(batch), \(draws) draws")
-            print("rule      layer   cosine  cos(mean)  rel.variance")
-            for r in rows {
-                print(r.rule.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                      + String(format: "%5d  %7.3f  %9.3f  %12.3g", r.layer, r.cosine, r.cosineOfMean, r.relativeVariance))
-            }
+            printRows(rows)
         }
         return 0
     }
