@@ -215,6 +215,19 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         #expect(trainer.epochs[0].trainCounts[.plastSynapse] == UInt64(10 * 2 * 48))
     }
 
+    @Test func heldNoiseKeysBelongToTheStepsLearningEpoch() throws {
+        // tEpoch 4, held: local steps 0-3 of a sample starting at global step 40 draw with the
+        // key of step 40, steps 4-7 with 44; per-step noise draws with the step's own key.
+        let config = try tinyConfig(rule: "mgd_np")
+        var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+        p.tEpoch = 4; p.holdNoise = true
+        let held = ErrorBroadcastRule(p)
+        #expect((0..<8).map { held.noiseStep(localStep: $0, globalStep: 40 + $0) } == [40, 40, 40, 40, 44, 44, 44, 44])
+        p.holdNoise = false
+        let fresh = ErrorBroadcastRule(p)
+        #expect((0..<8).map { fresh.noiseStep(localStep: $0, globalStep: 40 + $0) } == Array(40..<48))
+    }
+
     @Test func learningConfigRejectsBadValuesWithPaths() {
         func decode(_ s: String) -> String {
             do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }

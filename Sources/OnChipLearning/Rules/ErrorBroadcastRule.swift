@@ -210,7 +210,13 @@ public final class ErrorBroadcastRule: LearningRule {
     /// the first step of its learning epoch.
     @inline(__always)
     func noiseStep(_ context: StepContext) -> Int {
-        parameters.holdNoise ? context.globalStep - context.step % max(1, parameters.tEpoch) : context.globalStep
+        noiseStep(localStep: context.step, globalStep: context.globalStep)
+    }
+
+    /// The same for any step of a sample (local step s at global step g).
+    @inline(__always)
+    func noiseStep(localStep s: Int, globalStep g: Int) -> Int {
+        parameters.holdNoise ? g - s % max(1, parameters.tEpoch) : g
     }
 
     /// Whether this step ends a learning epoch (always true at a sample's last step).
@@ -353,7 +359,8 @@ public final class ErrorBroadcastRule: LearningRule {
             var cycles: UInt64 = 0
             let n = pop.count
             if p.kind.scalarLoss {
-                let key = noiseKey(layer: pop.layer, globalStep: step - 1)
+                // z[t-1]: the noise of the previous step (held: of that step's learning epoch).
+                let key = noiseKey(layer: pop.layer, globalStep: noiseStep(localStep: max(0, context.step - 1), globalStep: step - 1))
                 for j in 0..<n {
                     let z = context.step > 0 ? noise(key, neuron: pop.firstNeuron + j) : 0
                     l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(p.zoShift), bits: LearningWidths.modulator))
