@@ -278,7 +278,7 @@ struct ConstantInput: SpikeSource {
         #expect(quick.loopMethods.map(\.name) == ["bptt-adam"])
         #expect(quick.hosts.map(\.name) == ["gpu-datacentre", "cpu-server"])
         let full = try CompareConfig.load(path: root + "/configs/compare-mnist.json")
-        #expect(full.onChipRules == [.opzo, .dfa, .readout])
+        #expect(full.onChipRules == [.opzo, .readout])
         #expect(full.methods.map(\.name) == ["bptt-adam", "bptt-sgd", "ottt-adam"])
         // The twin takes the chip's dynamics: dv 410, hard reset (the chip's default), du 4095.
         let runner = try CompareRunner(config: full)
