@@ -27,6 +27,10 @@ public final class PlasticityUnit {
     /// Row segments of the tile being built (synapse scope): 4 Int32 each = first lane,
     /// length, pre index, first post index. Lets pre loads be fills and post loads copies.
     @usableFromInline let segments: UnsafeMutablePointer<Int32>
+    /// Source pointers of the run in progress, indexed by MicrocodeSource.rawValue (no
+    /// per-run array allocation), and a zero cell standing in for empty sources.
+    let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
+    let zeroCell: UnsafeMutablePointer<Int32>
 
     public init(lanes: Int = 1, tileSize: Int = 1024) {
         precondition(lanes >= 1 && tileSize >= 1)
@@ -37,11 +41,44 @@ public final class PlasticityUnit {
         preIndex = .allocate(capacity: tileSize)
         postIndex = .allocate(capacity: tileSize)
         segments = .allocate(capacity: 4 * tileSize)
+        zeroCell = .allocate(capacity: 1)
+        zeroCell.initialize(to: 0)
+        sourceTable = .allocate(capacity: 16)
+        sourceTable.initialize(repeating: zeroCell, count: 16)
     }
 
     deinit {
         regs.deallocate(); elementIndex.deallocate(); preIndex.deallocate(); postIndex.deallocate()
-        segments.deallocate()
+        segments.deallocate(); sourceTable.deallocate(); zeroCell.deallocate()
+    }
+
+    /// Programs this unit has validated, with the registers each reads before writing: a rule
+    /// runs the same few programs every step, and validating one costs more than running it
+    /// over a small population.
+    private var prepared: [(program: MicrocodeProgram, zeroRegisters: [Int], reads: UInt32)] = []
+
+    /// Validates `program` for `scope` (a precondition: programs come from the assembler) once,
+    /// and returns the ALU registers to clear before each tile and the sources it reads (bit
+    /// MicrocodeSource.rawValue: ld operands, gates, requires): only those get pointers.
+    func prepare(_ program: MicrocodeProgram, scope: MicrocodeScope) -> (zeroRegisters: [Int], reads: UInt32) {
+        for entry in prepared where entry.program == program { return (entry.zeroRegisters, entry.reads) }
+        precondition(program.scope == scope && program.validationError() == nil, "invalid \(scope) program")
+        let zero = program.registersReadBeforeWritten
+        var reads: UInt32 = 0
+        for ins in program.instructions where ins.op == .ld { reads |= 1 << UInt32(ins.a) }
+        for src in program.gates + program.requires { reads |= 1 << UInt32(src.rawValue) }
+        if prepared.count >= 32 { prepared.removeFirst() }
+        prepared.append((program, zero, reads))
+        return (zero, reads)
+    }
+
+    /// Points sourceTable at the sources a program reads (others at the zero cell, never read)
+    /// for the duration of `body`.
+    func withSources(_ all: [ContiguousArray<Int32>], reads: UInt32, _ body: () -> Void) {
+        sourceTable.update(repeating: zeroCell, count: 16)
+        var used: [ContiguousArray<Int32>] = [], slots: [Int] = []
+        for (k, a) in all.enumerated() where reads & (1 << UInt32(k)) != 0 { used.append(a); slots.append(k) }
+        withPointers(used[...], slots: slots[...], table: sourceTable, zero: zeroCell, body)
     }
 
     // MARK: - Synapse scope
@@ -53,11 +90,10 @@ public final class PlasticityUnit {
     public func runSynapseScope(_ program: MicrocodeProgram, block: inout SynapseBlock,
                                 pre: PreSynapticTraces, post: PostSynapticState,
                                 random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        precondition(program.scope == .synapse && program.validationError() == nil, "invalid synapse program")
+        let (zeroRegisters, reads) = prepare(program, scope: .synapse)
         precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
         let nPre = block.nPre, nPost = block.nPost
         if nPre == 0 || nPost == 0 { return PlasticityRun() }
-        let zeroRegisters = program.registersReadBeforeWritten
         var weights = block.weights, aux = block.aux
         block.weights = []; block.aux = []           // move out: unique buffers, no copy on write
         let hasAux = block.auxBits > 0
@@ -67,7 +103,8 @@ public final class PlasticityUnit {
             post.spikes, post.y1, post.y2, post.y3, post.u, post.v, post.modulator,
             post.r0, post.r1, post.r2, post.r3]
         var executed = 0, skipped = 0
-        withPointers(readOnly[...], into: []) { ptrs in
+        withSources(readOnly, reads: reads) {
+            let ptrs = sourceTable
             weights.withUnsafeMutableBufferPointer { wBuf in
                 aux.withUnsafeMutableBufferPointer { aBuf in
                     let ctx = TileContext(unit: self, sources: ptrs, weights: wBuf.baseAddress!,
@@ -205,10 +242,9 @@ public final class PlasticityUnit {
     /// per instruction and one `.prngDraw` per rand/sround, per executed neuron.
     public func runNeuronScope(_ program: MicrocodeProgram, neurons: inout PostSynapticState,
                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        precondition(program.scope == .neuron && program.validationError() == nil, "invalid neuron program")
+        let (zeroRegisters, reads) = prepare(program, scope: .neuron)
         let count = neurons.count
         if count == 0 { return PlasticityRun() }
-        let zeroRegisters = program.registersReadBeforeWritten
         // Move the writable registers out so each has a unique buffer.
         var mod = neurons.modulator, r0 = neurons.r0, r1 = neurons.r1, r2 = neurons.r2, r3 = neurons.r3
         neurons.modulator = []; neurons.r0 = []; neurons.r1 = []; neurons.r2 = []; neurons.r3 = []
@@ -218,12 +254,14 @@ public final class PlasticityUnit {
         var executed = 0, skipped = 0
         var dummyW = ContiguousArray<Int16>(repeating: 0, count: 1)
         var dummyA = ContiguousArray<Int32>(repeating: 0, count: 1)
-        withPointers(readOnly[...], into: []) { ro in
+        withSources(readOnly, reads: reads) {
             mod.withUnsafeMutableBufferPointer { m in r0.withUnsafeMutableBufferPointer { p0 in
             r1.withUnsafeMutableBufferPointer { p1 in r2.withUnsafeMutableBufferPointer { p2 in
             r3.withUnsafeMutableBufferPointer { p3 in
             dummyW.withUnsafeMutableBufferPointer { wb in dummyA.withUnsafeMutableBufferPointer { ab in
-                let sources = ro + [m.baseAddress!, p0.baseAddress!, p1.baseAddress!, p2.baseAddress!, p3.baseAddress!]
+                let sources = sourceTable
+                sources[9] = m.baseAddress!; sources[10] = p0.baseAddress!; sources[11] = p1.baseAddress!
+                sources[12] = p2.baseAddress!; sources[13] = p3.baseAddress!
                 let ctx = TileContext(unit: self, sources: sources, weights: wb.baseAddress!, aux: ab.baseAddress!,
                                       hasAux: false, weightBits: 1, auxBits: 0)
                 var n = 0
@@ -252,19 +290,19 @@ public final class PlasticityUnit {
     }
 }
 
-/// Nests withUnsafeBufferPointer over a list of arrays (pointers valid inside `body` only).
-/// An empty array yields a pointer to a private one-element zero buffer.
-func withPointers<R>(_ arrays: ArraySlice<ContiguousArray<Int32>>, into acc: [UnsafeMutablePointer<Int32>],
-                     _ body: ([UnsafeMutablePointer<Int32>]) -> R) -> R {
-    guard let first = arrays.first else { return body(acc) }
+/// Nests withUnsafeBufferPointer over a list of arrays, writing their base addresses into
+/// table[slots[k]] (pointers valid inside `body` only). An empty array gets `zero`.
+func withPointers(_ arrays: ArraySlice<ContiguousArray<Int32>>, slots: ArraySlice<Int>,
+                  table: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>,
+                  zero: UnsafeMutablePointer<Int32>, _ body: () -> Void) {
+    guard let first = arrays.first, let slot = slots.first else { return body() }
     if first.isEmpty {
-        let zero = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-        zero.initialize(to: 0)
-        defer { zero.deallocate() }
-        return withPointers(arrays.dropFirst(), into: acc + [zero], body)
+        table[slot] = zero
+        return withPointers(arrays.dropFirst(), slots: slots.dropFirst(), table: table, zero: zero, body)
     }
-    return first.withUnsafeBufferPointer { p in
-        withPointers(arrays.dropFirst(), into: acc + [UnsafeMutablePointer(mutating: p.baseAddress!)], body)
+    first.withUnsafeBufferPointer { p in
+        table[slot] = UnsafeMutablePointer(mutating: p.baseAddress!)
+        withPointers(arrays.dropFirst(), slots: slots.dropFirst(), table: table, zero: zero, body)
     }
 }
 
@@ -277,14 +315,14 @@ struct TileContext {
     let postIndex: UnsafeMutablePointer<Int32>
     let segments: UnsafeMutablePointer<Int32>
     let stride: Int
-    let sources: [UnsafeMutablePointer<Int32>]
+    let sources: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
     let weights: UnsafeMutablePointer<Int16>
     let aux: UnsafeMutablePointer<Int32>
     let hasAux: Bool
     let weightBits: Int
     let auxBits: Int
 
-    init(unit: PlasticityUnit, sources: [UnsafeMutablePointer<Int32>], weights: UnsafeMutablePointer<Int16>,
+    init(unit: PlasticityUnit, sources: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>, weights: UnsafeMutablePointer<Int16>,
          aux: UnsafeMutablePointer<Int32>, hasAux: Bool, weightBits: Int, auxBits: Int) {
         regs = unit.regs; elementIndex = unit.elementIndex; preIndex = unit.preIndex
         postIndex = unit.postIndex; segments = unit.segments; stride = unit.tileSize
