@@ -55,21 +55,22 @@ public final class PlasticityUnit {
     /// Programs this unit has validated, with the registers each reads before writing: a rule
     /// runs the same few programs every step, and validating one costs more than running it
     /// over a small population.
-    private var prepared: [(program: MicrocodeProgram, zeroRegisters: [Int], reads: UInt32)] = []
+    private var prepared: [(program: MicrocodeProgram, zeroRegisters: [Int], reads: UInt32, threeFactor: ThreeFactorForm?)] = []
 
     /// Validates `program` for `scope` (a precondition: programs come from the assembler) once,
     /// and returns the ALU registers to clear before each tile and the sources it reads (bit
     /// MicrocodeSource.rawValue: ld operands, gates, requires): only those get pointers.
-    func prepare(_ program: MicrocodeProgram, scope: MicrocodeScope) -> (zeroRegisters: [Int], reads: UInt32) {
-        for entry in prepared where entry.program == program { return (entry.zeroRegisters, entry.reads) }
+    func prepare(_ program: MicrocodeProgram, scope: MicrocodeScope) -> (zeroRegisters: [Int], reads: UInt32, threeFactor: ThreeFactorForm?) {
+        for entry in prepared where entry.program == program { return (entry.zeroRegisters, entry.reads, entry.threeFactor) }
         precondition(program.scope == scope && program.validationError() == nil, "invalid \(scope) program")
         let zero = program.registersReadBeforeWritten
         var reads: UInt32 = 0
         for ins in program.instructions where ins.op == .ld { reads |= 1 << UInt32(ins.a) }
         for src in program.gates + program.requires { reads |= 1 << UInt32(src.rawValue) }
+        let form = ThreeFactorForm(program)
         if prepared.count >= 32 { prepared.removeFirst() }
-        prepared.append((program, zero, reads))
-        return (zero, reads)
+        prepared.append((program, zero, reads, form))
+        return (zero, reads, form)
     }
 
     /// Points sourceTable at the sources a program reads (others at the zero cell, never read)
@@ -90,7 +91,7 @@ public final class PlasticityUnit {
     public func runSynapseScope(_ program: MicrocodeProgram, block: inout SynapseBlock,
                                 pre: PreSynapticTraces, post: PostSynapticState,
                                 random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        let (zeroRegisters, reads) = prepare(program, scope: .synapse)
+        let (zeroRegisters, reads, threeFactor) = prepare(program, scope: .synapse)
         precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
         let nPre = block.nPre, nPost = block.nPost
         if nPre == 0 || nPost == 0 { return PlasticityRun() }
@@ -132,6 +133,7 @@ public final class PlasticityUnit {
                     var segCount = 0
                     let seg = segments
                     var segmentsUsable = true
+                    var fusedCount = 0
                     func flush() {
                         if n > 0 {
                             ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: segmentsUsable ? segCount : 0,
@@ -156,6 +158,26 @@ public final class PlasticityUnit {
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
+                        if productForm, let f = threeFactor {
+                            // The three-factor form, fused: the same arithmetic as the tile
+                            // kernel's seven instructions, element by element (ThreeFactorForm).
+                            skipped += nPost - activeColumns.count
+                            let xi = Int64(ctx.source(.x1)[i]), factor = ctx.source(f.post)
+                            let key = f.roundKey(random), mask = f.roundMask, shift = Int64(f.roundShift)
+                            let hi = Int64(FixedPoint.signedMax(bits: block.weightBits)), lo = Int64(FixedPoint.signedMin(bits: block.weightBits))
+                            let w = wBuf.baseAddress!
+                            activeColumns.withUnsafeBufferPointer { cols in
+                                for j32 in cols {
+                                    let j = Int(j32), syn = rowBase + j
+                                    let product = Int64(clamp32(xi &* Int64(factor[j])))
+                                    let rounded = Int64(Int32(truncatingIfNeeded: (product &+ Int64(key.draw(syn) & mask)) &>> shift))
+                                    let next = Swift.min(Swift.max(Int64(clamp32(Int64(w[syn]) &- rounded)), lo), hi)
+                                    w[syn] = Int16(truncatingIfNeeded: next)
+                                }
+                            }
+                            fusedCount += activeColumns.count
+                            continue
+                        }
                         if productForm {
                             // Active columns of this row, in chunks that fill the tile. No row
                             // segments (short runs: the tile gathers by index instead).
@@ -230,6 +252,16 @@ public final class PlasticityUnit {
                         }
                     }
                     flush()
+                    if fusedCount > 0 {
+                        // The counts of the seven instructions (ld x1, ld factor, mul, sround, ld w, sub, st w).
+                        let n = UInt64(fusedCount)
+                        counts.add(.plastSynapse, n)
+                        counts.add(.plastInstr, n * UInt64(program.instructions.count))
+                        counts.add(.prngDraw, n)
+                        counts.add(.sramReadBits, n * UInt64(block.weightBits))
+                        counts.add(.sramWriteBits, n * UInt64(block.weightBits))
+                        executed += fusedCount
+                    }
                 }
             }
         }
@@ -242,7 +274,7 @@ public final class PlasticityUnit {
     /// per instruction and one `.prngDraw` per rand/sround, per executed neuron.
     public func runNeuronScope(_ program: MicrocodeProgram, neurons: inout PostSynapticState,
                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        let (zeroRegisters, reads) = prepare(program, scope: .neuron)
+        let (zeroRegisters, reads, _) = prepare(program, scope: .neuron)
         let count = neurons.count
         if count == 0 { return PlasticityRun() }
         // Move the writable registers out so each has a unique buffer.
@@ -469,4 +501,34 @@ struct TileContext {
 /// Saturates an exact 64-bit result to signed 32 bits (branch-free, vectorises).
 @inline(__always) func clamp32(_ x: Int64) -> Int32 {
     Int32(truncatingIfNeeded: Swift.min(Swift.max(x, Int64(Int32.min)), Int64(Int32.max)))
+}
+
+/// A synapse program of exactly the three-factor form
+///     ld A, x1;  ld B, P;  mul C, A, B, 0;  sround D, C, ETA;  ld E, w;  sub F, E, D;  st w, F
+/// (P a neuron-side source, registers in any consistent assignment). The plasticity unit runs
+/// it fused (one pass per synapse, no tiles) with exactly the tile kernel's arithmetic:
+/// product = clamp32(x1 * P); rounded = (product + (draw(synapse) & (2^ETA - 1))) >> ETA with the
+/// sround key of pc 3; w = sat_weightBits(clamp32(w - rounded)). Tests hold it equal to the
+/// scalar interpreter.
+struct ThreeFactorForm {
+    let post: MicrocodeSource
+    let roundShift: Int
+    var roundMask: UInt64 { (UInt64(1) << UInt64(roundShift)) - 1 }
+    func roundKey(_ random: MicrocodeRandom) -> RandomKey { random.key(for: .sround, pc: 3) }
+
+    init?(_ program: MicrocodeProgram) {
+        let c = program.instructions
+        guard program.scope == .synapse, c.count == 7 else { return nil }
+        guard c[0].op == .ld, c[0].a == MicrocodeSource.x1.rawValue,
+              c[1].op == .ld, let p = MicrocodeSource(rawValue: c[1].a), !p.isSynapseMemory,
+              p != .x0, p != .x1, p != .x2, c[1].d != c[0].d,
+              c[2].op == .mul, c[2].imm == 0, Set([c[2].a, c[2].b]) == Set([c[0].d, c[1].d]),
+              c[3].op == .sround, c[3].a == c[2].d, (0...31).contains(c[3].imm),
+              c[4].op == .ld, c[4].a == MicrocodeSource.w.rawValue, c[4].d != c[3].d,
+              c[5].op == .sub, c[5].a == c[4].d, c[5].b == c[3].d,
+              c[6].op == .st, c[6].d == MicrocodeDestination.w.rawValue, c[6].a == c[5].d
+        else { return nil }
+        post = p
+        roundShift = Int(c[3].imm)
+    }
 }
