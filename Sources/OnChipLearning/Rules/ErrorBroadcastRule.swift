@@ -1,7 +1,6 @@
 import Foundation
 import ChipModel
 
-private func _log(_ x: Double) -> Double { Foundation.log(x) }
 
 // OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback),
 // readout-only (hidden frozen, the floor that shows whether hidden layers learn), and ZO_sp
@@ -324,9 +323,7 @@ public final class ErrorBroadcastRule: LearningRule {
         //    ZO_sp broadcasts one scalar (L - b).
         var lossDelta: Int64 = 0
         if p.kind.scalarLoss {
-            let probs = lossUnit.probabilities(o)
-            let pl = max(1, probs[context.label ?? 0])
-            let L = Int64((-_log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
+            let L = WeightPerturbationRule.stepCost(lossUnit, o, label: context.label ?? 0)
             lossDelta = L - lossBaseline
             lossBaseline += lossDelta >> 4
         }
