@@ -290,7 +290,9 @@ public final class ErrorBroadcastRule: LearningRule {
         let step = context.globalStep
         var coreCycles: [Int: UInt64] = [:]
         if context.step < p.learnFrom {
-            // Burn-in: only psi is tracked (r2 must hold psi[t-1] at the first learning step).
+            // Burn-in: nothing learns. Only the last burn-in step computes psi: the first
+            // learning step needs psi[t-1] in r2, and earlier values would be overwritten unread.
+            guard context.step == p.learnFrom - 1 else { return 0 }
             for f in feedback {
                 var c = ActionCounts()
                 let l = f.population.learning!
