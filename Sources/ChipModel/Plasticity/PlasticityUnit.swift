@@ -167,12 +167,15 @@ public final class PlasticityUnit {
                             let hi = Int64(FixedPoint.signedMax(bits: block.weightBits)), lo = Int64(FixedPoint.signedMin(bits: block.weightBits))
                             let w = wBuf.baseAddress!
                             activeColumns.withUnsafeBufferPointer { cols in
-                                for j32 in cols {
-                                    let j = Int(j32), syn = rowBase + j
+                                let c = cols.baseAddress!, n = cols.count
+                                var k = 0
+                                while k < n {
+                                    let j = Int(truncatingIfNeeded: c[k]), syn = rowBase &+ j
                                     let product = Int64(clamp32(xi &* Int64(factor[j])))
-                                    let rounded = Int64(Int32(truncatingIfNeeded: (product &+ Int64(key.draw(syn) & mask)) &>> shift))
+                                    let rounded = Int64(Int32(truncatingIfNeeded: (product &+ Int64(bitPattern: key.draw(syn) & mask)) &>> shift))
                                     let next = Swift.min(Swift.max(Int64(clamp32(Int64(w[syn]) &- rounded)), lo), hi)
                                     w[syn] = Int16(truncatingIfNeeded: next)
+                                    k &+= 1
                                 }
                             }
                             fusedCount += activeColumns.count

@@ -195,15 +195,27 @@ public final class ErrorBroadcastRule: LearningRule {
     public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
                                    context: StepContext, counts: inout ActionCounts) {
         guard parameters.kind.usesNoise, hiddenLayers.contains(population.layer) else { return }
-        let key = noiseKey(layer: population.layer, globalStep: noiseStep(context))
-        for j in 0..<population.count {
-            aIn[j] += noise(key, neuron: population.firstNeuron + j)
+        let drawsNow = !parameters.holdNoise || noiseStep(context) == context.globalStep
+        let n = population.count
+        if parameters.holdNoise {
+            // Held noise is drawn at the epoch's first step (every sample starts an epoch) and
+            // kept in the neuron for the epoch's other steps: counted once.
+            var held = heldNoise[population.layer] ?? ContiguousArray(repeating: 0, count: n)
+            if drawsNow || held.count != n {
+                let key = noiseKey(layer: population.layer, globalStep: noiseStep(context))
+                held = ContiguousArray((0..<n).map { noise(key, neuron: population.firstNeuron + $0) })
+                heldNoise[population.layer] = held
+            }
+            held.withUnsafeBufferPointer { z in for j in 0..<n { aIn[j] += z[j] } }
+        } else {
+            let key = noiseKey(layer: population.layer, globalStep: noiseStep(context))
+            for j in 0..<n { aIn[j] += noise(key, neuron: population.firstNeuron + j) }
         }
-        // Held noise is drawn once per epoch and then kept in the neuron (counted once).
-        if !parameters.holdNoise || noiseStep(context) == context.globalStep {
-            counts.add(.prngDraw, UInt64(population.count))
-        }
+        if drawsNow { counts.add(.prngDraw, UInt64(n)) }
     }
+
+    /// holdNoise: each hidden layer's noise of the current learning epoch (the neurons' registers).
+    var heldNoise: [Int: ContiguousArray<Int64>] = [:]
 
     /// The global step whose key draws this step's noise: the step itself, or with holdNoise
     /// the first step of its learning epoch.
