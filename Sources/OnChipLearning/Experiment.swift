@@ -32,6 +32,12 @@ public enum Experiment {
         }
         switch try spec.load(relativeTo: dir.isEmpty ? "." : dir) {
         case let .images(train, test):
+            if train.targets != nil {
+                let out = config.network.layers.last!
+                guard out.size == train.targetDimension, !out.neuron.parameters.spiking else {
+                    throw ChipError.config(file: config.file, path: "$.input.dataset", message: "a regression dataset with \(train.targetDimension) target(s) needs a non-spiking readout layer (loihi-cuba-readout) of \(train.targetDimension) neuron(s) last; '\(out.name)' has \(out.size)\(out.neuron.parameters.spiking ? " spiking" : "") neuron(s)")
+                }
+            }
             let encoder = enc.makeEncoder()
             return (try check(EncodedDatasetSource(dataset: train, encoder: encoder)), try check(EncodedDatasetSource(dataset: test, encoder: encoder)))
         case let .traces(train, test):
@@ -118,5 +124,6 @@ public struct LimitedSource: SpikeSource {
     public let samples: Int
     public var channels: Int { base.channels }
     public func label(sample: Int) -> Int? { base.label(sample: sample) }
+    public func target(sample: Int) -> [Int32]? { base.target(sample: sample) }
     public func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) { base.spikes(sample: sample, step: step, into: &out) }
 }

@@ -107,6 +107,11 @@ public final class JSONReader {
         return x
     }
 
+    /// A number if the key is present, nil if it is absent.
+    public func optionalDouble(_ key: String) throws -> Double? {
+        get(key) == nil ? nil : try double(key)
+    }
+
     public func int(_ key: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int {
         guard let v = get(key) else {
             if let d { return d }

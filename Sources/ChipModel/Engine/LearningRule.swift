@@ -14,10 +14,12 @@ public struct StepContext: Sendable {
     /// Chip steps since the start of the run (keys of per-step random draws).
     public var globalStep: Int
     public var label: Int?
+    /// Regression targets (units of 2^-14), known to the host like the label; nil for classification.
+    public var target: [Int32]?
     public var training: Bool
-    public init(sample: Int, step: Int, stepsPerSample: Int, globalStep: Int, label: Int?, training: Bool) {
+    public init(sample: Int, step: Int, stepsPerSample: Int, globalStep: Int, label: Int?, target: [Int32]? = nil, training: Bool) {
         self.sample = sample; self.step = step; self.stepsPerSample = stepsPerSample
-        self.globalStep = globalStep; self.label = label; self.training = training
+        self.globalStep = globalStep; self.label = label; self.target = target; self.training = training
     }
 }
 

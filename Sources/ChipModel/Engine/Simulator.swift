@@ -26,6 +26,10 @@ public struct SampleResult: Equatable, Sendable {
     public var prediction: Int
     /// Spike counts of the last layer, or v summed over the steps for a readout layer.
     public var outputSpikeCounts: [Int]
+    /// A readout layer's v at the sample's last step (regression predictions); empty otherwise.
+    public var finalOutput: [Int32] = []
+    /// The sample's regression targets, if any.
+    public var target: [Int32]? = nil
     public var spikesPerLayer: [Int]
     public var counts: ActionCounts
     public var cycles: UInt64
@@ -199,7 +203,8 @@ public final class Simulator {
         let steps = chip.config.run.steps
         if chip.config.run.resetBetweenSamples { resetNetworkState() }
         context = StepContext(sample: sample, step: 0, stepsPerSample: steps, globalStep: globalStep,
-                              label: source.label(sample: sample), training: training && rule != nil)
+                              label: source.label(sample: sample), target: source.target(sample: sample),
+                              training: training && rule != nil)
         if context.training { rule!.beginSample(simulator: self, context: context) }
         let before = currentTotalCounts()
         let cyclesBefore = totals.cycles
@@ -230,8 +235,19 @@ public final class Simulator {
         for i in 0..<delta.values.count { delta.values[i] -= before.values[i] }
         for l in 0..<spikesPerLayer.count { totalSpikesPerLayer[l] += spikesPerLayer[l] }
         samplesRun += 1
-        samples.append(SampleResult(label: source.label(sample: sample), prediction: pred, outputSpikeCounts: outCounts,
-                                    spikesPerLayer: spikesPerLayer, counts: delta, cycles: totals.cycles - cyclesBefore))
+        var result = SampleResult(label: source.label(sample: sample), prediction: pred, outputSpikeCounts: outCounts,
+                                  spikesPerLayer: spikesPerLayer, counts: delta, cycles: totals.cycles - cyclesBefore)
+        result.target = source.target(sample: sample)
+        if readout {
+            var last = [Int32](repeating: 0, count: chip.layers[outputLayer].size)
+            for c in chip.coresOfLayer[outputLayer] {
+                for p in chip.cores[c].populations where p.layer == outputLayer {
+                    for j in 0..<p.count { last[p.firstNeuron + j] = p.state.v[j] }
+                }
+            }
+            result.finalOutput = last
+        }
+        samples.append(result)
     }
 
     func currentTotalCounts() -> ActionCounts {

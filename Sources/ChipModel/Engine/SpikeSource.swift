@@ -9,4 +9,11 @@ public protocol SpikeSource {
     func label(sample: Int) -> Int?
     /// Appends the channels that spike at (sample, step), ascending, to `out`.
     func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>)
+    /// Regression targets of a sample, one per readout neuron in units of 2^-14 (LossUnit.one),
+    /// if the source is a regression task (then the loss unit computes the MSE error).
+    func target(sample: Int) -> [Int32]?
+}
+
+extension SpikeSource {
+    public func target(sample: Int) -> [Int32]? { nil }
 }

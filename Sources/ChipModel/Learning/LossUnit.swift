@@ -49,6 +49,22 @@ public struct LossUnit: Sendable {
         return pt.map { ($0 * LossUnit.one + s / 2) / s }
     }
 
+    /// Regression outputs: r_k = clamp((o_k >> outputShift) * one >> lutFracBits, -2 one, 2 one),
+    /// i.e. the MSE term's output in units of `one`, clamped to [-2, 2].
+    public func regressionOutputs(_ o: [Int32]) -> [Int64] {
+        logits(o).map { min(max(($0 * LossUnit.one) >> Int64(parameters.lutFracBits), -2 * LossUnit.one), 2 * LossUnit.one) }
+    }
+
+    /// Regression error (MSE gradient): e_k = sat16(r_k - y_k), y in units of `one`.
+    public func regressionError(_ o: [Int32], target y: [Int32]) -> [Int32] {
+        zip(regressionOutputs(o), y).map { Int32(FixedPoint.saturate($0 - Int64($1), bits: LearningWidths.modulator)) }
+    }
+
+    /// Regression cost sum_k (r_k - y_k)^2 / one (units of `one`; the zeroth-order rules' C).
+    public func regressionCost(_ o: [Int32], target y: [Int32]) -> Int64 {
+        zip(regressionOutputs(o), y).reduce(0) { s, p in let d = p.0 - Int64(p.1); return s + (d * d) >> 14 }
+    }
+
     /// The error vector e (units of `one`, saturated to 16 bits) for readout values o and a label.
     public func error(_ o: [Int32], label: Int) -> [Int32] {
         let p = probabilities(o)

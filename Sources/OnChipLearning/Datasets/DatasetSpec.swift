@@ -13,8 +13,10 @@ public enum DatasetSpec: Sendable, Equatable {
     case yinyang(train: Int, test: Int, seed: UInt64)
     /// Pre-encoded AER traces (binary or .csv), optionally a separate test trace.
     case trace(path: String, testPath: String?)
+    /// Generated regression: y = sin(2 pi periods x).
+    case sine(train: Int, test: Int, seed: UInt64, periods: Int)
 
-    public static let kinds = ["mnist5k", "idx", "yinyang", "trace"]
+    public static let kinds = ["mnist5k", "idx", "yinyang", "trace", "sine"]
 
     /// Documentation of the key, for `chipsim describe` and docs/DATA.md.
     public static let describe = """
@@ -30,6 +32,10 @@ public enum DatasetSpec: Sendable, Equatable {
       {"kind": "yinyang", "train": 5000, "test": 1000, "seed": 42}
           Yin-Yang (Kriener et al. 2022) generated from its definition; 4 features
           (x, y, 1-x, 1-y), 3 classes exactly balanced.
+      {"kind": "sine", "train": 2000, "test": 500, "seed": 7, "periods": 1}
+          Regression: x uniform in [0, 1], features (x, 1-x), target sin(2 pi periods x);
+          the readout layer has 1 neuron, the loss unit computes the MSE error and the
+          trainer reports the test MSE (docs/LEARNING.md, "Regression").
       {"kind": "trace", "path": "traces/x.aer", "testPath": null}
           Spikes already encoded, in chipsim's AER format (binary, or CSV if the name
           ends in .csv); the input encoder is then not used.
@@ -53,6 +59,10 @@ public enum DatasetSpec: Sendable, Equatable {
         case "yinyang":
             self = .yinyang(train: try r.int("train", default: 5000, range: 0 ... 10_000_000),
                             test: try r.int("test", default: 1000, range: 0 ... 10_000_000), seed: try seed(42))
+        case "sine":
+            self = .sine(train: try r.int("train", default: 2000, range: 0 ... 10_000_000),
+                         test: try r.int("test", default: 500, range: 0 ... 10_000_000), seed: try seed(7),
+                         periods: try r.int("periods", default: 1, range: 1 ... 64))
         default:
             self = .trace(path: try r.string("path"), testPath: try r.optionalString("testPath"))
         }
@@ -70,6 +80,8 @@ public enum DatasetSpec: Sendable, Equatable {
                             ("testImages", str(ti)), ("testLabels", str(tl)), ("testFraction", .double(f)), ("seed", .uint(seed))])
         case let .yinyang(train, test, seed):
             return .object([("kind", .string("yinyang")), ("train", .int(train)), ("test", .int(test)), ("seed", .uint(seed))])
+        case let .sine(train, test, seed, periods):
+            return .object([("kind", .string("sine")), ("train", .int(train)), ("test", .int(test)), ("seed", .uint(seed)), ("periods", .int(periods))])
         case let .trace(path, testPath):
             return .object([("kind", .string("trace")), ("path", .string(path)), ("testPath", str(testPath))])
         }
@@ -99,6 +111,9 @@ public enum DatasetSpec: Sendable, Equatable {
             return .images(train: train, test: test)
         case let .yinyang(train, test, seed):
             let (a, b) = YinYang.load(train: train, test: test, seed: seed)
+            return .images(train: a, test: b)
+        case let .sine(train, test, seed, periods):
+            let (a, b) = SineRegression.load(train: train, test: test, seed: seed, periods: periods)
             return .images(train: a, test: b)
         case let .trace(path, testPath):
             return .traces(train: try SpikeTrace.read(path: resolve(path)), test: try testPath.map { try SpikeTrace.read(path: resolve($0)) })

@@ -17,6 +17,9 @@ public struct ImageDataset: Sendable, Equatable {
     /// Unquantised feature values, same layout as `pixels`, when the source has them
     /// (Yin-Yang: x, y, 1-x, 1-y in [0, 1]); nil for byte images.
     public var realFeatures: [Double]?
+    /// Regression targets, `targetDimension` per sample, sample after sample (nil: classification).
+    public var targets: [Double]? = nil
+    public var targetDimension: Int = 0
 
     /// Features per sample: width * height * channels.
     @inlinable public var featureCount: Int { width * height * channels }
@@ -81,7 +84,13 @@ public struct ImageDataset: Sendable, Equatable {
             if let r = realFeatures { rf!.append(contentsOf: r[i * n ..< (i + 1) * n]) }
         }
         // The arrays are consistent by construction, so this cannot throw.
-        return try! ImageDataset(name: name, width: width, height: height, channels: channels, pixels: px,
-                                 labels: indices.map { labels[$0] }, classes: classes, realFeatures: rf)
+        var d = try! ImageDataset(name: name, width: width, height: height, channels: channels, pixels: px,
+                                  labels: indices.map { labels[$0] }, classes: classes, realFeatures: rf)
+        if let t = targets {
+            let m = targetDimension
+            d.targets = indices.flatMap { t[$0 * m ..< ($0 + 1) * m] }
+            d.targetDimension = m
+        }
+        return d
     }
 }

@@ -25,6 +25,13 @@ public final class EncodedDatasetSource: @unchecked Sendable {
 
     public func label(sample: Int) -> Int? { Int(dataset.labels[sample]) }
 
+    /// Regression targets in units of 2^-14, rounded to nearest (ties away from zero).
+    public func target(sample: Int) -> [Int32]? {
+        guard let t = dataset.targets else { return nil }
+        let m = dataset.targetDimension
+        return t[sample * m ..< (sample + 1) * m].map { Int32(($0 * 16384).rounded(.toNearestOrAwayFromZero)) }
+    }
+
     /// The whole raster of a sample.
     public func raster(sample: Int) -> SpikeRaster {
         lock.lock(); defer { lock.unlock() }

@@ -33,10 +33,12 @@ public struct TrainingReport {
                     ("trainPicojoulesPerSample", .double(te / Double(max(1, e.trainSamples)))),
                     ("trainSimulatedSecondsPerSample", .double(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples)))),
                     ("trainCycles", .uint(e.trainCycles)), ("testCycles", .uint(e.testCycles)),
-                ])
+                ] + (e.testMSE.map { [("trainMSE", JSONValue.double(e.trainMSE ?? 0)), ("testMSE", JSONValue.double($0))] } ?? []))
             })),
             ("finalTestAccuracy", .double(trainer.epochs.last?.testAccuracy ?? 0)),
             ("bestTestAccuracy", .double(trainer.epochs.map(\.testAccuracy).max() ?? 0)),
+            ("finalTestMSE", trainer.epochs.last?.testMSE.map { .double($0) } ?? .null),
+            ("bestTestMSE", trainer.epochs.compactMap(\.testMSE).min().map { .double($0) } ?? .null),
             ("trainCounts", EnergyReport.countsJSON(trainCounts)),
             ("trainEnergy", .object([("totalPicojoules", .double(trainEnergy.dynamicPicojoules)),
                                      ("perSamplePicojoules", .double(trainEnergy.dynamicPicojoules / Double(max(1, trainSamples)))),
@@ -54,20 +56,24 @@ public struct TrainingReport {
     }
 
     public var metricsCSV: String {
-        var s = "epoch,train_accuracy,test_accuracy,train_samples,test_samples,train_picojoules,train_picojoules_per_sample,train_cycles,test_cycles\n"
+        var s = "epoch,train_accuracy,test_accuracy,train_samples,test_samples,train_picojoules,train_picojoules_per_sample,train_cycles,test_cycles,train_mse,test_mse\n"
         for e in trainer.epochs {
             let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
-            s += "\(e.epoch),\(e.trainAccuracy),\(e.testAccuracy),\(e.trainSamples),\(e.testSamples),\(te),\(te / Double(max(1, e.trainSamples))),\(e.trainCycles),\(e.testCycles)\n"
+            s += "\(e.epoch),\(e.trainAccuracy),\(e.testAccuracy),\(e.trainSamples),\(e.testSamples),\(te),\(te / Double(max(1, e.trainSamples))),\(e.trainCycles),\(e.testCycles),\(e.trainMSE.map { String($0) } ?? ""),\(e.testMSE.map { String($0) } ?? "")\n"
         }
         return s
     }
 
     public var text: String {
         var out = "on-chip training: rule \(rule.name), \(trainer.epochs.count) epoch(s)\n"
-        out += "  epoch  train acc  test acc  train energy/sample  sim. time/sample\n"
+        let regression = trainer.epochs.contains { $0.testMSE != nil }
+        out += regression ? "  epoch  train MSE  test MSE  train energy/sample  sim. time/sample\n"
+                          : "  epoch  train acc  test acc  train energy/sample  sim. time/sample\n"
         for e in trainer.epochs {
             let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
-            out += "  " + lpad(String(e.epoch), 5) + lpad(fmt(e.trainAccuracy * 100, 2) + "%", 11) + lpad(fmt(e.testAccuracy * 100, 2) + "%", 10)
+            out += "  " + lpad(String(e.epoch), 5)
+                + (regression ? lpad(fmt(e.trainMSE ?? 0, 4), 11) + lpad(fmt(e.testMSE ?? 0, 4), 10)
+                              : lpad(fmt(e.trainAccuracy * 100, 2) + "%", 11) + lpad(fmt(e.testAccuracy * 100, 2) + "%", 10))
                 + lpad(Units.energy(te / Double(max(1, e.trainSamples))), 21)
                 + lpad(Units.time(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples))), 18) + "\n"
         }

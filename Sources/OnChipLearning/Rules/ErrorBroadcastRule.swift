@@ -320,7 +320,7 @@ public final class ErrorBroadcastRule: LearningRule {
         for (_, pop) in outputs {
             for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] }
         }
-        e = lossUnit.error(o, label: context.label ?? 0)
+        e = lossUnit.error(o, for: context)
         // 2. Readout update.
         for (core, pop) in outputs {
             let l = pop.learning!
@@ -337,7 +337,7 @@ public final class ErrorBroadcastRule: LearningRule {
         //    ZO_sp broadcasts one scalar (L - b).
         var lossDelta: Int64 = 0
         if p.kind.scalarLoss {
-            let L = WeightPerturbationRule.stepCost(lossUnit, o, label: context.label ?? 0)
+            let L = lossUnit.cost(o, for: context)
             lossDelta = L - lossBaseline
             lossBaseline += lossDelta >> 4
         }

@@ -136,13 +136,12 @@ public final class LOCORule: LearningRule {
 
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         let p = parameters
-        let label = context.label ?? 0
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += WeightPerturbationRule.stepCost(lossUnit, o, label: label)
+        periodSum += lossUnit.cost(o, for: context)
         let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
         for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
         var outCycles = lossInstr
-        outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, label: label), program: readoutProgram,
+        outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, for: context), program: readoutProgram,
                                                          seed: seed, step: context.globalStep)
         // Presynaptic spike counters.
         var coreCycles: [Int: UInt64] = [:]
@@ -224,6 +223,7 @@ public final class LOCORule: LearningRule {
 }
 
 extension LOCORule: TrainableRule {
+    public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { LOCOConfig.json(parameters) }
     public var extraSynapseBytes: Int { Set(hidden.map(\.core.id)).reduce(0) { $0 + extraBytes(core: $1) } }
     /// [baseline low, baseline high, samples seen], then per hidden block its prototypes and [used].

@@ -296,14 +296,6 @@ public final class WeightPerturbationRule: LearningRule {
         return slowest
     }
 
-    /// The cost of one step: -ln p_label in units of 2^-14 (a log look-up at the output core).
-    public func stepCost(_ o: [Int32], label: Int) -> Int64 { WeightPerturbationRule.stepCost(lossUnit, o, label: label) }
-
-    static func stepCost(_ lossUnit: LossUnit, _ o: [Int32], label: Int) -> Int64 {
-        let probs = lossUnit.probabilities(o)
-        let pl = max(1, probs[label])
-        return Int64((-Foundation.log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
-    }
 
     public func beginSample(simulator: Simulator, context: StepContext) {
         simulator.countHost(.hostIOBytes, UInt64(outputs.count))
@@ -314,17 +306,16 @@ public final class WeightPerturbationRule: LearningRule {
 
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         let p = parameters
-        let label = context.label ?? 0
         var outCycles: UInt64 = 0
         // 1. Step cost at the output core.
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += stepCost(o, label: label)
+        periodSum += lossUnit.cost(o, for: context)
         let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
         for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
         outCycles += lossInstr
         // 2. Readout from the local error.
         if p.readout == .error {
-            outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, label: label), program: readoutProgram,
+            outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, for: context), program: readoutProgram,
                                                              seed: seed, step: context.globalStep)
         }
         var total = outCycles + pendingCycles
@@ -358,6 +349,7 @@ public final class WeightPerturbationRule: LearningRule {
 }
 
 extension WeightPerturbationRule: TrainableRule {
+    public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { PerturbationConfig.json(parameters) }
     public var extraSynapseBytes: Int { auxBytes }
     /// [baseline low 32 bits, baseline high 32 bits, periods seen, periods since the last update]

@@ -26,7 +26,9 @@ public enum Checkpoint {
                 .object([("epoch", .int(e.epoch)), ("trainSamples", .int(e.trainSamples)), ("trainAccuracy", .double(e.trainAccuracy)),
                          ("testSamples", .int(e.testSamples)), ("testAccuracy", .double(e.testAccuracy)),
                          ("trainCounts", actionJSON(e.trainCounts)), ("testCounts", actionJSON(e.testCounts)),
-                         ("trainCycles", .uint(e.trainCycles)), ("testCycles", .uint(e.testCycles))])
+                         ("trainCycles", .uint(e.trainCycles)), ("testCycles", .uint(e.testCycles))]
+                        + (e.trainMSE.map { [("trainMSE", JSONValue.double($0))] } ?? [])
+                        + (e.testMSE.map { [("testMSE", JSONValue.double($0))] } ?? []))
             })),
             ("cores", .array(sim.chip.cores.map { c in
                 .object([("counts", countsJSON(c.counts)), ("busy", ints(c.busyCycles)),
@@ -134,7 +136,8 @@ public enum Checkpoint {
                                        testSamples: try e.int("testSamples"), testAccuracy: try e.double("testAccuracy"),
                                        trainCounts: try actions(e.optional("trainCounts"), "$.epochs[\(k)].trainCounts"),
                                        testCounts: try actions(e.optional("testCounts"), "$.epochs[\(k)].testCounts"),
-                                       trainCycles: UInt64(try e.int("trainCycles")), testCycles: UInt64(try e.int("testCycles"))))
+                                       trainCycles: UInt64(try e.int("trainCycles")), testCycles: UInt64(try e.int("testCycles")),
+                                       trainMSE: try e.optionalDouble("trainMSE"), testMSE: try e.optionalDouble("testMSE")))
         }
         trainer.restore(epochs: epochs)
     }

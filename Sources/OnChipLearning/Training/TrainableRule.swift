@@ -12,9 +12,16 @@ public protocol TrainableRule: LearningRule {
     var savedRegisters: [ContiguousArray<Int32>] { get set }
     /// Learning-rate halvings in force (`training.halveRateEvery`); rules without rates ignore it.
     func setEtaOffset(_ k: Int) throws
+    /// The output core's loss unit, when the rule has one (regression metrics use its mapping).
+    var outputLossUnit: LossUnit? { get }
+}
+
+extension TrainableRule {
+    public var outputLossUnit: LossUnit? { nil }
 }
 
 extension ErrorBroadcastRule: TrainableRule {
+    public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { LearningConfig.json(parameters) }
     public var extraSynapseBytes: Int { feedbackBytes }
     public var savedRegisters: [ContiguousArray<Int32>] {

@@ -12,6 +12,9 @@ public struct EpochMetrics: Equatable, Sendable {
     public var testCounts: ActionCounts
     public var trainCycles: UInt64
     public var testCycles: UInt64
+    /// Regression tasks: mean squared error of the readout's final outputs (target units).
+    public var trainMSE: Double? = nil
+    public var testMSE: Double? = nil
 }
 
 /// Runs on-chip training: epochs over the train source with the rule learning, each followed
@@ -65,6 +68,8 @@ public final class Trainer {
                 if k % 100 == 99 { progress?("epoch \(e + 1)/\(config.epochs): training \(k + 1)/\(order.count)") }
             }
             let trainAcc = Trainer.accuracy(sim.samples)
+            let unit = (sim.rule as? TrainableRule)?.outputLossUnit
+            let trainMSE = unit.flatMap { Trainer.meanSquaredError(sim.samples, unit: $0) }
             let c1 = sim.totalCounts, y1 = sim.totals.cycles
             sim.training = false
             sim.discardSamples()
@@ -73,15 +78,34 @@ public final class Trainer {
                 if s % 200 == 199 { progress?("epoch \(e + 1)/\(config.epochs): testing \(s + 1)/\(testCount)") }
             }
             let testAcc = Trainer.accuracy(sim.samples)
+            let testMSE = unit.flatMap { Trainer.meanSquaredError(sim.samples, unit: $0) }
             sim.discardSamples()
             let c2 = sim.totalCounts, y2 = sim.totals.cycles
             epochs.append(EpochMetrics(epoch: e + 1, trainSamples: order.count, trainAccuracy: trainAcc,
                                        testSamples: testCount, testAccuracy: testAcc,
                                        trainCounts: c1.minus(c0), testCounts: c2.minus(c1),
-                                       trainCycles: y1 - y0, testCycles: y2 - y1))
+                                       trainCycles: y1 - y0, testCycles: y2 - y1, trainMSE: trainMSE, testMSE: testMSE))
             try afterEpoch?()
-            progress?("epoch \(e + 1)/\(config.epochs): train accuracy \(String(format: "%.2f", trainAcc * 100))%, test accuracy \(String(format: "%.2f", testAcc * 100))%")
+            if let trainMSE, let testMSE {
+                progress?("epoch \(e + 1)/\(config.epochs): train MSE \(String(format: "%.4f", trainMSE)), test MSE \(String(format: "%.4f", testMSE))")
+            } else {
+                progress?("epoch \(e + 1)/\(config.epochs): train accuracy \(String(format: "%.2f", trainAcc * 100))%, test accuracy \(String(format: "%.2f", testAcc * 100))%")
+            }
         }
+    }
+
+    /// Mean over samples and outputs of ((r_k - y_k) / 2^14)^2, r = the loss unit's regression
+    /// outputs of the readout's v at the sample's last step; nil when no sample has targets.
+    public static func meanSquaredError(_ s: [SampleResult], unit: LossUnit) -> Double? {
+        var sum = 0.0, n = 0
+        for r in s {
+            guard let y = r.target, !r.finalOutput.isEmpty else { continue }
+            for (out, t) in zip(unit.regressionOutputs(r.finalOutput), y) {
+                let d = Double(out - Int64(t)) / Double(LossUnit.one)
+                sum += d * d; n += 1
+            }
+        }
+        return n > 0 ? sum / Double(n) : nil
     }
 
     static func accuracy(_ s: [SampleResult]) -> Double {

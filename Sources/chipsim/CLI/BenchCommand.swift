@@ -115,16 +115,19 @@ struct RecordedSource: SpikeSource {
     let channels: Int
     let samples: Int
     let labels: [Int?]
+    let targets: [[Int32]?]
     let table: [[ContiguousArray<Int32>]]
 
     init(_ s: SpikeSource, steps: Int, samples n: Int? = nil) {
         channels = s.channels; samples = n ?? s.samples
         labels = (0..<samples).map { s.label(sample: $0) }
+        targets = (0..<samples).map { s.target(sample: $0) }
         table = (0..<samples).map { i in
             (0..<steps).map { t in var out = ContiguousArray<Int32>(); s.spikes(sample: i, step: t, into: &out); return out }
         }
     }
 
     func label(sample: Int) -> Int? { labels[sample] }
+    func target(sample: Int) -> [Int32]? { targets[sample] }
     func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) { out.append(contentsOf: table[sample][step]) }
 }
