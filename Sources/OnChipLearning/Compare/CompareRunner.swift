@@ -77,6 +77,9 @@ public final class CompareRunner {
         guard case let .images(tr, te) = try spec.load(relativeTo: dir.isEmpty ? "." : dir) else {
             throw ChipError.config(file: experiment.file, path: "$.input.dataset", message: "compare needs an image dataset (the twin encodes pixels as rates)")
         }
+        guard tr.targets == nil else {
+            throw ChipError.config(file: experiment.file, path: "$.input.dataset", message: "the float twin (compare, gradcheck) trains classifiers; this dataset is a regression task (run it on chip with `chipsim run`)")
+        }
         var train = FloatDataset(tr), test = FloatDataset(te)
         func cap(_ n: Int, _ a: Int, _ b: Int) -> Int { [n, a > 0 ? a : n, b > 0 ? b : n].min()! }
         let nTrain = cap(train.count, limit, training.trainLimit), nTest = cap(test.count, limit, training.testLimit)
