@@ -323,11 +323,8 @@ public final class ErrorBroadcastRule: LearningRule {
         e = lossUnit.error(o, for: context)
         // 2. Readout update.
         for (core, pop) in outputs {
-            let l = pop.learning!
             var c = ActionCounts()
-            c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
-            for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
-            var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
+            var cycles = pop.receiveError(e, counts: &c)
             cycles += updateForward(readout: true, core: core, population: pop, context: context, counts: &c)
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles

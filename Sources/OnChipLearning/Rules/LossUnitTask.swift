@@ -20,3 +20,17 @@ extension LossUnit {
         return Int64((-Foundation.log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
     }
 }
+
+extension Population {
+    /// The output core's loss unit writes its error into this readout population's modulators
+    /// (mod_j = e[firstNeuron + j]); counts the loss unit's instructions and returns their cycles.
+    func receiveError(_ e: [Int32], counts c: inout ActionCounts) -> UInt64 {
+        let instructions = UInt64(LossUnit.instructionCount(outputs: count))
+        c.add(.plastInstr, instructions)
+        let first = firstNeuron
+        learning!.post.modulator.withUnsafeMutableBufferPointer { mod in
+            for j in 0..<mod.count { mod[j] = e[first + j] }
+        }
+        return instructions
+    }
+}

@@ -281,9 +281,7 @@ public final class WeightPerturbationRule: LearningRule {
         for (core, pop) in outputs {
             let l = pop.learning!
             var c = ActionCounts()
-            c.add(.plastInstr, UInt64(LossUnit.instructionCount(outputs: pop.count)))
-            for j in 0..<pop.count { l.post.modulator[j] = e[pop.firstNeuron + j] }
-            var cycles = UInt64(LossUnit.instructionCount(outputs: pop.count))
+            var cycles = pop.receiveError(e, counts: &c)
             for k in 0..<pop.blocks.count {
                 let r = core.plasticityUnit.runSynapseScope(program, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
                                                             random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
