@@ -228,6 +228,29 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         #expect((0..<8).map { fresh.noiseStep(localStep: $0, globalStep: 40 + $0) } == Array(40..<48))
     }
 
+    @Test func opzoMomentumStartsAtZeroOrAtTheKeyedUniformDraw() throws {
+        let config = try tinyConfig(rule: "opzo")
+        for scale in [0, 1000] {
+            var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+            p.mInitScale = scale
+            let sim = Simulator(chip: try Chip(config: config))
+            let rule = ErrorBroadcastRule(p)
+            try sim.attach(rule: rule)
+            let f = rule.feedback[0]
+            let key = RandomKey(seed: 2, stream: .weightInit).with(-2).with(f.population.layer)
+            let n = f.population.count
+            for k in 0..<2 {
+                for j in 0..<n {
+                    // uniform in [-scale, scale]: floor(u32 * (2 scale + 1) / 2^32) - scale
+                    let u = key.draw(k << 24 + f.population.firstNeuron + j) >> 32
+                    let expected = scale == 0 ? 0 : Int(u * UInt64(2 * scale + 1) >> 32) - scale
+                    #expect(Int(f.block.aux[k * n + j]) == expected)
+                }
+            }
+            if scale > 0 { #expect(f.block.aux.contains { $0 != 0 } && f.block.aux.allSatisfy { abs($0) <= 1000 }) }
+        }
+    }
+
     @Test func learningConfigRejectsBadValuesWithPaths() {
         func decode(_ s: String) -> String {
             do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }

@@ -66,6 +66,9 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     public var auxBits: Int = 32
     /// DFA: feedback weights uniform in [-dfaScale, dfaScale] (aux units).
     public var dfaScale: Int = 1 << 20
+    /// OPZO: initial M: 0 (default) or, with mInitScale > 0, uniform in [-mInitScale, mInitScale]
+    /// (aux units, the same keyed draw as DFA's fixed feedback).
+    public var mInitScale: Int = 0
     public var loss = LossUnitParameters()
     public var trace = TraceParameters(bits: 8, decay: 410, impulse: 24, rounding: .stochastic)
     public init() {}
@@ -148,14 +151,16 @@ public final class ErrorBroadcastRule: LearningRule {
                     // ZO_sp / mgd_np hold no feedback synapses (an empty block keeps the bookkeeping).
                     var block = p.kind.scalarLoss ? SynapseBlock(nPre: 0, nPost: pop.count, weightBits: 1, auxBits: 0)
                                                   : SynapseBlock(nPre: m, nPost: pop.count, weightBits: 1, auxBits: p.auxBits)
-                    if p.kind == .dfa {
-                        // Fixed random feedback, keyed by (seed, layer, output k, global neuron).
+                    let scale = p.kind == .dfa ? p.dfaScale : (p.kind == .opzo ? p.mInitScale : 0)
+                    if scale > 0 {
+                        // Random feedback (DFA's fixed M, OPZO's initial M), keyed by
+                        // (seed, layer, output k, global neuron): uniform in [-scale, scale].
                         let key = RandomKey(seed: seed, stream: .weightInit).with(-2).with(pop.layer)
-                        let span = UInt64(2 * p.dfaScale + 1)
+                        let span = UInt64(2 * scale + 1)
                         for k in 0..<m {
                             for j in 0..<pop.count {
                                 let r = (key.draw(k << 24 + pop.firstNeuron + j) >> 32) * span >> 32
-                                block.aux[k * pop.count + j] = Int32(Int(r) - p.dfaScale)
+                                block.aux[k * pop.count + j] = Int32(Int(r) - scale)
                             }
                         }
                     }

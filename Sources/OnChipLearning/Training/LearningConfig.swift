@@ -20,6 +20,7 @@ public enum LearningConfig {
         KeyDoc("holdNoise", "boolean", "false", "OPZO: false = new noise every step, momentum updated every step from o[t] z[t-1]; true = one noise draw per learning epoch (tEpoch), held for its steps, and the momentum updated once per epoch from z and the epoch's summed output (fewer feedback-synapse programs; scale lambdaShift and productShift accordingly)."),
         KeyDoc("auxBits", "integer 8...32", "32", "Width of the feedback synapses' M registers."),
         KeyDoc("dfaScale", "integer >= 1", "1048576", "DFA: fixed feedback weights uniform in [-dfaScale, dfaScale]."),
+        KeyDoc("mInitScale", "integer >= 0", "0", "OPZO: initial momentum feedback M: 0 everywhere (0), or uniform in [-mInitScale, mInitScale] (aux units; drawn like DFA's fixed feedback). Measured on MNIST-5k: no difference (docs/LEARNING.md), so M starts at 0."),
         KeyDoc("loss", "object", "see $.learning.loss", "The output core's loss-gradient unit."),
         KeyDoc("trace", "object", "see $.learning.trace", "Presynaptic traces x1."),
     ])
@@ -54,6 +55,7 @@ public enum LearningConfig {
         p.holdNoise = try r.bool("holdNoise", default: p.holdNoise)
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
+        p.mInitScale = try r.int("mInitScale", default: p.mInitScale, range: 0...(1 << 30))
         if let l = try r.optionalObject("loss") {
             p.loss.outputShift = try l.int("outputShift", default: p.loss.outputShift, range: 0...24)
             p.loss.ceWeight = try l.int("ceWeight", default: p.loss.ceWeight, range: 0...64)
@@ -70,7 +72,7 @@ public enum LearningConfig {
         .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
                  ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)), ("zoShift", .int(p.zoShift)),
                  ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)), ("tEpoch", .int(p.tEpoch)), ("learnFrom", .int(p.learnFrom)), ("holdNoise", .bool(p.holdNoise)),
-                 ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)),
+                 ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)), ("mInitScale", .int(p.mInitScale)),
                  ("loss", .object([("outputShift", .int(p.loss.outputShift)), ("ceWeight", .int(p.loss.ceWeight)), ("mseWeight", .int(p.loss.mseWeight))])),
                  ("trace", TraceConfig.json(p.trace))])
     }
