@@ -251,6 +251,43 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         }
     }
 
+    @Test func postNeuronNoiseReachesTheReadoutAsGradedInputOneStepLater() throws {
+        let config = try tinyConfig(rule: "opzo")
+        var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+        p.postNeuronNoise = true; p.alpha = 300
+        let sim = Simulator(chip: try Chip(config: config))
+        let rule = ErrorBroadcastRule(p)
+        try sim.attach(rule: rule)
+        let core = sim.chip.cores[0]
+        let hidden = core.populations.first { $0.layer == 1 }!, out = core.populations.first { $0.layer == 2 }!
+        for s in 0..<out.blocks[0].weights.count { out.blocks[0].weights[s] = Int16(s % 7 - 3) }
+        let ctx = StepContext(sample: 0, step: 3, stepsPerSample: 8, globalStep: 3, label: 0, training: true)
+        var hiddenIn = [Int64](repeating: 0, count: hidden.count), outIn = [Int64](repeating: 0, count: out.count)
+        var c = ActionCounts()
+        hiddenIn.withUnsafeMutableBufferPointer { rule.beforeNeuronUpdate(core: core, population: hidden, aIn: $0, context: ctx, counts: &c) }
+        #expect(hiddenIn.allSatisfy { $0 == 0 })          // no noise on the membrane
+        outIn.withUnsafeMutableBufferPointer { rule.beforeNeuronUpdate(core: core, population: out, aIn: $0, context: ctx, counts: &c) }
+        // The hidden noise of step 2 (Rademacher +-300), weighted by the readout weights, / 256 (floor).
+        let key = RandomKey(seed: 2, stream: .neuronNoise).with(1).with(2)
+        for k in 0..<out.count {
+            var sum = 0
+            for i in 0..<hidden.count {
+                let z = (key.draw(i) >> 63) == 0 ? 300 : -300
+                sum += Int(out.blocks[0].weights[i * out.count + k]) * z
+            }
+            #expect(outIn[k] == Int64(sum >> 8))
+        }
+        #expect(outIn.contains { $0 != 0 })
+        #expect(c[.synop] == UInt64(hidden.count * out.count) && c[.prngDraw] == UInt64(hidden.count))
+        // At a sample's first step there is no previous output yet.
+        var first = [Int64](repeating: 0, count: out.count)
+        first.withUnsafeMutableBufferPointer {
+            rule.beforeNeuronUpdate(core: core, population: out, aIn: $0,
+                                    context: StepContext(sample: 0, step: 0, stepsPerSample: 8, globalStep: 8, label: 0, training: true), counts: &c)
+        }
+        #expect(first.allSatisfy { $0 == 0 })
+    }
+
     @Test func learningConfigRejectsBadValuesWithPaths() {
         func decode(_ s: String) -> String {
             do { _ = try LearningConfig.decode(try JSONValue.parse(s, file: "c.json"), file: "c.json"); return "ok" } catch { return "\(error)" }

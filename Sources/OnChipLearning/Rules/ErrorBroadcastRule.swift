@@ -63,6 +63,12 @@ public struct ErrorBroadcastParameters: Equatable, Sendable {
     /// o[t] z[t-1]; true = one noise draw per learning epoch, held for its steps, and the
     /// momentum updated once per epoch from z and the epoch's summed output (sum_t o[t]).
     public var holdNoise: Bool = false
+    /// Where the noise enters: false = pre-neuron (a_in += z, the default: spikes stay binary);
+    /// true = post-neuron: each hidden neuron's output becomes graded, s_i + z_i / 256 (z in
+    /// 1/256 of a spike), sent as a graded packet every step; the next layer integrates
+    /// sum_i w_ki (s_i + z_i / 256): the spike part as usual, the noise part as
+    /// shift((sum_i w_ki z_i) >> 8, weightExponent) added to a_in one step later.
+    public var postNeuronNoise: Bool = false
     public var auxBits: Int = 32
     /// DFA: feedback weights uniform in [-dfaScale, dfaScale] (aux units).
     public var dfaScale: Int = 1 << 20
@@ -199,6 +205,10 @@ public final class ErrorBroadcastRule: LearningRule {
 
     public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
                                    context: StepContext, counts: inout ActionCounts) {
+        if parameters.postNeuronNoise {
+            addGradedNoise(population: population, aIn: aIn, context: context, counts: &counts)
+            return
+        }
         guard parameters.kind.usesNoise, hiddenLayers.contains(population.layer) else { return }
         let drawsNow = !parameters.holdNoise || noiseStep(context) == context.globalStep
         let n = population.count
@@ -217,6 +227,37 @@ public final class ErrorBroadcastRule: LearningRule {
             for j in 0..<n { aIn[j] += noise(key, neuron: population.firstNeuron + j) }
         }
         if drawsNow { counts.add(.prngDraw, UInt64(n)) }
+    }
+
+    /// Post-neuron noise: a population fed by a hidden layer integrates the graded noise part of
+    /// that layer's outputs of the previous step (one synaptic delay, like spikes).
+    func addGradedNoise(population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
+                        context: StepContext, counts: inout ActionCounts) {
+        guard parameters.kind.usesNoise, context.step > 0 else { return }
+        for block in population.blocks where hiddenLayers.contains(block.preLayer) {
+            let key = noiseKey(layer: block.preLayer, globalStep: noiseStep(localStep: context.step - 1, globalStep: context.globalStep - 1))
+            let nPre = block.nPre, nPost = block.nPost
+            var sums = [Int64](repeating: 0, count: nPost)
+            for i in 0..<nPre {
+                let z = noise(key, neuron: i)
+                if z == 0 { continue }
+                for j in 0..<nPost { sums[j] += Int64(block.weight(pre: i, post: j)) * z }
+            }
+            for j in 0..<nPost { aIn[j] += FixedPoint.shift(sums[j] >> 8, by: block.weightExponent) }
+            counts.add(.prngDraw, UInt64(nPre))
+            counts.add(.synop, UInt64(nPre * nPost))
+            counts.add(.sramReadBits, UInt64(nPre * nPost * block.weightBits))
+        }
+    }
+
+    /// Post-neuron noise: every hidden neuron's output is a graded packet each step (sent with
+    /// the step's other learning traffic); returns the drain cycles.
+    func sendGradedOutputs(_ sim: Simulator) -> UInt64 {
+        guard parameters.postNeuronNoise, parameters.kind.usesNoise else { return 0 }
+        for f in feedback {
+            for (oc, _) in outputs { sim.sendLearningPackets(from: f.core.id, to: oc.id, kind: .graded, count: f.population.count) }
+        }
+        return sim.drainLearningPackets()
     }
 
     /// holdNoise: each hidden layer's noise of the current learning epoch (the neurons' registers).
@@ -306,10 +347,11 @@ public final class ErrorBroadcastRule: LearningRule {
         let seed = self.seed
         let step = context.globalStep
         var coreCycles: [Int: UInt64] = [:]
+        let gradedDrain = sendGradedOutputs(sim)
         if context.step < p.learnFrom {
             // Burn-in: nothing learns. Only the last burn-in step computes psi: the first
             // learning step needs psi[t-1] in r2, and earlier values would be overwritten unread.
-            guard context.step == p.learnFrom - 1 else { return 0 }
+            guard context.step == p.learnFrom - 1 else { return gradedDrain }
             for f in feedback {
                 var c = ActionCounts()
                 let l = f.population.learning!
@@ -319,7 +361,7 @@ public final class ErrorBroadcastRule: LearningRule {
                 f.core.counts.byPhase[Phase.learning.rawValue].add(c)
                 coreCycles[f.core.id, default: 0] += UInt64(r.cycles)
             }
-            return coreCycles.values.max() ?? 0
+            return (coreCycles.values.max() ?? 0) + gradedDrain
         }
         // 1. Output error.
         for (_, pop) in outputs {
@@ -334,7 +376,7 @@ public final class ErrorBroadcastRule: LearningRule {
             core.counts.byPhase[Phase.learning.rawValue].add(c)
             coreCycles[core.id, default: 0] += cycles
         }
-        guard p.kind != .readout else { return coreCycles.values.max() ?? 0 }
+        guard p.kind != .readout else { return (coreCycles.values.max() ?? 0) + gradedDrain }
         // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core;
         //    ZO_sp broadcasts one scalar (L - b).
         var lossDelta: Int64 = 0
@@ -454,7 +496,7 @@ public final class ErrorBroadcastRule: LearningRule {
             let modAbs = mod.map { abs(Int64($0)) }.reduce(0, +) / Int64(mod.count)
             print("debug sample \(context.sample): o \(o) e \(e) |M| \(mAbs) |g| \(modAbs) psi \(psi)/\(mod.count)")
         }
-        return (coreCycles.values.max() ?? 0) + drain
+        return (coreCycles.values.max() ?? 0) + drain + gradedDrain
     }
 }
 

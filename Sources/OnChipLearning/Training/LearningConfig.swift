@@ -6,7 +6,8 @@ public enum LearningConfig {
     public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings share one machinery: noise, an output error unit, graded packets, feedback synapses and three-factor microcode.", [
         KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\" | \"zo_sp\" | \"mgd_np\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen); zo_sp: broadcast scalar loss x own noise; mgd_np: zo_sp without the surrogate gate (node perturbation, tau_p = tau_theta = 1 step)."),
         KeyDoc("zoShift", "integer 0...40", "6", "zo_sp / mgd_np: g_i = ((L - b) z_i) >> zoShift."),
-        KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron)."),
+        KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron) or output (post-neuron, see noisePlacement)."),
+        KeyDoc("noisePlacement", "\"pre\" | \"post\"", "\"pre\"", "pre: a_in += alpha z before the neuron update (spikes stay binary); post: each hidden output becomes graded, s + alpha z / 256 (alpha in 1/256 of a spike), sent as a graded packet every step and integrated by the next layer one step later."),
         KeyDoc("alpha", "integer 0...4096", "8", "OPZO: noise amplitude in weight units (a_in += alpha z before the << 6 alignment)."),
         KeyDoc("lambdaShift", "integer 1...30", "17", "OPZO: momentum lambda = 1 - 2^-lambdaShift per step."),
         KeyDoc("productShift", "integer 0...40", "4", "OPZO: the momentum's new term is (o_k z_i) >> productShift."),
@@ -40,6 +41,7 @@ public enum LearningConfig {
         let r = try JSONReader(v, file: file, path: "$.learning")
         var p = ErrorBroadcastParameters()
         p.kind = ErrorBroadcastParameters.Kind(rawValue: try r.string("rule", default: "opzo", oneOf: ErrorBroadcastParameters.Kind.allCases.map(\.rawValue)))!
+        p.postNeuronNoise = try r.string("noisePlacement", default: "pre", oneOf: ["pre", "post"]) == "post"
         p.noise = ErrorBroadcastParameters.Noise(rawValue: try r.string("noise", default: "rademacher", oneOf: ErrorBroadcastParameters.Noise.allCases.map(\.rawValue)))!
         p.alpha = try r.int("alpha", default: p.alpha, range: 0...4096)
         p.lambdaShift = try r.int("lambdaShift", default: p.lambdaShift, range: 1...30)
@@ -69,7 +71,7 @@ public enum LearningConfig {
     }
 
     public static func json(_ p: ErrorBroadcastParameters) -> JSONValue {
-        .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("alpha", .int(p.alpha)),
+        .object([("rule", .string(p.kind.rawValue)), ("noise", .string(p.noise.rawValue)), ("noisePlacement", .string(p.postNeuronNoise ? "post" : "pre")), ("alpha", .int(p.alpha)),
                  ("lambdaShift", .int(p.lambdaShift)), ("productShift", .int(p.productShift)), ("gShift", .int(p.gShift)), ("gNormalise", .int(p.gNormalise)), ("zoShift", .int(p.zoShift)),
                  ("etaHidden", .int(p.etaHidden)), ("etaReadout", .int(p.etaReadout)), ("psiWidth", .int(p.psiWidth)), ("tEpoch", .int(p.tEpoch)), ("learnFrom", .int(p.learnFrom)), ("holdNoise", .bool(p.holdNoise)),
                  ("auxBits", .int(p.auxBits)), ("dfaScale", .int(p.dfaScale)), ("mInitScale", .int(p.mInitScale)),
