@@ -3,28 +3,6 @@ import Testing
 @testable import OnChipLearning
 @testable import ChipModel
 
-/// 3 inputs; sample s lights channel s % 3 every step and channel (s + 1) % 3 on even steps.
-private struct Source: SpikeSource {
-    let channels = 3
-    let samples: Int
-    func label(sample: Int) -> Int? { sample % 2 }
-    func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) {
-        var s = [Int32(sample % 3)]
-        if step % 2 == 0 { s.append(Int32((sample + 1) % 3)) }
-        out.append(contentsOf: s.sorted())
-    }
-    /// Independent oracle: spikes of channel j delivered during a T-step sample (steps 0...T-2;
-    /// the spikes of the last step are delivered in the next sample, which starts from a reset).
-    func delivered(sample: Int, steps T: Int) -> [Int64] {
-        var r = [Int64](repeating: 0, count: 3)
-        for t in 0..<(T - 1) {
-            r[sample % 3] += 1
-            if t % 2 == 0 { r[(sample + 1) % 3] += 1 }
-        }
-        return r
-    }
-}
-
 private func build(_ learning: String) throws -> (Simulator, LOCORule) {
     let c = try ExperimentConfig(json: JSONValue.parse("""
     {"seed": 9, "network": {"layers": [
@@ -51,7 +29,7 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
             readout.append(Array(p.learning!.post.v))
         }
         sim.training = true
-        let src = Source(samples: 4)
+        let src = ThreeChannelSource(samples: 4)
         let unit = LossUnit(LossUnitParameters(outputShift: 12, ceWeight: 64, mseWeight: 0))
         var b: Int64 = 5000
         var protos: [[Int64]] = []
@@ -97,7 +75,7 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
         func run() throws -> (Trainer, [ContiguousArray<Int32>]) {
             let (sim, r) = try build("{\"rule\": \"loco\", \"clusters\": 2, \"etaHidden\": 8}")
             var t = TrainingConfig(); t.epochs = 2
-            let trainer = Trainer(simulator: sim, train: Source(samples: 5), test: Source(samples: 3), config: t)
+            let trainer = Trainer(simulator: sim, train: ThreeChannelSource(samples: 5), test: ThreeChannelSource(samples: 3), config: t)
             try trainer.run()
             #expect(trainer.epochs[0].trainCounts[.modBroadcast] == 5)
             #expect(trainer.epochs[0].testCounts[.plastSynapse] == 0)

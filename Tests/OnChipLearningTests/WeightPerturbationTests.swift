@@ -3,18 +3,6 @@ import Testing
 @testable import OnChipLearning
 @testable import ChipModel
 
-/// 3 input channels; sample s lights channel s % 3 every step and channel (s + 1) % 3 on even steps.
-private struct ThreeChannelSource: SpikeSource {
-    let channels = 3
-    let samples: Int
-    func label(sample: Int) -> Int? { sample % 2 }
-    func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) {
-        var s = [Int32(sample % 3)]
-        if step % 2 == 0 { s.append(Int32((sample + 1) % 3)) }
-        out.append(contentsOf: s.sorted())
-    }
-}
-
 /// 3-2-2, T = 4. `learning` is the JSON of the learning section; `chip` an optional chip section.
 private func config(_ learning: String, chip: String = "{}") throws -> ExperimentConfig {
     try ExperimentConfig(json: JSONValue.parse("""
