@@ -55,6 +55,10 @@ public enum LearningConfig {
         p.tEpoch = try r.int("tEpoch", default: p.tEpoch, range: 1...1024)
         p.learnFrom = try r.int("learnFrom", default: p.learnFrom, range: 0...100_000)
         p.holdNoise = try r.bool("holdNoise", default: p.holdNoise)
+        if p.holdNoise && p.tEpoch < 2 {
+            // o[t] reflects the noise of step t-1: a one-step epoch would pair it with the wrong draw.
+            throw r.error("holdNoise", "holds the noise over a learning epoch; set tEpoch to 2 or more (e.g. the sample's steps)")
+        }
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
         p.mInitScale = try r.int("mInitScale", default: p.mInitScale, range: 0...(1 << 30))
