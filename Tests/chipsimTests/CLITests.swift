@@ -157,6 +157,40 @@ func tempDir(_ name: String) -> String {
     static let perStep = "\"learning\": {\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 8}"
     static let learningEpochs = "\"learning\": {\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 6, \"tEpoch\": 8, \"learnFrom\": 2, \"holdNoise\": true}"
 
+    /// A regression task (sine, MSE): the checkpoint must carry the epochs' MSE too.
+    static let regression = """
+    {"name": "tiny-sine", "seed": 4,
+     "network": {"layers": [{"name": "input", "kind": "input", "size": 16},
+                            {"name": "hidden", "size": 16, "neuron": {"du": 4095, "dv": 410, "vth": 60}},
+                            {"name": "output", "size": 1, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+                 "connections": [{"from": "input", "to": "hidden", "init": {"kind": "uniform", "low": -100, "high": 100}},
+                                 {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -8, "high": 8}}]},
+     "input": {"kind": "dataset", "dataset": {"kind": "sine", "train": 60, "test": 30}, "encoder": {"kind": "population", "steps": 8, "neurons": 8}},
+     "run": {"steps": 8},
+     "learning": {"rule": "opzo", "etaHidden": 16, "etaReadout": 16, "gShift": 16, "lambdaShift": 8},
+     "training": {"epochs": 3}}
+    """
+
+    @Test func resumedRegressionTrainingEndsWithTheSameReport() throws {
+        let dir = tempDir("resume-sine")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TrainingCLITests.regression.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
+        #expect(full.status == 0, "\(full.err)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
+        p.standardError = Pipe()
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 75)
+        let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        let report = try withoutWallClock(dir + "/part/report.json")
+        #expect(try withoutWallClock(dir + "/full/report.json") == report)
+        #expect(report.contains("\"testMSE\"") && report.contains("\"finalTestMSE\""))
+    }
+
     @Test(arguments: [perStep, learningEpochs])
     func resumedTrainingEndsWithTheSameReport(learning: String) throws {
         let dir = tempDir("resume")
