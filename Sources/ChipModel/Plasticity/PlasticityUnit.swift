@@ -301,8 +301,9 @@ public final class PlasticityUnit {
                                       hasAux: false, weightBits: 1, auxBits: 0)
                 var n = 0
                 var contiguous = true
+                let hasSkipRule = !program.gates.isEmpty || !program.requires.isEmpty
                 for j in 0..<count {
-                    if program.skips({ Int64(ctx.source($0)[j]) }) {
+                    if hasSkipRule && program.skips({ Int64(ctx.source($0)[j]) }) {
                         skipped += 1; continue
                     }
                     if n > 0 && Int(elementIndex[n - 1]) != j - 1 { contiguous = false }
