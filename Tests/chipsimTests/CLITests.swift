@@ -171,36 +171,12 @@ func tempDir(_ name: String) -> String {
      "training": {"epochs": 3}}
     """
 
-    @Test func resumedRegressionTrainingEndsWithTheSameReport() throws {
-        let dir = tempDir("resume-sine")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try TrainingCLITests.regression.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
-        let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
-        #expect(full.status == 0, "\(full.err)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: chipsimPath)
-        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
-        p.standardError = Pipe()
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 75)
-        let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
-        #expect(resumed.status == 0, "\(resumed.err)")
-        let report = try withoutWallClock(dir + "/part/report.json")
-        #expect(try withoutWallClock(dir + "/full/report.json") == report)
-        #expect(report.contains("\"testMSE\"") && report.contains("\"finalTestMSE\""))
-    }
-
-    @Test(arguments: [perStep, learningEpochs])
-    func resumedTrainingEndsWithTheSameReport(learning: String) throws {
-        let dir = tempDir("resume")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = TrainingCLITests.config.replacingOccurrences(of: TrainingCLITests.perStep, with: learning)
-        #expect(config.contains(learning))
+    /// Runs `config` in `dir` uninterrupted (dir/full) and interrupted after epoch 1 (simulated,
+    /// exit 75: no output directory yet, only the checkpoint) then resumed (dir/part).
+    func runFullAndResumed(_ config: String, in dir: String) throws {
         try config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
         let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
         #expect(full.status == 0, "\(full.err)")
-        // Interrupted after epoch 1 (simulated), then resumed.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chipsimPath)
         p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
@@ -212,6 +188,24 @@ func tempDir(_ name: String) -> String {
         #expect(FileManager.default.fileExists(atPath: dir + "/part.checkpoint.json"))
         let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
         #expect(resumed.status == 0, "\(resumed.err)")
+    }
+
+    @Test func resumedRegressionTrainingEndsWithTheSameReport() throws {
+        let dir = tempDir("resume-sine")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try runFullAndResumed(TrainingCLITests.regression, in: dir)
+        let report = try withoutWallClock(dir + "/part/report.json")
+        #expect(try withoutWallClock(dir + "/full/report.json") == report)
+        #expect(report.contains("\"testMSE\"") && report.contains("\"finalTestMSE\""))
+    }
+
+    @Test(arguments: [perStep, learningEpochs])
+    func resumedTrainingEndsWithTheSameReport(learning: String) throws {
+        let dir = tempDir("resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = TrainingCLITests.config.replacingOccurrences(of: TrainingCLITests.perStep, with: learning)
+        #expect(config.contains(learning))
+        try runFullAndResumed(config, in: dir)
         #expect(try withoutWallClock(dir + "/full/report.json") == withoutWallClock(dir + "/part/report.json"))
         let metrics = try String(contentsOfFile: dir + "/part/metrics.csv", encoding: .utf8)
         #expect(metrics.split(separator: "\n").count == 1 + 3)
