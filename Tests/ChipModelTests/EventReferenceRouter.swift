@@ -45,45 +45,14 @@ struct EventReferenceRouter {
     /// Source or destination id meaning "the host, through the host port".
     static let host = -1
 
-    let mesh: Mesh
-    let noc: NocConfig
-    /// Tile index of the host tile and link slot of the link to the host.
-    let hostTile: Int
-    let hostOutLink: Int
-    /// Mesh links plus the two host-port links: the denominator of mean utilisation.
-    let existingLinks: Int
-    /// Buffers and simulation state; copied on write so MeshRouter has value semantics.
+    /// Buffers and simulation state; copied on write (value semantics, like MeshRouter).
     var state: EventReferenceState
 
     init(mesh: Mesh, noc: NocConfig) throws {
         try noc.validate(mesh: mesh)
-        self.mesh = mesh
-        self.noc = noc
-        hostTile = mesh.tile(at: noc.hostTile)
-        hostOutLink = hostTile * 4 + noc.hostPort.rawValue
-        let slots = mesh.linkSlotCount
-        var hop = [Int32](repeating: 0, count: slots)
-        var next = [Int32](repeating: -1, count: slots)
-        var ew = [Bool](repeating: false, count: slots)
-        var n = 0
-        for t in 0..<mesh.tileCount {
-            for d in Direction.allCases {
-                let l = t * 4 + d.rawValue
-                ew[l] = d.isEastWest
-                if let nb = mesh.neighbour(ofTile: t, d) {
-                    hop[l] = Int32(noc.hopCycles(d)); next[l] = Int32(nb); n += 1
-                }
-            }
-        }
-        hop[hostOutLink] = Int32(noc.hopCycles(noc.hostPort)); next[hostOutLink] = -1
-        hop[mesh.hostInLink] = Int32(noc.hopCycles(noc.hostPort)); next[mesh.hostInLink] = Int32(hostTile)
-        ew[mesh.hostInLink] = noc.hostPort.isEastWest
-        existingLinks = n + 2
-        // Events are at most max(hop cycles, flits) cycles ahead of the current cycle.
-        var ring = 1
-        while ring <= max(noc.hopCyclesEW, noc.hopCyclesNS, noc.flits.max()!) { ring <<= 1 }
-        state = EventReferenceState(mesh: mesh, flits: noc.flits, hostTile: hostTile, hostOutLink: hostOutLink,
-                            linkHop: hop, linkIsEW: ew, existingLinks: n + 2, ring: ring)
+        let links = LinkTable(mesh: mesh, noc: noc)
+        state = EventReferenceState(mesh: mesh, flits: noc.flits, hostTile: links.hostTile, hostOutLink: links.hostOutLink,
+                                    linkHop: links.hop, linkIsEW: links.isEastWest, existingLinks: links.existingLinks, ring: links.ring)
     }
 
     private mutating func unique() {
@@ -100,14 +69,8 @@ struct EventReferenceRouter {
     /// deterministic but unspecified.
     var deliveries: ContiguousArray<Delivery> { state.deliveries }
 
-    /// Number of packets injected since the last `reset()`.
-    var injectedPackets: Int { state.pSource.count }
-
     /// Forgets this step's packets; keeps buffers and the accumulated per-link totals.
     mutating func reset() { unique(); state.reset() }
-
-    /// Clears the accumulated per-link totals (start of a run).
-    mutating func resetTotals() { unique(); state.resetTotals() }
 
     // MARK: Injection
 
@@ -129,14 +92,6 @@ struct EventReferenceRouter {
         state.endPacket()
     }
 
-    /// Injects one packet delivered to a contiguous range of cores (e.g. all cores of a layer).
-    mutating func inject(from source: Int, toCores destinations: Range<Int>, kind: PacketKind, cycle: Int) {
-        unique()
-        state.beginPacket(source: source, kind: kind, cycle: cycle)
-        for d in destinations { state.addDestination(d) }
-        state.endPacket()
-    }
-
     // MARK: Routing phase
 
     /// Routes every packet injected since `reset()` to completion and returns the step's
@@ -147,75 +102,9 @@ struct EventReferenceRouter {
 
     /// Flits that crossed each link slot in the last drained step (index = link slot).
     var stepLinkFlits: [UInt64] { state.stepLinkFlits.array }
-    /// Flits that crossed each link slot since the last `resetTotals()`.
+    /// Flits that crossed each link slot since the router was made.
     var totalLinkFlits: [UInt64] { state.totalLinkFlits.array }
     var totalDrainCycles: UInt64 { state.totalDrainCycles }
-    var totalSteps: Int { state.totalSteps }
-
-    /// Restores the run totals (checkpoint resume); `linkFlits` as returned by totalLinkFlits.
-    mutating func restoreTotals(linkFlits: [UInt64], drainCycles: UInt64, steps: Int) {
-        unique()
-        precondition(linkFlits.count == state.totalLinkFlits.count, "link count mismatch")
-        for l in 0..<linkFlits.count { state.totalLinkFlits[l] = linkFlits[l] }
-        state.totalDrainCycles = drainCycles
-        state.totalSteps = steps
-    }
-
-    /// Adds the last drained step's link traversals to per-tile counters, attributing each
-    /// flit hop to the router that sends it (the host-in link to the host tile):
-    /// `.hopEW` / `.hopNS` by link direction. `counts` has one entry per tile.
-    func addHopCounts(toTiles counts: inout [ActionCounts]) {
-        precondition(counts.count == mesh.tileCount, "one ActionCounts per tile expected")
-        for l in 0..<mesh.linkSlotCount where linkExists(l) {
-            let f = state.stepLinkFlits[l]
-            if f == 0 { continue }
-            let tile = l == mesh.hostInLink ? hostTile : l / 4
-            counts[tile].add(state.linkIsEW[l] ? .hopEW : .hopNS, f)
-        }
-    }
-
-    /// Link usage accumulated over the steps drained since `resetTotals()`.
-    func linkUsage() -> LinkUsageReport {
-        var maxF: UInt64 = 0, hot = -1, sum = 0.0, total: UInt64 = 0
-        for l in 0..<mesh.linkSlotCount where linkExists(l) {
-            let f = state.totalLinkFlits[l]
-            total &+= f; sum += Double(f)
-            if f > maxF { maxF = f; hot = l }
-        }
-        let d = Double(state.totalDrainCycles)
-        return LinkUsageReport(
-            steps: state.totalSteps, drainCycles: state.totalDrainCycles, linkFlits: total,
-            maxUtilisation: d > 0 ? Double(maxF) / d : 0,
-            meanUtilisation: d > 0 ? sum / Double(existingLinks) / d : 0,
-            hottest: hot >= 0 ? linkID(hot) : nil, hottestFlits: maxF)
-    }
-
-    /// Coordinates and direction of a link slot.
-    func linkID(_ link: Int) -> LinkID {
-        mesh.linkID(link, hostTile: hostTile, hostPort: noc.hostPort)
-    }
-
-    /// Whether a link slot is a real link (mesh link or one of the two host-port links).
-    func linkExists(_ link: Int) -> Bool { state.linkHop[link] > 0 }
-
-    /// Closed-form (no contention) latency of a unicast packet between cores or the host:
-    /// XY hops times their hop cycles, plus the host-port link when one end is the host,
-    /// plus flits - 1 for the tail.
-    func closedFormLatency(from a: Int, to b: Int, kind: PacketKind) -> Int {
-        let h = closedFormHops(from: a, to: b)
-        return h.ew * noc.hopCyclesEW + h.ns * noc.hopCyclesNS + noc.flits(kind) - 1
-    }
-
-    /// Closed-form XY link traversals per flit (host-port links count in their direction).
-    func closedFormHops(from a: Int, to b: Int) -> (ew: Int, ns: Int) {
-        let ta = a == MeshRouter.host ? hostTile : mesh.tile(ofCore: a)
-        let tb = b == MeshRouter.host ? hostTile : mesh.tile(ofCore: b)
-        let ca = mesh.coord(ofTile: ta), cb = mesh.coord(ofTile: tb)
-        var ew = abs(ca.x - cb.x), ns = abs(ca.y - cb.y)
-        let ports = (a == MeshRouter.host ? 1 : 0) + (b == MeshRouter.host ? 1 : 0)
-        if noc.hostPort.isEastWest { ew += ports } else { ns += ports }
-        return (ew, ns)
-    }
 }
 
 /// The router's buffers and the event simulation (see the top of this file).
@@ -323,12 +212,6 @@ final class EventReferenceState {
     func reset() {
         pSource.removeAll(); pSourceTile.removeAll(); pCycle.removeAll(); pFlits.removeAll()
         pDestLo.removeAll(); pDestHi.removeAll(); dests.removeAll()
-    }
-
-    func resetTotals() {
-        totalLinkFlits.fill(0)
-        totalDrainCycles = 0
-        totalSteps = 0
     }
 
     // MARK: Injection

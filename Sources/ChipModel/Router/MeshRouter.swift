@@ -55,31 +55,12 @@ public struct MeshRouter {
         try noc.validate(mesh: mesh)
         self.mesh = mesh
         self.noc = noc
-        hostTile = mesh.tile(at: noc.hostTile)
-        hostOutLink = hostTile * 4 + noc.hostPort.rawValue
-        let slots = mesh.linkSlotCount
-        var hop = [Int32](repeating: 0, count: slots)
-        var next = [Int32](repeating: -1, count: slots)
-        var ew = [Bool](repeating: false, count: slots)
-        var n = 0
-        for t in 0..<mesh.tileCount {
-            for d in Direction.allCases {
-                let l = t * 4 + d.rawValue
-                ew[l] = d.isEastWest
-                if let nb = mesh.neighbour(ofTile: t, d) {
-                    hop[l] = Int32(noc.hopCycles(d)); next[l] = Int32(nb); n += 1
-                }
-            }
-        }
-        hop[hostOutLink] = Int32(noc.hopCycles(noc.hostPort)); next[hostOutLink] = -1
-        hop[mesh.hostInLink] = Int32(noc.hopCycles(noc.hostPort)); next[mesh.hostInLink] = Int32(hostTile)
-        ew[mesh.hostInLink] = noc.hostPort.isEastWest
-        existingLinks = n + 2
-        // Events are at most max(hop cycles, flits) cycles ahead of the current cycle.
-        var ring = 1
-        while ring <= max(noc.hopCyclesEW, noc.hopCyclesNS, noc.flits.max()!) { ring <<= 1 }
+        let links = LinkTable(mesh: mesh, noc: noc)
+        hostTile = links.hostTile
+        hostOutLink = links.hostOutLink
+        existingLinks = links.existingLinks
         state = RouterState(mesh: mesh, flits: noc.flits, hostTile: hostTile, hostOutLink: hostOutLink,
-                            linkHop: hop, linkIsEW: ew, existingLinks: n + 2, ring: ring)
+                  linkHop: links.hop, linkIsEW: links.isEastWest, existingLinks: links.existingLinks, ring: links.ring)
     }
 
     private mutating func unique() {
