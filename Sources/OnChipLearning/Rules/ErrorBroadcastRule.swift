@@ -422,31 +422,18 @@ public final class ErrorBroadcastRule: LearningRule {
                 }
                 c.add(.prngDraw, UInt64(n))
                 c.add(.plastInstr, UInt64(2 * n))
-            } else if p.kind == .opzo && p.holdNoise {
-                if momentumNow {
-                    // M <- M - sround(M, K) + (z_i sum_t o_k[t]) >> S, z the epoch's held noise.
-                    for k in 0..<m { feedback[fi].pre.x2[k] = oSum[k] }
-                    let key = noiseKey(layer: pop.layer, globalStep: noiseStep(context))
-                    l.post.r1.withUnsafeMutableBufferPointer { r1 in
-                        for j in 0..<n { r1[j] = Int32(noise(key, neuron: pop.firstNeuron + j)) }
-                    }
-                    c.add(.prngDraw, UInt64(n))
-                    let r = core.plasticityUnit.runSynapseScope(momentumProgram, block: &feedback[fi].block, pre: feedback[fi].pre, post: l.post,
-                                                                random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
-                                                                counts: &c)
-                    cycles += UInt64(r.cycles)
+            } else if momentumNow {
+                // Momentum: M <- M - sround(M, K) + (o_k z_i) >> S, pairing the output with the
+                // noise it reflects: o[t] with z[t-1] (none at a sample's first step), or with
+                // held noise the epoch's summed output with the epoch's z.
+                let output = p.holdNoise ? oSum : o
+                for k in 0..<m { feedback[fi].pre.x2[k] = output[k] }
+                let zStep: Int? = p.holdNoise ? noiseStep(context) : (context.step > 0 ? step - 1 : nil)
+                let key = zStep.map { noiseKey(layer: pop.layer, globalStep: $0) }
+                l.post.r1.withUnsafeMutableBufferPointer { r1 in
+                    for j in 0..<n { r1[j] = key.map { Int32(noise($0, neuron: pop.firstNeuron + j)) } ?? 0 }
                 }
-            } else if p.kind == .opzo {
-                for k in 0..<m { feedback[fi].pre.x2[k] = o[k] }
-                if context.step > 0 {
-                    let key = noiseKey(layer: pop.layer, globalStep: step - 1)
-                    l.post.r1.withUnsafeMutableBufferPointer { r1 in
-                        for j in 0..<n { r1[j] = Int32(noise(key, neuron: pop.firstNeuron + j)) }
-                    }
-                    c.add(.prngDraw, UInt64(n))
-                } else {
-                    for j in 0..<n { l.post.r1[j] = 0 }
-                }
+                if key != nil { c.add(.prngDraw, UInt64(n)) }
                 let r = core.plasticityUnit.runSynapseScope(momentumProgram, block: &feedback[fi].block, pre: feedback[fi].pre, post: l.post,
                                                             random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
                                                             counts: &c)
