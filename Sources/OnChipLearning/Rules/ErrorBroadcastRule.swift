@@ -109,6 +109,8 @@ public final class ErrorBroadcastRule: LearningRule {
     var oSum: [Int32] = []
     var e: [Int32] = []
     var gBuffer: [Int64] = []
+    /// Post-neuron noise: the graded noise sums of one population (reused every step).
+    var gradedSums: [Int64] = []
     var lossBaseline: Int64 = 0
     let debug = ProcessInfo.processInfo.environment["CHIPSIM_DEBUG"] != nil
 
@@ -237,13 +239,23 @@ public final class ErrorBroadcastRule: LearningRule {
         for block in population.blocks where hiddenLayers.contains(block.preLayer) {
             let key = noiseKey(layer: block.preLayer, globalStep: noiseStep(localStep: context.step - 1, globalStep: context.globalStep - 1))
             let nPre = block.nPre, nPost = block.nPost
-            var sums = [Int64](repeating: 0, count: nPost)
-            for i in 0..<nPre {
-                let z = noise(key, neuron: i)
-                if z == 0 { continue }
-                for j in 0..<nPost { sums[j] += Int64(block.weight(pre: i, post: j)) * z }
+            if gradedSums.count < nPost { gradedSums = [Int64](repeating: 0, count: nPost) }
+            gradedSums.withUnsafeMutableBufferPointer { sums in
+                for j in 0..<nPost { sums[j] = 0 }
+                for i in 0..<nPre {
+                    let z = noise(key, neuron: i)
+                    if z == 0 { continue }
+                    if block.layout == .dense {
+                        block.weights.withUnsafeBufferPointer { w in
+                            let row = w.baseAddress! + i * nPost
+                            for j in 0..<nPost { sums[j] += Int64(row[j]) * z }
+                        }
+                    } else {
+                        for j in 0..<nPost { sums[j] += Int64(block.weight(pre: i, post: j)) * z }
+                    }
+                }
+                for j in 0..<nPost { aIn[j] += FixedPoint.shift(sums[j] >> 8, by: block.weightExponent) }
             }
-            for j in 0..<nPost { aIn[j] += FixedPoint.shift(sums[j] >> 8, by: block.weightExponent) }
             counts.add(.prngDraw, UInt64(nPre))
             counts.add(.synop, UInt64(nPre * nPost))
             counts.add(.sramReadBits, UInt64(nPre * nPost * block.weightBits))
