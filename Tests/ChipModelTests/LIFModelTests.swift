@@ -112,4 +112,60 @@ private func run(_ p: LIFParameters, inputs: [Int64], u0: Int32 = 0, v0: Int32 =
         #expect(Array(spikes) == [102])
         #expect(state.v[1] == 320 && state.v[2] == 0)
     }
+
+    /// The branch-free population step against the scalar `update`, neuron by neuron, over
+    /// random states that reach every case: idle, refractory, spike with hard and soft reset,
+    /// the non-spiking readout, a nonzero bias, u wrapping at 24 bits and v saturating.
+    @Test func populationStepEqualsScalarUpdateNeuronByNeuron() {
+        let key = RandomKey(seed: 42, stream: .weightInit)
+        var draw = 0
+        func next(_ range: ClosedRange<Int64>) -> Int64 {
+            defer { draw += 1 }
+            let span = UInt64(range.upperBound - range.lowerBound) + 1
+            return range.lowerBound + Int64(key.draw(draw) % span)
+        }
+        let parameterSets = [
+            LIFParameters(du: 4095, dv: 410, vth: 250),
+            LIFParameters(du: 100, dv: 3000, vth: 7, refractory: 2, reset: .soft),
+            LIFParameters(du: 0, dv: 0, vth: 0, biasMant: -3, biasExp: 2, refractory: 1),
+            LIFParameters(du: 4095, dv: 410, vth: 131_071, spiking: false),
+        ]
+        for p in parameterSets {
+            let d = LIFDerived(p)
+            let n = 257
+            var state = LIFState(count: n)
+            var aIn = [Int64](repeating: 0, count: n)
+            for i in 0..<n {
+                let kind = next(0...4)
+                if kind == 0 { continue }                                        // idle unless bias
+                state.u[i] = Int32(next(-(1 << 23)...((1 << 23) - 1)))
+                state.v[i] = Int32(kind == 1 ? next(-(1 << 23) + 1...(1 << 23) - 1) : next(-2000...2000))
+                state.refractoryLeft[i] = Int32(next(0...2))
+                aIn[i] = kind == 2 ? next(-(1 << 18)...(1 << 18)) : next(-40...40)
+            }
+            var expected = state
+            var expectedSpikes: [Int32] = [], expectedPre = [Int32](repeating: 0, count: n)
+            var expectedIdle = 0
+            for i in 0..<n {
+                if state.u[i] == 0 && state.v[i] == 0 && aIn[i] == 0 && state.refractoryLeft[i] == 0 && d.bias == 0 { expectedIdle += 1 }
+                if LIFModel.update(u: &expected.u[i], v: &expected.v[i], refractoryLeft: &expected.refractoryLeft[i],
+                                   aIn: aIn[i], d, preResetV: &expectedPre[i]) {
+                    expectedSpikes.append(Int32(i) + 7)
+                }
+            }
+            var spikes: ContiguousArray<Int32> = [3]                           // appended to, not replaced
+            var pre = [Int32](repeating: -1, count: n)
+            let tally = aIn.withUnsafeBufferPointer { a in
+                pre.withUnsafeMutableBufferPointer { pv in
+                    LIFModel.step(state: &state, aIn: a.baseAddress!, derived: d, spikes: &spikes,
+                                  indexOffset: 7, preResetV: pv.baseAddress!)
+                }
+            }
+            #expect(state == expected)
+            #expect(pre == expectedPre)
+            #expect(Array(spikes) == [3] + expectedSpikes)
+            #expect(tally.spikes == expectedSpikes.count && tally.idle == expectedIdle && tally.active == n - expectedIdle)
+            if p.spiking { #expect(!expectedSpikes.isEmpty) }
+        }
+    }
 }

@@ -37,7 +37,7 @@ public final class Population {
     public func resetState() {
         state.reset()
         for k in 0..<accumulators.count {
-            accumulators[k].withUnsafeMutableBufferPointer { p in for j in 0..<p.count { p[j] = 0 } }
+            accumulators[k].zeroFill()
         }
         emitted.removeAll(keepingCapacity: true)
         learning?.reset()

@@ -65,11 +65,9 @@ public final class PopulationLearning {
 
     public func reset() {
         for k in 0..<pre.count {
-            for i in 0..<pre[k].count { pre[k].x1[i] = 0; pre[k].x2[i] = 0; pre[k].spikes[i] = 0 }
+            pre[k].x1.zeroFill(); pre[k].x2.zeroFill(); pre[k].spikes.zeroFill()
         }
-        for i in 0..<post.count {
-            post.y1[i] = 0; post.y2[i] = 0; post.y3[i] = 0; post.spikes[i] = 0
-            post.modulator[i] = 0; post.r0[i] = 0; post.r1[i] = 0; post.r2[i] = 0; post.r3[i] = 0
-        }
+        post.y1.zeroFill(); post.y2.zeroFill(); post.y3.zeroFill(); post.spikes.zeroFill()
+        post.modulator.zeroFill(); post.r0.zeroFill(); post.r1.zeroFill(); post.r2.zeroFill(); post.r3.zeroFill()
     }
 }
