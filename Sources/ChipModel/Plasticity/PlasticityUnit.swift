@@ -74,12 +74,11 @@ public final class PlasticityUnit {
     }
 
     /// Points sourceTable at the sources a program reads (others at the zero cell, never read)
-    /// for the duration of `body`.
-    func withSources(_ all: [ContiguousArray<Int32>], reads: UInt32, _ body: () -> Void) {
+    /// for the duration of `body`. `source(k)` returns the array of MicrocodeSource raw value k
+    /// (called only for the sources in `reads`): no array of arrays is built per run.
+    func withSources(count: Int, reads: UInt32, _ source: (Int) -> ContiguousArray<Int32>, _ body: () -> Void) {
         sourceTable.update(repeating: zeroCell, count: 16)
-        var used: [ContiguousArray<Int32>] = [], slots: [Int] = []
-        for (k, a) in all.enumerated() where reads & (1 << UInt32(k)) != 0 { used.append(a); slots.append(k) }
-        withPointers(used[...], slots: slots[...], table: sourceTable, zero: zeroCell, body)
+        bindSources(from: 0, count: count, reads: reads, source, table: sourceTable, zero: zeroCell, body)
     }
 
     // MARK: - Synapse scope
@@ -100,11 +99,27 @@ public final class PlasticityUnit {
         let hasAux = block.auxBits > 0
         defer { block.weights = weights; block.aux = hasAux ? aux : [] }
         if !hasAux { aux = ContiguousArray(repeating: 0, count: 1) }   // reads as 0, stores dropped
-        let readOnly: [ContiguousArray<Int32>] = [pre.spikes, pre.x1, pre.x2,
-            post.spikes, post.y1, post.y2, post.y3, post.u, post.v, post.modulator,
-            post.r0, post.r1, post.r2, post.r3]
+        // The sources by MicrocodeSource raw value: x0 x1 x2 y0 y1 y2 y3 u v mod r0 r1 r2 r3.
+        func source(_ k: Int) -> ContiguousArray<Int32> {
+            switch k {
+            case 0: return pre.spikes
+            case 1: return pre.x1
+            case 2: return pre.x2
+            case 3: return post.spikes
+            case 4: return post.y1
+            case 5: return post.y2
+            case 6: return post.y3
+            case 7: return post.u
+            case 8: return post.v
+            case 9: return post.modulator
+            case 10: return post.r0
+            case 11: return post.r1
+            case 12: return post.r2
+            default: return post.r3
+            }
+        }
         var executed = 0, skipped = 0
-        withSources(readOnly, reads: reads) {
+        withSources(count: 14, reads: reads, source) {
             let ptrs = sourceTable
             weights.withUnsafeMutableBufferPointer { wBuf in
                 aux.withUnsafeMutableBufferPointer { aBuf in
@@ -155,6 +170,7 @@ public final class PlasticityUnit {
                     if productForm {
                         for j in 0..<nPost where postState[j] == 2 { activeColumns.append(Int32(j)) }
                     }
+                    let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
@@ -162,21 +178,10 @@ public final class PlasticityUnit {
                             // The three-factor form, fused: the same arithmetic as the tile
                             // kernel's seven instructions, element by element (ThreeFactorForm).
                             skipped += nPost - activeColumns.count
-                            let xi = Int64(ctx.source(.x1)[i]), factor = ctx.source(f.post)
-                            let key = f.roundKey(random), mask = f.roundMask, shift = Int64(f.roundShift)
-                            let hi = Int64(FixedPoint.signedMax(bits: block.weightBits)), lo = Int64(FixedPoint.signedMin(bits: block.weightBits))
-                            let w = wBuf.baseAddress!
                             activeColumns.withUnsafeBufferPointer { cols in
-                                let c = cols.baseAddress!, n = cols.count
-                                var k = 0
-                                while k < n {
-                                    let j = Int(truncatingIfNeeded: c[k]), syn = rowBase &+ j
-                                    let product = Int64(clamp32(xi &* Int64(factor[j])))
-                                    let rounded = Int64(Int32(truncatingIfNeeded: (product &+ Int64(bitPattern: key.draw(syn) & mask)) &>> shift))
-                                    let next = Swift.min(Swift.max(Int64(clamp32(Int64(w[syn]) &- rounded)), lo), hi)
-                                    w[syn] = Int16(truncatingIfNeeded: next)
-                                    k &+= 1
-                                }
+                                f.updateRow(x1: ctx.source(.x1)[i], factor: ctx.source(f.post), columns: cols.baseAddress!,
+                                            count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
+                                            key: fusedKey, weightBits: block.weightBits)
                             }
                             fusedCount += activeColumns.count
                             continue
@@ -284,12 +289,23 @@ public final class PlasticityUnit {
         var mod = neurons.modulator, r0 = neurons.r0, r1 = neurons.r1, r2 = neurons.r2, r3 = neurons.r3
         neurons.modulator = []; neurons.r0 = []; neurons.r1 = []; neurons.r2 = []; neurons.r3 = []
         defer { neurons.modulator = mod; neurons.r0 = r0; neurons.r1 = r1; neurons.r2 = r2; neurons.r3 = r3 }
-        let readOnly: [ContiguousArray<Int32>] = [neurons.spikes, neurons.spikes, neurons.spikes,   // x0..x2 unused
-            neurons.spikes, neurons.y1, neurons.y2, neurons.y3, neurons.u, neurons.v]
+        // The read-only sources by MicrocodeSource raw value (x0...x2 do not exist in neuron
+        // scope; the writable mod and r0...r3 are bound below).
+        let state = neurons
+        func source(_ k: Int) -> ContiguousArray<Int32> {
+            switch k {
+            case 4: return state.y1
+            case 5: return state.y2
+            case 6: return state.y3
+            case 7: return state.u
+            case 8: return state.v
+            default: return state.spikes
+            }
+        }
         var executed = 0, skipped = 0
         var dummyW = ContiguousArray<Int16>(repeating: 0, count: 1)
         var dummyA = ContiguousArray<Int32>(repeating: 0, count: 1)
-        withSources(readOnly, reads: reads) {
+        withSources(count: 9, reads: reads, source) {
             mod.withUnsafeMutableBufferPointer { m in r0.withUnsafeMutableBufferPointer { p0 in
             r1.withUnsafeMutableBufferPointer { p1 in r2.withUnsafeMutableBufferPointer { p2 in
             r3.withUnsafeMutableBufferPointer { p3 in
@@ -326,19 +342,22 @@ public final class PlasticityUnit {
     }
 }
 
-/// Nests withUnsafeBufferPointer over a list of arrays, writing their base addresses into
-/// table[slots[k]] (pointers valid inside `body` only). An empty array gets `zero`.
-func withPointers(_ arrays: ArraySlice<ContiguousArray<Int32>>, slots: ArraySlice<Int>,
-                  table: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>,
-                  zero: UnsafeMutablePointer<Int32>, _ body: () -> Void) {
-    guard let first = arrays.first, let slot = slots.first else { return body() }
-    if first.isEmpty {
-        table[slot] = zero
-        return withPointers(arrays.dropFirst(), slots: slots.dropFirst(), table: table, zero: zero, body)
+/// Nests withUnsafeBufferPointer over the sources k in [k, count) that `reads` selects, writing
+/// their base addresses into table[k] (valid inside `body` only). An empty array gets `zero`.
+func bindSources(from k: Int, count: Int, reads: UInt32, _ source: (Int) -> ContiguousArray<Int32>,
+                 table: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>,
+                 zero: UnsafeMutablePointer<Int32>, _ body: () -> Void) {
+    var k = k
+    while k < count && reads & (1 << UInt32(k)) == 0 { k += 1 }
+    if k == count { return body() }
+    let array = source(k)
+    if array.isEmpty {
+        table[k] = zero
+        return bindSources(from: k + 1, count: count, reads: reads, source, table: table, zero: zero, body)
     }
-    first.withUnsafeBufferPointer { p in
-        table[slot] = UnsafeMutablePointer(mutating: p.baseAddress!)
-        withPointers(arrays.dropFirst(), slots: slots.dropFirst(), table: table, zero: zero, body)
+    array.withUnsafeBufferPointer { p in
+        table[k] = UnsafeMutablePointer(mutating: p.baseAddress!)
+        bindSources(from: k + 1, count: count, reads: reads, source, table: table, zero: zero, body)
     }
 }
 
@@ -519,6 +538,25 @@ struct ThreeFactorForm {
     let roundShift: Int
     var roundMask: UInt64 { (UInt64(1) << UInt64(roundShift)) - 1 }
     func roundKey(_ random: MicrocodeRandom) -> RandomKey { random.key(for: .sround, pc: 3) }
+
+    /// The form over one row: synapses rowBase + columns[k] for k in [0, count), pre trace x1.
+    /// The same arithmetic with the intermediate clamps folded: the rounded value
+    /// (clamp32(x1 * P) + low bits) >> ETA already lies in Int32 (so its truncation is the
+    /// identity), and clamping w - rounded to Int32 and then to the weight width equals
+    /// clamping it to the weight width at once (a sub-range of Int32).
+    @inline(__always)
+    func updateRow(x1: Int32, factor: UnsafePointer<Int32>, columns: UnsafePointer<Int32>, count: Int,
+                   rowBase: Int, weights w: UnsafeMutablePointer<Int16>, key: RandomKey, weightBits: Int) {
+        let xi = Int64(x1), mask = roundMask, shift = Int64(roundShift)
+        let hi = Int64(FixedPoint.signedMax(bits: weightBits)), lo = Int64(FixedPoint.signedMin(bits: weightBits))
+        let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
+        for k in 0..<count {
+            let j = Int(truncatingIfNeeded: columns[k]), syn = rowBase &+ j
+            let product = Swift.min(Swift.max(xi &* Int64(factor[j]), i32min), i32max)
+            let rounded = (product &+ Int64(bitPattern: key.draw(syn) & mask)) &>> shift
+            w[syn] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(w[syn]) &- rounded, lo), hi))
+        }
+    }
 
     init?(_ program: MicrocodeProgram) {
         let c = program.instructions
