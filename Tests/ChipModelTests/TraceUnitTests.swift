@@ -66,4 +66,34 @@ import Testing
         #expect(Array(post.y1) == [0, 3, 3] && Array(post.y2) == [0, 0, 0])
         #expect(c[.traceUpdate] == 4)
     }
+
+    /// The chunked population update against `next` element by element, over 700 traces
+    /// (three chunks, the last partial) with zero and nonzero traces, with and without spikes;
+    /// and its counts against the documented rule (an update per trace with x != 0 or a spike,
+    /// a draw per stochastic decay of a nonzero x).
+    @Test func populationUpdateEqualsScalarFormAndCountsByTheRule() {
+        let n = 700
+        let key = TraceUnit.key(seed: 9, core: 1, step: 3, population: 2, slot: .x1)
+        let pattern = RandomKey(seed: 5, stream: .weightInit)
+        var x = ContiguousArray<Int32>(repeating: 0, count: n), s = ContiguousArray<Int32>(repeating: 0, count: n)
+        for i in 0..<n {
+            let d = pattern.draw(i)
+            x[i] = d % 3 == 0 ? 0 : Int32(d >> 56)        // about a third zero
+            s[i] = (d >> 8) % 5 == 0 ? 1 : 0
+        }
+        for rounding in TraceRounding.allCases {
+            let p = TraceParameters(decay: 700, impulse: 40, rounding: rounding)
+            var expected = x, expectedUpdates: UInt64 = 0, expectedDraws: UInt64 = 0
+            for i in 0..<n where x[i] != 0 || s[i] != 0 {
+                expected[i] = TraceUnit.next(x[i], spike: s[i] != 0, parameters: p, key: key, index: i)
+                expectedUpdates += 1
+                if rounding == .stochastic && x[i] != 0 { expectedDraws += 1 }
+            }
+            var values = x, counts = ActionCounts()
+            TraceUnit.update(&values, spikes: s, parameters: p, key: key, counts: &counts)
+            #expect(values == expected)
+            #expect(counts[.traceUpdate] == expectedUpdates && counts[.prngDraw] == expectedDraws)
+            #expect(expectedUpdates > 300 && expectedUpdates < 650)
+        }
+    }
 }

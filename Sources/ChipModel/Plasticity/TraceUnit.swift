@@ -78,14 +78,32 @@ public enum TraceUnit {
         precondition(values.count == spikes.count, "one spike flag per trace")
         var updates: UInt64 = 0, draws: UInt64 = 0
         let stochastic = p.rounding == .stochastic
-        values.withUnsafeMutableBufferPointer { xs in
-            spikes.withUnsafeBufferPointer { ss in
-                for i in 0..<xs.count {
-                    let x = xs[i], s = ss[i] != 0
-                    if x == 0 && !s { continue }
-                    updates &+= 1
-                    if stochastic && x != 0 { draws &+= 1 }
-                    xs[i] = next(x, spike: s, parameters: p, key: key, index: i)
+        // Two passes per chunk of 256: a branch-free one lists the traces that change (x != 0
+        // or a spike), then only those are updated. Which traces change follows the input
+        // image and the spikes, so a skip branch per trace mispredicts often.
+        let chunk = 256
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: chunk) { listBuffer in
+            let list = listBuffer.baseAddress!
+            values.withUnsafeMutableBufferPointer { xs in
+                spikes.withUnsafeBufferPointer { ss in
+                    var start = 0
+                    while start < xs.count {
+                        let end = Swift.min(start + chunk, xs.count)
+                        var n = 0
+                        for i in start..<end {
+                            // 1 when x | s != 0, by arithmetic (a conditional here compiles to a branch).
+                            let v = UInt32(bitPattern: xs[i] | ss[i])
+                            list[n] = Int32(truncatingIfNeeded: i)
+                            n &+= Int((v | (0 &- v)) >> 31)
+                        }
+                        for k in 0..<n {
+                            let i = Int(list[k]), x = xs[i]
+                            if stochastic && x != 0 { draws &+= 1 }
+                            xs[i] = next(x, spike: ss[i] != 0, parameters: p, key: key, index: i)
+                        }
+                        updates &+= UInt64(n)
+                        start = end
+                    }
                 }
             }
         }
