@@ -514,7 +514,13 @@ struct TileContext {
                     let hi = Int32(FixedPoint.signedMax(bits: bits)), lo = Int32(FixedPoint.signedMin(bits: bits))
                     let srcID: MicrocodeSource = dst == .mod ? .mod : MicrocodeSource(name: dst.name)!
                     let p = source(srcID)
-                    for k in 0..<n { let x = a[k]; p[Int(qi[k])] = x > hi ? hi : (x < lo ? lo : x) }
+                    if contiguous && scope == .neuron {
+                        // Neuron scope, one run of neurons: lane k is neuron base + k (vectorises).
+                        let pb = p + base
+                        for k in 0..<n { let x = a[k]; pb[k] = x > hi ? hi : (x < lo ? lo : x) }
+                    } else {
+                        for k in 0..<n { let x = a[k]; p[Int(qi[k])] = x > hi ? hi : (x < lo ? lo : x) }
+                    }
                 }
             }
         }

@@ -458,10 +458,23 @@ public final class ErrorBroadcastRule: LearningRule {
             feedback[fi].block.aux.withUnsafeBufferPointer { M in
                 gBuffer.withUnsafeMutableBufferPointer { G in
                     for j in 0..<n { G[j] = 0 }
-                    for k in 0..<m {            // row by row: M is stored output-major
-                        let ek = Int64(e[k]), row = M.baseAddress! + k * n
-                        if ek == 0 { continue }
-                        for j in 0..<n { G[j] += Int64(row[j]) * ek }
+                    // M is stored output-major (row k = output k). Rows are taken four at a
+                    // time so each G[j] is loaded and stored once per four rows; integer sums
+                    // are exact, so the grouping does not change the result.
+                    let base = M.baseAddress!
+                    var k = 0
+                    while k + 4 <= m {
+                        let e0 = Int64(e[k]), e1 = Int64(e[k + 1]), e2 = Int64(e[k + 2]), e3 = Int64(e[k + 3])
+                        let r0 = base + k * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
+                        for j in 0..<n {
+                            G[j] += Int64(r0[j]) * e0 + Int64(r1[j]) * e1 + Int64(r2[j]) * e2 + Int64(r3[j]) * e3
+                        }
+                        k += 4
+                    }
+                    while k < m {
+                        let ek = Int64(e[k]), row = base + k * n
+                        if ek != 0 { for j in 0..<n { G[j] += Int64(row[j]) * ek } }
+                        k += 1
                     }
                     for j in 0..<n { maxAbs = max(maxAbs, abs(G[j])) }
                 }
