@@ -110,4 +110,28 @@ import Testing
         #expect(synops == 4)
         #expect(acc == [1, -3, 0, 2, 4])
     }
+
+    /// Dense delivery (rows taken four at a time) against a plain double loop, for 0...9
+    /// spikes (every remainder of the grouping), a repeated axon and extreme 9-bit weights.
+    @Test func denseDeliveryEqualsRowByRowSum() {
+        let nPre = 12, nPost = 37
+        let key = RandomKey(seed: 3, stream: .weightInit)
+        var w = ContiguousArray<Int16>(repeating: 0, count: nPre * nPost)
+        for s in 0..<w.count { w[s] = Int16(Int(key.draw(s) % 511) - 255) }
+        w[0] = -256; w[1] = 255
+        let block = SynapseBlock(connection: 0, preLayer: 0, nPre: nPre, nPost: nPost, layout: .dense,
+                                 weightBits: 9, weightExponent: 0, weights: w)
+        let order: [Int32] = [0, 11, 3, 3, 7, 1, 10, 5, 2]
+        for count in 0...order.count {
+            let spikes = Array(order.prefix(count))
+            var expected = [Int32](repeating: 5, count: nPost)
+            for s in spikes { for j in 0..<nPost { expected[j] += Int32(w[Int(s) * nPost + j]) } }
+            var acc = [Int32](repeating: 5, count: nPost)
+            let synops = acc.withUnsafeMutableBufferPointer { a in
+                spikes.withUnsafeBufferPointer { block.deliver(spikes: $0, into: a.baseAddress!) }
+            }
+            #expect(acc == expected)
+            #expect(synops == count * nPost)
+        }
+    }
 }

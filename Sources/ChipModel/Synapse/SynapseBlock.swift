@@ -102,12 +102,26 @@ public struct SynapseBlock: Sendable {
         weights.withUnsafeBufferPointer { w in
             switch layout {
             case .dense:
-                for s in spikes {
-                    let row = w.baseAddress! + Int(s) * n
-                    // &+= : overflow is impossible by construction (see above); it lets the loop vectorise.
-                    for j in 0..<n { acc[j] &+= Int32(row[j]) }
+                // Rows four at a time, so acc is loaded and stored once per four rows. Wrapping
+                // adds: overflow is impossible by construction (see above), the sum is exact in
+                // any grouping, and they let the loops vectorise.
+                let base = w.baseAddress!
+                var k = 0
+                let count = spikes.count
+                while k + 4 <= count {
+                    let r0 = base + Int(spikes[k]) * n, r1 = base + Int(spikes[k + 1]) * n
+                    let r2 = base + Int(spikes[k + 2]) * n, r3 = base + Int(spikes[k + 3]) * n
+                    for j in 0..<n {
+                        acc[j] &+= (Int32(r0[j]) &+ Int32(r1[j])) &+ (Int32(r2[j]) &+ Int32(r3[j]))
+                    }
+                    k += 4
                 }
-                synops = spikes.count * n
+                while k < count {
+                    let row = base + Int(spikes[k]) * n
+                    for j in 0..<n { acc[j] &+= Int32(row[j]) }
+                    k += 1
+                }
+                synops = count * n
             case .sparse:
                 rowStart.withUnsafeBufferPointer { rs in
                 postIndex.withUnsafeBufferPointer { pi in
