@@ -454,8 +454,7 @@ public final class ErrorBroadcastRule: LearningRule {
             // g = M e, accumulated like graded synaptic input into the modulator.
             if !p.kind.scalarLoss {
             if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
-            var maxAbs: Int64 = 0
-            feedback[fi].block.aux.withUnsafeBufferPointer { M in
+            let maxAbs: UInt64 = feedback[fi].block.aux.withUnsafeBufferPointer { M in
                 gBuffer.withUnsafeMutableBufferPointer { G in
                     for j in 0..<n { G[j] = 0 }
                     // M is stored output-major (row k = output k). Rows are taken four at a
@@ -476,7 +475,9 @@ public final class ErrorBroadcastRule: LearningRule {
                         if ek != 0 { for j in 0..<n { G[j] += Int64(row[j]) * ek } }
                         k += 1
                     }
-                    for j in 0..<n { maxAbs = max(maxAbs, abs(G[j])) }
+                    var largest: UInt64 = 0                 // max |G[j]|, in a local (stays in a register)
+                    for j in 0..<n { largest = Swift.max(largest, G[j].magnitude) }
+                    return largest
                 }
             }
             var shift = Int64(p.gShift)
