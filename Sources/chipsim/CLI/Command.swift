@@ -102,9 +102,12 @@ enum Console {
     static func progress(_ s: String) {
         if stderrIsTerminal { FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8)) }
     }
-    /// "debug" or "release": benchmarks print it, since only release figures mean anything.
+    /// "debug" or "release" (plus the CPU target Package.swift chose for this host): benchmarks
+    /// print it, since only release figures mean anything.
     #if DEBUG
     static let buildKind = "debug"
+    #elseif CHIPSIM_HOST_CPU_TARGET
+    static let buildKind = "release+avx2"
     #else
     static let buildKind = "release"
     #endif
