@@ -318,6 +318,22 @@ public final class PlasticityUnit {
                 var n = 0
                 var contiguous = true
                 let hasSkipRule = !program.gates.isEmpty || !program.requires.isEmpty
+                if !hasSkipRule {
+                    // Every neuron runs: tiles of consecutive neurons, indices filled in one pass.
+                    var j0 = 0
+                    while j0 < count {
+                        let len = Swift.min(tileSize, count - j0)
+                        let e = elementIndex, q = postIndex, p = preIndex
+                        for k in 0..<len {
+                            let j = Int32(truncatingIfNeeded: j0 &+ k)
+                            e[k] = j; q[k] = j; p[k] = 0
+                        }
+                        ctx.executeTile(program, count: len, contiguous: true, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
+                        executed += len
+                        j0 += len
+                    }
+                    return
+                }
                 for j in 0..<count {
                     if hasSkipRule && program.skips({ Int64(ctx.source($0)[j]) }) {
                         skipped += 1; continue
