@@ -31,6 +31,8 @@ public final class PlasticityUnit {
     /// per-run array allocation), and a zero cell standing in for empty sources.
     let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
     let zeroCell: UnsafeMutablePointer<Int32>
+    /// The fused three-factor form's draws for one row chunk (tileSize of them).
+    let drawBuffer: UnsafeMutablePointer<UInt64>
 
     public init(lanes: Int = 1, tileSize: Int = 1024) {
         precondition(lanes >= 1 && tileSize >= 1)
@@ -41,6 +43,7 @@ public final class PlasticityUnit {
         preIndex = .allocate(capacity: tileSize)
         postIndex = .allocate(capacity: tileSize)
         segments = .allocate(capacity: 4 * tileSize)
+        drawBuffer = .allocate(capacity: tileSize)
         zeroCell = .allocate(capacity: 1)
         zeroCell.initialize(to: 0)
         sourceTable = .allocate(capacity: 16)
@@ -49,7 +52,7 @@ public final class PlasticityUnit {
 
     deinit {
         regs.deallocate(); elementIndex.deallocate(); preIndex.deallocate(); postIndex.deallocate()
-        segments.deallocate(); sourceTable.deallocate(); zeroCell.deallocate()
+        segments.deallocate(); sourceTable.deallocate(); zeroCell.deallocate(); drawBuffer.deallocate()
     }
 
     /// Programs this unit has validated, with the registers each reads before writing: a rule
@@ -171,6 +174,7 @@ public final class PlasticityUnit {
                         for j in 0..<nPost where postState[j] == 2 { activeColumns.append(Int32(j)) }
                     }
                     let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
+                    let drawScratch = drawBuffer, drawScratchCapacity = tileSize
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
@@ -181,7 +185,8 @@ public final class PlasticityUnit {
                             activeColumns.withUnsafeBufferPointer { cols in
                                 f.updateRow(x1: ctx.source(.x1)[i], factor: ctx.source(f.post), columns: cols.baseAddress!,
                                             count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
-                                            key: fusedKey, weightBits: block.weightBits)
+                                            key: fusedKey, weightBits: block.weightBits,
+                                            scratch: drawScratch, scratchCapacity: drawScratchCapacity)
                             }
                             fusedCount += activeColumns.count
                             continue
@@ -568,15 +573,42 @@ struct ThreeFactorForm {
     /// clamping it to the weight width at once (a sub-range of Int32).
     @inline(__always)
     func updateRow(x1: Int32, factor: UnsafePointer<Int32>, columns: UnsafePointer<Int32>, count: Int,
-                   rowBase: Int, weights w: UnsafeMutablePointer<Int16>, key: RandomKey, weightBits: Int) {
+                   rowBase: Int, weights w: UnsafeMutablePointer<Int16>, key: RandomKey, weightBits: Int,
+                   scratch: UnsafeMutablePointer<UInt64>, scratchCapacity: Int) {
         let xi = Int64(x1), mask = roundMask, shift = Int64(roundShift)
         let hi = Int64(FixedPoint.signedMax(bits: weightBits)), lo = Int64(FixedPoint.signedMin(bits: weightBits))
         let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
-        for k in 0..<count {
-            let j = Int(truncatingIfNeeded: columns[k]), syn = rowBase &+ j
-            let product = Swift.min(Swift.max(xi &* Int64(factor[j]), i32min), i32max)
-            let rounded = (product &+ Int64(bitPattern: key.draw(syn) & mask)) &>> shift
-            w[syn] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(w[syn]) &- rounded, lo), hi))
+        // The draws first, four lanes at a time (SplitMix64 in 64-bit vector lanes), into
+        // `scratch`; then the weights, one synapse at a time (they are gathered by column).
+        let golden = SIMD4<UInt64>(repeating: SplitMix.golden), keyV = SIMD4<UInt64>(repeating: key.value)
+        let m1 = SIMD4<UInt64>(repeating: 0xBF58_476D_1CE4_E5B9), m2 = SIMD4<UInt64>(repeating: 0x94D0_49BB_1331_11EB)
+        let maskV = SIMD4<UInt64>(repeating: mask), base = UInt64(bitPattern: Int64(rowBase))
+        var k0 = 0
+        while k0 < count {
+            let len = Swift.min(count - k0, scratchCapacity)
+            var k = 0
+            while k + 4 <= len {
+                let c = columns + k0 + k
+                let idx = SIMD4<UInt64>(UInt64(truncatingIfNeeded: c[0]), UInt64(truncatingIfNeeded: c[1]),
+                                        UInt64(truncatingIfNeeded: c[2]), UInt64(truncatingIfNeeded: c[3])) &+ base
+                var z = keyV &+ idx &* golden
+                z = (z ^ (z &>> 30)) &* m1
+                z = (z ^ (z &>> 27)) &* m2
+                z = (z ^ (z &>> 31)) & maskV
+                scratch[k] = z[0]; scratch[k + 1] = z[1]; scratch[k + 2] = z[2]; scratch[k + 3] = z[3]
+                k += 4
+            }
+            while k < len {
+                scratch[k] = key.draw(rowBase &+ Int(truncatingIfNeeded: columns[k0 + k])) & mask
+                k += 1
+            }
+            for k in 0..<len {
+                let j = Int(truncatingIfNeeded: columns[k0 + k]), syn = rowBase &+ j
+                let product = Swift.min(Swift.max(xi &* Int64(factor[j]), i32min), i32max)
+                let rounded = (product &+ Int64(bitPattern: scratch[k])) &>> shift
+                w[syn] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(w[syn]) &- rounded, lo), hi))
+            }
+            k0 += len
         }
     }
 
