@@ -164,24 +164,23 @@ public enum LIFModel {
                             preResetV: UnsafeMutablePointer<Int32>? = nil) -> LIFStepTally {
         let n = state.count
         let first = spikes.count
-        spikes.append(contentsOf: repeatElement(0, count: n))
-        func run(_ pre: UnsafeMutablePointer<Int32>, stride: Int) -> (fired: Int, idle: Int) {
-            state.u.withUnsafeMutableBufferPointer { up in
-                state.v.withUnsafeMutableBufferPointer { vp in
-                    state.refractoryLeft.withUnsafeMutableBufferPointer { rp in
-                        spikes.withUnsafeMutableBufferPointer { sp in
-                            stepKernel(count: n, u: up.baseAddress!, v: vp.baseAddress!, refractoryLeft: rp.baseAddress!,
-                                       aIn: aIn, derived: d, spikesOut: sp.baseAddress! + first, indexOffset: indexOffset,
-                                       preResetV: pre, preStride: stride)
-                        }
+        // Room for n spike flags (compacted in place into the spike list) and, when the caller
+        // wants no pre-reset voltages, n scratch slots for them; trimmed below.
+        let room = preResetV == nil ? 2 * n : n
+        spikes.append(contentsOf: repeatElement(0, count: room))
+        let (fired, idle) = state.u.withUnsafeMutableBufferPointer { up in
+            state.v.withUnsafeMutableBufferPointer { vp in
+                state.refractoryLeft.withUnsafeMutableBufferPointer { rp in
+                    spikes.withUnsafeMutableBufferPointer { sp in
+                        let out = sp.baseAddress! + first
+                        return stepKernel(count: n, u: up.baseAddress!, v: vp.baseAddress!, refractoryLeft: rp.baseAddress!,
+                                          aIn: aIn, derived: d, spikesOut: out, indexOffset: indexOffset,
+                                          preResetV: preResetV ?? out + n)
                     }
                 }
             }
         }
-        // Without a preResetV buffer the values go to one scratch slot (stride 0): one loop, no branch.
-        let (fired, idle) = preResetV.map { run($0, stride: 1) }
-            ?? withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { run($0.baseAddress!, stride: 0) }
-        spikes.removeLast(n - fired)
+        spikes.removeLast(room - fired)
         var tally = LIFStepTally()
         tally.idle = idle
         tally.active = n - idle
@@ -189,38 +188,64 @@ public enum LIFModel {
         return tally
     }
 
-    /// The loop of `step` on raw pointers, every value in a local (no captured state, so
-    /// the spike and idle counters stay in registers). Returns (spikes written, idle count).
+    /// The loops of `step` on raw pointers. The first updates the neurons four at a time in
+    /// 64-bit vector lanes (the same arithmetic as `update`, conditions as lane masks) and
+    /// writes a 0/1 spike flag per neuron into `out`; the last n mod 4 neurons go through the
+    /// scalar `update`. The second compacts the flags into spike indices in place (index k
+    /// is written only after flag k has been read). Returns (spikes written, idle count).
     @inlinable
     static func stepKernel(count n: Int, u up: UnsafeMutablePointer<Int32>, v vp: UnsafeMutablePointer<Int32>,
                            refractoryLeft rp: UnsafeMutablePointer<Int32>, aIn: UnsafePointer<Int64>,
                            derived d: LIFDerived, spikesOut out: UnsafeMutablePointer<Int32>, indexOffset: Int32,
-                           preResetV pre: UnsafeMutablePointer<Int32>, preStride: Int) -> (fired: Int, idle: Int) {
-        var fired = 0, idle = 0
-        let cf = d.currentFactor, vf = d.voltageFactor, th = d.threshold, bias = d.bias
-        let spiking = d.spiking, soft = d.softReset, refractory = d.refractory
-        let biasZero = bias == 0
-        let roundBias = (Int64(1) << NeuronWidths.decayShift) - 1
-        let vMax = FixedPoint.signedMax(bits: NeuronWidths.voltage)
+                           preResetV pre: UnsafeMutablePointer<Int32>) -> (fired: Int, idle: Int) {
+        typealias V = SIMD4<Int64>
+        typealias V32 = SIMD4<Int32>
+        var idleLanes = V(repeating: 0)
+        let cf = V(repeating: d.currentFactor), vf = V(repeating: d.voltageFactor)
+        let th = V(repeating: d.threshold), bias = V(repeating: d.bias)
+        let roundBias = V(repeating: (Int64(1) << NeuronWidths.decayShift) - 1)
+        let vMax = V(repeating: FixedPoint.signedMax(bits: NeuronWidths.voltage))
+        let refractory = V(repeating: Int64(d.refractory))
+        let zero = V(repeating: 0), one = V(repeating: 1)
         let uShift = Int64(64 - NeuronWidths.current)
-        for i in 0..<n {
-            let a = aIn[i], u0 = Int64(up[i]), v0 = Int64(vp[i]), r0 = rp[i]
-            idle &+= (u0 | v0 | a | Int64(r0)) == 0 && biasZero ? 1 : 0
+        let biasZero = d.bias == 0, spiking = d.spiking, soft = d.softReset
+        var i = 0
+        while i + 4 <= n {
+            let a = UnsafeRawPointer(aIn + i).loadUnaligned(as: V.self)
+            let u0 = V(truncatingIfNeeded: UnsafeRawPointer(up + i).loadUnaligned(as: V32.self))
+            let v0 = V(truncatingIfNeeded: UnsafeRawPointer(vp + i).loadUnaligned(as: V32.self))
+            let r0 = V(truncatingIfNeeded: UnsafeRawPointer(rp + i).loadUnaligned(as: V32.self))
+            if biasZero { idleLanes &+= one.replacing(with: zero, where: (u0 | v0 | a | r0) .!= zero) }
             let pu = u0 &* cf
             let uDecayed = (pu &+ ((pu &>> 63) & roundBias)) &>> NeuronWidths.decayShift
             let u1 = ((uDecayed &+ (a &<< NeuronWidths.activationShift)) &<< uShift) &>> uShift
-            up[i] = Int32(truncatingIfNeeded: u1)
             let pv = v0 &* vf
             let vDecayed = (pv &+ ((pv &>> 63) & roundBias)) &>> NeuronWidths.decayShift
-            let v1 = Swift.min(Swift.max(vDecayed &+ u1 &+ bias, -vMax), vMax)
-            let refractoryNow = r0 > 0
-            let spike = spiking && !refractoryNow && v1 > th
-            let reset = soft ? v1 &- th : 0
-            vp[i] = Int32(truncatingIfNeeded: refractoryNow ? v0 : (spike ? reset : v1))
-            rp[i] = refractoryNow ? r0 &- 1 : (spike ? refractory : r0)
-            pre[i &* preStride] = Int32(truncatingIfNeeded: refractoryNow ? v0 : v1)
+            let v1 = (vDecayed &+ u1 &+ bias).clamped(lowerBound: 0 &- vMax, upperBound: vMax)
+            let refractoryNow = r0 .> zero
+            var spike = (v1 .> th) .& .!refractoryNow
+            if !spiking { spike = .init(repeating: false) }
+            let reset = soft ? v1 &- th : zero
+            let vNew = v1.replacing(with: reset, where: spike).replacing(with: v0, where: refractoryNow)
+            let rNew = r0.replacing(with: refractory, where: spike).replacing(with: r0 &- one, where: refractoryNow)
+            UnsafeMutableRawPointer(up + i).storeBytes(of: V32(truncatingIfNeeded: u1), as: V32.self)
+            UnsafeMutableRawPointer(vp + i).storeBytes(of: V32(truncatingIfNeeded: vNew), as: V32.self)
+            UnsafeMutableRawPointer(rp + i).storeBytes(of: V32(truncatingIfNeeded: rNew), as: V32.self)
+            UnsafeMutableRawPointer(pre + i).storeBytes(of: V32(truncatingIfNeeded: v1.replacing(with: v0, where: refractoryNow)), as: V32.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: V32(truncatingIfNeeded: zero.replacing(with: one, where: spike)), as: V32.self)
+            i += 4
+        }
+        var idle = Int(idleLanes.wrappedSum())
+        while i < n {
+            if up[i] == 0 && vp[i] == 0 && aIn[i] == 0 && rp[i] == 0 && biasZero { idle += 1 }
+            out[i] = update(u: &up[i], v: &vp[i], refractoryLeft: &rp[i], aIn: aIn[i], d, preResetV: &pre[i]) ? 1 : 0
+            i += 1
+        }
+        var fired = 0
+        for i in 0..<n {
+            let flag = out[i]
             out[fired] = Int32(truncatingIfNeeded: i) &+ indexOffset
-            fired &+= spike ? 1 : 0
+            fired &+= Int(flag)
         }
         return (fired, idle)
     }
