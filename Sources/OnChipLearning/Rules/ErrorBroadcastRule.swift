@@ -92,6 +92,10 @@ public final class ErrorBroadcastRule: LearningRule {
     /// Feedback state per hidden population: its core, population, feedback block and pre state.
     struct Feedback { let core: Core; let population: Population; var block: SynapseBlock; var pre: PreSynapticTraces }
     var feedback: [Feedback] = []
+    /// The cores holding feedback blocks, in order (one entry per run of blocks on a core).
+    private var hiddenCores: [Int] = []
+    /// Learning cycles per core within one step (kept between steps so no table is allocated per step).
+    private var coreCycles: [Int: UInt64] = [:]
     var outputs: [(core: Core, population: Population)] = []
     var psiProgram = MicrocodeProgram(scope: .neuron, instructions: [])
     var hiddenProgram = MicrocodeProgram(scope: .synapse, instructions: [])
@@ -183,6 +187,8 @@ public final class ErrorBroadcastRule: LearningRule {
             }
         }
         guard !outputs.isEmpty else { throw ChipError.config(file: chip.config.file, path: "$.learning", message: "the network has no output layer on a core") }
+        hiddenCores = []
+        for f in feedback where hiddenCores.last != f.core.id { hiddenCores.append(f.core.id) }
     }
 
     /// Feedback blocks' bytes (for the memory report).
@@ -358,7 +364,7 @@ public final class ErrorBroadcastRule: LearningRule {
         let p = parameters
         let seed = self.seed
         let step = context.globalStep
-        var coreCycles: [Int: UInt64] = [:]
+        coreCycles.removeAll(keepingCapacity: true)
         let gradedDrain = sendGradedOutputs(sim)
         if context.step < p.learnFrom {
             // Burn-in: nothing learns. Only the last burn-in step computes psi: the first
@@ -404,8 +410,6 @@ public final class ErrorBroadcastRule: LearningRule {
             for (oc, pop) in outputs { oc.counts.add(.learning, .plastInstr, UInt64(pop.count)) }
         }
         let perOutput = momentumNow ? 2 : 1
-        var hiddenCores: [Int] = []
-        for f in feedback where hiddenCores.last != f.core.id { hiddenCores.append(f.core.id) }
         for (oc, pop) in outputs {
             for h in hiddenCores {
                 if p.kind.scalarLoss {
