@@ -466,35 +466,35 @@ struct TileContext {
                 let sh = UInt64(64 - Int(imm))
                 for k in 0..<n { d[k] = Int32(truncatingIfNeeded: key.draw(Int(ei[k])) >> sh) }
             case .mov:
-                for k in 0..<n { d[k] = a[k] }
+                if d != a { d.update(from: a, count: n) }
             case .add:
-                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &+ Int64(b[k])) }
+                lanes2(d, a, b, n) { clamp32(Int64($0) &+ Int64($1)) }
             case .sub:
-                for k in 0..<n { d[k] = clamp32(Int64(a[k]) &- Int64(b[k])) }
+                lanes2(d, a, b, n) { clamp32(Int64($0) &- Int64($1)) }
             case .mul:
                 let s = Int64(imm)
-                for k in 0..<n { d[k] = clamp32((Int64(a[k]) &* Int64(b[k])) &>> s) }
+                lanes2(d, a, b, n) { clamp32((Int64($0) &* Int64($1)) &>> s) }
             case .sh:
                 if imm >= 0 {
                     let s = Int64(imm)
-                    for k in 0..<n { d[k] = clamp32(Int64(a[k]) &<< s) }
+                    lanes1(d, a, n) { clamp32(Int64($0) &<< s) }
                 } else {
                     let s = Int32(-imm)
-                    for k in 0..<n { d[k] = a[k] &>> s }
+                    lanes1(d, a, n) { $0 &>> s }
                 }
             case .sat:
                 let hi = Int32(FixedPoint.signedMax(bits: Int(imm))), lo = Int32(FixedPoint.signedMin(bits: Int(imm)))
-                for k in 0..<n { let x = a[k]; d[k] = x > hi ? hi : (x < lo ? lo : x) }
+                lanes1(d, a, n) { $0 > hi ? hi : ($0 < lo ? lo : $0) }
             case .sign:
-                for k in 0..<n { let x = a[k]; d[k] = (x > 0 ? 1 : 0) - (x < 0 ? 1 : 0) }
+                lanes1(d, a, n) { ($0 > 0 ? 1 : 0) - ($0 < 0 ? 1 : 0) }
             case .abs:
-                for k in 0..<n { let x = Int64(a[k]); d[k] = clamp32(x < 0 ? -x : x) }
+                lanes1(d, a, n) { let x = Int64($0); return clamp32(x < 0 ? -x : x) }
             case .neg:
-                for k in 0..<n { d[k] = clamp32(0 &- Int64(a[k])) }
+                lanes1(d, a, n) { clamp32(0 &- Int64($0)) }
             case .min:
-                for k in 0..<n { d[k] = Swift.min(a[k], b[k]) }
+                lanes2(d, a, b, n) { Swift.min($0, $1) }
             case .max:
-                for k in 0..<n { d[k] = Swift.max(a[k], b[k]) }
+                lanes2(d, a, b, n) { Swift.max($0, $1) }
             case .sel:
                 for k in 0..<n { d[k] = a[k] != 0 ? b[k] : c[k] }
             case .sround:
@@ -546,6 +546,23 @@ struct TileContext {
             }
         }
     }
+}
+
+/// d[k] = f(a[k]) for k < n. ALU register rows are either the same row or disjoint, and the
+/// loop vectorises only when the compiler can rule out a partial overlap: when d == a the
+/// loop reads and writes one pointer, so no overlap check is needed.
+@inline(__always) func lanes1(_ d: UnsafeMutablePointer<Int32>, _ a: UnsafeMutablePointer<Int32>, _ n: Int,
+                              _ f: (Int32) -> Int32) {
+    if d == a { for k in 0..<n { d[k] = f(d[k]) } } else { for k in 0..<n { d[k] = f(a[k]) } }
+}
+
+/// d[k] = f(a[k], b[k]) for k < n, with the same-row cases spelled out (see lanes1).
+@inline(__always) func lanes2(_ d: UnsafeMutablePointer<Int32>, _ a: UnsafeMutablePointer<Int32>,
+                              _ b: UnsafeMutablePointer<Int32>, _ n: Int, _ f: (Int32, Int32) -> Int32) {
+    if d == a && d == b { for k in 0..<n { let x = d[k]; d[k] = f(x, x) } }
+    else if d == a { for k in 0..<n { d[k] = f(d[k], b[k]) } }
+    else if d == b { for k in 0..<n { d[k] = f(a[k], d[k]) } }
+    else { for k in 0..<n { d[k] = f(a[k], b[k]) } }
 }
 
 /// Saturates an exact 64-bit result to signed 32 bits (branch-free, vectorises).
