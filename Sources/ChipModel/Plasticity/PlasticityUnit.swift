@@ -605,7 +605,7 @@ struct ThreeFactorForm {
             let len = Swift.min(count - k0, scratchCapacity)
             var k = 0
             while k + 4 <= len {
-                let c = columns + k0 + k
+                let c = columns + (k0 &+ k)
                 let idx = SIMD4<UInt64>(UInt64(truncatingIfNeeded: c[0]), UInt64(truncatingIfNeeded: c[1]),
                                         UInt64(truncatingIfNeeded: c[2]), UInt64(truncatingIfNeeded: c[3])) &+ base
                 var z = keyV &+ idx &* golden
@@ -619,11 +619,12 @@ struct ThreeFactorForm {
                 scratch[k] = key.draw(rowBase &+ Int(truncatingIfNeeded: columns[k0 + k])) & mask
                 k += 1
             }
+            let cols = columns + k0, row = w + rowBase
             for k in 0..<len {
-                let j = Int(truncatingIfNeeded: columns[k0 + k]), syn = rowBase &+ j
+                let j = Int(truncatingIfNeeded: cols[k])
                 let product = Swift.min(Swift.max(xi &* Int64(factor[j]), i32min), i32max)
                 let rounded = (product &+ Int64(bitPattern: scratch[k])) &>> shift
-                w[syn] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(w[syn]) &- rounded, lo), hi))
+                row[j] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(row[j]) &- rounded, lo), hi))
             }
             k0 += len
         }
