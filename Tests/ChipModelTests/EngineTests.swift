@@ -111,7 +111,7 @@ import Testing
         #expect(acc == [1, -3, 0, 2, 4])
     }
 
-    /// Dense delivery (rows taken four at a time) against a plain double loop, for 0...9
+    /// Dense delivery (rows taken eight, then four, at a time) against a plain double loop, for 0...9
     /// spikes (every remainder of the grouping), a repeated axon and extreme 9-bit weights.
     @Test func denseDeliveryEqualsRowByRowSum() {
         let nPre = 12, nPost = 37

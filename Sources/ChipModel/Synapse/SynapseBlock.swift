@@ -102,12 +102,24 @@ public struct SynapseBlock: Sendable {
         weights.withUnsafeBufferPointer { w in
             switch layout {
             case .dense:
-                // Rows four at a time, so acc is loaded and stored once per four rows. Wrapping
+                // Rows eight (then four) at a time, so acc is loaded and stored once per group. Wrapping
                 // adds: overflow is impossible by construction (see above), the sum is exact in
                 // any grouping, and they let the loops vectorise.
                 let base = w.baseAddress!
                 var k = 0
                 let count = spikes.count
+                while k + 8 <= count {
+                    let r0 = base + Int(spikes[k]) * n, r1 = base + Int(spikes[k + 1]) * n
+                    let r2 = base + Int(spikes[k + 2]) * n, r3 = base + Int(spikes[k + 3]) * n
+                    let r4 = base + Int(spikes[k + 4]) * n, r5 = base + Int(spikes[k + 5]) * n
+                    let r6 = base + Int(spikes[k + 6]) * n, r7 = base + Int(spikes[k + 7]) * n
+                    for j in 0..<n {
+                        let lowHalf = (Int32(r0[j]) &+ Int32(r1[j])) &+ (Int32(r2[j]) &+ Int32(r3[j]))
+                        let highHalf = (Int32(r4[j]) &+ Int32(r5[j])) &+ (Int32(r6[j]) &+ Int32(r7[j]))
+                        acc[j] &+= lowHalf &+ highHalf
+                    }
+                    k += 8
+                }
                 while k + 4 <= count {
                     let r0 = base + Int(spikes[k]) * n, r1 = base + Int(spikes[k + 1]) * n
                     let r2 = base + Int(spikes[k + 2]) * n, r3 = base + Int(spikes[k + 3]) * n
