@@ -147,6 +147,11 @@ public final class ErrorBroadcastRule: LearningRule {
         noiseKey = RandomKey(seed: seed, stream: .neuronNoise)
         outputLayer = chip.layers.count - 1
         let m = chip.layers[outputLayer].size
+        guard m < 1 << 17 else {
+            // g = M e sums m products below 2^46 in 64 bits (see learn).
+            throw ChipError.config(file: chip.config.file, path: "$.network.layers[\(outputLayer)].size",
+                                   message: "an output layer of \(m) neurons is too large for the error-broadcast rules (at most 131071)")
+        }
         o = [Int32](repeating: 0, count: m); e = o; oSum = o
         hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
         let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
@@ -463,20 +468,23 @@ public final class ErrorBroadcastRule: LearningRule {
                     for j in 0..<n { G[j] = 0 }
                     // M is stored output-major (row k = output k). Rows are taken four at a
                     // time so each G[j] is loaded and stored once per four rows; integer sums
-                    // are exact, so the grouping does not change the result.
+                    // are exact, so the grouping does not change the result. |M| < 2^31 and
+                    // |e| <= 2^15 (the modulator width): each product is below 2^46 and a sum of
+                    // fewer than 2^17 of them is exact in Int64, so the wrapping operators
+                    // (which let the loop vectorise) never wrap.
                     let base = M.baseAddress!
                     var k = 0
                     while k + 4 <= m {
                         let e0 = Int64(e[k]), e1 = Int64(e[k + 1]), e2 = Int64(e[k + 2]), e3 = Int64(e[k + 3])
                         let r0 = base + k * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
                         for j in 0..<n {
-                            G[j] += Int64(r0[j]) * e0 + Int64(r1[j]) * e1 + Int64(r2[j]) * e2 + Int64(r3[j]) * e3
+                            G[j] &+= (Int64(r0[j]) &* e0 &+ Int64(r1[j]) &* e1) &+ (Int64(r2[j]) &* e2 &+ Int64(r3[j]) &* e3)
                         }
                         k += 4
                     }
                     while k < m {
                         let ek = Int64(e[k]), row = base + k * n
-                        if ek != 0 { for j in 0..<n { G[j] += Int64(row[j]) * ek } }
+                        if ek != 0 { for j in 0..<n { G[j] &+= Int64(row[j]) &* ek } }
                         k += 1
                     }
                     var largest: UInt64 = 0                 // max |G[j]|, in a local (stays in a register)
