@@ -46,17 +46,21 @@ func tempDir(_ name: String) -> String {
 @Suite(.serialized) struct CLITests {
     @Test func benchTrainsTheWorkloadOfTheOPZOMNISTConfig() throws {
         // The built-in workload and configs/opzo-mnist.json must train identically (same
-        // counts); --per-step must run many more synapse programs than learning epochs do.
-        func perSample(_ extra: [String]) throws -> Double {
-            let r = try chipsim(["bench", "train", "--samples", "2", "--json"] + extra)
+        // counts and the same weights after four samples: the loss mix acts from the first,
+        // lambda from the fourth (checked: lambdaShift 13 in one of them fails); --per-step
+        // must run many more synapse programs.
+        func run(_ extra: [String]) throws -> (perSample: Double, digest: String) {
+            let r = try chipsim(["bench", "train", "--samples", "4", "--json"] + extra)
             #expect(r.status == 0, "\(r.err)")
             let parsed = try JSONValue.parse(r.out, file: "bench")
-            guard case .number(let v, _)? = parsed["plasticSynapsesPerSample"] else { return -1 }
-            return v
+            guard case .number(let v, _)? = parsed["plasticSynapsesPerSample"],
+                  case .string(let d)? = parsed["weightDigest"] else { return (-1, "") }
+            return (v, d)
         }
-        let builtIn = try perSample([]), file = try perSample(["--config", "configs/opzo-mnist.json"])
-        #expect(builtIn == file && builtIn > 0)
-        #expect(try perSample(["--per-step"]) > 4 * builtIn)
+        let builtIn = try run([]), file = try run(["--config", "configs/opzo-mnist.json"])
+        #expect(builtIn.perSample == file.perSample && builtIn.perSample > 0)
+        #expect(builtIn.digest == file.digest && !builtIn.digest.isEmpty)
+        #expect(try run(["--per-step"]).perSample > 4 * builtIn.perSample)
     }
 
     @Test func runWritesTheReportDirectoryAndProbes() throws {

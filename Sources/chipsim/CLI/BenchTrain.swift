@@ -9,7 +9,7 @@ import OnChipLearning
 enum BenchTrain {
     /// configs/opzo-mnist.json's learning section (a CLI test keeps the two equal).
     static let opzoMNISTLearning = """
-    {"rule": "opzo", "noise": "rademacher", "alpha": 128, "etaHidden": 18, "etaReadout": 24, "gNormalise": 10, "psiWidth": 25600, "tEpoch": 16, "learnFrom": 6, "holdNoise": true, "lambdaShift": 13, "productShift": 7, "loss": {"outputShift": 12}}
+    {"rule": "opzo", "noise": "rademacher", "alpha": 128, "etaHidden": 18, "etaReadout": 22, "gNormalise": 10, "psiWidth": 25600, "tEpoch": 16, "learnFrom": 6, "holdNoise": true, "lambdaShift": 16, "productShift": 7, "loss": {"outputShift": 12, "ceWeight": 54, "mseWeight": 10}}
     """
     /// The per-step variant (session-1 defaults of opzo-mnist: every step, per-step noise).
     static let perStepOverrides: [(String, JSONValue)] = [("tEpoch", .int(1)), ("learnFrom", .int(0)), ("holdNoise", .bool(false)),
@@ -38,7 +38,7 @@ enum BenchTrain {
                 {"name": "output", "size": 10, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
               "connections": [
                 {"from": "input", "to": "hidden", "init": {"kind": "uniform", "low": -40, "high": 40}},
-                {"from": "hidden", "to": "output", "init": {"kind": "uniform", "low": -8, "high": 8}}]},
+                {"from": "hidden", "to": "output", "weightExponent": -2, "init": {"kind": "uniform", "low": -32, "high": 32}}]},
              "input": {"kind": "dataset", "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": 16}},
              "run": {"steps": 16},
              "learning": \(opzoMNISTLearning)}
@@ -75,12 +75,30 @@ enum BenchTrain {
                                    ("rule", .string(p.kind.rawValue)), ("tEpoch", .int(p.tEpoch)), ("learnFrom", .int(p.learnFrom)), ("holdNoise", .bool(p.holdNoise)), ("build", .string(build)),
                                    ("samples", .int(n)), ("seconds", .double(seconds)),
                                    ("samplesPerSecond", .double(Double(n) / seconds)),
-                                   ("plasticSynapsesPerSample", .double(Double(c[.plastSynapse]) / Double(n)))]).serialized())
+                                   ("plasticSynapsesPerSample", .double(Double(c[.plastSynapse]) / Double(n))),
+                                   ("weightDigest", .string(weightDigest(sim)))]).serialized())
         } else {
             print("bench train (\(build) build): \(configPath ?? "configs/opzo-mnist.json (built in)"), rule \(p.kind.rawValue), \(mode), T = \(steps), \(n) samples, all counters on")
             print("  wall \(String(format: "%.3f", seconds)) s -> \(String(format: "%.1f", Double(n) / seconds)) training samples/s")
             print("  per sample: \(c[.synop] / UInt64(n)) synops, \(c[.plastSynapse] / UInt64(n)) synapse-program executions, \(c[.plastInstr] / UInt64(n)) instructions")
         }
         return 0
+    }
+
+    /// FNV-1a (64-bit) over every synapse block's weights in core order, in hex: two runs that
+    /// trained identically have equal digests (the CLI test compares the built-in workload with
+    /// configs/opzo-mnist.json this way).
+    static func weightDigest(_ sim: Simulator) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for core in sim.chip.cores {
+            for pop in core.populations {
+                for block in pop.blocks {
+                    for w in block.weights {
+                        h = (h ^ UInt64(UInt16(bitPattern: w))) &* 0x0000_0100_0000_01b3
+                    }
+                }
+            }
+        }
+        return String(h, radix: 16)
     }
 }
