@@ -175,6 +175,8 @@ public final class PlasticityUnit {
                     }
                     let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
                     let drawScratch = drawBuffer, drawScratchCapacity = tileSize
+                    // The fused form's factor of each active column, in column order.
+                    let activeFactors: [Int32] = threeFactor.map { f in activeColumns.map { ctx.source(f.post)[Int($0)] } } ?? []
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
@@ -182,12 +184,12 @@ public final class PlasticityUnit {
                             // The three-factor form, fused: the same arithmetic as the tile
                             // kernel's seven instructions, element by element (ThreeFactorForm).
                             skipped += nPost - activeColumns.count
-                            activeColumns.withUnsafeBufferPointer { cols in
-                                f.updateRow(x1: ctx.source(.x1)[i], factor: ctx.source(f.post), columns: cols.baseAddress!,
+                            activeColumns.withUnsafeBufferPointer { cols in activeFactors.withUnsafeBufferPointer { facs in
+                                f.updateRow(x1: ctx.source(.x1)[i], factors: facs.baseAddress!, columns: cols.baseAddress!,
                                             count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
                                             key: fusedKey, weightBits: block.weightBits,
                                             scratch: drawScratch, scratchCapacity: drawScratchCapacity)
-                            }
+                            } }
                             fusedCount += activeColumns.count
                             continue
                         }
@@ -589,14 +591,14 @@ struct ThreeFactorForm {
     /// identity), and clamping w - rounded to Int32 and then to the weight width equals
     /// clamping it to the weight width at once (a sub-range of Int32).
     @inline(__always)
-    func updateRow(x1: Int32, factor: UnsafePointer<Int32>, columns: UnsafePointer<Int32>, count: Int,
+    func updateRow(x1: Int32, factors: UnsafePointer<Int32>, columns: UnsafePointer<Int32>, count: Int,
                    rowBase: Int, weights w: UnsafeMutablePointer<Int16>, key: RandomKey, weightBits: Int,
                    scratch: UnsafeMutablePointer<UInt64>, scratchCapacity: Int) {
         let xi = Int64(x1), mask = roundMask, shift = Int64(roundShift)
         let hi = Int64(FixedPoint.signedMax(bits: weightBits)), lo = Int64(FixedPoint.signedMin(bits: weightBits))
         let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
         // The draws first, four lanes at a time (SplitMix64 in 64-bit vector lanes), into
-        // `scratch`; then the weights, one synapse at a time (they are gathered by column).
+        // `scratch`; then the rounded updates; then the weights, gathered by column.
         let golden = SIMD4<UInt64>(repeating: SplitMix.golden), keyV = SIMD4<UInt64>(repeating: key.value)
         let m1 = SIMD4<UInt64>(repeating: 0xBF58_476D_1CE4_E5B9), m2 = SIMD4<UInt64>(repeating: 0x94D0_49BB_1331_11EB)
         let maskV = SIMD4<UInt64>(repeating: mask), base = UInt64(bitPattern: Int64(rowBase))
@@ -619,12 +621,16 @@ struct ThreeFactorForm {
                 scratch[k] = key.draw(rowBase &+ Int(truncatingIfNeeded: columns[k0 + k])) & mask
                 k += 1
             }
-            let cols = columns + k0, row = w + rowBase
+            // The rounded updates from the factors compacted in column order (a contiguous,
+            // vectorising pass, written over the draws), then the weights by column.
+            let cols = columns + k0, fac = factors + k0, row = w + rowBase
+            for k in 0..<len {
+                let product = Swift.min(Swift.max(xi &* Int64(fac[k]), i32min), i32max)
+                scratch[k] = UInt64(bitPattern: (product &+ Int64(bitPattern: scratch[k])) &>> shift)
+            }
             for k in 0..<len {
                 let j = Int(truncatingIfNeeded: cols[k])
-                let product = Swift.min(Swift.max(xi &* Int64(factor[j]), i32min), i32max)
-                let rounded = (product &+ Int64(bitPattern: scratch[k])) &>> shift
-                row[j] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(row[j]) &- rounded, lo), hi))
+                row[j] = Int16(truncatingIfNeeded: Swift.min(Swift.max(Int64(row[j]) &- Int64(bitPattern: scratch[k]), lo), hi))
             }
             k0 += len
         }
