@@ -201,7 +201,10 @@ public enum LIFModel {
         typealias V = SIMD4<Int64>
         typealias V32 = SIMD4<Int32>
         var idleLanes = V(repeating: 0)
-        let cf = V(repeating: d.currentFactor), vf = V(repeating: d.voltageFactor)
+        // The decay factors (0...4096) as sign-extended 32-bit lanes, so u * cf and v * vf are
+        // 32 x 32 -> 64-bit multiplies (one instruction per four lanes with AVX2).
+        let cf = V(truncatingIfNeeded: V32(repeating: Int32(truncatingIfNeeded: d.currentFactor)))
+        let vf = V(truncatingIfNeeded: V32(repeating: Int32(truncatingIfNeeded: d.voltageFactor)))
         let th = V(repeating: d.threshold), bias = V(repeating: d.bias)
         let roundBias = V(repeating: (Int64(1) << NeuronWidths.decayShift) - 1)
         let vMax = V(repeating: FixedPoint.signedMax(bits: NeuronWidths.voltage))
