@@ -34,4 +34,20 @@ import Testing
         #expect(abs(mean) < 5 / Double(n).squareRoot())
         #expect(abs(variance - 1) < 0.02)
     }
+
+    /// The four-lane draw against the scalar draw, lane by lane, including a negative index;
+    /// and the scalar draw of index 0 against SplitMix64 written out by hand (Steele, Lea and
+    /// Flood's finaliser of key + 0 * golden = the key itself).
+    @Test func vectorDrawEqualsScalarDraws() {
+        let key = RandomKey(seed: 11, stream: .stochasticRounding).with(3)
+        for first in [0, 1, 389_997, -5] {
+            let idx = SIMD4<Int64>(Int64(first), Int64(first + 1), Int64(first + 2), Int64(first + 3))
+            let v = key.draw(SIMD4<UInt64>(truncatingIfNeeded: idx))
+            for lane in 0..<4 { #expect(v[lane] == key.draw(first + lane)) }
+        }
+        var z = key.value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        #expect(key.draw(0) == z ^ (z >> 31))
+    }
 }

@@ -174,7 +174,6 @@ public final class PlasticityUnit {
                         for j in 0..<nPost where postState[j] == 2 { activeColumns.append(Int32(j)) }
                     }
                     let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
-                    let drawScratch = drawBuffer, drawScratchCapacity = tileSize
                     // The fused form's factor of each active column, in column order.
                     let activeFactors: [Int32] = threeFactor.map { f in activeColumns.map { ctx.source(f.post)[Int($0)] } } ?? []
                     for i in 0..<nPre {
@@ -188,7 +187,7 @@ public final class PlasticityUnit {
                                 f.updateRow(x1: ctx.source(.x1)[i], factors: facs.baseAddress!, columns: cols.baseAddress!,
                                             count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
                                             key: fusedKey, weightBits: block.weightBits,
-                                            scratch: drawScratch, scratchCapacity: drawScratchCapacity)
+                                            scratch: drawBuffer, scratchCapacity: tileSize)
                             } }
                             fusedCount += activeColumns.count
                             continue
@@ -599,8 +598,6 @@ struct ThreeFactorForm {
         let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
         // The draws first, four lanes at a time (SplitMix64 in 64-bit vector lanes), into
         // `scratch`; then the rounded updates; then the weights, gathered by column.
-        let golden = SIMD4<UInt64>(repeating: SplitMix.golden), keyV = SIMD4<UInt64>(repeating: key.value)
-        let m1 = SIMD4<UInt64>(repeating: 0xBF58_476D_1CE4_E5B9), m2 = SIMD4<UInt64>(repeating: 0x94D0_49BB_1331_11EB)
         let maskV = SIMD4<UInt64>(repeating: mask), base = UInt64(bitPattern: Int64(rowBase))
         var k0 = 0
         while k0 < count {
@@ -610,10 +607,7 @@ struct ThreeFactorForm {
                 let c = columns + (k0 &+ k)
                 let idx = SIMD4<UInt64>(UInt64(truncatingIfNeeded: c[0]), UInt64(truncatingIfNeeded: c[1]),
                                         UInt64(truncatingIfNeeded: c[2]), UInt64(truncatingIfNeeded: c[3])) &+ base
-                var z = keyV &+ idx &* golden
-                z = (z ^ (z &>> 30)) &* m1
-                z = (z ^ (z &>> 27)) &* m2
-                z = (z ^ (z &>> 31)) & maskV
+                let z = key.draw(idx) & maskV
                 scratch[k] = z[0]; scratch[k + 1] = z[1]; scratch[k + 2] = z[2]; scratch[k + 3] = z[3]
                 k += 4
             }

@@ -29,9 +29,21 @@ public enum SplitMix {
     @inlinable @inline(__always)
     public static func mix(_ z0: UInt64) -> UInt64 {
         var z = z0
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z = (z ^ (z >> 30)) &* multiplier1
+        z = (z ^ (z >> 27)) &* multiplier2
         return z ^ (z >> 31)
+    }
+
+    public static let multiplier1: UInt64 = 0xBF58_476D_1CE4_E5B9
+    public static let multiplier2: UInt64 = 0x94D0_49BB_1331_11EB
+
+    /// `mix` in four 64-bit vector lanes (the same values lane by lane).
+    @inlinable @inline(__always)
+    public static func mix(_ z0: SIMD4<UInt64>) -> SIMD4<UInt64> {
+        var z = z0
+        z = (z ^ (z &>> 30)) &* SIMD4(repeating: multiplier1)
+        z = (z ^ (z &>> 27)) &* SIMD4(repeating: multiplier2)
+        return z ^ (z &>> 31)
     }
 }
 
@@ -60,6 +72,12 @@ public struct RandomKey: Hashable, Sendable {
     @inlinable @inline(__always)
     public func draw(_ index: Int) -> UInt64 {
         SplitMix.mix(value &+ UInt64(bitPattern: Int64(index)) &* SplitMix.golden)
+    }
+
+    /// draw(index) for four indices at once, in 64-bit vector lanes (the same values).
+    @inlinable @inline(__always)
+    public func draw(_ indices: SIMD4<UInt64>) -> SIMD4<UInt64> {
+        SplitMix.mix(SIMD4(repeating: value) &+ indices &* SIMD4(repeating: SplitMix.golden))
     }
 
     /// Uniform double in [0, 1) with 53 random bits.
