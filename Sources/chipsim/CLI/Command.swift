@@ -106,8 +106,12 @@ enum Console {
     /// print it, since only release figures mean anything.
     #if DEBUG
     static let buildKind = "debug"
-    #elseif CHIPSIM_HOST_CPU_TARGET
+    #elseif CHIPSIM_HOST_CPU_AVX512
+    static let buildKind = "release+avx512"
+    #elseif CHIPSIM_HOST_CPU_AVX2
     static let buildKind = "release+avx2"
+    #elseif CHIPSIM_HOST_CPU_TARGET
+    static let buildKind = "release+cpu-target"
     #else
     static let buildKind = "release"
     #endif
