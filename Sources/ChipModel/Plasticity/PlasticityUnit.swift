@@ -176,6 +176,7 @@ public final class PlasticityUnit {
                     let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
                     // The fused form's factor of each active column, in column order.
                     let activeFactors: [Int32] = threeFactor.map { f in activeColumns.map { ctx.source(f.post)[Int($0)] } } ?? []
+                    let activeOffsets: [UInt64] = threeFactor != nil ? ThreeFactorForm.columnOffsets(activeColumns) : []
                     for i in 0..<nPre {
                         let rowBase = i * nPost
                         if preReq.contains(where: { ctx.source($0)[i] == 0 }) { skipped += nPost; continue }
@@ -184,11 +185,12 @@ public final class PlasticityUnit {
                             // kernel's seven instructions, element by element (ThreeFactorForm).
                             skipped += nPost - activeColumns.count
                             activeColumns.withUnsafeBufferPointer { cols in activeFactors.withUnsafeBufferPointer { facs in
+                            activeOffsets.withUnsafeBufferPointer { offs in
                                 f.updateRow(x1: ctx.source(.x1)[i], factors: facs.baseAddress!, columns: cols.baseAddress!,
-                                            count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
+                                            columnOffsets: offs.baseAddress!, count: cols.count, rowBase: rowBase, weights: wBuf.baseAddress!,
                                             key: fusedKey, weightBits: block.weightBits,
                                             scratch: drawBuffer, scratchCapacity: tileSize)
-                            } }
+                            } } }
                             fusedCount += activeColumns.count
                             continue
                         }
@@ -584,13 +586,22 @@ struct ThreeFactorForm {
     var roundMask: UInt64 { (UInt64(1) << UInt64(roundShift)) - 1 }
     func roundKey(_ random: MicrocodeRandom) -> RandomKey { random.key(for: .sround, pc: 3) }
 
+    /// `columnOffsets[k] = UInt64(columns[k]) &* SplitMix.golden`, computed once per block
+    /// run: the draw for synapse rowBase + j is mix(key &+ (rowBase + j) &* golden), and
+    /// modulo 2^64 that is mix((key &+ rowBase &* golden) &+ j &* golden), so each row adds
+    /// its own term to the shared column terms instead of multiplying again per synapse.
+    static func columnOffsets(_ columns: [Int32]) -> [UInt64] {
+        columns.map { UInt64(bitPattern: Int64($0)) &* SplitMix.golden }
+    }
+
     /// The form over one row: synapses rowBase + columns[k] for k in [0, count), pre trace x1.
     /// The same arithmetic with the intermediate clamps folded: the rounded value
     /// (clamp32(x1 * P) + low bits) >> ETA already lies in Int32 (so its truncation is the
     /// identity), and clamping w - rounded to Int32 and then to the weight width equals
     /// clamping it to the weight width at once (a sub-range of Int32).
     @inline(__always)
-    func updateRow(x1: Int32, factors: UnsafePointer<Int32>, columns: UnsafePointer<Int32>, count: Int,
+    func updateRow(x1: Int32, factors: UnsafePointer<Int32>, columns: UnsafePointer<Int32>,
+                   columnOffsets: UnsafePointer<UInt64>, count: Int,
                    rowBase: Int, weights w: UnsafeMutablePointer<Int16>, key: RandomKey, weightBits: Int,
                    scratch: UnsafeMutablePointer<UInt64>, scratchCapacity: Int) {
         let xi = Int64(x1), mask = roundMask, shift = Int64(roundShift)
@@ -598,21 +609,21 @@ struct ThreeFactorForm {
         let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
         // The draws first, four lanes at a time (SplitMix64 in 64-bit vector lanes), into
         // `scratch`; then the rounded updates; then the weights, gathered by column.
-        let maskV = SIMD4<UInt64>(repeating: mask), base = UInt64(bitPattern: Int64(rowBase))
+        let rowKey = key.value &+ UInt64(bitPattern: Int64(rowBase)) &* SplitMix.golden
+        let maskV = SIMD4<UInt64>(repeating: mask), rowKeyV = SIMD4<UInt64>(repeating: rowKey)
         var k0 = 0
         while k0 < count {
             let len = Swift.min(count - k0, scratchCapacity)
+            let offsets = columnOffsets + k0
             var k = 0
             while k + 4 <= len {
-                let c = columns + (k0 &+ k)
-                let idx = SIMD4<UInt64>(UInt64(truncatingIfNeeded: c[0]), UInt64(truncatingIfNeeded: c[1]),
-                                        UInt64(truncatingIfNeeded: c[2]), UInt64(truncatingIfNeeded: c[3])) &+ base
-                let z = key.draw(idx) & maskV
+                let o = SIMD4<UInt64>(offsets[k], offsets[k + 1], offsets[k + 2], offsets[k + 3])
+                let z = SplitMix.mix(rowKeyV &+ o) & maskV
                 scratch[k] = z[0]; scratch[k + 1] = z[1]; scratch[k + 2] = z[2]; scratch[k + 3] = z[3]
                 k += 4
             }
             while k < len {
-                scratch[k] = key.draw(rowBase &+ Int(truncatingIfNeeded: columns[k0 + k])) & mask
+                scratch[k] = SplitMix.mix(rowKey &+ offsets[k]) & mask
                 k += 1
             }
             // The rounded updates from the factors compacted in column order (a contiguous,
