@@ -66,6 +66,21 @@ struct RateEncoderTests {
         }
     }
 
+    @Test func everyDecisionMatchesTheScalarBernoulliOracle() {
+        // 37 channels (several four-lane groups and a tail, zeros scattered between them):
+        // every (step, channel) decision equals key.bernoulli(c, feature, 255) drawn one by one.
+        let pick = RandomKey(seed: 77, stream: .inputEncoder).with(999)
+        let features: [UInt8] = (0 ..< 37).map { c in c % 5 == 0 ? 0 : UInt8(truncatingIfNeeded: pick.draw(c)) }
+        let dense = RateEncoder(steps: 12, seed: 8).encode(features, sample: 123).dense()
+        for t in 0 ..< 12 {
+            let key = RandomKey(seed: 8, stream: .inputEncoder).with(123).with(t)
+            for c in 0 ..< 37 {
+                let expected: UInt8 = key.bernoulli(c, numerator: UInt64(features[c]), denominator: 255) ? 1 : 0
+                #expect(dense[t][c] == expected, "step \(t) channel \(c)")
+            }
+        }
+    }
+
     @Test func orderIndependentAndSeeded() {
         let d = try! ImageDataset(name: "t", width: 3, height: 1, pixels: [100, 50, 200, 10, 20, 250], labels: [0, 1], classes: 2)
         let enc = RateEncoder(steps: 30, seed: 1)

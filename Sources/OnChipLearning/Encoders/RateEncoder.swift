@@ -37,10 +37,17 @@ public struct RateEncoder: SpikeEncoder {
         let steps = max(self.steps, 0)
         raster.channels = features.count
         raster.steps = steps
-        // Channels that may spike (nonzero), ascending.
-        var active = ContiguousArray<Int32>()
+        // Channels that may spike (nonzero), ascending, with the two per-channel terms of the
+        // decision: the draw's counter term c * golden (draw(c) = mix(key + c * golden), so
+        // each step adds its key to these instead of multiplying again) and the threshold
+        // feature[c] * 2^32.
+        var active = ContiguousArray<Int32>(), offsets = ContiguousArray<UInt64>(), thresholds = ContiguousArray<UInt64>()
         active.reserveCapacity(features.count)
-        for c in 0 ..< features.count where features[c] != 0 { active.append(Int32(c)) }
+        for c in 0 ..< features.count where features[c] != 0 {
+            active.append(Int32(c))
+            offsets.append(UInt64(c) &* SplitMix.golden)
+            thresholds.append(UInt64(features[c]) << 32)
+        }
         // Write through unsafe buffers sized for the worst case (every active channel at
         // every step), then trim: no per-spike capacity checks.
         let capacity = active.count * steps
@@ -50,23 +57,35 @@ public struct RateEncoder: SpikeEncoder {
         raster.offsets.append(contentsOf: repeatElement(0, count: steps + 1))
         let sampleKey = RandomKey(seed: seed, stream: .inputEncoder).with(sample)
         var n = 0
+        let m = active.count
         raster.indices.withUnsafeMutableBufferPointer { out in
-            raster.offsets.withUnsafeMutableBufferPointer { offsets in
-                active.withUnsafeBufferPointer { act in
+            raster.offsets.withUnsafeMutableBufferPointer { stepEnds in
+                active.withUnsafeBufferPointer { act in offsets.withUnsafeBufferPointer { off in
+                thresholds.withUnsafeBufferPointer { thr in
                     for t in 0 ..< steps {
-                        let key = sampleKey.with(t)
-                        for c in act {
-                            // Branch-free: the outcome is random, so a branch would mispredict
-                            // about half the time. p = 255 always passes the comparison
-                            // (r * 255 < 255 * 2^32 for every 32-bit r).
-                            let p = UInt64(features[Int(c)])
-                            let spike = key.bernoulli(Int(c), numerator: p, denominator: 255)
-                            out[n] = c
-                            n &+= spike ? 1 : 0
+                        let key = sampleKey.with(t).value
+                        let keyV = SIMD4<UInt64>(repeating: key), d = SIMD4<UInt64>(repeating: 255)
+                        // Branch-free: the outcome is random, so a branch would mispredict about
+                        // half the time. Spike iff (draw >> 32) * 255 < feature * 2^32; p = 255
+                        // always passes (r * 255 < 255 * 2^32 for every 32-bit r).
+                        var k = 0
+                        while k + 4 <= m {
+                            let z = SplitMix.mix(keyV &+ SIMD4(off[k], off[k + 1], off[k + 2], off[k + 3]))
+                            let spike = (z &>> 32) &* d .< SIMD4(thr[k], thr[k + 1], thr[k + 2], thr[k + 3])
+                            out[n] = act[k]; n &+= spike[0] ? 1 : 0
+                            out[n] = act[k + 1]; n &+= spike[1] ? 1 : 0
+                            out[n] = act[k + 2]; n &+= spike[2] ? 1 : 0
+                            out[n] = act[k + 3]; n &+= spike[3] ? 1 : 0
+                            k += 4
                         }
-                        offsets[t + 1] = Int32(truncatingIfNeeded: n)
+                        while k < m {
+                            let spike = (SplitMix.mix(key &+ off[k]) >> 32) &* 255 < thr[k]
+                            out[n] = act[k]; n &+= spike ? 1 : 0
+                            k += 1
+                        }
+                        stepEnds[t + 1] = Int32(truncatingIfNeeded: n)
                     }
-                }
+                } } }
             }
         }
         raster.indices.removeLast(capacity - n)
