@@ -76,19 +76,25 @@ public enum TraceUnit {
                               parameters p: TraceParameters, key: RandomKey,
                               counts: inout ActionCounts) {
         precondition(values.count == spikes.count, "one spike flag per trace")
+        if values.isEmpty { return }
         var updates: UInt64 = 0, draws: UInt64 = 0
         let stochastic = p.rounding == .stochastic
+        let retention = 4096 - Int64(p.decay), impulse = Int64(p.impulse)
+        let top = Int64(FixedPoint.unsignedMax(bits: p.bits))
         // Two passes per chunk of 256: a branch-free one lists the traces that change (x != 0
         // or a spike), then only those are updated. Which traces change follows the input
         // image and the spikes, so a skip branch per trace mispredicts often.
         let chunk = 256
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: chunk) { listBuffer in
             let list = listBuffer.baseAddress!
-            values.withUnsafeMutableBufferPointer { xs in
-                spikes.withUnsafeBufferPointer { ss in
+            values.withUnsafeMutableBufferPointer { xsBuffer in
+                spikes.withUnsafeBufferPointer { ssBuffer in
+                    // Plain pointers in locals: the list stores could otherwise alias the
+                    // buffers' descriptors, and their bases would be reloaded per element.
+                    let xs = xsBuffer.baseAddress!, ss = ssBuffer.baseAddress!, count = xsBuffer.count
                     var start = 0
-                    while start < xs.count {
-                        let end = Swift.min(start + chunk, xs.count)
+                    while start < count {
+                        let end = Swift.min(start + chunk, count)
                         var n = 0
                         for i in start..<end {
                             // 1 when x | s != 0, by arithmetic (a conditional here compiles to a branch).
@@ -96,10 +102,33 @@ public enum TraceUnit {
                             list[n] = Int32(truncatingIfNeeded: i)
                             n &+= Int((v | (0 &- v)) >> 31)
                         }
-                        for k in 0..<n {
+                        // The listed traces four at a time in 64-bit lanes (`next`'s arithmetic:
+                        // the draws are SplitMix lanes, a zero x takes no draw and rounds to 0),
+                        // then the rest one by one.
+                        var k = 0
+                        while k + 4 <= n {
+                            let i0 = Int(list[k]), i1 = Int(list[k + 1]), i2 = Int(list[k + 2]), i3 = Int(list[k + 3])
+                            let x = SIMD4<Int64>(Int64(xs[i0]), Int64(xs[i1]), Int64(xs[i2]), Int64(xs[i3]))
+                            let spiked = SIMD4<Int64>(Int64(ss[i0]), Int64(ss[i1]), Int64(ss[i2]), Int64(ss[i3])) .!= 0
+                            var y = x &* retention
+                            if stochastic {
+                                let nonzero = x .!= 0
+                                let idx = SIMD4<UInt64>(UInt64(i0), UInt64(i1), UInt64(i2), UInt64(i3))
+                                let r = SIMD4<Int64>(truncatingIfNeeded: key.draw(idx) &>> 52)
+                                y &+= SIMD4<Int64>.zero.replacing(with: r, where: nonzero)
+                                draws &+= UInt64(truncatingIfNeeded: (SIMD4<Int64>.zero.replacing(with: 1, where: nonzero)).wrappedSum())
+                            }
+                            y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
+                            y = y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
+                            xs[i0] = Int32(truncatingIfNeeded: y[0]); xs[i1] = Int32(truncatingIfNeeded: y[1])
+                            xs[i2] = Int32(truncatingIfNeeded: y[2]); xs[i3] = Int32(truncatingIfNeeded: y[3])
+                            k += 4
+                        }
+                        while k < n {
                             let i = Int(list[k]), x = xs[i]
                             if stochastic && x != 0 { draws &+= 1 }
                             xs[i] = next(x, spike: ss[i] != 0, parameters: p, key: key, index: i)
+                            k += 1
                         }
                         updates &+= UInt64(n)
                         start = end
