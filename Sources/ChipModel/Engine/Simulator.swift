@@ -281,9 +281,19 @@ public final class Simulator {
                 pop.aIn.withUnsafeMutableBufferPointer { a in
                     for j in 0..<n { a[j] = 0 }
                     for k in 0..<pop.blocks.count {
+                        // FixedPoint.shift(acc, by: e), one loop per direction. |acc| < 2^31 and
+                        // e in SynapseWidths.weightExponentRange (-8...7), so each term is below
+                        // 2^38 and a sum over a population's blocks is exact in Int64: the
+                        // wrapping operators never wrap, and they let the loops vectorise.
                         let e = pop.blocks[k].weightExponent
                         pop.accumulators[k].withUnsafeMutableBufferPointer { acc in
-                            for j in 0..<n { a[j] += FixedPoint.shift(Int64(acc[j]), by: e); acc[j] = 0 }
+                            if e >= 0 {
+                                let s = Int64(e)
+                                for j in 0..<n { a[j] &+= Int64(acc[j]) &<< s; acc[j] = 0 }
+                            } else {
+                                let s = Int64(-e)
+                                for j in 0..<n { a[j] &+= Int64(acc[j]) &>> s; acc[j] = 0 }
+                            }
                         }
                     }
                 }

@@ -56,6 +56,8 @@ public struct SynapseBlock: Sendable {
     public init(connection: Int, preLayer: Int, nPre: Int, nPost: Int, layout: SynapseLayout,
                 weightBits: Int, weightExponent: Int, weights: ContiguousArray<Int16>,
                 rowStart: ContiguousArray<Int32> = [], postIndex: ContiguousArray<Int32> = []) {
+        // The dendritic sum's exactness argument (Simulator.step) relies on this range.
+        precondition(SynapseWidths.weightExponentRange.contains(weightExponent), "weightExponent must be in -8...7")
         self.connection = connection; self.preLayer = preLayer; self.nPre = nPre; self.nPost = nPost
         self.layout = layout; self.weightBits = weightBits; self.weightExponent = weightExponent
         self.weights = weights; self.rowStart = rowStart; self.postIndex = postIndex
