@@ -215,6 +215,25 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
         #expect(trainer.epochs[0].trainCounts[.plastSynapse] == UInt64(10 * 2 * 48))
     }
 
+    @Test func noiseFilledInLanesEqualsTheScalarDrawForBothKinds() throws {
+        // 11 neurons from neuron 5: two four-lane groups and a tail of 3. Rademacher against the
+        // sign bit written out by hand, Gaussian against noise(key, neuron:) one by one.
+        let config = try tinyConfig(rule: "opzo")
+        var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+        p.alpha = 7
+        let key = RandomKey(seed: 4, stream: .neuronNoise).with(1).with(9)
+        for kind in [ErrorBroadcastParameters.Noise.rademacher, .gaussian] {
+            p.noise = kind
+            let rule = ErrorBroadcastRule(p)
+            var z = [Int64](repeating: 99, count: 11)
+            z.withUnsafeMutableBufferPointer { rule.fillNoise(key, firstNeuron: 5, into: $0) }
+            for j in 0..<11 {
+                let expected: Int64 = kind == .rademacher ? ((key.draw(5 + j) >> 63) == 0 ? 7 : -7) : rule.noise(key, neuron: 5 + j)
+                #expect(z[j] == expected, "\(kind) neuron \(5 + j)")
+            }
+        }
+    }
+
     @Test func heldNoiseKeysBelongToTheStepsLearningEpoch() throws {
         // tEpoch 4, held: local steps 0-3 of a sample starting at global step 40 draw with the
         // key of step 40, steps 4-7 with 44; per-step noise draws with the step's own key.
