@@ -505,9 +505,23 @@ struct TileContext {
                 let key = random.key(for: .sround, pc: pc)
                 let mask = (UInt64(1) << UInt64(imm)) - 1
                 let s = Int64(imm)
-                for k in 0..<n {
+                // Draws four lanes at a time (RandomKey.draw(SIMD4): the same values), then the
+                // rounding as below for the tail.
+                let maskV = SIMD4<UInt64>(repeating: mask)
+                var k = 0
+                while k + 4 <= n {
+                    let idx = SIMD4<UInt64>(UInt64(bitPattern: Int64(ei[k])), UInt64(bitPattern: Int64(ei[k + 1])),
+                                            UInt64(bitPattern: Int64(ei[k + 2])), UInt64(bitPattern: Int64(ei[k + 3])))
+                    let low = SIMD4<Int64>(truncatingIfNeeded: key.draw(idx) & maskV)
+                    let x = SIMD4<Int64>(Int64(a[k]), Int64(a[k + 1]), Int64(a[k + 2]), Int64(a[k + 3]))
+                    let r = SIMD4<Int32>(truncatingIfNeeded: (x &+ low) &>> s)
+                    d[k] = r[0]; d[k + 1] = r[1]; d[k + 2] = r[2]; d[k + 3] = r[3]
+                    k += 4
+                }
+                while k < n {
                     let low = Int64(key.draw(Int(ei[k])) & mask)
                     d[k] = Int32(truncatingIfNeeded: (Int64(a[k]) &+ low) &>> s)
+                    k += 1
                 }
             case .st:
                 let dst = MicrocodeDestination(rawValue: ins.d)!
