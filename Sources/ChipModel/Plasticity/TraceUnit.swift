@@ -81,6 +81,7 @@ public enum TraceUnit {
         let stochastic = p.rounding == .stochastic
         let retention = 4096 - Int64(p.decay), impulse = Int64(p.impulse)
         let top = Int64(FixedPoint.unsignedMax(bits: p.bits))
+        let lanes = SIMD4<UInt64>(0, 1, 2, 3)
         // Two passes per chunk of 256: a branch-free one lists the traces that change (x != 0
         // or a spike), then only those are updated. Which traces change follows the input
         // image and the spikes, so a skip branch per trace mispredicts often.
@@ -95,9 +96,51 @@ public enum TraceUnit {
                     var start = 0
                     while start < count {
                         let end = Swift.min(start + chunk, count)
+                        // How many change (a vectorising count), then either every trace of the
+                        // chunk in contiguous lanes (when at least a quarter change: an unchanged
+                        // trace computes to 0 again, and only changed ones are counted) or a
+                        // list of the changed ones.
                         var n = 0
                         for i in start..<end {
                             // 1 when x | s != 0, by arithmetic (a conditional here compiles to a branch).
+                            let v = UInt32(bitPattern: xs[i] | ss[i])
+                            n &+= Int((v | (0 &- v)) >> 31)
+                        }
+                        if n == 0 { start = end; continue }
+                        if 4 * n >= end - start {
+                            var i = start
+                            var drawn = SIMD4<Int64>.zero
+                            while i + 4 <= end {
+                                let x = SIMD4<Int64>(Int64(xs[i]), Int64(xs[i + 1]), Int64(xs[i + 2]), Int64(xs[i + 3]))
+                                let spiked = SIMD4<Int64>(Int64(ss[i]), Int64(ss[i + 1]), Int64(ss[i + 2]), Int64(ss[i + 3])) .!= 0
+                                var y = x &* retention
+                                if stochastic {
+                                    let nonzero = x .!= 0
+                                    let r = SIMD4<Int64>(truncatingIfNeeded: key.draw(lanes &+ UInt64(i)) &>> 52)
+                                    y &+= SIMD4<Int64>.zero.replacing(with: r, where: nonzero)
+                                    drawn &+= SIMD4<Int64>.zero.replacing(with: 1, where: nonzero)
+                                }
+                                y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
+                                y = y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
+                                xs[i] = Int32(truncatingIfNeeded: y[0]); xs[i + 1] = Int32(truncatingIfNeeded: y[1])
+                                xs[i + 2] = Int32(truncatingIfNeeded: y[2]); xs[i + 3] = Int32(truncatingIfNeeded: y[3])
+                                i += 4
+                            }
+                            draws &+= UInt64(truncatingIfNeeded: drawn.wrappedSum())
+                            while i < end {
+                                let x = xs[i]
+                                if x != 0 || ss[i] != 0 {
+                                    if stochastic && x != 0 { draws &+= 1 }
+                                    xs[i] = next(x, spike: ss[i] != 0, parameters: p, key: key, index: i)
+                                }
+                                i += 1
+                            }
+                            updates &+= UInt64(n)
+                            start = end
+                            continue
+                        }
+                        n = 0
+                        for i in start..<end {
                             let v = UInt32(bitPattern: xs[i] | ss[i])
                             list[n] = Int32(truncatingIfNeeded: i)
                             n &+= Int((v | (0 &- v)) >> 31)
