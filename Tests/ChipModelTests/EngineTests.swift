@@ -111,16 +111,21 @@ import Testing
         #expect(acc == [1, -3, 0, 2, 4])
     }
 
-    /// Dense delivery (rows taken eight, then four, at a time) against a plain double loop, for 0...9
-    /// spikes (every remainder of the grouping), a repeated axon and extreme 9-bit weights.
-    @Test func denseDeliveryEqualsRowByRowSum() {
+    /// Dense delivery (rows taken eight, then four, at a time; eight summed in 16-bit lanes up to
+    /// 12-bit weights) against a plain double loop, for 0...9 spikes (every remainder of the
+    /// grouping), a repeated axon and extreme weights: 9 bits, 12 bits (the widest summed in 16
+    /// bits, every weight at -2048 so eight rows reach -16384) and 13 bits (summed in 32).
+    @Test(arguments: [9, 12, 13])
+    func denseDeliveryEqualsRowByRowSum(weightBits: Int) {
         let nPre = 12, nPost = 37
         let key = RandomKey(seed: 3, stream: .weightInit)
+        let wMax = Int(FixedPoint.signedMax(bits: weightBits))
         var w = ContiguousArray<Int16>(repeating: 0, count: nPre * nPost)
-        for s in 0..<w.count { w[s] = Int16(Int(key.draw(s) % 511) - 255) }
-        w[0] = -256; w[1] = 255
+        for s in 0..<w.count { w[s] = Int16(Int(key.draw(s) % UInt64(2 * wMax + 1)) - wMax) }
+        w[0] = Int16(-wMax - 1); w[1] = Int16(wMax)
+        if weightBits == 12 { for s in 0..<w.count { w[s] = -2048 } }
         let block = SynapseBlock(connection: 0, preLayer: 0, nPre: nPre, nPost: nPost, layout: .dense,
-                                 weightBits: 9, weightExponent: 0, weights: w)
+                                 weightBits: weightBits, weightExponent: 0, weights: w)
         let order: [Int32] = [0, 11, 3, 3, 7, 1, 10, 5, 2]
         for count in 0...order.count {
             let spikes = Array(order.prefix(count))

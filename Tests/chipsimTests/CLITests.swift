@@ -203,6 +203,30 @@ func tempDir(_ name: String) -> String {
         #expect(report.contains("\"testMSE\"") && report.contains("\"finalTestMSE\""))
     }
 
+    @Test func aCheckpointWeightOutsideItsWidthIsRefusedWithItsPath() throws {
+        let dir = tempDir("resume-bad-weight")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TrainingCLITests.config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
+        p.standardError = Pipe()
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 75)
+        let file = dir + "/part.checkpoint.json"
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        guard let r = text.range(of: #""w"\s*:\s*\[\s*-?[0-9]+"#, options: .regularExpression) else {
+            Issue.record("no weight array in the checkpoint"); return
+        }
+        text.replaceSubrange(r, with: "\"w\": [9999")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--resume"])
+        #expect(resumed.status == 1, "\(resumed.err)")
+        #expect(resumed.err.contains(".w[0]") && resumed.err.contains("9999 is outside"), "\(resumed.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/part"))
+    }
+
     @Test(arguments: [perStep, learningEpochs])
     func resumedTrainingEndsWithTheSameReport(learning: String) throws {
         let dir = tempDir("resume")

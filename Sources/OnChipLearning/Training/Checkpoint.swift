@@ -111,7 +111,17 @@ public enum Checkpoint {
                     throw ChipError.config(file: path, path: "$.cores[\(ci)].populations[\(pi)].blocks", message: "block count differs")
                 }
                 for (bi, bj) in blocks.enumerated() {
-                    p.blocks[bi].weights = ContiguousArray(try ints(bj["w"], "w").map { Int16($0) })
+                    // Weights must lie within the block's width (delivery's exactness relies on it).
+                    let wPath = "$.cores[\(ci)].populations[\(pi)].blocks[\(bi)].w"
+                    let w = try ints(bj["w"], wPath), bits = p.blocks[bi].weightBits
+                    let lo = FixedPoint.signedMin(bits: bits), hi = FixedPoint.signedMax(bits: bits)
+                    guard w.count == p.blocks[bi].weights.count else {
+                        throw ChipError.config(file: path, path: wPath, message: "expected \(p.blocks[bi].weights.count) weights, found \(w.count)")
+                    }
+                    if let bad = w.firstIndex(where: { $0 < lo || $0 > hi }) {
+                        throw ChipError.config(file: path, path: "\(wPath)[\(bad)]", message: "weight \(w[bad]) is outside the block's \(bits)-bit range \(lo)...\(hi)")
+                    }
+                    p.blocks[bi].weights = ContiguousArray(w.map { Int16($0) })
                     p.blocks[bi].aux = ContiguousArray(try ints(bj["aux"], "aux").map { Int32($0) })
                 }
             }
