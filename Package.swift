@@ -13,8 +13,8 @@ import Foundation
 /// (F, CD, BW, DQ, VL: the Skylake-server set) the 64-bit vector multiplies of the
 /// stochastic-rounding hash become one instruction instead of six (about 1.3x again). The
 /// integer results are the same bit for bit, and so are the float ones (Swift does not fuse
-/// multiply-adds unless asked): reports are byte-identical across the three builds (see
-/// docs/SEMANTICS.md, "Builds"). The binary then needs such a CPU.
+/// multiply-adds unless asked): reports are byte-identical across the three builds (README,
+/// "Measured"). The binary then needs such a CPU.
 ///   CHIPSIM_PORTABLE=1            baseline x86-64 target
 ///   CHIPSIM_TARGET_CPU=haswell    a named LLVM CPU instead of the detected one (e.g. to run
 ///                                 under valgrind, which has no AVX-512)
