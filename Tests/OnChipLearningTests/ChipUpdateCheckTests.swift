@@ -119,6 +119,44 @@ func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObse
         #expect(c3.layers[0].malformed == 1 && !c3.passed)
     }
 
+    /// compare trains the twin on what the chip's encoder sends: both splits population-coded
+    /// (a narrower dataset would be read past each sample: compare's twin once trained on the
+    /// raw features, then ran at chance when deployed); encoders the twin cannot reproduce and
+    /// a width that differs from the input layer are refused with a config error.
+    @Test func compareTwinDataArePopulationCodedOrRefused() throws {
+        let runner = try CompareRunner(config: try CompareConfig(experiment: try updateCheckConfig(rule: "opzo")))
+        let (train, test) = try runner.floatData()
+        #expect(train.features == 16 && test.features == 16 && train.count == 40 && test.count == 10)
+        let (_, raw) = YinYang.load(train: 40, test: 10, seed: 42)
+        for f in 0..<4 {
+            let x = Double(raw.pixels[f]) / 255
+            for j in 0..<4 {
+                let c = Double(j) / 3
+                let expected = (65536 * 0.9 * exp(-(x - c) * (x - c) / (2.0 / 9))).rounded() / 65536
+                #expect(abs(Double(test.x[f * 4 + j]) - expected) < 1e-7)
+            }
+        }
+        // The refusals: a latency code, and a population code narrower than the input layer.
+        func message(inputs: Int, encoder: String) throws -> String {
+            let exp = try ExperimentConfig(json: JSONValue.parse("""
+            {"seed": 2, "network": {"layers": [
+                {"name": "in", "kind": "input", "size": \(inputs)},
+                {"name": "h", "size": 24, "neuron": {"du": 4095, "dv": 410, "vth": 40}},
+                {"name": "out", "size": 3, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+              "connections": [{"from": "in", "to": "h"}, {"from": "h", "to": "out"}]},
+             "input": {"kind": "dataset", "dataset": {"kind": "yinyang", "train": 40, "test": 10}, "encoder": \(encoder)},
+             "run": {"steps": 8},
+             "learning": {"rule": "opzo"}}
+            """, file: "x.json"), file: "x.json")
+            do { _ = try CompareRunner(config: try CompareConfig(experiment: exp)).floatData(); return "" }
+            catch let e as ChipError { return "\(e)" }
+        }
+        let latency = try message(inputs: 4, encoder: #"{"kind": "latency", "steps": 8}"#)
+        #expect(latency.contains("$.input.encoder.kind") && latency.contains("rate or population"), "\(latency)")
+        let narrow = try message(inputs: 20, encoder: #"{"kind": "population", "steps": 8, "neurons": 4}"#)
+        #expect(narrow.contains("16 channels") && narrow.contains("20"), "\(narrow)")
+    }
+
     @Test func configGradCheckUsesTheExperimentsTwinAndPopulationCode() throws {
         let setup = try ConfigGradCheck(experiment: try updateCheckConfig(rule: "dfa"), samples: 5)
         #expect(setup.network.sizes == [16, 24, 3] && setup.network.steps == 8)

@@ -68,8 +68,16 @@ public final class CompareRunner {
     }
 
     /// The dataset's float train and test splits, limited exactly as the chip's trainer limits them.
+    ///
+    /// The twin draws input channel c with probability round(x_c 65536) / 65536 per step, so
+    /// the features are the chip encoder's per-step spike probabilities:
+    ///   rate encoder:       x_c = pixel_c / 255                (the chip: pixel / 255)
+    ///   population encoder: x_{f n + j} = numerator(p_f, j) / 65536, the chip's exact
+    ///                       receptive-field probability of channel j of feature f
+    /// Other encoders (latency, DVS) are refused: the twin cannot reproduce them. The encoded
+    /// width must equal the input layer's size.
     public func floatData() throws -> (train: FloatDataset, test: FloatDataset) {
-        guard case let .dataset(d, _, _, limit) = experiment.input else {
+        guard case let .dataset(d, e, _, limit) = experiment.input else {
             throw ChipError.config(file: experiment.file, path: "$.input", message: "compare needs a dataset input")
         }
         let spec = try DatasetSpec(json: JSONReader(d, file: experiment.file, path: "$.input.dataset"))
@@ -85,6 +93,33 @@ public final class CompareRunner {
         let nTrain = cap(train.count, limit, training.trainLimit), nTest = cap(test.count, limit, training.testLimit)
         if nTrain < train.count { train = train.slice(0..<nTrain) }
         if nTest < test.count { test = test.slice(0..<nTest) }
+        let enc = try e.map { try EncoderSpec(json: JSONReader($0, file: experiment.file, path: "$.input.encoder")) }
+            ?? .rate(steps: experiment.run.steps, seed: 0)
+        switch enc {
+        case .rate: break
+        case let .population(steps, neurons, maxRate, seed):
+            let p = PopulationEncoder(steps: steps, neurons: neurons, maxRate: maxRate, seed: seed)
+            func expand(_ data: FloatDataset) -> FloatDataset {
+                let n = p.neurons
+                var x = [Float](repeating: 0, count: data.count * data.features * n)
+                for s in 0..<data.count {
+                    for f in 0..<data.features {
+                        let pixel = Int((data.x[s * data.features + f] * 255).rounded())
+                        for j in 0..<n { x[(s * data.features + f) * n + j] = Float(p.numerators[pixel * n + j]) / 65536 }
+                    }
+                }
+                return FloatDataset(features: data.features * n, classes: data.classes, x: x, y: data.y)
+            }
+            train = expand(train); test = expand(test)
+        default:
+            throw ChipError.config(file: experiment.file, path: "$.input.encoder.kind",
+                                   message: "the float twin (compare, gradcheck) needs a rate or population encoder (it encodes features as per-step spike probabilities)")
+        }
+        let inputs = experiment.network.layers[0].size
+        guard train.features == inputs else {
+            throw ChipError.config(file: experiment.file, path: "$.input",
+                                   message: "the encoded dataset has \(train.features) channels but the input layer has \(inputs)")
+        }
         return (train, test)
     }
 

@@ -273,6 +273,7 @@ public final class TwinNetwork {
 
     /// Test accuracy (inputs keyed by sample index), noise and traces off.
     public func evaluate(_ data: FloatDataset) -> Double {
+        precondition(data.features == config.sizes[0], "dataset width \(data.features) differs from the twin's input layer \(config.sizes[0])")
         let savedTracing = tracing, savedNoise = noiseOn
         tracing = false; noiseOn = Array(repeating: false, count: layerCount)
         defer { tracing = savedTracing; noiseOn = savedNoise }

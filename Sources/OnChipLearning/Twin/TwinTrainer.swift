@@ -98,6 +98,10 @@ public final class TwinTrainer {
     /// Trains one epoch and evaluates on `test`; appends to and returns the record.
     @discardableResult
     public func trainEpoch(_ train: FloatDataset, test: FloatDataset, clock: () -> Double = { 0 }) -> TwinEpochRecord {
+        // Samples are read through pointers, one input width at a time: a narrower dataset
+        // would read past each sample (CompareRunner.floatData checks this with a config error).
+        precondition(train.features == net.config.sizes[0] && test.features == net.config.sizes[0],
+                     "dataset width \(train.features) / \(test.features) differs from the twin's input layer \(net.config.sizes[0])")
         let epoch = curve.count
         let order = Self.order(count: train.count, epoch: epoch, seed: net.config.seed, shuffle: config.shuffle)
         let before = net.counts
