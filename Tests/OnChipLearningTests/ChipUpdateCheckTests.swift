@@ -21,6 +21,20 @@ func updateCheckConfig(rule: String = "opzo", extra: String = "") throws -> Expe
     """, file: "update-check.json"), file: "update-check.json")
 }
 
+/// The first sample's 4 features, population-coded by 4 channels (centres 0, 1/3, 2/3, 1,
+/// sigma 1/3, maxRate 0.9), against the twin's features: each channel's probability is the
+/// chip encoder's, round(65536 * 0.9 * exp(-(x - c)^2 / (2 sigma^2))) / 65536.
+func expectPopulationCode(_ features: [Float], of pixels: [UInt8]) {
+    for f in 0..<4 {
+        let x = Double(pixels[f]) / 255
+        for j in 0..<4 {
+            let c = Double(j) / 3
+            let expected = (65536 * 0.9 * exp(-(x - c) * (x - c) / (2.0 / 9))).rounded() / 65536
+            #expect(abs(Double(features[f * 4 + j]) - expected) < 1e-7, "feature \(f) channel \(j)")
+        }
+    }
+}
+
 /// The observations of a short chip run (12 training samples).
 func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObservation] {
     var out: [ForwardUpdateObservation] = []
@@ -128,14 +142,7 @@ func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObse
         let (train, test) = try runner.floatData()
         #expect(train.features == 16 && test.features == 16 && train.count == 40 && test.count == 10)
         let (_, raw) = YinYang.load(train: 40, test: 10, seed: 42)
-        for f in 0..<4 {
-            let x = Double(raw.pixels[f]) / 255
-            for j in 0..<4 {
-                let c = Double(j) / 3
-                let expected = (65536 * 0.9 * exp(-(x - c) * (x - c) / (2.0 / 9))).rounded() / 65536
-                #expect(abs(Double(test.x[f * 4 + j]) - expected) < 1e-7)
-            }
-        }
+        expectPopulationCode(test.x, of: raw.pixels)
         // The refusals: a latency code, and a population code narrower than the input layer.
         func message(inputs: Int, encoder: String) throws -> String {
             let exp = try ExperimentConfig(json: JSONValue.parse("""
@@ -168,13 +175,6 @@ func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObse
         // Population code, 4 channels (centres 0, 1/3, 2/3, 1, sigma 1/3, maxRate 0.9): the
         // twin's probability of channel j of feature f is the chip encoder's.
         let (train, _) = YinYang.load(train: 40, test: 10, seed: 42)
-        for f in 0..<4 {
-            let x = Double(train.pixels[f]) / 255
-            for j in 0..<4 {
-                let c = Double(j) / 3
-                let expected = (65536 * 0.9 * exp(-(x - c) * (x - c) / (2.0 / 9))).rounded() / 65536
-                #expect(abs(Double(setup.data.x[f * 4 + j]) - expected) < 1e-7)
-            }
-        }
+        expectPopulationCode(setup.data.x, of: train.pixels)
     }
 }

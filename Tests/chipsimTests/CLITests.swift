@@ -175,12 +175,9 @@ func tempDir(_ name: String) -> String {
      "training": {"epochs": 3}}
     """
 
-    /// Runs `config` in `dir` uninterrupted (dir/full) and interrupted after epoch 1 (simulated,
-    /// exit 75: no output directory yet, only the checkpoint) then resumed (dir/part).
-    func runFullAndResumed(_ config: String, in dir: String) throws {
-        try config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
-        let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
-        #expect(full.status == 0, "\(full.err)")
+    /// Runs dir/t.json into dir/part, stopped after epoch 1 (simulated interruption, exit 75):
+    /// no output directory yet, only the checkpoint dir/part.checkpoint.json.
+    func runInterruptedAfterEpoch1(in dir: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chipsimPath)
         p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
@@ -190,6 +187,15 @@ func tempDir(_ name: String) -> String {
         #expect(p.terminationStatus == 75)
         #expect(!FileManager.default.fileExists(atPath: dir + "/part"))
         #expect(FileManager.default.fileExists(atPath: dir + "/part.checkpoint.json"))
+    }
+
+    /// Runs `config` in `dir` uninterrupted (dir/full) and interrupted after epoch 1 (simulated,
+    /// exit 75: no output directory yet, only the checkpoint) then resumed (dir/part).
+    func runFullAndResumed(_ config: String, in dir: String) throws {
+        try config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
+        #expect(full.status == 0, "\(full.err)")
+        try runInterruptedAfterEpoch1(in: dir)
         let resumed = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
         #expect(resumed.status == 0, "\(resumed.err)")
     }
@@ -207,13 +213,7 @@ func tempDir(_ name: String) -> String {
         let dir = tempDir("resume-bad-weight")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try TrainingCLITests.config.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: chipsimPath)
-        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
-        p.standardError = Pipe()
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 75)
+        try runInterruptedAfterEpoch1(in: dir)
         let file = dir + "/part.checkpoint.json"
         var text = try String(contentsOfFile: file, encoding: .utf8)
         guard let r = text.range(of: #""w"\s*:\s*\[\s*-?[0-9]+"#, options: .regularExpression) else {

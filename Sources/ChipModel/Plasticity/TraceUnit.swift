@@ -82,6 +82,20 @@ public enum TraceUnit {
         let retention = 4096 - Int64(p.decay), impulse = Int64(p.impulse)
         let top = Int64(FixedPoint.unsignedMax(bits: p.bits))
         let lanes = SIMD4<UInt64>(0, 1, 2, 3)
+        // `next` in four 64-bit lanes; `drawn` counts the lanes that drew (nonzero x).
+        var drawn = SIMD4<Int64>.zero
+        @inline(__always) func next4(_ x: SIMD4<Int64>, spiked: SIMDMask<SIMD4<Int64>>, indices: SIMD4<UInt64>,
+                                     drawn: inout SIMD4<Int64>) -> SIMD4<Int64> {
+            var y = x &* retention
+            if stochastic {
+                let nonzero = x .!= 0
+                let r = SIMD4<Int64>(truncatingIfNeeded: key.draw(indices) &>> 52)
+                y &+= SIMD4<Int64>.zero.replacing(with: r, where: nonzero)
+                drawn &+= SIMD4<Int64>.zero.replacing(with: 1, where: nonzero)
+            }
+            y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
+            return y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
+        }
         // Two passes per chunk of 256: a branch-free one lists the traces that change (x != 0
         // or a spike), then only those are updated. Which traces change follows the input
         // image and the spikes, so a skip branch per trace mispredicts often.
@@ -109,24 +123,14 @@ public enum TraceUnit {
                         if n == 0 { start = end; continue }
                         if 4 * n >= end - start {
                             var i = start
-                            var drawn = SIMD4<Int64>.zero
                             while i + 4 <= end {
                                 let x = SIMD4<Int64>(Int64(xs[i]), Int64(xs[i + 1]), Int64(xs[i + 2]), Int64(xs[i + 3]))
                                 let spiked = SIMD4<Int64>(Int64(ss[i]), Int64(ss[i + 1]), Int64(ss[i + 2]), Int64(ss[i + 3])) .!= 0
-                                var y = x &* retention
-                                if stochastic {
-                                    let nonzero = x .!= 0
-                                    let r = SIMD4<Int64>(truncatingIfNeeded: key.draw(lanes &+ UInt64(i)) &>> 52)
-                                    y &+= SIMD4<Int64>.zero.replacing(with: r, where: nonzero)
-                                    drawn &+= SIMD4<Int64>.zero.replacing(with: 1, where: nonzero)
-                                }
-                                y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
-                                y = y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
+                                let y = next4(x, spiked: spiked, indices: lanes &+ UInt64(i), drawn: &drawn)
                                 xs[i] = Int32(truncatingIfNeeded: y[0]); xs[i + 1] = Int32(truncatingIfNeeded: y[1])
                                 xs[i + 2] = Int32(truncatingIfNeeded: y[2]); xs[i + 3] = Int32(truncatingIfNeeded: y[3])
                                 i += 4
                             }
-                            draws &+= UInt64(truncatingIfNeeded: drawn.wrappedSum())
                             while i < end {
                                 let x = xs[i]
                                 if x != 0 || ss[i] != 0 {
@@ -153,16 +157,7 @@ public enum TraceUnit {
                             let i0 = Int(list[k]), i1 = Int(list[k + 1]), i2 = Int(list[k + 2]), i3 = Int(list[k + 3])
                             let x = SIMD4<Int64>(Int64(xs[i0]), Int64(xs[i1]), Int64(xs[i2]), Int64(xs[i3]))
                             let spiked = SIMD4<Int64>(Int64(ss[i0]), Int64(ss[i1]), Int64(ss[i2]), Int64(ss[i3])) .!= 0
-                            var y = x &* retention
-                            if stochastic {
-                                let nonzero = x .!= 0
-                                let idx = SIMD4<UInt64>(UInt64(i0), UInt64(i1), UInt64(i2), UInt64(i3))
-                                let r = SIMD4<Int64>(truncatingIfNeeded: key.draw(idx) &>> 52)
-                                y &+= SIMD4<Int64>.zero.replacing(with: r, where: nonzero)
-                                draws &+= UInt64(truncatingIfNeeded: (SIMD4<Int64>.zero.replacing(with: 1, where: nonzero)).wrappedSum())
-                            }
-                            y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
-                            y = y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
+                            let y = next4(x, spiked: spiked, indices: SIMD4<UInt64>(UInt64(i0), UInt64(i1), UInt64(i2), UInt64(i3)), drawn: &drawn)
                             xs[i0] = Int32(truncatingIfNeeded: y[0]); xs[i1] = Int32(truncatingIfNeeded: y[1])
                             xs[i2] = Int32(truncatingIfNeeded: y[2]); xs[i3] = Int32(truncatingIfNeeded: y[3])
                             k += 4
@@ -179,6 +174,7 @@ public enum TraceUnit {
                 }
             }
         }
+        draws &+= UInt64(truncatingIfNeeded: drawn.wrappedSum())
         counts.add(.traceUpdate, updates)
         counts.add(.prngDraw, draws)
     }
