@@ -121,10 +121,27 @@ public struct SynapseBlock: Sendable {
                         let r2 = base + Int(spikes[k + 2]) * n, r3 = base + Int(spikes[k + 3]) * n
                         let r4 = base + Int(spikes[k + 4]) * n, r5 = base + Int(spikes[k + 5]) * n
                         let r6 = base + Int(spikes[k + 6]) * n, r7 = base + Int(spikes[k + 7]) * n
-                        for j in 0..<n {
+                        // Sixteen columns per iteration in explicit 16-bit lanes (the loop
+                        // vectoriser picks eight, the width of the 32-bit accumulator), the
+                        // remaining columns one by one.
+                        typealias H = SIMD16<Int16>
+                        @inline(__always) func row(_ r: UnsafePointer<Int16>, _ j: Int) -> H {
+                            UnsafeRawPointer(r + j).loadUnaligned(as: H.self)
+                        }
+                        var j = 0
+                        while j + 16 <= n {
+                            let sum = ((row(r0, j) &+ row(r1, j)) &+ (row(r2, j) &+ row(r3, j)))
+                                &+ ((row(r4, j) &+ row(r5, j)) &+ (row(r6, j) &+ row(r7, j)))
+                            let a = UnsafeMutableRawPointer(acc + j)
+                            let wide = SIMD16<Int32>(truncatingIfNeeded: sum)
+                            a.storeBytes(of: a.loadUnaligned(as: SIMD16<Int32>.self) &+ wide, as: SIMD16<Int32>.self)
+                            j += 16
+                        }
+                        while j < n {
                             let lowHalf = (r0[j] &+ r1[j]) &+ (r2[j] &+ r3[j])
                             let highHalf = (r4[j] &+ r5[j]) &+ (r6[j] &+ r7[j])
                             acc[j] &+= Int32(lowHalf &+ highHalf)
+                            j += 1
                         }
                         k += 8
                     }
