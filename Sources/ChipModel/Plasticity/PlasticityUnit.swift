@@ -58,22 +58,26 @@ public final class PlasticityUnit {
     /// Programs this unit has validated, with the registers each reads before writing: a rule
     /// runs the same few programs every step, and validating one costs more than running it
     /// over a small population.
-    private var prepared: [(program: MicrocodeProgram, zeroRegisters: [Int], reads: UInt32, threeFactor: ThreeFactorForm?)] = []
+    private var prepared: [(program: MicrocodeProgram, zeroRegisters: [Int], reads: UInt32,
+                            threeFactor: ThreeFactorForm?, momentum: MomentumForm?)] = []
 
     /// Validates `program` for `scope` (a precondition: programs come from the assembler) once,
     /// and returns the ALU registers to clear before each tile and the sources it reads (bit
     /// MicrocodeSource.rawValue: ld operands, gates, requires): only those get pointers.
-    func prepare(_ program: MicrocodeProgram, scope: MicrocodeScope) -> (zeroRegisters: [Int], reads: UInt32, threeFactor: ThreeFactorForm?) {
-        for entry in prepared where entry.program == program { return (entry.zeroRegisters, entry.reads, entry.threeFactor) }
+    func prepare(_ program: MicrocodeProgram, scope: MicrocodeScope)
+        -> (zeroRegisters: [Int], reads: UInt32, threeFactor: ThreeFactorForm?, momentum: MomentumForm?) {
+        for entry in prepared where entry.program == program {
+            return (entry.zeroRegisters, entry.reads, entry.threeFactor, entry.momentum)
+        }
         precondition(program.scope == scope && program.validationError() == nil, "invalid \(scope) program")
         let zero = program.registersReadBeforeWritten
         var reads: UInt32 = 0
         for ins in program.instructions where ins.op == .ld { reads |= 1 << UInt32(ins.a) }
         for src in program.gates + program.requires { reads |= 1 << UInt32(src.rawValue) }
-        let form = ThreeFactorForm(program)
+        let form = ThreeFactorForm(program), momentum = MomentumForm(program)
         if prepared.count >= 32 { prepared.removeFirst() }
-        prepared.append((program, zero, reads, form))
-        return (zero, reads, form)
+        prepared.append((program, zero, reads, form, momentum))
+        return (zero, reads, form, momentum)
     }
 
     /// Points sourceTable at the sources a program reads (others at the zero cell, never read)
@@ -93,7 +97,7 @@ public final class PlasticityUnit {
     public func runSynapseScope(_ program: MicrocodeProgram, block: inout SynapseBlock,
                                 pre: PreSynapticTraces, post: PostSynapticState,
                                 random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        let (zeroRegisters, reads, threeFactor) = prepare(program, scope: .synapse)
+        let (zeroRegisters, reads, threeFactor, momentum) = prepare(program, scope: .synapse)
         precondition(pre.count == block.nPre && post.count == block.nPost, "state does not match block")
         let nPre = block.nPre, nPost = block.nPost
         if nPre == 0 || nPost == 0 { return PlasticityRun() }
@@ -174,6 +178,8 @@ public final class PlasticityUnit {
                         for j in 0..<nPost where postState[j] == 2 { activeColumns.append(Int32(j)) }
                     }
                     let fusedKey = threeFactor?.roundKey(random) ?? RandomKey(rawValue: 0)
+                    let momentumKey = momentum?.roundKey(random) ?? RandomKey(rawValue: 0)
+                    var fusedMomentumCount = 0
                     // The fused form's factor of each active column, in column order.
                     let activeFactors: [Int32] = threeFactor.map { f in activeColumns.map { ctx.source(f.post)[Int($0)] } } ?? []
                     let activeOffsets: [UInt64] = threeFactor != nil ? ThreeFactorForm.columnOffsets(activeColumns) : []
@@ -222,6 +228,15 @@ public final class PlasticityUnit {
                             }
                             continue
                         }
+                        if let m = momentum {
+                            // The momentum form, fused (MomentumForm): no skip rules, every synapse.
+                            if hasAux {
+                                m.updateRow(x: ctx.source(m.pre)[i], factors: UnsafePointer(ctx.source(m.post)), count: nPost,
+                                            rowBase: rowBase, aux: aBuf.baseAddress!, auxBits: block.auxBits, key: momentumKey)
+                            }
+                            fusedMomentumCount += nPost
+                            continue
+                        }
                         let rowOpen = preGates.contains(where: { ctx.source($0)[i] != 0 })
                         if (gates.isEmpty || rowOpen) && postReq.isEmpty && synReq.isEmpty {
                             // Whole row active: append it as index ranges (the dense fast path).
@@ -268,6 +283,16 @@ public final class PlasticityUnit {
                         }
                     }
                     flush()
+                    if fusedMomentumCount > 0 {
+                        // The counts of the eight instructions (ld aux, sround, sub, ld, ld, mul, add, st aux).
+                        let n = UInt64(fusedMomentumCount)
+                        counts.add(.plastSynapse, n)
+                        counts.add(.plastInstr, n * UInt64(program.instructions.count))
+                        counts.add(.prngDraw, n)
+                        counts.add(.sramReadBits, n * UInt64(block.auxBits))
+                        counts.add(.sramWriteBits, n * UInt64(block.auxBits))
+                        executed += fusedMomentumCount
+                    }
                     if fusedCount > 0 {
                         // The counts of the seven instructions (ld x1, ld factor, mul, sround, ld w, sub, st w).
                         let n = UInt64(fusedCount)
@@ -290,7 +315,7 @@ public final class PlasticityUnit {
     /// per instruction and one `.prngDraw` per rand/sround, per executed neuron.
     public func runNeuronScope(_ program: MicrocodeProgram, neurons: inout PostSynapticState,
                                random: MicrocodeRandom, counts: inout ActionCounts) -> PlasticityRun {
-        let (zeroRegisters, reads, _) = prepare(program, scope: .neuron)
+        let (zeroRegisters, reads, _, _) = prepare(program, scope: .neuron)
         let count = neurons.count
         if count == 0 { return PlasticityRun() }
         // Move the writable registers out so each has a unique buffer.
