@@ -67,13 +67,7 @@ import Testing
                 post.modulator[j] = rng.value(bits: 16, signed: true)
                 post.v[j] = rng.value(bits: 24, signed: true)
             }
-            let random = MicrocodeRandom(seed: UInt64(trial), core: 1, step: trial, block: 2, scope: .synapse)
-            var a = block, b = block
-            var ca = ActionCounts(), cb = ActionCounts()
-            let ra = PlasticityUnit(tileSize: 7).runSynapseScope(program, block: &a, pre: pre, post: post, random: random, counts: &ca)
-            let rb = ScalarInterpreter.runSynapseScope(program, block: &b, pre: pre, post: post, random: random, counts: &cb)
-            #expect(a.aux == b.aux && a.weights == b.weights, "trial \(trial)")
-            #expect(ca == cb && ra == rb, "trial \(trial)")
+            expectUnitAgreesWithScalar(program, block: block, pre: pre, post: post, trial: trial)
         }
     }
 

@@ -4,6 +4,20 @@ import Testing
 // The plasticity unit runs programs of the three-factor form fused (no tiles). It must agree
 // with the scalar reference interpreter bit for bit, counts and cycles included, and the
 // form must be recognised only where the arithmetic is exactly the template's.
+/// Runs `program` on a copy of `block` with the plasticity unit (tiles of 7, so fused and
+/// tiled paths meet partial tiles) and with the scalar reference interpreter: weights, aux
+/// registers, counts and the run's figures must agree.
+func expectUnitAgreesWithScalar(_ program: MicrocodeProgram, block: SynapseBlock, pre: PreSynapticTraces,
+                                post: PostSynapticState, trial: Int) {
+    let random = MicrocodeRandom(seed: UInt64(trial), core: 1, step: trial, block: 2, scope: .synapse)
+    var a = block, b = block
+    var ca = ActionCounts(), cb = ActionCounts()
+    let ra = PlasticityUnit(tileSize: 7).runSynapseScope(program, block: &a, pre: pre, post: post, random: random, counts: &ca)
+    let rb = ScalarInterpreter.runSynapseScope(program, block: &b, pre: pre, post: post, random: random, counts: &cb)
+    #expect(a.weights == b.weights && a.aux == b.aux, "trial \(trial)")
+    #expect(ca == cb && ra == rb, "trial \(trial)")
+}
+
 @Suite struct FusedThreeFactorTests {
     static let variants = [
         // the OPZO programs' text, and the same arithmetic with other registers and factors
@@ -61,13 +75,7 @@ import Testing
                 post.r2[j] = rng.chance(0.5) ? 1 : 0
                 post.v[j] = rng.value(bits: 24, signed: true)
             }
-            let random = MicrocodeRandom(seed: UInt64(trial), core: 1, step: trial, block: 2, scope: .synapse)
-            var a = block, b = block
-            var ca = ActionCounts(), cb = ActionCounts()
-            let ra = PlasticityUnit(tileSize: 7).runSynapseScope(program, block: &a, pre: pre, post: post, random: random, counts: &ca)
-            let rb = ScalarInterpreter.runSynapseScope(program, block: &b, pre: pre, post: post, random: random, counts: &cb)
-            #expect(a.weights == b.weights, "trial \(trial)")
-            #expect(ca == cb && ra == rb, "trial \(trial)")
+            expectUnitAgreesWithScalar(program, block: block, pre: pre, post: post, trial: trial)
         }
     }
 

@@ -283,25 +283,17 @@ public final class PlasticityUnit {
                         }
                     }
                     flush()
-                    if fusedMomentumCount > 0 {
-                        // The counts of the eight instructions (ld aux, sround, sub, ld, ld, mul, add, st aux).
-                        let n = UInt64(fusedMomentumCount)
-                        counts.add(.plastSynapse, n)
-                        counts.add(.plastInstr, n * UInt64(program.instructions.count))
-                        counts.add(.prngDraw, n)
-                        counts.add(.sramReadBits, n * UInt64(block.auxBits))
-                        counts.add(.sramWriteBits, n * UInt64(block.auxBits))
-                        executed += fusedMomentumCount
-                    }
-                    if fusedCount > 0 {
-                        // The counts of the seven instructions (ld x1, ld factor, mul, sround, ld w, sub, st w).
-                        let n = UInt64(fusedCount)
-                        counts.add(.plastSynapse, n)
-                        counts.add(.plastInstr, n * UInt64(program.instructions.count))
-                        counts.add(.prngDraw, n)
-                        counts.add(.sramReadBits, n * UInt64(block.weightBits))
-                        counts.add(.sramWriteBits, n * UInt64(block.weightBits))
-                        executed += fusedCount
+                    // The fused forms' counts: per synapse one execution, each instruction, one
+                    // draw (the sround) and one read and one write of the memory they update:
+                    // the momentum form (8 instructions) aux, the three-factor form (7) w.
+                    for (n, memoryBits) in [(fusedMomentumCount, block.auxBits), (fusedCount, block.weightBits)] where n > 0 {
+                        let nn = UInt64(n)
+                        counts.add(.plastSynapse, nn)
+                        counts.add(.plastInstr, nn * UInt64(program.instructions.count))
+                        counts.add(.prngDraw, nn)
+                        counts.add(.sramReadBits, nn * UInt64(memoryBits))
+                        counts.add(.sramWriteBits, nn * UInt64(memoryBits))
+                        executed += n
                     }
                 }
             }
