@@ -67,3 +67,13 @@ public enum FixedPoint {
         shiftTowardZero(x * (NeuronWidths.decayUnit - d), by: NeuronWidths.decayShift)
     }
 }
+
+extension SIMD4 where Scalar == Int64 {
+    /// Lane by lane min(max(x, lo), hi), spelled with compares and selects: the standard
+    /// library's `clamped(lowerBound:upperBound:)` goes through generic pointwiseMin / Max that
+    /// the optimiser left as calls in the per-synapse loops.
+    @inlinable @inline(__always)
+    public func clampedLanes(_ lo: SIMD4<Int64>, _ hi: SIMD4<Int64>) -> SIMD4<Int64> {
+        replacing(with: lo, where: self .< lo).replacing(with: hi, where: self .> hi)
+    }
+}

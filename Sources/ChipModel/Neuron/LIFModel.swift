@@ -224,7 +224,7 @@ public enum LIFModel {
             let u1 = ((uDecayed &+ (a &<< NeuronWidths.activationShift)) &<< uShift) &>> uShift
             let pv = v0 &* vf
             let vDecayed = (pv &+ ((pv &>> 63) & roundBias)) &>> NeuronWidths.decayShift
-            let v1 = (vDecayed &+ u1 &+ bias).clamped(lowerBound: 0 &- vMax, upperBound: vMax)
+            let v1 = (vDecayed &+ u1 &+ bias).clampedLanes(0 &- vMax, vMax)
             let refractoryNow = r0 .> zero
             var spike = (v1 .> th) .& .!refractoryNow
             if !spiking { spike = .init(repeating: false) }

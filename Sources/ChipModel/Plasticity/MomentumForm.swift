@@ -58,10 +58,10 @@ struct MomentumForm {
             let a = V(truncatingIfNeeded: UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Int32>.self))
             let low = V(truncatingIfNeeded: key.draw(lane &+ (base &+ UInt64(j))) & maskV)
             let b = V(truncatingIfNeeded: SIMD4<Int32>(truncatingIfNeeded: (a &+ low) &>> k))
-            let a1 = (a &- b).clamped(lowerBound: lo32, upperBound: hi32)
+            let a1 = (a &- b).clampedLanes(lo32, hi32)
             let p = V(truncatingIfNeeded: UnsafeRawPointer(q + j).loadUnaligned(as: SIMD4<Int32>.self))
-            let e = ((V(repeating: xi) &* p) &>> s).clamped(lowerBound: lo32, upperBound: hi32)
-            let f = (a1 &+ e).clamped(lowerBound: lo32, upperBound: hi32).clamped(lowerBound: loAux, upperBound: hiAux)
+            let e = ((V(repeating: xi) &* p) &>> s).clampedLanes(lo32, hi32)
+            let f = (a1 &+ e).clampedLanes(lo32, hi32).clampedLanes(loAux, hiAux)
             UnsafeMutableRawPointer(row + j).storeBytes(of: SIMD4<Int32>(truncatingIfNeeded: f), as: SIMD4<Int32>.self)
             j += 4
         }
