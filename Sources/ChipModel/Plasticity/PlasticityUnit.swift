@@ -31,6 +31,9 @@ public final class PlasticityUnit {
     /// per-run array allocation), and a zero cell standing in for empty sources.
     let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
     let zeroCell: UnsafeMutablePointer<Int32>
+    /// Stands in for the weight memory in neuron scope (never read: neuron programs cannot
+    /// address w or aux), so a neuron-scope run allocates nothing.
+    let zeroWeight: UnsafeMutablePointer<Int16>
     /// The fused three-factor form's draws for one row chunk (tileSize of them).
     let drawBuffer: UnsafeMutablePointer<UInt64>
 
@@ -46,6 +49,8 @@ public final class PlasticityUnit {
         drawBuffer = .allocate(capacity: tileSize)
         zeroCell = .allocate(capacity: 1)
         zeroCell.initialize(to: 0)
+        zeroWeight = .allocate(capacity: 1)
+        zeroWeight.initialize(to: 0)
         sourceTable = .allocate(capacity: 16)
         sourceTable.initialize(repeating: zeroCell, count: 16)
     }
@@ -53,6 +58,7 @@ public final class PlasticityUnit {
     deinit {
         regs.deallocate(); elementIndex.deallocate(); preIndex.deallocate(); postIndex.deallocate()
         segments.deallocate(); sourceTable.deallocate(); zeroCell.deallocate(); drawBuffer.deallocate()
+        zeroWeight.deallocate()
     }
 
     /// Programs this unit has validated, with the registers each reads before writing: a rule
@@ -328,17 +334,14 @@ public final class PlasticityUnit {
             }
         }
         var executed = 0, skipped = 0
-        var dummyW = ContiguousArray<Int16>(repeating: 0, count: 1)
-        var dummyA = ContiguousArray<Int32>(repeating: 0, count: 1)
         withSources(count: 9, reads: reads, source) {
             mod.withUnsafeMutableBufferPointer { m in r0.withUnsafeMutableBufferPointer { p0 in
             r1.withUnsafeMutableBufferPointer { p1 in r2.withUnsafeMutableBufferPointer { p2 in
             r3.withUnsafeMutableBufferPointer { p3 in
-            dummyW.withUnsafeMutableBufferPointer { wb in dummyA.withUnsafeMutableBufferPointer { ab in
                 let sources = sourceTable
                 sources[9] = m.baseAddress!; sources[10] = p0.baseAddress!; sources[11] = p1.baseAddress!
                 sources[12] = p2.baseAddress!; sources[13] = p3.baseAddress!
-                let ctx = TileContext(unit: self, sources: sources, weights: wb.baseAddress!, aux: ab.baseAddress!,
+                let ctx = TileContext(unit: self, sources: sources, weights: zeroWeight, aux: zeroCell,
                                       hasAux: false, weightBits: 1, auxBits: 0)
                 var n = 0
                 var contiguous = true
@@ -377,7 +380,7 @@ public final class PlasticityUnit {
                     ctx.executeTile(program, count: n, contiguous: contiguous, segmentCount: 0, scope: .neuron, random: random, zeroRegisters: zeroRegisters, counts: &counts)
                     executed += n
                 }
-            } } } } } } }
+            } } } } }
         }
         return .finish(executed: executed, skipped: skipped, lanes: lanes, program: program)
     }
