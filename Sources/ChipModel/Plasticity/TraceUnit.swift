@@ -96,9 +96,11 @@ public enum TraceUnit {
             y = (y &>> 12) &+ SIMD4<Int64>.zero.replacing(with: impulse, where: spiked)
             return y.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: top))
         }
-        // Two passes per chunk of 256: a branch-free one lists the traces that change (x != 0
-        // or a spike), then only those are updated. Which traces change follows the input
-        // image and the spikes, so a skip branch per trace mispredicts often.
+        // Per chunk of 256, without a skip branch per trace (which traces change follows the
+        // input image and the spikes, so such a branch mispredicts often): a branch-free count
+        // of the traces that change (x != 0 or a spike); if many do, every trace of the chunk
+        // is updated in lanes, else a branch-free pass lists the changing ones and only those
+        // are updated.
         let chunk = 256
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: chunk) { listBuffer in
             let list = listBuffer.baseAddress!
