@@ -176,5 +176,18 @@ func updateObservations(_ config: ExperimentConfig) throws -> [ForwardUpdateObse
         // twin's probability of channel j of feature f is the chip encoder's.
         let (train, _) = YinYang.load(train: 40, test: 10, seed: 42)
         expectPopulationCode(setup.data.x, of: train.pixels)
+        // The twin starts from the chip's initial weights, read here from the built chip's
+        // blocks: hidden w / vth (theta 1, vth 40, exponent 0), readout w 2^(0 + 6) / 2^(10 + 4)
+        // (the loss unit's default outputShift 10 and lutFracBits 4).
+        let chip = try Chip(config: try updateCheckConfig(rule: "dfa"))
+        let pops = chip.cores.flatMap(\.populations)
+        for (l, divisor) in [(0, 40.0), (1, 256.0)] {
+            let b = pops.first { $0.layer == l + 1 }!.blocks[0]
+            #expect(setup.initialWeights[l].count == b.nPre * b.nPost)
+            for i in 0..<b.nPre { for j in 0..<b.nPost {
+                let expected = Double(b.weight(pre: i, post: j)) / divisor
+                #expect(abs(Double(setup.initialWeights[l][i * b.nPost + j]) - expected) <= 1e-6 * max(1, abs(expected)))
+            } }
+        }
     }
 }

@@ -171,6 +171,19 @@ public final class Chip {
     /// postsynaptic neurons [postFirst, postFirst + nPost). Every weight and every sparse
     /// existence draw is keyed by (seed, connection, pre, global post): the result does not
     /// depend on how the layer is split over cores.
+    /// The initial weight mantissas of connection `ci` of `config`, pre-major
+    /// (w[i * nPost + j], zeros where a sparse connection has no synapse): the same draws the
+    /// chip's blocks are built from, independent of how the layer is split over cores.
+    public static func initialWeights(connection ci: Int, of config: ExperimentConfig) throws -> [Int] {
+        let net = config.network, c = net.connections[ci]
+        let pre = net.layerIndex(c.from)!, post = net.layerIndex(c.to)!
+        let nPre = net.layers[pre].size, nPost = net.layers[post].size
+        let b = try makeBlock(connection: ci, config: c, preLayer: pre, nPre: nPre, postFirst: 0, nPost: nPost, seed: config.seed)
+        var w = [Int](repeating: 0, count: nPre * nPost)
+        for i in 0..<nPre { for j in 0..<nPost { w[i * nPost + j] = b.weight(pre: i, post: j) } }
+        return w
+    }
+
     static func makeBlock(connection ci: Int, config c: ConnectionConfig, preLayer: Int, nPre: Int,
                           postFirst: Int, nPost: Int, seed: UInt64) throws -> SynapseBlock {
         let wKey = RandomKey(seed: seed, stream: .weightInit).with(ci)

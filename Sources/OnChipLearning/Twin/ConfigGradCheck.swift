@@ -12,6 +12,13 @@ public struct ConfigGradCheck {
     public var network: TwinConfig
     public var data: FloatDataset
     public var chipRule: ErrorBroadcastParameters.Kind
+    /// The chip's initial weights in twin units, per weight layer (pre-major): the twin's
+    /// table starts where the chip starts. A hidden layer's w_int maps to
+    /// w = w_int 2^e theta / vth (the twin's threshold theta stands for the chip's vth, as at
+    /// deployment); the readout's to w = w_int 2^(e + 6) / 2^(outputShift + lutFracBits), so the
+    /// twin's readout potential equals the chip loss unit's logit x_k = (o_k >> outputShift) /
+    /// 2^lutFracBits before its shift rounds (the chip adds a_in << 6 to the readout current).
+    public var initialWeights: [[Float]]
     /// The experiment's rule first, then the other online / perturbative twins of the family.
     public var rules: [TwinRule]
 
@@ -27,5 +34,17 @@ public struct ConfigGradCheck {
         var train = try runner.floatData().train
         if samples < train.count { train = train.slice(0..<max(1, samples)) }
         data = train
+        let loss = try LearningConfig.decode(experiment.learning!, file: experiment.file).loss
+        let layers = experiment.network.layers
+        initialWeights = try runner.chainConnections.enumerated().map { l, ci in
+            let c = experiment.network.connections[ci], post = l + 1
+            let scale: Double
+            if post == layers.count - 1 {
+                scale = pow(2, Double(c.weightExponent + 6 - loss.outputShift - loss.lutFracBits))
+            } else {
+                scale = pow(2, Double(c.weightExponent)) * Double(runner.config.theta) / Double(layers[post].neuron.parameters.vth)
+            }
+            return try Chip.initialWeights(connection: ci, of: experiment).map { Float(Double($0) * scale) }
+        }
     }
 }

@@ -20,8 +20,9 @@ public struct GradCheckRow: Sendable, Equatable {
 
 public enum GradCheck {
     public static func gradient(rule: TwinRule, network: TwinConfig, params: RuleParams,
-                                data: FloatDataset, warmupSamples: Int = 0) -> [[Float]] {
+                                data: FloatDataset, warmupSamples: Int = 0, initialWeights: [[Float]]? = nil) -> [[Float]] {
         let net = TwinNetwork(config: network)
+        if let w = initialWeights { for l in w.indices { net.setWeights(l, w[l]) } }
         let grad = net.weights.map { FloatBuffer(count: $0.count) }
         data.x.withUnsafeBufferPointer { xp in
             let x = { (i: Int) in xp.baseAddress! + i * data.features }
@@ -53,9 +54,11 @@ public enum GradCheck {
         return aa > 0 && bb > 0 ? ab / (aa.squareRoot() * bb.squareRoot()) : 0
     }
 
+    /// `initialWeights` (per layer, pre-major) replaces the twin's own random initial weights.
     public static func run(rules: [TwinRule], network: TwinConfig, params: RuleParams, data: FloatDataset,
-                           draws: Int = 8, warmupSamples: Int = 400, reference: TwinRule = .ottt) -> [GradCheckRow] {
-        let ref = gradient(rule: reference, network: network, params: params, data: data)
+                           draws: Int = 8, warmupSamples: Int = 400, reference: TwinRule = .ottt,
+                           initialWeights: [[Float]]? = nil) -> [GradCheckRow] {
+        let ref = gradient(rule: reference, network: network, params: params, data: data, initialWeights: initialWeights)
         var rows: [GradCheckRow] = []
         for rule in rules {
             var p = params
@@ -68,7 +71,7 @@ public enum GradCheck {
             for k in 0..<n {
                 p.noiseSalt = UInt64(k + 1)
                 est.append(gradient(rule: rule, network: network, params: p, data: data,
-                                    warmupSamples: rule == .opzo ? warmupSamples : 0))
+                                    warmupSamples: rule == .opzo ? warmupSamples : 0, initialWeights: initialWeights))
             }
             for l in 0..<network.layerCount {
                 if rule == .readout && l < network.layerCount - 1 { continue }

@@ -24,7 +24,8 @@ enum GradcheckCommand: Subcommand {
     With CONFIG (an experiment with an OPZO-family learning section and a topology
     `chipsim compare` accepts): the same table on the experiment's float twin (its sizes, T,
     du / dv, reset) with its first N training samples (default 50), for the experiment's rule
-    and its twin siblings (opzo dfa readout zo_sp mgd_np mgd_wp fwd_grad bptt); then the chip
+    and its twin siblings (opzo dfa readout zo_sp mgd_np mgd_wp fwd_grad bptt), starting from the
+    chip's initial weights mapped to twin units (docs/TWIN.md); then the chip
     runs the rule on the same N samples and every forward-weight update is compared with the
     twin's formula x1 * factor / 2^eta: per layer the compared updates, max |chip - float|
     (must be < 1 LSB), mean error and its standard error (|mean| <= 4 SE), cosine.
@@ -59,7 +60,7 @@ enum GradcheckCommand: Subcommand {
         let setup = try ConfigGradCheck(experiment: experiment, samples: samples, rule: rule)
         let net = setup.network
         let rows = GradCheck.run(rules: setup.rules, network: net, params: RuleParams(), data: setup.data, draws: draws,
-                                 warmupSamples: warmup, reference: reference)
+                                 warmupSamples: warmup, reference: reference, initialWeights: setup.initialWeights)
         let check = try ChipUpdateCheck.run(experiment: experiment, samples: samples, rule: rule)
         let failures = check.failures
         if json {
@@ -77,6 +78,7 @@ enum GradcheckCommand: Subcommand {
             print(JSONValue.object([
                 ("config", .string(path)), ("sizes", .array(net.sizes.map { .int($0) })), ("steps", .int(net.steps)),
                 ("samples", .int(setup.data.count)), ("reference", .string(reference.rawValue)),
+                ("twinWeights", .string("chip initial weights in twin units")),
                 ("rows", .array(items)),
                 ("chipUpdate", .object([("rule", .string(setup.chipRule.rawValue)), ("passed", .bool(failures.isEmpty)),
                                         ("layers", .array(layers)), ("failures", .array(failures.map { .string($0) }))])),
@@ -85,6 +87,7 @@ enum GradcheckCommand: Subcommand {
             let sizes = net.sizes.map(String.init).joined(separator: "-")
             print("twin of \(path): \(sizes), T = \(net.steps), hidden du/dv \(net.hiddenDu)/\(net.hiddenDv) (\(net.reset.rawValue) reset), readout du/dv \(net.readoutDu)/\(net.readoutDv)")
             print("gradient check: reference \(reference.rawValue), first \(setup.data.count) training samples, \(draws) draws, OPZO warm-up \(warmup) samples")
+            print("twin weights: the chip's initial weights in twin units (hidden w 2^e theta / vth, readout w 2^(e+6) / 2^(outputShift + lutFracBits))")
             printRows(rows)
             print("")
             print("chip vs twin formula: on-chip \(setup.chipRule.rawValue), \(setup.data.count) training samples; float update x1 * factor / 2^eta vs chip w_before - w_after (LSB)")
