@@ -38,6 +38,24 @@ import Testing
     /// The four-lane draw against the scalar draw, lane by lane, including a negative index;
     /// and the scalar draw of index 0 against SplitMix64 written out by hand (Steele, Lea and
     /// Flood's finaliser of key + 0 * golden = the key itself).
+    /// Counter terms add: the key offset by a row base draws what the key draws at base + i
+    /// (the fused kernels and the rate encoder rely on it), for bases and indices of either sign;
+    /// the term is the index times the golden-ratio constant, written out here.
+    @Test func counterTermsAddAndOffsetKeysDrawTheShiftedIndex() {
+        let key = RandomKey(seed: 12, stream: .stochasticRounding).with(5)
+        for base in [0, 1, 499, 392_000, -7, Int(Int32.max)] {
+            let shifted = key.offset(by: base)
+            for i in [0, 1, 3, 255, -2, 1 << 24] {
+                #expect(shifted.draw(i) == key.draw(base + i), "base \(base) index \(i)")
+            }
+            let terms = SIMD4<UInt64>(RandomKey.counterTerm(0), RandomKey.counterTerm(1), RandomKey.counterTerm(2), RandomKey.counterTerm(9))
+            let v = shifted.draw(counterTerms: terms)
+            for (lane, i) in [0, 1, 2, 9].enumerated() { #expect(v[lane] == key.draw(base + i)) }
+        }
+        #expect(RandomKey.counterTerm(3) == 3 &* 0x9E37_79B9_7F4A_7C15)
+        #expect(RandomKey.counterTerm(-1) == 0 &- 0x9E37_79B9_7F4A_7C15)
+    }
+
     @Test func vectorDrawEqualsScalarDraws() {
         let key = RandomKey(seed: 11, stream: .stochasticRounding).with(3)
         for first in [0, 1, 389_997, -5] {

@@ -71,7 +71,7 @@ struct MomentumForm {
             let b = Int64(Int32(truncatingIfNeeded: (a &+ low) &>> k))
             let a1 = Int64(clamp32(a &- b))
             let e = Int64(clamp32((xi &* Int64(q[j])) &>> s))
-            let f = Swift.min(Swift.max(Int64(clamp32(a1 &+ e)), FixedPoint.signedMin(bits: auxBits)), FixedPoint.signedMax(bits: auxBits))
+            let f = FixedPoint.saturate(Int64(clamp32(a1 &+ e)), bits: auxBits)
             row[j] = Int32(truncatingIfNeeded: f)
             j += 1
         }

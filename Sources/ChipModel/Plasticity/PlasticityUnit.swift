@@ -292,7 +292,8 @@ public final class PlasticityUnit {
                     // The fused forms' counts: per synapse one execution, each instruction, one
                     // draw (the sround) and one read and one write of the memory they update:
                     // the momentum form (8 instructions) aux, the three-factor form (7) w.
-                    for (n, memoryBits) in [(fusedMomentumCount, block.auxBits), (fusedCount, block.weightBits)] where n > 0 {
+                    func countFused(_ n: Int, memoryBits: Int) {
+                        guard n > 0 else { return }
                         let nn = UInt64(n)
                         counts.add(.plastSynapse, nn)
                         counts.add(.plastInstr, nn * UInt64(program.instructions.count))
@@ -301,6 +302,8 @@ public final class PlasticityUnit {
                         counts.add(.sramWriteBits, nn * UInt64(memoryBits))
                         executed += n
                     }
+                    countFused(fusedMomentumCount, memoryBits: block.auxBits)
+                    countFused(fusedCount, memoryBits: block.weightBits)
                 }
             }
         }
@@ -620,12 +623,11 @@ struct ThreeFactorForm {
     var roundMask: UInt64 { (UInt64(1) << UInt64(roundShift)) - 1 }
     func roundKey(_ random: MicrocodeRandom) -> RandomKey { random.key(for: .sround, pc: 3) }
 
-    /// `columnOffsets[k] = UInt64(columns[k]) &* SplitMix.golden`, computed once per block
-    /// run: the draw for synapse rowBase + j is mix(key &+ (rowBase + j) &* golden), and
-    /// modulo 2^64 that is mix((key &+ rowBase &* golden) &+ j &* golden), so each row adds
-    /// its own term to the shared column terms instead of multiplying again per synapse.
+    /// The columns' counter terms (RandomKey.counterTerm), computed once per block run: the
+    /// draw for synapse rowBase + j is key.offset(by: rowBase).draw(counterTerm: term(j)), so
+    /// each row offsets its key once instead of multiplying again per synapse.
     static func columnOffsets(_ columns: [Int32]) -> [UInt64] {
-        columns.map { UInt64(bitPattern: Int64($0)) &* SplitMix.golden }
+        columns.map { RandomKey.counterTerm(Int($0)) }
     }
 
     /// The form over one row: synapses rowBase + columns[k] for k in [0, count), pre trace x1.
@@ -643,8 +645,8 @@ struct ThreeFactorForm {
         let i32min = Int64(Int32.min), i32max = Int64(Int32.max)
         // The draws first, four lanes at a time (SplitMix64 in 64-bit vector lanes), into
         // `scratch`; then the rounded updates; then the weights, gathered by column.
-        let rowKey = key.value &+ UInt64(bitPattern: Int64(rowBase)) &* SplitMix.golden
-        let maskV = SIMD4<UInt64>(repeating: mask), rowKeyV = SIMD4<UInt64>(repeating: rowKey)
+        let rowKey = key.offset(by: rowBase)
+        let maskV = SIMD4<UInt64>(repeating: mask)
         var k0 = 0
         while k0 < count {
             let len = Swift.min(count - k0, scratchCapacity)
@@ -652,12 +654,12 @@ struct ThreeFactorForm {
             var k = 0
             while k + 4 <= len {
                 let o = SIMD4<UInt64>(offsets[k], offsets[k + 1], offsets[k + 2], offsets[k + 3])
-                let z = SplitMix.mix(rowKeyV &+ o) & maskV
+                let z = rowKey.draw(counterTerms: o) & maskV
                 scratch[k] = z[0]; scratch[k + 1] = z[1]; scratch[k + 2] = z[2]; scratch[k + 3] = z[3]
                 k += 4
             }
             while k < len {
-                scratch[k] = SplitMix.mix(rowKey &+ offsets[k]) & mask
+                scratch[k] = rowKey.draw(counterTerm: offsets[k]) & mask
                 k += 1
             }
             // The rounded updates from the factors compacted in column order (a contiguous,

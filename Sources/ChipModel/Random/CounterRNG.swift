@@ -70,14 +70,30 @@ public struct RandomKey: Hashable, Sendable {
 
     /// 64 random bits for `index`.
     @inlinable @inline(__always)
-    public func draw(_ index: Int) -> UInt64 {
-        SplitMix.mix(value &+ UInt64(bitPattern: Int64(index)) &* SplitMix.golden)
-    }
+    public func draw(_ index: Int) -> UInt64 { draw(counterTerm: RandomKey.counterTerm(index)) }
+
+    /// The index's share of a draw: draw(i) = mix(value &+ counterTerm(i)). Counter terms add
+    /// (counterTerm(a + b) = counterTerm(a) &+ counterTerm(b), modulo 2^64), so a loop over
+    /// many keys and indices can compute each term once and add it (`offset(by:)`).
+    @inlinable @inline(__always)
+    public static func counterTerm(_ index: Int) -> UInt64 { UInt64(bitPattern: Int64(index)) &* SplitMix.golden }
+
+    /// The draw whose index has counter term `term`.
+    @inlinable @inline(__always)
+    public func draw(counterTerm term: UInt64) -> UInt64 { SplitMix.mix(value &+ term) }
+
+    /// draw(counterTerm:) in four 64-bit vector lanes (the same values).
+    @inlinable @inline(__always)
+    public func draw(counterTerms terms: SIMD4<UInt64>) -> SIMD4<UInt64> { SplitMix.mix(SIMD4(repeating: value) &+ terms) }
+
+    /// The key whose draw(i) is this key's draw(base + i).
+    @inlinable @inline(__always)
+    public func offset(by base: Int) -> RandomKey { RandomKey(rawValue: value &+ RandomKey.counterTerm(base)) }
 
     /// draw(index) for four indices at once, in 64-bit vector lanes (the same values).
     @inlinable @inline(__always)
     public func draw(_ indices: SIMD4<UInt64>) -> SIMD4<UInt64> {
-        SplitMix.mix(SIMD4(repeating: value) &+ indices &* SIMD4(repeating: SplitMix.golden))
+        draw(counterTerms: indices &* SIMD4(repeating: SplitMix.golden))
     }
 
     /// Uniform double in [0, 1) with 53 random bits.

@@ -38,14 +38,13 @@ public struct RateEncoder: SpikeEncoder {
         raster.channels = features.count
         raster.steps = steps
         // Channels that may spike (nonzero), ascending, with the two per-channel terms of the
-        // decision: the draw's counter term c * golden (draw(c) = mix(key + c * golden), so
-        // each step adds its key to these instead of multiplying again) and the threshold
-        // feature[c] * 2^32.
+        // decision: the draw's counter term (RandomKey.counterTerm: each step's key adds it
+        // instead of multiplying again) and the threshold feature[c] * 2^32.
         var active = ContiguousArray<Int32>(), offsets = ContiguousArray<UInt64>(), thresholds = ContiguousArray<UInt64>()
         active.reserveCapacity(features.count)
         for c in 0 ..< features.count where features[c] != 0 {
             active.append(Int32(c))
-            offsets.append(UInt64(c) &* SplitMix.golden)
+            offsets.append(RandomKey.counterTerm(c))
             thresholds.append(UInt64(features[c]) << 32)
         }
         // Write through unsafe buffers sized for the worst case (every active channel at
@@ -63,14 +62,14 @@ public struct RateEncoder: SpikeEncoder {
                 active.withUnsafeBufferPointer { act in offsets.withUnsafeBufferPointer { off in
                 thresholds.withUnsafeBufferPointer { thr in
                     for t in 0 ..< steps {
-                        let key = sampleKey.with(t).value
-                        let keyV = SIMD4<UInt64>(repeating: key), d = SIMD4<UInt64>(repeating: 255)
+                        let key = sampleKey.with(t)
+                        let d = SIMD4<UInt64>(repeating: 255)
                         // Branch-free: the outcome is random, so a branch would mispredict about
                         // half the time. Spike iff (draw >> 32) * 255 < feature * 2^32; p = 255
                         // always passes (r * 255 < 255 * 2^32 for every 32-bit r).
                         var k = 0
                         while k + 4 <= m {
-                            let z = SplitMix.mix(keyV &+ SIMD4(off[k], off[k + 1], off[k + 2], off[k + 3]))
+                            let z = key.draw(counterTerms: SIMD4(off[k], off[k + 1], off[k + 2], off[k + 3]))
                             let spike = (z &>> 32) &* d .< SIMD4(thr[k], thr[k + 1], thr[k + 2], thr[k + 3])
                             out[n] = act[k]; n &+= spike[0] ? 1 : 0
                             out[n] = act[k + 1]; n &+= spike[1] ? 1 : 0
@@ -79,7 +78,7 @@ public struct RateEncoder: SpikeEncoder {
                             k += 4
                         }
                         while k < m {
-                            let spike = (SplitMix.mix(key &+ off[k]) >> 32) &* 255 < thr[k]
+                            let spike = (key.draw(counterTerm: off[k]) >> 32) &* 255 < thr[k]
                             out[n] = act[k]; n &+= spike ? 1 : 0
                             k += 1
                         }
