@@ -18,41 +18,39 @@ public final class TraceWriter {
     public let timestepNanoseconds: UInt32
     public private(set) var samples = 0
     public private(set) var events = 0
-    private var handle: FileHandle?
+    private var file: OutputFile?
 
     public init(path: String, shape: TraceShape, timestepNanoseconds: UInt32) throws {
         self.path = path; self.shape = shape; self.timestepNanoseconds = timestepNanoseconds
-        guard FileManager.default.createFile(atPath: path, contents: Data(AERFile.headerBytes(
-            shape: shape, timestepNanoseconds: timestepNanoseconds, samples: 0, events: 0))),
-              let h = FileHandle(forWritingAtPath: path) else {
-            throw ChipError.io(path: path, message: "cannot create the trace file")
-        }
-        h.seekToEndOfFile()
-        handle = h
+        let f = try OutputFile(creating: path)
+        try f.write(AERFile.headerBytes(shape: shape, timestepNanoseconds: timestepNanoseconds, samples: 0, events: 0))
+        file = f
     }
 
     /// Appends one sample. The raster's channel count must equal the shape's.
     public func append(_ raster: SpikeRaster, label: Int?) throws {
-        guard let handle else { throw ChipError.io(path: path, message: "trace writer already finished") }
+        guard let file else { throw ChipError.io(path: path, message: "trace writer already finished") }
         guard raster.channels == shape.channels else {
             throw ChipError.usage("trace \(path): raster has \(raster.channels) channels, the trace shape has \(shape.channels)")
         }
         guard raster.steps <= TraceShape.maxSteps else {
             throw ChipError.usage("trace \(path): a sample of \(raster.steps) steps exceeds the format's limit of \(TraceShape.maxSteps)")
         }
-        handle.write(Data(AERFile.sampleBytes(TraceSample(label: label, raster: raster))))
+        guard samples < Int(UInt32.max) else {
+            throw ChipError.io(path: path, message: "a trace holds at most \(UInt32.max) samples")
+        }
+        try file.write(AERFile.sampleBytes(TraceSample(label: label, raster: raster)))
         samples += 1; events += raster.count
     }
 
     /// Patches the header counts and closes the file.
     public func finish() throws {
-        guard let handle else { return }
-        handle.seek(toFileOffset: 24)
+        guard let file else { return }
+        self.file = nil
         var w = ByteWriter()
         w.u32le(UInt32(samples)); w.u32le(0); w.u64le(UInt64(events))
-        handle.write(Data(w.bytes))
-        handle.closeFile()
-        self.handle = nil
+        try file.write(w.bytes, at: 24)
+        try file.close()
     }
 
     deinit { try? finish() }

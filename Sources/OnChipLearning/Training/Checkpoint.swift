@@ -46,18 +46,10 @@ public enum Checkpoint {
         ])
     }
 
-    /// Writes atomically: a temporary file in the same directory, then rename.
+    /// Writes atomically and durably under the checkpoint's lock (AtomicFile: a temporary
+    /// file in the same directory, fsync, rename, fsync of the directory).
     public static func write(_ value: JSONValue, to path: String) throws {
-        let tmp = path + ".partial-\(getpid())"
-        do {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            try Data(value.serialized().utf8).write(to: URL(fileURLWithPath: tmp))
-            if rename(tmp, path) != 0 { throw ChipError.io(path: path, message: "rename failed (errno \(errno))") }
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw ChipError.io(path: path, message: "cannot write the checkpoint: \(error)")
-        }
+        try AtomicFile.write(Array(value.serialized().utf8), to: path, durable: true, locked: true)
     }
 
     /// Restores a checkpoint into a freshly built simulator + rule + trainer of the same config.

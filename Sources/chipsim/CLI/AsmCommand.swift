@@ -32,7 +32,7 @@ enum AsmCommand: Subcommand {
     static func run(_ args: inout Arguments) throws -> Int32 {
         let rule = try args.value("rule")
         let builtin = try args.value("builtin")
-        let fractionBits = try args.int("fraction-bits", default: 0)
+        let fractionBits = try args.int("fraction-bits", default: 0, in: 0...16)
         let stochastic = args.flag("stochastic")
         let program: MicrocodeProgram
         let title: String

@@ -70,8 +70,8 @@ enum BenchInference {
     }
 
     static func run(_ args: inout Arguments) throws -> Int32 {
-        let samples = try args.int("samples", default: 200)
-        let steps = try args.int("steps", default: 32)
+        let samples = try args.int("samples", default: 200, in: 1...10_000_000)
+        let steps = try args.int("steps", default: 32, in: 1...100_000)
         let json = args.flag("json")
         try args.finish()
         let config = try config(samples: samples, steps: steps)

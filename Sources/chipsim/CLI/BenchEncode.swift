@@ -18,8 +18,8 @@ enum BenchEncode {
     """
 
     static func run(_ args: inout Arguments) throws -> Int32 {
-        let steps = try args.int("steps", default: 32)
-        let seed = try args.int("seed", default: 0)
+        let steps = try args.int("steps", default: 32, in: 1...100_000)
+        let seed = try args.int("seed", default: 0, in: 0...Int.max)
         let encoderName = try args.value("encoder") ?? "rate"
         let dataDir = try args.value("data")
         let json = args.flag("json")

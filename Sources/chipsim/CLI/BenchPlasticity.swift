@@ -20,10 +20,10 @@ enum BenchPlasticity {
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let json = args.flag("json")
-        let reps = try args.int("reps", default: 30)
-        let nPre = try args.int("pre", default: 784)
-        let nPost = try args.int("post", default: 500)
-        let tile = try args.int("tile", default: 1024)
+        let reps = try args.int("reps", default: 30, in: 1...1_000_000)
+        let nPre = try args.int("pre", default: 784, in: 1...4096)
+        let nPost = try args.int("post", default: 500, in: 1...4096)
+        let tile = try args.int("tile", default: 1024, in: 1...65_536)
         let scalar = !args.flag("no-scalar")
         try args.finish()
         guard reps >= 1, nPre >= 1, nPost >= 1, tile >= 1 else { throw ChipError.usage("--reps, --pre, --post, --tile must be >= 1") }

@@ -29,10 +29,10 @@ enum BenchRoute {
     """
 
     static func run(_ args: inout Arguments) throws -> Int32 {
-        let steps = try args.int("steps", default: 20000)
-        let npc = try args.int("neurons-per-core", default: 128)
-        let patterns = try args.int("patterns", default: 64)
-        let seed = try args.int("seed", default: 1)
+        let steps = try args.int("steps", default: 20000, in: 1...10_000_000)
+        let npc = try args.int("neurons-per-core", default: 128, in: 1...65_536)
+        let patterns = try args.int("patterns", default: 64, in: 1...65_536)
+        let seed = try args.int("seed", default: 1, in: 0...Int.max)
         let meshText = try args.value("mesh") ?? "4x4"
         let json = args.flag("json")
         try args.finish()

@@ -22,7 +22,7 @@ enum BenchTrain {
         if let r = ruleName, ErrorBroadcastParameters.Kind(rawValue: r) == nil {
             throw ChipError.usage("--rule: one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let samples = try args.int("samples", default: 500)
+        let samples = try args.int("samples", default: 500, in: 1...10_000_000)
         let configPath = try args.value("config")
         try args.finish()
         var config: ExperimentConfig

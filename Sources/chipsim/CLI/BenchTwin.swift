@@ -31,17 +31,17 @@ enum BenchTwin {
             throw ChipError.usage("--rule: unknown rule '\(ruleName)'; one of \(TwinRule.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let path = try args.value("data")
-        let epochs = try args.int("epochs", default: 1)
-        let limit = try args.int("train", default: 0)
-        let batch = try args.int("batch", default: 16)
-        let shards = try args.int("shards", default: 1)
-        let threads = try args.int("threads", default: 1)
+        let epochs = try args.int("epochs", default: 1, in: 1...10_000)
+        let limit = try args.int("train", default: 0, in: 0...10_000_000)
+        let batch = try args.int("batch", default: 16, in: 1...65_536)
+        let shards = try args.int("shards", default: 1, in: 1...4096)
+        let threads = try args.int("threads", default: 1, in: 1...4096)
         guard shards >= 1, threads >= 1, batch >= 1, epochs >= 1 else {
             throw ChipError.usage("--shards, --threads, --batch and --epochs must be >= 1")
         }
-        let hidden = try args.int("hidden", default: 500)
-        let steps = try args.int("steps", default: 16)
-        let seed = try args.int("seed", default: 1)
+        let hidden = try args.int("hidden", default: 500, in: 1...65_536)
+        let steps = try args.int("steps", default: 16, in: 1...100_000)
+        let seed = try args.int("seed", default: 1, in: 0...Int.max)
         let json = args.flag("json")
         func float(_ name: String) throws -> Float? {
             guard let s = try args.value(name) else { return nil }

@@ -57,6 +57,9 @@ struct Arguments {
         return found
     }
 
+    /// Whether the option was given (it is not consumed).
+    func has(_ name: String) -> Bool { options.contains { $0.0 == name } }
+
     mutating func values(_ name: String) -> [String] {
         var out: [String] = []
         for (k, (n, v)) in options.enumerated() where n == name { consumed.insert(k); if let v { out.append(v) } }
@@ -69,10 +72,22 @@ struct Arguments {
         return vs.first
     }
 
-    mutating func int(_ name: String, default d: Int) throws -> Int {
+    /// An integer option checked against `range` (a usage error names the option, the range
+    /// and the text; out-of-range and unparsable values, e.g. 99999999999999999999, alike).
+    /// Every integer option is read through this, so no value reaches arithmetic unchecked.
+    mutating func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let s = try value(name) else { return d }
-        guard let v = Int(s) else { throw ChipError.usage("--\(name) expects an integer, got '\(s)'") }
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard let v = Int(t), range.contains(v) else {
+            let isNumber = !t.isEmpty && t.drop(while: { $0 == "-" || $0 == "+" }).allSatisfy { $0.isASCII && $0.isNumber }
+            throw ChipError.usage("--\(name) expects an integer in \(range.lowerBound)...\(range.upperBound), got '\(s)'\(isNumber ? " (out of range)" : "")")
+        }
         return v
+    }
+
+    /// An integer option in 0...2^31-1 (options without a tighter documented range).
+    mutating func int(_ name: String, default d: Int) throws -> Int {
+        try int(name, default: d, in: 0...Int(Int32.max))
     }
 
     mutating func positional(_ what: String) throws -> String {

@@ -7,9 +7,9 @@ import OnChipLearning
 enum CompareCommand: Subcommand {
     static let name = "compare"
     static let summary = "On-chip rules vs off-chip BP: accuracy, energy, time; table + HTML report."
-    static let flags: Set<String> = ["quiet"]
+    static let flags: Set<String> = ["quiet", "overwrite"]
     static let help = """
-    USAGE: chipsim compare <compare-config.json> [--out DIR] [--quiet]
+    USAGE: chipsim compare <compare-config.json> [--out DIR] [--overwrite] [--quiet]
 
     Trains the configured on-chip rule(s) on the simulated chip and the float twin with
     off-chip BPTT / OTTT (SGD or Adam) on the same dataset, split, sample limits and seed;
@@ -23,8 +23,10 @@ enum CompareCommand: Subcommand {
       *.svg, index.html    plots and a page showing them (open index.html; works offline)
 
     OPTIONS:
-      --out DIR   output directory
-      --quiet     print nothing on success
+      --out DIR     output directory (default: runs/<config name>); an existing one is
+                    replaced only if it holds a previous compare output and with --overwrite
+      --overwrite   replace DIR if it holds a previous chipsim compare output
+      --quiet       print nothing on success
 
     EXAMPLE (about a minute, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
@@ -34,23 +36,26 @@ enum CompareCommand: Subcommand {
         let path = try args.positional("compare config file")
         let out = try args.value("out")
         let quiet = args.flag("quiet")
+        let overwrite = args.flag("overwrite")
         try args.finish()
         let config = try CompareConfig.load(path: path)
-        let runner = try CompareRunner(config: config)
+        // Claimed before training, so a refused directory costs nothing.
+        let dir = try OutputDirectory(out ?? OutputPath.defaultDirectory(name: config.name, file: path), kind: "compare", overwrite: overwrite)
+        let runner: CompareRunner
+        do { runner = try CompareRunner(config: config) } catch { dir.discard(); throw error }
         runner.progress = { line in
             if line.contains("accuracy") { Console.progressDone(); if !quiet { Console.error(line) } } else { Console.progress(line) }
         }
-        let result = try runner.run()
-        Console.progressDone()
-        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
         do {
+            let result = try runner.run()
+            Console.progressDone()
             for (name, text) in HTMLReport.files(result) { try dir.write(name, text) }
             try dir.commit()
+            if !quiet { print(result.text + "report: \(dir.finalPath)/index.html") }
         } catch {
             dir.discard()
             throw error
         }
-        if !quiet { print(result.text + "report: \(dir.finalPath)/index.html") }
         return 0
     }
 }

@@ -38,9 +38,9 @@ enum GradcheckCommand: Subcommand {
     """
 
     static func runConfig(_ path: String, _ args: inout Arguments) throws -> Int32 {
-        let samples = try args.int("samples", default: 50)
-        let draws = try args.int("draws", default: 8)
-        let warmup = try args.int("warmup", default: 400)
+        let samples = try args.int("samples", default: 50, in: 1...10_000_000)
+        let draws = try args.int("draws", default: 8, in: 1...1_000_000)
+        let warmup = try args.int("warmup", default: 400, in: 0...10_000_000)
         let refName = try args.value("reference") ?? "ottt"
         let ruleName = try args.value("rule")
         let json = args.flag("json")
@@ -117,9 +117,9 @@ enum GradcheckCommand: Subcommand {
         if !args.positionals.isEmpty { return try runConfig(try args.positional("CONFIG.json"), &args) }
         let ruleName = try args.value("rule") ?? "all"
         let refName = try args.value("reference") ?? "ottt"
-        let draws = try args.int("draws", default: 8)
-        let batch = try args.int("batch", default: 32)
-        let warmup = try args.int("warmup", default: 400)
+        let draws = try args.int("draws", default: 8, in: 1...1_000_000)
+        let batch = try args.int("batch", default: 32, in: 1...65_536)
+        let warmup = try args.int("warmup", default: 400, in: 0...10_000_000)
         let alphaS = try args.value("alpha")
         let json = args.flag("json")
         try args.finish()

@@ -5,9 +5,9 @@ import OnChipLearning
 enum RunCommand: Subcommand {
     static let name = "run"
     static let summary = "Run an experiment from a JSON config; print and write its report."
-    static let flags: Set<String> = ["quiet", "resume"]
+    static let flags: Set<String> = ["quiet", "resume", "overwrite"]
     static let help = """
-    USAGE: chipsim run <config.json> [--out DIR] [--probe LAYER.VAR ...] [--quiet]
+    USAGE: chipsim run <config.json> [--out DIR] [--overwrite] [--probe LAYER.VAR ...] [--quiet]
                        [--checkpoint FILE] [--resume]
 
     Simulates the experiment and writes DIR (default: runs/<config name>):
@@ -17,14 +17,18 @@ enum RunCommand: Subcommand {
       probes/LAYER.VAR.csv  per-step values of probed layers (sample,step,n0,n1,...)
       spikes/LAYER.aer      with --record spikes: every non-input layer's spikes as an AER trace
                             (traces/README.md; `chipsim trace info` reads it)
-    The directory appears only when the run has finished (an existing one is replaced).
+    The directory appears only when the run has finished. An existing DIR is replaced only
+    when it holds a previous chipsim run (its .chipsim-run marker) and --overwrite is given;
+    any other existing file or directory is refused before the run starts (docs/OUTPUT.md).
+    A second chipsim writing the same DIR or checkpoint fails at once (lock file .DIR.lock).
     With a "learning" section the run trains on chip: epochs over the dataset's train split,
     a test pass after each; report.json gets a "training" block and metrics.csv one row per
     epoch. After every epoch a checkpoint is written atomically (default: DIR.checkpoint.json);
     --resume continues from it and ends with the same report (minus wall clock).
 
     OPTIONS:
-      --out DIR          output directory
+      --out DIR          output directory (default: runs/<config name>)
+      --overwrite        replace DIR if it holds a previous chipsim run
       --probe LAYER.VAR  record u, v or spikes of a layer every step (repeatable)
       --record spikes    write the spikes of every non-input layer as AER traces
       --quiet            print nothing on success
@@ -44,13 +48,14 @@ enum RunCommand: Subcommand {
         let quiet = args.flag("quiet")
         let checkpoint = try args.value("checkpoint")
         let resume = args.flag("resume")
+        let overwrite = args.flag("overwrite")
         try args.finish()
 
         let config = try ExperimentConfig.load(path: path)
         let table = try Experiment.energyTable(for: config)
         if let learning = config.learning {
-            return try train(config: config, learning: learning, table: table, out: out, probes: probeSpecs, quiet: quiet,
-                             checkpoint: checkpoint, resume: resume)
+            return try train(config: config, learning: learning, table: table, out: out, overwrite: overwrite, probes: probeSpecs,
+                             quiet: quiet, checkpoint: checkpoint, resume: resume)
         }
         if resume || checkpoint != nil { throw ChipError.usage("--resume and --checkpoint are for training runs (configs with a \"learning\" section)") }
         let source = try Experiment.source(for: config)
@@ -61,7 +66,7 @@ enum RunCommand: Subcommand {
         let probes = try probeSpecs.map { try Probe(spec: $0, network: config.network) }
         let chip = try Chip(config: config)
         let sim = Simulator(chip: chip)
-        let dir = try OutputDirectory(out ?? "runs/\(config.name)")
+        let dir = try OutputDirectory(out ?? OutputPath.defaultDirectory(name: config.name, file: config.file), kind: "run", overwrite: overwrite)
         do {
             let recorder = try ProbeRecorder(probes: probes, simulator: sim, directory: dir)
             let spikeRecorder = record == nil ? nil : try SpikeRecorder(simulator: sim, directory: dir, label: source.label)
@@ -99,7 +104,7 @@ enum RunCommand: Subcommand {
 
 extension RunCommand {
     /// On-chip training: epochs over the train split with the rule learning, test passes after each.
-    static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?,
+    static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?, overwrite: Bool,
                       probes: [String], quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
         if !probes.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
         let training = try TrainingConfig.decode(config.training, file: config.file)
@@ -112,8 +117,7 @@ extension RunCommand {
         let rule = try RuleFactory.make(learning, config: config)
         try sim.attach(rule: rule)
         if !config.run.resetBetweenSamples { throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)") }
-        let outPath = out ?? "runs/\(config.name)"
-        let checkpointPath = checkpoint ?? outPath + ".checkpoint.json"
+        let outPath = try out ?? OutputPath.defaultDirectory(name: config.name, file: config.file)
         var resolved = config.resolvedJSON
         if case var .object(kv) = resolved {
             if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = rule.parametersJSON }
@@ -121,7 +125,22 @@ extension RunCommand {
             resolved = .object(kv)
         }
         let resolvedText = resolved.serialized()
-        let dir = try OutputDirectory(outPath)
+        let dir = try OutputDirectory(outPath, kind: "run", overwrite: overwrite)
+        // The checkpoint is locked for the whole run: two trainings sharing one checkpoint
+        // file fail at once instead of overwriting each other's epochs.
+        let checkpointPath = checkpoint ?? dir.finalPath + ".checkpoint.json"
+        let checkpointLock: OutputLock
+        do {
+            let abs = try OutputPath.file(checkpointPath, option: "--checkpoint")
+            if abs.hasPrefix(dir.absolutePath + "/") {
+                throw ChipError.usage("--checkpoint \(checkpointPath) lies inside the output directory, which is replaced when the run finishes; put it beside it")
+            }
+            checkpointLock = try OutputLock.acquire(abs)
+        } catch {
+            dir.discard()
+            throw error
+        }
+        defer { checkpointLock.release() }
         do {
             let trainer = Trainer(simulator: sim, train: trainSource, test: testSource, config: training)
             if resume {
@@ -162,7 +181,9 @@ final class SpikeRecorder {
     init(simulator: Simulator, directory: OutputDirectory, label: @escaping (Int) -> Int?) throws {
         self.simulator = simulator; self.label = label
         let chip = simulator.chip
-        try FileManager.default.createDirectory(atPath: directory.path("spikes"), withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: directory.path("spikes"), withIntermediateDirectories: true) } catch {
+            throw ChipError.io(path: directory.path("spikes"), message: "cannot create the directory: \(error.localizedDescription)")
+        }
         for (l, layer) in chip.layers.enumerated() where !layer.isInput {
             let w = try TraceWriter(path: directory.path("spikes/\(layer.name).aer"),
                                     shape: TraceShape(width: layer.size, height: 1, polarities: 1),
@@ -214,29 +235,33 @@ struct Probe {
     }
 }
 
-/// Streams probe values to CSV files as the run goes (memory stays flat on long runs).
+/// Streams probe values to CSV files as the run goes (memory stays flat on long runs). A
+/// write failure (e.g. a full disk) stops the recording and is thrown by `close()`.
 final class ProbeRecorder {
     let probes: [Probe]
     let simulator: Simulator
     var chip: Chip { simulator.chip }
-    var handles: [FileHandle] = []
+    var files: [OutputFile] = []
     var buffers: [String] = []
+    var failure: Error?
 
     init(probes: [Probe], simulator: Simulator, directory: OutputDirectory) throws {
         self.probes = probes; self.simulator = simulator
         for p in probes {
             let path = directory.path("probes/\(p.layerName).\(p.variable.rawValue).csv")
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-                throw ChipError.io(path: path, message: "cannot create the probe file")
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            } catch {
+                throw ChipError.io(path: path, message: "cannot create the probe directory: \(error.localizedDescription)")
             }
-            handles.append(h)
+            files.append(try OutputFile(creating: path))
             let n = chip.layers[p.layer].size
             buffers.append("sample,step," + (0..<n).map { "n\($0)" }.joined(separator: ",") + "\n")
         }
     }
 
     func record(sample: Int, step: Int) {
+        guard failure == nil else { return }
         for (k, p) in probes.enumerated() {
             let n = chip.layers[p.layer].size
             var row = [Int32](repeating: 0, count: n)
@@ -251,16 +276,19 @@ final class ProbeRecorder {
                 }
             }
             buffers[k] += "\(sample),\(step)," + row.map { String($0) }.joined(separator: ",") + "\n"
-            if buffers[k].utf8.count > 1 << 20 { flush(k) }
+            if buffers[k].utf8.count > 1 << 20 {
+                do { try flush(k) } catch { failure = error; return }
+            }
         }
     }
 
-    func flush(_ k: Int) {
-        handles[k].write(Data(buffers[k].utf8))
+    func flush(_ k: Int) throws {
+        try files[k].write(buffers[k])
         buffers[k] = ""
     }
 
     func close() throws {
-        for k in 0..<handles.count { flush(k); try handles[k].close() }
+        if let failure { throw failure }
+        for k in 0..<files.count { try flush(k); try files[k].close() }
     }
 }

@@ -18,14 +18,15 @@ enum TraceCommand: Subcommand {
       --dataset NAME      mnist5k (shipped MNIST subset) or yinyang             [mnist5k]
       --split NAME        train or test                                         [train]
       --encoder NAME      rate, latency or dvs (saccade events, 2x34x34 ch.)    [rate]
-      --steps N           timesteps per sample                                  [16]
+      --steps N           timesteps per sample (1...\(TraceShape.maxSteps))                   [16]
       --count N           number of samples, from --first                       [10]
       --first N           index of the first sample in the split                [0]
       --seed N            encoder seed (rate) and split/data seed               [0]
       --timestep-ns N     timestep length written to the header                 [1000]
       --data DIR          directory holding mnist5k-*.idx (default: found automatically)
     nmnist: read N-MNIST .bin event files (one sample each) and bin them into steps.
-      --steps N [30]  --bin-us US [10000]  --label L (label of every file; default: none)
+      --steps N [30] (1...\(TraceShape.maxSteps))  --bin-us US [10000] (1...4294967)
+      --label L (label of every file, 0...2^31-1; default: none)
     info: header, counts, spikes per sample and per channel. --json prints one JSON object.
     convert: rewrite a trace in the other form (by the output's extension).
 
@@ -52,17 +53,14 @@ enum TraceCommand: Subcommand {
         let datasetName = try args.value("dataset") ?? "mnist5k"
         let split = try args.value("split") ?? "train"
         let encoderName = try args.value("encoder") ?? "rate"
-        let steps = try args.int("steps", default: 16)
-        let count = try args.int("count", default: 10)
-        let first = try args.int("first", default: 0)
-        let seed = try args.int("seed", default: 0)
-        let dt = try args.int("timestep-ns", default: 1000)
+        let steps = try args.int("steps", default: 16, in: 1...TraceShape.maxSteps)
+        let count = try args.int("count", default: 10, in: 0...Int(UInt32.max))
+        let first = try args.int("first", default: 0, in: 0...Int(UInt32.max))
+        let seed = try args.int("seed", default: 0, in: 0...Int.max)
+        let dt = try args.int("timestep-ns", default: 1000, in: 0...Int(UInt32.max))
         let dataDir = try args.value("data")
         guard let out = try args.value("out") else { throw ChipError.usage("trace encode needs --out FILE; see 'chipsim trace --help'") }
         try args.finish()
-        guard steps >= 1, count >= 0, first >= 0, seed >= 0, (0 ... Int(UInt32.max)).contains(dt) else {
-            throw ChipError.usage("--steps must be >= 1, --count, --first and --seed >= 0, --timestep-ns in 0...\(UInt32.max)")
-        }
         guard split == "train" || split == "test" else { throw ChipError.usage("--split must be train or test, got '\(split)'") }
         let sets: (train: ImageDataset, test: ImageDataset)
         switch datasetName {
@@ -75,7 +73,7 @@ enum TraceCommand: Subcommand {
             throw ChipError.usage("--dataset must be mnist5k or yinyang, got '\(datasetName)'")
         }
         let data = split == "train" ? sets.train : sets.test
-        guard first + count <= data.count else {
+        guard first <= data.count, count <= data.count - first else {
             throw ChipError.usage("--first \(first) --count \(count) exceeds the \(data.count) samples of \(data.name)")
         }
         let encoder: any SpikeEncoder
@@ -129,20 +127,18 @@ enum TraceCommand: Subcommand {
     }
 
     static func nmnist(_ args: inout Arguments) throws -> Int32 {
-        let steps = try args.int("steps", default: 30)
-        let bin = try args.int("bin-us", default: 10_000)
-        let label = try args.value("label").map { s -> Int in
-            guard let v = Int(s), v >= 0 else { throw ChipError.usage("--label expects a non-negative integer, got '\(s)'") }
-            return v
-        }
+        let steps = try args.int("steps", default: 30, in: 1...TraceShape.maxSteps)
+        // The header stores the bin in nanoseconds as a u32.
+        let bin = try args.int("bin-us", default: 10_000, in: 1...Int(UInt32.max) / 1000)
+        // Labels are stored as signed 32-bit values (-1 = unlabelled).
+        let label: Int? = args.has("label") ? try args.int("label", default: 0, in: 0...Int(Int32.max)) : nil
         guard let out = try args.value("out") else { throw ChipError.usage("trace nmnist needs --out FILE") }
         var files: [String] = []
         while !args.positionals.isEmpty { files.append(try args.positional("N-MNIST file")) }
         try args.finish()
         guard !files.isEmpty else { throw ChipError.usage("trace nmnist needs at least one N-MNIST .bin file") }
-        guard steps >= 1, bin >= 1 else { throw ChipError.usage("--steps and --bin-us must be >= 1") }
         var trace = SpikeTrace(shape: TraceShape(width: NMNIST.width, height: NMNIST.height, polarities: 2),
-                               timestepNanoseconds: UInt32(clamping: bin * 1000))
+                               timestepNanoseconds: UInt32(bin * 1000))
         for f in files {
             trace.samples.append(TraceSample(label: label, raster: try NMNIST.raster(path: f, steps: steps, binMicroseconds: UInt64(bin))))
         }
