@@ -37,6 +37,9 @@ public struct CompareConfig {
     /// Chip-in-the-loop BP methods (rule bptt only; none unless configured) and their epochs.
     public var loopMethods: [OffChipMethod] = []
     public var loopEpochs: Int?
+    /// The experiment is an object inside this file (not a file of its own): its errors'
+    /// JSON paths are prefixed with `$.experiment` (see `inExperiment`).
+    public var experimentInline = false
 
     /// BP (bptt, ottt) and, for the accuracy comparison with the on-chip rules, the float
     /// twins of the online rules (same network and dynamics as the chip, float arithmetic).
@@ -51,13 +54,16 @@ public struct CompareConfig {
         guard let ev = r.optional("experiment") else { throw r.error("experiment", "missing: an experiment config file name or an inline experiment object") }
         switch ev {
         case let .string(p): experiment = try ExperimentConfig.load(path: resolve(p))
-        case .object: experiment = try ExperimentConfig(json: ev, file: file)
+        case .object:
+            experimentInline = true
+            experiment = try Self.prefixingPaths(file: file) { try ExperimentConfig(json: ev, file: file) }
         default: throw r.error("experiment", "expected a file name or an object, found \(ev.typeName)")
         }
         guard let learning = experiment.learning else {
             throw ChipError.config(file: experiment.file, path: "$.learning", message: "compare needs the experiment's on-chip learning section")
         }
-        let baseRule = try LearningConfig.decode(learning, file: experiment.file).kind
+        let exp = experiment
+        let baseRule = try Self.prefixingPaths(file: experimentInline ? file : nil) { try LearningConfig.decode(learning, file: exp.file).kind }
         if let rules = try r.optionalArray("onChipRules") {
             onChipRules = try rules.enumerated().map { i, v in
                 guard case let .string(s) = v, let k = ErrorBroadcastParameters.Kind(rawValue: s) else {
@@ -100,10 +106,73 @@ public struct CompareConfig {
         try r.rejectUnknownKeys()
     }
 
+    /// Runs `body`; a config error it throws about an inline experiment gets the experiment's
+    /// full JSON path (`$.network.layers` becomes `$.experiment.network.layers`).
+    public func inExperiment<T>(_ body: () throws -> T) throws -> T {
+        try Self.prefixingPaths(file: experimentInline ? file : nil, body)
+    }
+
+    static func prefixingPaths<T>(file: String?, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let ChipError.config(f, path, message) where file != nil && f == file && path.hasPrefix("$") && !path.hasPrefix("$.experiment") {
+            throw ChipError.config(file: f, path: "$.experiment" + path.dropFirst(), message: message)
+        }
+    }
+
+    /// Whether a parsed JSON file is a compare config (it has an "experiment") rather than an experiment.
+    public static func isCompareConfig(_ json: JSONValue) -> Bool { json["experiment"] != nil }
+
     public static func load(path: String) throws -> CompareConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ChipError.io(path: path, message: "cannot read the compare config (does it exist?)")
         }
         return try CompareConfig(json: try JSONValue.parse(data, file: path), file: path)
+    }
+}
+
+extension CompareRunner {
+    /// What a compare run will do, found by building everything it builds before it trains.
+    public struct Plan {
+        public var onChip: [(rule: ErrorBroadcastParameters.Kind, cores: Int, trainSamples: Int, testSamples: Int)] = []
+        public var offChipTrainSamples = 0
+        public var offChipTestSamples = 0
+        public var epochs = 0
+        public var offChipEpochs = 0
+    }
+
+    /// Every check `run()` meets before and between its trainings, done up front so a bad
+    /// config fails before any training starts (and `chipsim validate` can run them): the
+    /// training settings, each on-chip rule's chip with its rule attached (learning memory),
+    /// the twin's data and encoder, and the deployment chip.
+    public func preflight() throws -> Plan {
+        try config.inExperiment {
+            let tc = try TrainingConfig.decode(experiment.training, file: experiment.file)
+            var plan = Plan()
+            plan.epochs = tc.epochs
+            plan.offChipEpochs = config.offChipEpochs ?? tc.epochs
+            for kind in config.onChipRules {
+                var exp = experiment
+                if case var .object(kv) = exp.learning! {
+                    if let i = kv.firstIndex(where: { $0.0 == "rule" }) { kv[i].1 = .string(kind.rawValue) } else { kv.append(("rule", .string(kind.rawValue))) }
+                    exp.learning = .object(kv)
+                }
+                let parameters = try LearningConfig.decode(exp.learning!, file: exp.file)
+                let (trainSource, testSource) = try Experiment.sources(for: exp)
+                guard let trainSource else { throw ChipError.config(file: exp.file, path: "$.input", message: "training needs a dataset input") }
+                let sim = Simulator(chip: try Chip(config: exp))
+                try sim.attach(rule: ErrorBroadcastRule(parameters))
+                plan.onChip.append((kind, sim.chip.usedCores.count,
+                                    tc.trainLimit > 0 ? min(tc.trainLimit, trainSource.samples) : trainSource.samples,
+                                    tc.testLimit > 0 ? min(tc.testLimit, testSource.samples) : testSource.samples))
+            }
+            if !config.methods.isEmpty || !config.loopMethods.isEmpty {
+                let (train, test) = try floatData()
+                plan.offChipTrainSamples = train.count
+                plan.offChipTestSamples = test.count
+                var exp = experiment
+                exp.learning = nil; exp.training = nil
+                _ = try Chip(config: exp)
+            }
+            return plan
+        }
     }
 }

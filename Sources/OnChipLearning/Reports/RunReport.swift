@@ -21,10 +21,14 @@ public struct RunReport {
     public let simulator: Simulator
     public let table: EnergyTable
     public let wallSeconds: Double
+    /// Steps simulated during `wallSeconds` (a resumed run: only the resumed part's).
+    public let timedSteps: UInt64?
 
-    public init(simulator: Simulator, table: EnergyTable, wallSeconds: Double) {
-        self.simulator = simulator; self.table = table; self.wallSeconds = wallSeconds
+    public init(simulator: Simulator, table: EnergyTable, wallSeconds: Double, timedSteps: UInt64? = nil) {
+        self.simulator = simulator; self.table = table; self.wallSeconds = wallSeconds; self.timedSteps = timedSteps
     }
+
+    var stepsPerSecond: Double { wallSeconds > 0 ? Double(timedSteps ?? simulator.totals.steps) / wallSeconds : 0 }
 
     var chip: Chip { simulator.chip }
     var config: ExperimentConfig { chip.config }
@@ -97,7 +101,7 @@ public struct RunReport {
                                          simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
             ("memory", memory),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
-                                   ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
+                                   ("stepsPerSecond", .double(stepsPerSecond))])),
         ])
     }
 
@@ -151,7 +155,7 @@ public struct RunReport {
         }
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         out += "\nmemory: synapses \(synBytes) bytes of \(config.chip.core.synapseMemoryBytes * chip.cores.count), neuron state \(chip.cores.reduce(0) { $0 + $1.stateBytes }) bytes\n"
-        out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0, 0)) steps/s)\n"
+        out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(stepsPerSecond, 0)) steps/s)\n"
         return out
     }
 }

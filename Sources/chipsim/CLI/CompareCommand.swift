@@ -42,12 +42,15 @@ enum CompareCommand: Subcommand {
         // Claimed before training, so a refused directory costs nothing.
         let dir = try OutputDirectory(out ?? OutputPath.defaultDirectory(name: config.name, file: path), kind: "compare", overwrite: overwrite)
         let runner: CompareRunner
-        do { runner = try CompareRunner(config: config) } catch { dir.discard(); throw error }
+        do {
+            runner = try config.inExperiment { try CompareRunner(config: config) }
+            _ = try runner.preflight()
+        } catch { dir.discard(); throw error }
         runner.progress = { line in
             if line.contains("accuracy") { Console.progressDone(); if !quiet { Console.error(line) } } else { Console.progress(line) }
         }
         do {
-            let result = try runner.run()
+            let result = try config.inExperiment { try runner.run() }
             Console.progressDone()
             for (name, text) in HTMLReport.files(result) { try dir.write(name, text) }
             try dir.commit()

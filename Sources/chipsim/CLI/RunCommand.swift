@@ -52,21 +52,16 @@ enum RunCommand: Subcommand {
         try args.finish()
 
         let config = try ExperimentConfig.load(path: path)
-        let table = try Experiment.energyTable(for: config)
-        if let learning = config.learning {
-            return try train(config: config, learning: learning, table: table, out: out, overwrite: overwrite, probes: probeSpecs,
-                             quiet: quiet, checkpoint: checkpoint, resume: resume)
+        if resume || checkpoint != nil, config.learning == nil {
+            throw ChipError.usage("--resume and --checkpoint are for training runs (configs with a \"learning\" section)")
         }
-        if resume || checkpoint != nil { throw ChipError.usage("--resume and --checkpoint are for training runs (configs with a \"learning\" section)") }
-        let source = try Experiment.source(for: config)
-        let inputSize = config.network.layers.first { $0.isInput }!.size
-        if source.channels != inputSize {
-            throw ChipError.config(file: path, path: "$.input", message: "the input has \(source.channels) channels but the input layer has \(inputSize)")
+        let setup = try RunSetup(config: config, probes: probeSpecs)
+        let outPath = try out ?? OutputPath.defaultDirectory(name: config.name, file: config.file)
+        guard case let .inference(source, probes) = setup.work else {
+            return try train(setup, out: outPath, overwrite: overwrite, quiet: quiet, checkpoint: checkpoint, resume: resume)
         }
-        let probes = try probeSpecs.map { try Probe(spec: $0, network: config.network) }
-        let chip = try Chip(config: config)
-        let sim = Simulator(chip: chip)
-        let dir = try OutputDirectory(out ?? OutputPath.defaultDirectory(name: config.name, file: config.file), kind: "run", overwrite: overwrite)
+        let table = setup.table, sim = setup.simulator
+        let dir = try OutputDirectory(outPath, kind: "run", overwrite: overwrite)
         do {
             let recorder = try ProbeRecorder(probes: probes, simulator: sim, directory: dir)
             let spikeRecorder = record == nil ? nil : try SpikeRecorder(simulator: sim, directory: dir, label: source.label)
@@ -104,27 +99,9 @@ enum RunCommand: Subcommand {
 
 extension RunCommand {
     /// On-chip training: epochs over the train split with the rule learning, test passes after each.
-    static func train(config: ExperimentConfig, learning: JSONValue, table: EnergyTable, out: String?, overwrite: Bool,
-                      probes: [String], quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
-        if !probes.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
-        let training = try TrainingConfig.decode(config.training, file: config.file)
-        let (trainSource, testSource) = try Experiment.sources(for: config)
-        guard let trainSource else {
-            throw ChipError.config(file: config.file, path: "$.input", message: "training needs a dataset input (\"kind\": \"dataset\")")
-        }
-        let chip = try Chip(config: config)
-        let sim = Simulator(chip: chip)
-        let rule = try RuleFactory.make(learning, config: config)
-        try sim.attach(rule: rule)
-        if !config.run.resetBetweenSamples { throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)") }
-        let outPath = try out ?? OutputPath.defaultDirectory(name: config.name, file: config.file)
-        var resolved = config.resolvedJSON
-        if case var .object(kv) = resolved {
-            if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = rule.parametersJSON }
-            if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
-            resolved = .object(kv)
-        }
-        let resolvedText = resolved.serialized()
+    static func train(_ setup: RunSetup, out outPath: String, overwrite: Bool, quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
+        guard case let .training(trainSource, testSource, training, rule, resolvedText) = setup.work else { return 1 }
+        let sim = setup.simulator, table = setup.table
         let dir = try OutputDirectory(outPath, kind: "run", overwrite: overwrite)
         // The checkpoint is locked for the whole run: two trainings sharing one checkpoint
         // file fail at once instead of overwriting each other's epochs.
@@ -158,10 +135,11 @@ extension RunCommand {
             trainer.progress = { line in
                 if line.contains("accuracy") { Console.progressDone(); Console.error(line) } else { Console.progress(line) }
             }
-            let start = DispatchTime.now()
+            let start = DispatchTime.now(), stepsAtStart = sim.totals.steps
             try trainer.run()
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            let report = TrainingReport(run: RunReport(simulator: sim, table: table, wallSeconds: wall), trainer: trainer, rule: rule)
+            let run = RunReport(simulator: sim, table: table, wallSeconds: wall, timedSteps: sim.totals.steps - stepsAtStart)
+            let report = TrainingReport(run: run, trainer: trainer, rule: rule)
             try finish(dir, resolved: resolvedText, report: report.json, metrics: report.metricsCSV, text: report.text, quiet: quiet)
         } catch {
             dir.discard()

@@ -4,37 +4,88 @@ import OnChipLearning
 
 enum ValidateCommand: Subcommand {
     static let name = "validate"
-    static let summary = "Check a config (syntax, values, hardware limits) without running it."
+    static let summary = "Check a run or compare config (every check run/compare make) without running it."
     static let flags: Set<String> = []
     static let help = """
     USAGE: chipsim validate <config.json>
 
-    Parses the config strictly (unknown keys and bad values are errors with their JSON path),
-    places the network on the chip (capacity errors name the layer, core and limit), loads the
-    energy table and the input, and prints the placement. Exit status 0 when valid, 1 otherwise.
+    Makes every check `chipsim run` (or, for a compare config, `chipsim compare`) makes
+    before it simulates: parses the config strictly (unknown keys and bad values are errors
+    with their JSON path), loads the energy table and the input, places the network on the
+    chip (capacity errors name the layer, core and limit), attaches the learning rule (its
+    feedback synapses must fit the learning memory) and checks the output name. Then prints
+    what the run will do: samples, epochs, steps, the cores used and what each holds.
+    Exit status 0 when valid, 1 otherwise.
 
-    EXAMPLE:
+    EXAMPLES:
       chipsim validate configs/quickstart.json
+      chipsim validate configs/compare-quick.json
     """
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let path = try args.positional("config file")
         try args.finish()
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ChipError.io(path: path, message: "cannot read the config (does it exist?)")
+        }
+        if CompareConfig.isCompareConfig(try JSONValue.parse(data, file: path)) {
+            return try validateCompare(path)
+        }
         let config = try ExperimentConfig.load(path: path)
-        _ = try Experiment.energyTable(for: config)
-        if let learning = config.learning { _ = try RuleFactory.make(learning, config: config) }
-        _ = try TrainingConfig.decode(config.training, file: path)
-        let source = try Experiment.source(for: config)
-        let inputSize = config.network.layers.first { $0.isInput }!.size
-        if source.channels != inputSize {
-            throw ChipError.config(file: path, path: "$.input", message: "the input has \(source.channels) channels but the input layer has \(inputSize)")
+        let setup = try RunSetup(config: config)
+        let out = try OutputPath.defaultDirectory(name: config.name, file: path)
+        let steps = config.run.steps
+        switch setup.work {
+        case let .inference(source, _):
+            print("\(path): valid run config. \(source.samples) samples x \(steps) steps (inference)")
+        case let .training(train, test, training, _, _):
+            let n = RunSetup.counts(training, train: train, test: test)
+            print("\(path): valid training config. \(training.epochs) epoch(s) of \(n.train) training samples (of \(train.samples)) then \(n.test) test samples (of \(test.samples)), \(steps) steps each")
         }
-        let chip = try Chip(config: config)
-        print("\(path): valid. \(chip.cores.count) of \(config.chip.cores) cores used; \(source.samples) samples x \(config.run.steps) steps")
-        for c in chip.cores {
-            let pops = c.populations.map { "\(chip.layers[$0.layer].name)[\($0.firstNeuron)..<\($0.firstNeuron + $0.count)]" }.joined(separator: " + ")
-            print("  core \(c.id) tile (\(c.tileX),\(c.tileY)): \(pops), \(c.synapseBytes)/\(config.chip.core.synapseMemoryBytes) synapse bytes, \(c.inputAxons)/\(config.chip.core.maxInputAxons) input axons")
-        }
+        printPlacement(setup.chip)
+        print("  output: \(out) (default; --out DIR to choose)\(outputNote(out, kind: "run"))")
         return 0
+    }
+
+    static func validateCompare(_ path: String) throws -> Int32 {
+        let config = try CompareConfig.load(path: path)
+        let runner = try config.inExperiment { try CompareRunner(config: config) }
+        let plan = try runner.preflight()
+        let out = try OutputPath.defaultDirectory(name: config.name, file: path)
+        let steps = config.experiment.run.steps
+        print("\(path): valid compare config. \(plan.epochs) epoch(s) on chip, \(plan.offChipEpochs) off chip; \(steps) steps per sample")
+        for r in plan.onChip {
+            print("  on-chip \(r.rule.rawValue): \(r.trainSamples) training samples then \(r.testSamples) test samples per epoch on \(r.cores) core(s)")
+        }
+        for m in config.methods {
+            print("  off-chip \(m.name): \(plan.offChipTrainSamples) training samples, \(plan.offChipTestSamples) test samples; costed on \(config.hosts.map(\.name).joined(separator: ", "))")
+        }
+        for m in config.loopMethods {
+            print("  chip-in-the-loop \(m.name): \(plan.offChipTrainSamples) training samples, \(plan.offChipTestSamples) test samples")
+        }
+        print("  output: \(out) (default; --out DIR to choose)\(outputNote(out, kind: "compare"))")
+        return 0
+    }
+
+    /// The cores that hold anything (as the report counts them), each with its contents.
+    static func printPlacement(_ chip: Chip) {
+        let config = chip.config
+        let used = chip.usedCores
+        print("  chip: \(used.count) of \(chip.cores.count) core(s) used on a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh")
+        for c in used {
+            var parts = c.populations.map { "\(chip.layers[$0.layer].name)[\($0.firstNeuron)..<\($0.firstNeuron + $0.count)]" }
+            parts += c.inputSlices.map { "\(chip.layers[$0.layer].name)[\($0.slice.firstNeuron)..<\($0.slice.firstNeuron + $0.slice.count)] (spike source)" }
+            print("  core \(c.id) tile (\(c.tileX),\(c.tileY)): \(parts.joined(separator: " + ")), \(c.synapseBytes)/\(config.chip.core.synapseMemoryBytes) synapse bytes, \(c.inputAxons)/\(config.chip.core.maxInputAxons) input axons")
+        }
+    }
+
+    /// What the default output directory's current state means for the run (never an error:
+    /// `--out` may choose another).
+    static func outputNote(_ dir: String, kind: String) -> String {
+        guard let abs = try? OutputPath.directory(dir, option: "output") else { return "" }
+        do { try OutputDirectory.checkReplaceable(abs, shown: dir, kind: kind, overwrite: false) } catch {
+            return "\n  note: \(error)"
+        }
+        return ""
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import ChipModel
+import OnChipLearning
+
+/// Everything `chipsim run` builds and checks before it simulates: energy table, input
+/// source(s), chip placement, learning rule attached (its feedback synapses must fit the
+/// learning memory), training settings, probes and the default output name. `chipsim
+/// validate` builds the same and stops there, so a config that validates does not fail at
+/// the start of `run`.
+struct RunSetup {
+    enum Work {
+        case inference(source: SpikeSource, probes: [Probe])
+        /// `resolved` is the resolved config with the rule's and training's defaults filled in
+        /// (what the report and the checkpoint store).
+        case training(train: SpikeSource, test: SpikeSource, training: TrainingConfig, rule: TrainableRule, resolved: String)
+    }
+
+    let config: ExperimentConfig
+    let table: EnergyTable
+    let simulator: Simulator
+    let work: Work
+    var chip: Chip { simulator.chip }
+
+    init(config: ExperimentConfig, probes probeSpecs: [String] = []) throws {
+        self.config = config
+        table = try Experiment.energyTable(for: config)
+        let training = try TrainingConfig.decode(config.training, file: config.file)
+        if let learning = config.learning {
+            if !probeSpecs.isEmpty { throw ChipError.usage("--probe is for inference runs; remove it or the learning section") }
+            if !config.run.resetBetweenSamples {
+                throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)")
+            }
+            let (trainSource, testSource) = try Experiment.sources(for: config)
+            guard let trainSource else {
+                throw ChipError.config(file: config.file, path: "$.input", message: "training needs a dataset input (\"kind\": \"dataset\")")
+            }
+            let sim = Simulator(chip: try Chip(config: config))
+            let rule = try RuleFactory.make(learning, config: config)
+            try sim.attach(rule: rule)
+            var resolved = config.resolvedJSON
+            if case var .object(kv) = resolved {
+                if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = rule.parametersJSON }
+                if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
+                resolved = .object(kv)
+            }
+            simulator = sim
+            work = .training(train: trainSource, test: testSource, training: training, rule: rule, resolved: resolved.serialized())
+        } else {
+            let source = try Experiment.source(for: config)
+            let inputSize = config.network.layers.first { $0.isInput }!.size
+            if source.channels != inputSize {
+                throw ChipError.config(file: config.file, path: "$.input", message: "the input has \(source.channels) channels but the input layer has \(inputSize)")
+            }
+            let probes = try probeSpecs.map { try Probe(spec: $0, network: config.network) }
+            simulator = Simulator(chip: try Chip(config: config))
+            work = .inference(source: source, probes: probes)
+        }
+    }
+
+    /// Samples per training epoch and per test pass, as the Trainer takes them.
+    static func counts(_ t: TrainingConfig, train: SpikeSource, test: SpikeSource) -> (train: Int, test: Int) {
+        (t.trainLimit > 0 ? min(t.trainLimit, train.samples) : train.samples,
+         t.testLimit > 0 ? min(t.testLimit, test.samples) : test.samples)
+    }
+}
