@@ -24,14 +24,19 @@ func rootHelp() -> String {
 
     """
     for c in subcommands { s += "  " + c.name.padding(toLength: 10, withPad: " ", startingAt: 0) + c.summary + "\n" }
-    s += "\nRun 'chipsim <command> --help' for a command's options and an example.\n"
+    s += "\nRun 'chipsim <command> --help' for a command's options and an example;\n'chipsim --version' prints the version.\n"
     return s
 }
 
+_ = Console.started   // progress timing counts from launch
 var argv = Array(CommandLine.arguments.dropFirst())
 if argv.isEmpty || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help" {
     print(rootHelp(), terminator: "")
     exit(argv.isEmpty ? 64 : 0)
+}
+if argv[0] == "--version" || argv[0] == "version" {
+    print(Version.text)
+    exit(0)
 }
 let name = argv.removeFirst()
 guard let cmd = subcommands.first(where: { $0.name == name }) else {

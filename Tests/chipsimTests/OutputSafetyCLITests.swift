@@ -193,3 +193,113 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         #expect(throws: ChipError.self) { try AtomicFile.write([1, 2, 3], to: "/dev/null/x", durable: true, locked: false) }
     }
 }
+
+@Suite struct IntegerOptionTests {
+    /// Values beyond Int, beyond the option's range, negative and non-numeric: each a usage
+    /// error (exit 64) naming the option and its range, never a trap.
+    @Test func outOfRangeIntegerOptionsAreUsageErrors() throws {
+        let cases: [([String], String)] = [
+            (["trace", "nmnist", "x.bin", "--out", "o.aer", "--bin-us", "9223372036854775807"], "--bin-us expects an integer in 1...4294967"),
+            (["trace", "nmnist", "x.bin", "--out", "o.aer", "--label", "99999999999"], "--label expects an integer in 0...2147483647"),
+            (["trace", "nmnist", "x.bin", "--out", "o.aer", "--steps", "0"], "--steps expects an integer in 1...1048576"),
+            (["trace", "encode", "--first", "9223372036854775807", "--out", "o.aer"], "--first expects an integer in 0...4294967295"),
+            (["trace", "encode", "--steps", "1000000000", "--out", "o.aer"], "--steps expects an integer in 1...1048576"),
+            (["trace", "encode", "--steps", "1048576", "--count", "1000", "--out", "o.aer"], "exceeds 100000000 timesteps"),
+            (["trace", "encode", "--count", "99999999999999999999999", "--out", "o.aer"], "(out of range)"),
+            (["trace", "encode", "--seed", "-1", "--out", "o.aer"], "--seed expects an integer in 0..."),
+            (["asm", "--fraction-bits", "17", "--rule", "dw = x1"], "--fraction-bits expects an integer in 0...16"),
+            (["bench", "train", "--samples", "-5"], "--samples expects an integer in 1...10000000"),
+            (["bench", "route", "--steps", "twelve"], "--steps expects an integer in 1...10000000, got 'twelve'"),
+        ]
+        for (args, message) in cases {
+            let r = try chipsim(args)
+            #expect(r.status == 64, "\(args): \(r.status) \(r.err)")
+            #expect(r.err.contains(message), "\(args): \(r.err)")
+        }
+    }
+}
+
+@Suite struct ValidateAgreesWithRunTests {
+    /// A config whose rule's feedback synapses overflow the learning memory: validate must
+    /// refuse it with the same capacity error run gives (it used to say valid).
+    @Test func learningMemoryOverflowIsRefusedByValidateAsByRun() throws {
+        let dir = tempDir("validate-lm")
+        defer { try? fm.removeItem(atPath: dir) }
+        var text = try String(contentsOfFile: repoRoot + "/configs/opzo-mnist.json", encoding: .utf8)
+        // 397,000 bytes of forward synapses fit; the 10 x 500 32-bit feedback synapses (20,000
+        // bytes + overhead) do not.
+        text = text.replacingOccurrences(of: "\"synapseMemoryBytes\": 1048576", with: "\"synapseMemoryBytes\": 400000")
+        #expect(text.contains("400000"))
+        try text.write(toFile: dir + "/lm.json", atomically: true, encoding: .utf8)
+        let v = try chipsim(["validate", dir + "/lm.json"])
+        let r = try chipsim(["run", dir + "/lm.json", "--out", dir + "/out", "--quiet"])
+        #expect(v.status == 1 && r.status == 1, "validate \(v.status) \(v.err) / run \(r.status) \(r.err)")
+        #expect(v.err.contains("feedback synapses") && v.err.contains("bytes more"), "\(v.err)")
+        #expect(v.err == r.err)
+        #expect(list(dir) == ["lm.json"])
+    }
+
+    @Test func validatePrintsWhatTheRunWillDo() throws {
+        let mesh = try chipsim(["validate", "configs/mesh-4x4.json"])
+        #expect(mesh.status == 0, "\(mesh.err)")
+        // 7 cores are input spike sources, 4 hold hidden, 1 the output: 12 used, as the report places them.
+        #expect(mesh.out.contains("chip: 12 of 16 core(s) used"), "\(mesh.out)")
+        #expect(mesh.out.components(separatedBy: "(spike source)").count - 1 == 7, "\(mesh.out)")
+        #expect(!mesh.out.contains("): ,"), "a core line without contents: \(mesh.out)")
+        let train = try chipsim(["validate", "configs/opzo-mnist.json"])
+        #expect(train.status == 0, "\(train.err)")
+        // opzo-mnist: 12 epochs of the 4000-sample train split, 1000 test samples.
+        #expect(train.out.contains("12 epoch(s) of 4000 training samples (of 4000) then 1000 test samples (of 1000)"), "\(train.out)")
+        let cmp = try chipsim(["validate", "configs/compare-quick.json"])
+        #expect(cmp.status == 0, "\(cmp.err)")
+        #expect(cmp.out.contains("on-chip opzo: 2000 training samples then 1000 test samples"), "\(cmp.out)")
+    }
+
+    /// An inline experiment's error names its full path and comes before any training.
+    @Test func compareConfigErrorsNameTheFullPathBeforeTraining() throws {
+        let dir = tempDir("validate-compare")
+        defer { try? fm.removeItem(atPath: dir) }
+        var text = try String(contentsOfFile: repoRoot + "/configs/compare-quick.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"encoder\": {\"kind\": \"rate\", \"steps\": 16}", with: "\"encoder\": {\"kind\": \"latency\", \"steps\": 16}")
+        text = text.replacingOccurrences(of: "\"host/", with: "\"\(repoRoot)/configs/host/")
+        #expect(text.contains("latency"))
+        try text.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+        for cmd in [["validate", dir + "/c.json"], ["compare", dir + "/c.json", "--out", dir + "/out"]] {
+            let r = try chipsim(cmd)
+            #expect(r.status == 1, "\(cmd): \(r.err)")
+            #expect(r.err.contains("$.experiment.input.encoder.kind"), "\(cmd): \(r.err)")
+            #expect(!r.err.contains("accuracy"), "training ran first: \(r.err)")
+        }
+        #expect(list(dir) == ["c.json"])
+    }
+}
+
+@Suite struct NewcomerTests {
+    /// Every example line of `asm --help` runs; the shipped .mc files are the built-in rules.
+    @Test func asmHelpExamplesRunAndShippedFilesMatchTheBuiltins() throws {
+        let help = try chipsim(["asm", "--help"])
+        let examples = help.out.components(separatedBy: "EXAMPLES:").last!.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("chipsim asm ") }
+        #expect(examples.count >= 2)
+        for e in examples {
+            // The examples' single argument after `asm` (a path, or --rule "...").
+            let rest = String(e.dropFirst("chipsim asm ".count))
+            let args = rest.hasPrefix("--rule ") ? ["--rule", String(rest.dropFirst(7).dropFirst().dropLast())] : [rest]
+            let r = try chipsim(["asm"] + args)
+            #expect(r.status == 0, "\(e): \(r.err)")
+        }
+        for rule in ["stdp", "rstdp"] {
+            let file = try chipsim(["asm", "configs/microcode/\(rule).mc"]), builtin = try chipsim(["asm", "--builtin", rule])
+            // The same disassembly (after the title line) and costs.
+            let f = file.out.split(separator: "\n").dropFirst(), b = builtin.out.components(separatedBy: "\n\n").last!.split(separator: "\n").dropFirst()
+            #expect(file.status == 0 && Array(f) == Array(b), "\(rule): \(file.out) vs \(builtin.out)")
+        }
+    }
+
+    @Test func versionIsPrinted() throws {
+        for flag in ["--version", "version"] {
+            let r = try chipsim([flag])
+            #expect(r.status == 0)
+            #expect(r.out.hasPrefix("chipsim ") && r.out.split(separator: ".").count >= 3, "\(r.out)")
+        }
+    }
+}

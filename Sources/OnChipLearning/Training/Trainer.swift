@@ -27,6 +27,9 @@ public final class Trainer {
     public let config: TrainingConfig
     public private(set) var epochs: [EpochMetrics] = []
     public var progress: ((String) -> Void)?
+    /// Least time between two within-epoch progress lines (a clock read per sample decides).
+    public var progressInterval: Double = 0.25
+    private var lastProgress: UInt64 = 0
     /// Called after every epoch (checkpointing); an error stops the run.
     public var afterEpoch: (() throws -> Void)?
     /// Called before every epoch with its index (0-based), e.g. for learning-rate schedules.
@@ -65,7 +68,7 @@ public final class Trainer {
             sim.discardSamples()
             for (k, s) in order.enumerated() {
                 sim.runSample(s, source: train)
-                if k % 100 == 99 { progress?("epoch \(e + 1)/\(config.epochs): training \(k + 1)/\(order.count)") }
+                if progressDue() { progress?("epoch \(e + 1)/\(config.epochs): training \(k + 1)/\(order.count)") }
             }
             let trainAcc = Trainer.accuracy(sim.samples)
             let unit = (sim.rule as? TrainableRule)?.outputLossUnit
@@ -75,7 +78,7 @@ public final class Trainer {
             sim.discardSamples()
             for s in 0..<testCount {
                 sim.runSample(s, source: test)
-                if s % 200 == 199 { progress?("epoch \(e + 1)/\(config.epochs): testing \(s + 1)/\(testCount)") }
+                if progressDue() { progress?("epoch \(e + 1)/\(config.epochs): testing \(s + 1)/\(testCount)") }
             }
             let testAcc = Trainer.accuracy(sim.samples)
             let testMSE = unit.flatMap { Trainer.meanSquaredError(sim.samples, unit: $0) }
@@ -92,6 +95,14 @@ public final class Trainer {
                 progress?("epoch \(e + 1)/\(config.epochs): train accuracy \(String(format: "%.2f", trainAcc * 100))%, test accuracy \(String(format: "%.2f", testAcc * 100))%")
             }
         }
+    }
+
+    private func progressDue() -> Bool {
+        guard progress != nil else { return false }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- lastProgress >= UInt64(progressInterval * 1e9) else { return false }
+        lastProgress = now
+        return true
     }
 
     /// Mean over samples and outputs of ((r_k - y_k) / 2^14)^2, r = the loss unit's regression

@@ -23,8 +23,9 @@ enum AsmCommand: Subcommand {
       --stochastic         round the fraction bits stochastically (default floor)
       --builtin NAME       print a built-in rule program: stdp, rstdp
 
-    EXAMPLE:
-      chipsim asm rules/stdp.mc
+    EXAMPLES:
+      chipsim asm configs/microcode/stdp.mc
+      chipsim asm configs/microcode/rstdp.mc
       chipsim asm --rule "dw = 2^-6 * mod * x1"
     """
     static let flags: Set<String> = ["stochastic"]

@@ -108,14 +108,30 @@ struct Arguments {
     }
 }
 
-/// Standard error output, and progress lines only when stderr is a terminal (quiet in CI).
+/// Standard error output and progress. On a terminal, progress is one line rewritten in
+/// place (at most 10 times a second); otherwise (a pipe, a log file, CI) a full line at most
+/// every 15 s, the first after 5 s, so short runs stay quiet and long ones show they live.
 enum Console {
     static func error(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
     static let stderrIsTerminal: Bool = isatty(2) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
-    static func progress(_ s: String) {
-        if stderrIsTerminal { FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8)) }
+    static let started = DispatchTime.now().uptimeNanoseconds
+    nonisolated(unsafe) static var lastProgress: UInt64 = 0
+    nonisolated(unsafe) static var progressShown = false
+    static let terminalInterval: UInt64 = 100_000_000, logInterval: UInt64 = 15_000_000_000, logDelay: UInt64 = 5_000_000_000
+
+    static func progress(_ s: @autoclosure () -> String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if stderrIsTerminal {
+            guard now &- lastProgress >= terminalInterval else { return }
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + s()).utf8))
+            progressShown = true
+        } else {
+            guard now &- started >= logDelay, now &- lastProgress >= logInterval else { return }
+            FileHandle.standardError.write(Data(("progress: " + s() + "\n").utf8))
+        }
+        lastProgress = now
     }
     /// "debug" or "release" (plus the CPU target Package.swift chose for this host): benchmarks
     /// print it, since only release figures mean anything.
@@ -132,6 +148,7 @@ enum Console {
     #endif
 
     static func progressDone() {
-        if stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if stderrIsTerminal && progressShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        progressShown = false
     }
 }

@@ -37,6 +37,9 @@ enum TraceCommand: Subcommand {
       chipsim trace convert mnist-rate.aer mnist-rate.csv
     """
     static let flags: Set<String> = ["json"]
+    /// Timesteps (samples x steps) one encode or nmnist call makes: the trace is built in
+    /// memory, so this bounds its size before any work.
+    static let maxTraceSteps = 100_000_000
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let action = try args.positional("action (encode, nmnist, info or convert)")
@@ -73,6 +76,9 @@ enum TraceCommand: Subcommand {
             throw ChipError.usage("--dataset must be mnist5k or yinyang, got '\(datasetName)'")
         }
         let data = split == "train" ? sets.train : sets.test
+        guard steps * count <= maxTraceSteps else {
+            throw ChipError.usage("--steps \(steps) x --count \(count) exceeds \(maxTraceSteps) timesteps in one trace; make fewer or shorter samples")
+        }
         guard first <= data.count, count <= data.count - first else {
             throw ChipError.usage("--first \(first) --count \(count) exceeds the \(data.count) samples of \(data.name)")
         }
@@ -137,6 +143,9 @@ enum TraceCommand: Subcommand {
         while !args.positionals.isEmpty { files.append(try args.positional("N-MNIST file")) }
         try args.finish()
         guard !files.isEmpty else { throw ChipError.usage("trace nmnist needs at least one N-MNIST .bin file") }
+        guard steps * files.count <= maxTraceSteps else {
+            throw ChipError.usage("--steps \(steps) x \(files.count) file(s) exceeds \(maxTraceSteps) timesteps in one trace; make fewer or shorter samples")
+        }
         var trace = SpikeTrace(shape: TraceShape(width: NMNIST.width, height: NMNIST.height, polarities: 2),
                                timestepNanoseconds: UInt32(bin * 1000))
         for f in files {
