@@ -16,7 +16,7 @@ public enum Experiment {
     /// The train and test sources of a dataset input (nil train for other inputs).
     public static func sources(for config: ExperimentConfig) throws -> (train: SpikeSource?, test: SpikeSource) {
         guard case let .dataset(d, e, _, limit) = config.input else { return (nil, try source(for: config)) }
-        let dir = (config.file as NSString).deletingLastPathComponent
+        let dir = OutputPath.directoryPart(of: config.file)
         let spec = try DatasetSpec(json: JSONReader(d, file: config.file, path: "$.input.dataset"))
         let enc = try e.map { try EncoderSpec(json: JSONReader($0, file: config.file, path: "$.input.encoder")) }
             ?? .rate(steps: config.run.steps, seed: 0)

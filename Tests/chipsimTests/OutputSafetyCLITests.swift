@@ -98,6 +98,11 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
             #expect(r.status == 0, "--out '\(out)': \(r.err)")
         }
         #expect(list(cwd) == ["a", "keep.txt", "x", "y"], "\(list(cwd))")
+        // A config whose own path is one character (a dataset config: its data are found
+        // relative to it).
+        try TrainingCLITests.regression.write(toFile: cwd + "/t", atomically: true, encoding: .utf8)
+        let v = try chipsim(["validate", "t"], cwd: cwd)
+        #expect(v.status == 0 && v.out.hasPrefix("t: valid training config"), "\(v.out) \(v.err)")
         #expect(fm.fileExists(atPath: cwd + "/y/report.json") && fm.fileExists(atPath: cwd + "/a/b/report.json"))
     }
 

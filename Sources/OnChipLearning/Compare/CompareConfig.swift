@@ -48,8 +48,8 @@ public struct CompareConfig {
     public init(json: JSONValue, file: String) throws {
         let r = try JSONReader(json, file: file, path: "$")
         self.file = file
-        name = try r.string("name", default: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
-        let dir = (file as NSString).deletingLastPathComponent
+        name = try r.string("name", default: OutputPath.stem(of: file))
+        let dir = OutputPath.directoryPart(of: file)
         func resolve(_ p: String) -> String { p.hasPrefix("/") || dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p) }
         guard let ev = r.optional("experiment") else { throw r.error("experiment", "missing: an experiment config file name or an inline experiment object") }
         switch ev {

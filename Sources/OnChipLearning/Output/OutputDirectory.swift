@@ -94,7 +94,7 @@ public final class OutputDirectory {
 
     public func write(_ name: String, _ text: String) throws {
         let p = path(name)
-        let dir = (p as NSString).deletingLastPathComponent
+        let dir = OutputPath.directoryPart(of: p)
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let f = try OutputFile(creating: p)

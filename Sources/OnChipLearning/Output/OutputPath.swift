@@ -12,7 +12,7 @@ import ChipModel
 ///   ancestors (`.`, `./`, `..`, `/`, `a/..`) is refused: replacing it would replace the
 ///   directory the user is working in.
 /// - A config `name` must be one plain path component (letters, digits, `-`, `_`, `.`, `+`,
-///   not starting with `.`): `"../../victim"` is refused with the JSON path `$.name`, so a
+///   inner spaces; not starting with `.`): `"../../victim"` is refused with the JSON path `$.name`, so a
 ///   name never forms a path outside the `runs/` output root.
 public enum OutputPath {
     /// The absolute normalised form of `path`, or a usage error naming `option`.
@@ -58,9 +58,9 @@ public enum OutputPath {
 
     /// Whether a config name may become a directory under the output root unchanged.
     public static func isPlainName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= 200, !name.hasPrefix(".") else { return false }
+        guard !name.isEmpty, name.utf8.count <= 200, !name.hasPrefix("."), !name.hasPrefix(" "), !name.hasSuffix(" ") else { return false }
         return name.unicodeScalars.allSatisfy { s in
-            (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") || (s >= "0" && s <= "9") || "-_.+".unicodeScalars.contains(s)
+            (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") || (s >= "0" && s <= "9") || "-_.+ ".unicodeScalars.contains(s)
         }
     }
 
@@ -68,9 +68,24 @@ public enum OutputPath {
     /// path component are refused (not rewritten), so two configs never silently share a directory.
     public static func defaultDirectory(name: String, file: String) throws -> String {
         guard isPlainName(name) else {
-            throw ChipError.config(file: file, path: "$.name", message: "'\(name)' cannot name the output directory runs/NAME: use letters, digits, '-', '_', '.', '+' (not starting with '.', at most 200 bytes), or pass --out DIR")
+            throw ChipError.config(file: file, path: "$.name", message: "'\(name)' cannot name the output directory runs/NAME: use letters, digits, '-', '_', '.', '+' and inner spaces (not starting with '.', at most 200 bytes), or pass --out DIR")
         }
         return "runs/" + name
+    }
+
+    /// The directory part of a path as given ("" for a bare name), computed on the string
+    /// itself: Foundation's `deletingLastPathComponent` traps on some one-character paths.
+    public static func directoryPart(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        let d = String(path[..<slash])
+        return d.isEmpty ? "/" : d
+    }
+
+    /// The last component without its extension ("dir/a.b.json" -> "a.b"), on the string itself.
+    public static func stem(of path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return base }
+        return String(base[..<dot])
     }
 
     /// The parent directory and last component of an absolute normalised path (not "/").

@@ -112,9 +112,10 @@ struct Arguments {
 /// place (at most 10 times a second); otherwise (a pipe, a log file, CI) a full line at most
 /// every 15 s, the first after 5 s, so short runs stay quiet and long ones show they live.
 enum Console {
-    static func error(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
-    }
+    static func error(_ s: String) { write(s + "\n") }
+
+    /// Writes to stderr; a closed or full stderr is ignored (FileHandle.write(_:) would trap).
+    static func write(_ s: String) { try? FileHandle.standardError.write(contentsOf: Data(s.utf8)) }
     static let stderrIsTerminal: Bool = isatty(2) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
     static let started = DispatchTime.now().uptimeNanoseconds
     nonisolated(unsafe) static var lastProgress: UInt64 = 0
@@ -125,11 +126,11 @@ enum Console {
         let now = DispatchTime.now().uptimeNanoseconds
         if stderrIsTerminal {
             guard now &- lastProgress >= terminalInterval else { return }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + s()).utf8))
+            write("\r\u{1B}[K" + s())
             progressShown = true
         } else {
             guard now &- started >= logDelay, now &- lastProgress >= logInterval else { return }
-            FileHandle.standardError.write(Data(("progress: " + s() + "\n").utf8))
+            write("progress: " + s() + "\n")
         }
         lastProgress = now
     }
@@ -148,7 +149,7 @@ enum Console {
     #endif
 
     static func progressDone() {
-        if stderrIsTerminal && progressShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if stderrIsTerminal && progressShown { write("\r\u{1B}[K") }
         progressShown = false
     }
 }

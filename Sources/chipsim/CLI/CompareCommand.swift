@@ -28,7 +28,7 @@ enum CompareCommand: Subcommand {
       --overwrite   replace DIR if it holds a previous chipsim compare output
       --quiet       print nothing on success
 
-    EXAMPLE (about a minute, release build):
+    EXAMPLE (about 5 s once built, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
     """
 

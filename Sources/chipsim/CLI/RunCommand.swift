@@ -130,7 +130,7 @@ extension RunCommand {
             let stopAfter = ProcessInfo.processInfo.environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
             trainer.afterEpoch = {
                 try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)
-                if trainer.epochs.count == stopAfter { dir.discard(); Console.error("stopped after epoch \(trainer.epochs.count) (CHIPSIM_STOP_AFTER_EPOCH)"); exit(75) }
+                if trainer.epochs.count == stopAfter { dir.discard(); checkpointLock.release(); Console.error("stopped after epoch \(trainer.epochs.count) (CHIPSIM_STOP_AFTER_EPOCH)"); exit(75) }
             }
             trainer.progress = { line in
                 if line.contains("accuracy") { Console.progressDone(); Console.error(line) } else { Console.progress(line) }
@@ -228,7 +228,7 @@ final class ProbeRecorder {
         for p in probes {
             let path = directory.path("probes/\(p.layerName).\(p.variable.rawValue).csv")
             do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: OutputPath.directoryPart(of: path), withIntermediateDirectories: true)
             } catch {
                 throw ChipError.io(path: path, message: "cannot create the probe directory: \(error.localizedDescription)")
             }
