@@ -308,3 +308,30 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         }
     }
 }
+
+@Suite(.serialized) struct ResumedSpeedTests {
+    /// A run resumed after epoch 1 of 3 simulates 2 epochs' steps in its wall clock: its
+    /// stepsPerSecond x seconds is those steps (2/3 of the total: every epoch runs the same
+    /// samples), not the whole run's.
+    @Test func resumedStepsPerSecondCountsOnlyTheResumedSteps() throws {
+        let dir = tempDir("resume-speed")
+        defer { try? fm.removeItem(atPath: dir) }
+        try TrainingCLITests.regression.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
+        p.standardError = Pipe()
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 75)
+        let r = try chipsim(["run", dir + "/t.json", "--out", dir + "/part", "--quiet", "--resume"])
+        #expect(r.status == 0, "\(r.err)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/part/report.json"))) as! [String: Any]
+        let wall = report["wallClock"] as! [String: Any]
+        let summary = report["summary"] as! [String: Any]
+        let total = (summary["totalSteps"] as! NSNumber).doubleValue
+        let timed = (wall["stepsPerSecond"] as! NSNumber).doubleValue * (wall["seconds"] as! NSNumber).doubleValue
+        #expect(total > 0)
+        #expect(abs(timed - total * 2 / 3) <= 1e-6 * total, "timed \(timed) of \(total)")
+    }
+}
