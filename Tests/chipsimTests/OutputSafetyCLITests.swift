@@ -185,6 +185,18 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         #expect(list(dir) == ["c", "t", "t.json"], "\(list(dir))")
     }
 
+    @Test func traceOutputsThatAreDirectoriesAreUsageErrors() throws {
+        let dir = tempDir("out-trace")
+        defer { try? fm.removeItem(atPath: dir) }
+        for out in [".", "./", "", "/", "x/", "~"] {
+            let r = try chipsim(["trace", "encode", "--dataset", "yinyang", "--count", "2", "--out", out], cwd: dir)
+            #expect(r.status == 64, "--out '\(out)': \(r.err)")
+        }
+        let r = try chipsim(["trace", "encode", "--dataset", "yinyang", "--count", "2", "--out", "t"], cwd: dir)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(list(dir) == ["t"])
+    }
+
     @Test func writeFailuresAreCleanErrors() throws {
         // /dev/full accepts open() and fails every write with ENOSPC: a full disk.
         guard fm.fileExists(atPath: "/dev/full") else { return }
