@@ -168,6 +168,30 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         #expect(list(dir) == [".other.partial-\(dead)", "q", "t", "t.checkpoint.json", "t.json"], "\(list(dir))")
     }
 
+    /// A run killed with SIGKILL (no chance to clean up) leaves its partial directory and lock
+    /// file; the next run on the same output is not blocked and removes the partial.
+    @Test func aKilledRunDoesNotBlockTheNextOne() throws {
+        let dir = tempDir("out-killed")
+        defer { try? fm.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", repoRoot + "/configs/opzo-yinyang.json", "--out", dir + "/q", "--quiet"]
+        p.standardError = Pipe()
+        try p.run()
+        let partial = dir + "/.q.partial-\(p.processIdentifier)"
+        let deadline = Date().addingTimeInterval(60)
+        while !fm.fileExists(atPath: partial) && Date() < deadline { usleep(20_000) }
+        #expect(fm.fileExists(atPath: partial))
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(list(dir).contains(".q.lock") && list(dir).contains(".q.partial-\(p.processIdentifier)"), "\(list(dir))")
+        let r = try chipsim(["run", quickstart, "--out", dir + "/q", "--quiet"])
+        #expect(r.status == 0, "\(r.err)")
+        // The killed training's checkpoint lock file stays (unheld, reused by the next
+        // training on that checkpoint); the output's own lock file and partial are gone.
+        #expect(list(dir) == [".q.checkpoint.json.lock", "q"], "\(list(dir))")
+    }
+
     @Test func badCheckpointPathsAreRefusedBeforeTraining() throws {
         let dir = tempDir("out-ckpt")
         defer { try? fm.removeItem(atPath: dir) }
