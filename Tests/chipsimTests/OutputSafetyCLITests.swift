@@ -232,6 +232,22 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         let f = try OutputFile(creating: "/dev/full")
         #expect(throws: ChipError.self) { try f.write("x") }
         #expect(throws: ChipError.self) { try AtomicFile.write([1, 2, 3], to: "/dev/null/x", durable: true, locked: false) }
+        // A special file (here a FIFO, as a device would be), a directory or a symbolic link
+        // is never replaced by a file.
+        let dir = tempDir("atomic")
+        defer { try? fm.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/p", 0o644) == 0)
+        #expect(throws: ChipError.self) { try AtomicFile.write([1], to: dir + "/p", durable: false, locked: false) }
+        var st = stat()
+        #expect(lstat(dir + "/p", &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO is still a FIFO")
+        try fm.createDirectory(atPath: dir + "/d", withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: dir + "/l", withDestinationPath: dir + "/target")
+        #expect(throws: ChipError.self) { try AtomicFile.write([1], to: dir + "/d", durable: false, locked: true) }
+        #expect(throws: ChipError.self) { try AtomicFile.write([1], to: dir + "/l", durable: false, locked: true) }
+        try AtomicFile.write([7, 8], to: dir + "/f", durable: true, locked: true)
+        try AtomicFile.write([9], to: dir + "/f", durable: true, locked: true)
+        #expect(fm.contents(atPath: dir + "/f") == Data([9]))
+        #expect(list(dir) == ["d", "f", "l", "p"], "no partial or lock left: \(list(dir))")
     }
 }
 

@@ -75,6 +75,8 @@ public final class OutputFile {
 /// Whole-file atomic writes: the bytes go to `BASE.partial-PID` in the same directory, are
 /// optionally fsynced, and are renamed over the target, so a reader sees the old file or the
 /// new one, never a mix; on failure the partial file is removed and the old file is kept.
+/// The target must be new or a regular file (a directory, device, socket or symbolic link is
+/// refused, never replaced).
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically. `durable` fsyncs the file before the rename and the
     /// directory after it (checkpoints: a power cut must not leave an empty file behind).
@@ -86,6 +88,12 @@ public enum AtomicFile {
         let (parent, base) = OutputPath.split(abs)
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
             throw ChipError.io(path: path, message: "cannot create the directory: \(error.localizedDescription)")
+        }
+        // Only a regular file is replaced: a rename would put a file in place of a device, a
+        // symbolic link or a socket (as root, even over /dev/full).
+        var st = stat()
+        if lstat(abs, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
+            throw ChipError.io(path: path, message: "exists and is not a regular file; chipsim replaces only files it can rewrite whole: choose another path")
         }
         if locked { StalePartials.clean(parent: parent, prefix: base + ".partial-") }
         let tmp = OutputPath.join(parent, base + ".partial-\(getpid())")
