@@ -216,9 +216,12 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
             let r = try chipsim(["trace", "encode", "--dataset", "yinyang", "--count", "2", "--out", out], cwd: dir)
             #expect(r.status == 64, "--out '\(out)': \(r.err)")
         }
+        #expect(mkfifo(dir + "/p", 0o644) == 0)
+        let fifo = try chipsim(["trace", "encode", "--dataset", "yinyang", "--count", "2", "--out", "p"], cwd: dir)
+        #expect(fifo.status == 1 && fifo.err.contains("not a regular file"), "\(fifo.err)")
         let r = try chipsim(["trace", "encode", "--dataset", "yinyang", "--count", "2", "--out", "t"], cwd: dir)
         #expect(r.status == 0, "\(r.err)")
-        #expect(list(dir) == ["t"])
+        #expect(list(dir) == ["p", "t"])
     }
 
     @Test func writeFailuresAreCleanErrors() throws {

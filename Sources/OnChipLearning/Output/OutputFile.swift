@@ -82,18 +82,12 @@ public enum AtomicFile {
     /// directory after it (checkpoints: a power cut must not leave an empty file behind).
     /// `locked` holds the path's OutputLock while writing (re-entrant if the caller holds it).
     public static func write(_ bytes: [UInt8], to path: String, durable: Bool, locked: Bool) throws {
-        let abs = try OutputPath.file(path, option: "output file")
+        let abs = try OutputPath.replaceableFile(path, option: "output file")
         let lock = locked ? try OutputLock.acquire(abs) : nil
         defer { lock?.release() }
         let (parent, base) = OutputPath.split(abs)
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
             throw ChipError.io(path: path, message: "cannot create the directory: \(error.localizedDescription)")
-        }
-        // Only a regular file is replaced: a rename would put a file in place of a device, a
-        // symbolic link or a socket (as root, even over /dev/full).
-        var st = stat()
-        if lstat(abs, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
-            throw ChipError.io(path: path, message: "exists and is not a regular file; chipsim replaces only files it can rewrite whole: choose another path")
         }
         if locked { StalePartials.clean(parent: parent, prefix: base + ".partial-") }
         let tmp = OutputPath.join(parent, base + ".partial-\(getpid())")

@@ -56,6 +56,18 @@ public enum OutputPath {
         return abs
     }
 
+    /// `file(_:option:)`, and the path must be new or a regular file: replacing it by rename
+    /// would put a file in place of a device, a FIFO or a symbolic link (as root, even over
+    /// /dev/full).
+    public static func replaceableFile(_ path: String, option: String) throws -> String {
+        let abs = try file(path, option: option)
+        var st = stat()
+        if lstat(abs, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
+            throw ChipError.io(path: path, message: "exists and is not a regular file; chipsim replaces only regular files: choose another path")
+        }
+        return abs
+    }
+
     /// Whether a config name may become a directory under the output root unchanged.
     public static func isPlainName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 200, !name.hasPrefix("."), !name.hasPrefix(" "), !name.hasSuffix(" ") else { return false }

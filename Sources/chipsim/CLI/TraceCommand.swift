@@ -63,7 +63,7 @@ enum TraceCommand: Subcommand {
         let dt = try args.int("timestep-ns", default: 1000, in: 0...Int(UInt32.max))
         let dataDir = try args.value("data")
         guard let out = try args.value("out") else { throw ChipError.usage("trace encode needs --out FILE; see 'chipsim trace --help'") }
-        _ = try OutputPath.file(out, option: "--out")
+        _ = try OutputPath.replaceableFile(out, option: "--out")
         try args.finish()
         guard split == "train" || split == "test" else { throw ChipError.usage("--split must be train or test, got '\(split)'") }
         let sets: (train: ImageDataset, test: ImageDataset)
@@ -127,7 +127,7 @@ enum TraceCommand: Subcommand {
     static func convert(_ args: inout Arguments) throws -> Int32 {
         let input = try args.positional("input trace"), output = try args.positional("output trace")
         try args.finish()
-        _ = try OutputPath.file(output, option: "output trace")
+        _ = try OutputPath.replaceableFile(output, option: "output trace")
         let trace = try SpikeTrace.read(path: input)
         try trace.write(path: output)
         print("wrote \(output): \(trace.samples.count) samples, \(trace.eventCount) events")
@@ -141,7 +141,7 @@ enum TraceCommand: Subcommand {
         // Labels are stored as signed 32-bit values (-1 = unlabelled).
         let label: Int? = args.has("label") ? try args.int("label", default: 0, in: 0...Int(Int32.max)) : nil
         guard let out = try args.value("out") else { throw ChipError.usage("trace nmnist needs --out FILE") }
-        _ = try OutputPath.file(out, option: "--out")
+        _ = try OutputPath.replaceableFile(out, option: "--out")
         var files: [String] = []
         while !args.positionals.isEmpty { files.append(try args.positional("N-MNIST file")) }
         try args.finish()
