@@ -270,6 +270,7 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
             (["asm", "--fraction-bits", "17", "--rule", "dw = x1"], "--fraction-bits expects an integer in 0...16"),
             (["bench", "train", "--samples", "-5"], "--samples expects an integer in 1...10000000"),
             (["bench", "route", "--steps", "twelve"], "--steps expects an integer in 1...10000000, got 'twelve'"),
+            (["bench", "route", "--mesh", "99999999999x99999999999"], "--mesh expects WxH with W and H in 1...64"),
         ]
         for (args, message) in cases {
             let r = try chipsim(args)

@@ -37,8 +37,8 @@ enum BenchRoute {
         let json = args.flag("json")
         try args.finish()
         let dims = meshText.split(separator: "x").compactMap { Int($0) }
-        guard dims.count == 2, dims[0] >= 1, dims[1] >= 1 else {
-            throw ChipError.usage("--mesh expects WxH (e.g. 4x4), got '\(meshText)'")
+        guard dims.count == 2, (1...64).contains(dims[0]), (1...64).contains(dims[1]) else {
+            throw ChipError.usage("--mesh expects WxH with W and H in 1...64 (e.g. 4x4), got '\(meshText)'")
         }
         guard steps >= 1, npc >= 1, patterns >= 1 else {
             throw ChipError.usage("--steps, --neurons-per-core and --patterns must be at least 1")
