@@ -192,6 +192,27 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
         #expect(list(dir) == [".q.checkpoint.json.lock", "q"], "\(list(dir))")
     }
 
+    /// SIGTERM (and Ctrl-C's SIGINT) mid-run: the partial directory and the lock files are
+    /// removed before the process ends with status 128 + 15.
+    @Test func anInterruptedRunLeavesNothingBehind() throws {
+        let dir = tempDir("out-sigterm")
+        defer { try? fm.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chipsimPath)
+        p.arguments = ["run", repoRoot + "/configs/opzo-yinyang.json", "--out", dir + "/q", "--quiet"]
+        p.standardError = Pipe()
+        try p.run()
+        let partial = dir + "/.q.partial-\(p.processIdentifier)"
+        let deadline = Date().addingTimeInterval(60)
+        while !fm.fileExists(atPath: partial) && Date() < deadline { usleep(20_000) }
+        #expect(fm.fileExists(atPath: partial))
+        usleep(100_000)   // into the training (checkpoint lock held too)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGTERM)
+        #expect(list(dir) == [], "\(list(dir))")
+    }
+
     @Test func badCheckpointPathsAreRefusedBeforeTraining() throws {
         let dir = tempDir("out-ckpt")
         defer { try? fm.removeItem(atPath: dir) }

@@ -38,6 +38,7 @@ public final class OutputDirectory {
         do {
             try OutputDirectory.checkReplaceable(absolutePath, shown: shown, kind: kind, overwrite: overwrite)
             StalePartials.clean(parent: parent, prefix: ".\(base).partial-")
+            InterruptCleanup.register(tempPath)
             let fm = FileManager.default
             do {
                 if fm.fileExists(atPath: tempPath) { try fm.removeItem(atPath: tempPath) }
@@ -48,6 +49,7 @@ public final class OutputDirectory {
             try AtomicFile.write(Array("\(kind)\n".utf8), to: tempPath + "/" + OutputDirectory.markerName, durable: false, locked: false)
         } catch {
             try? FileManager.default.removeItem(atPath: tempPath)
+            InterruptCleanup.unregister(tempPath)
             lock.release()
             throw error
         }
@@ -110,22 +112,29 @@ public final class OutputDirectory {
     /// still replaceable) and releases the lock.
     public func commit() throws {
         guard let lock else { throw ChipError.io(path: finalPath, message: "output already committed or discarded") }
-        defer { lock.release(); self.lock = nil }
+        defer {
+            InterruptCleanup.unregister(tempPath)
+            lock.release(); self.lock = nil
+        }
         let fm = FileManager.default
         do {
             try OutputDirectory.checkReplaceable(absolutePath, shown: finalPath, kind: kind, overwrite: overwrite)
-            if fm.fileExists(atPath: absolutePath) {
-                let old = tempPath + ".old"
+            // Not interrupted between the two renames (Ctrl-C waits for the swap).
+            let old = tempPath + ".old"
+            let replaced: Bool = try InterruptCleanup.withoutInterruption {
+                guard fm.fileExists(atPath: absolutePath) else {
+                    if rename(tempPath, absolutePath) != 0 { throw OutputFile.error(finalPath, "cannot move the finished output into place") }
+                    return false
+                }
                 if rename(absolutePath, old) != 0 { throw OutputFile.error(finalPath, "cannot move the previous output aside") }
                 if rename(tempPath, absolutePath) != 0 {
                     let e = errno
                     _ = rename(old, absolutePath)
                     throw OutputFile.error(finalPath, "cannot move the finished output into place", e)
                 }
-                try? fm.removeItem(atPath: old)
-            } else if rename(tempPath, absolutePath) != 0 {
-                throw OutputFile.error(finalPath, "cannot move the finished output into place")
+                return true
             }
+            if replaced { try? fm.removeItem(atPath: old) }
         } catch {
             try? fm.removeItem(atPath: tempPath)
             throw error
@@ -135,6 +144,7 @@ public final class OutputDirectory {
     /// Removes the temporary directory and releases the lock (nothing is left behind).
     public func discard() {
         try? FileManager.default.removeItem(atPath: tempPath)
+        InterruptCleanup.unregister(tempPath)
         lock?.release(); lock = nil
     }
 

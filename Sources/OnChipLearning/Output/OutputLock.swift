@@ -52,6 +52,7 @@ public final class OutputLock {
                 _ = pwrite(fd, pid, pid.count, 0)
                 let lock = OutputLock(path: path, lockPath: lockPath, fd: fd)
                 held[path] = (lock, 1)
+                InterruptCleanup.register(lockPath)   // unlinking a held lock file is safe (see above)
                 return lock
             }
             close(fd)
@@ -65,6 +66,7 @@ public final class OutputLock {
         guard let h = OutputLock.held[path] else { return }
         if h.count > 1 { OutputLock.held[path] = (h.lock, h.count - 1); return }
         OutputLock.held[path] = nil
+        InterruptCleanup.unregister(lockPath)
         unlink(lockPath)
         close(fd)
     }
