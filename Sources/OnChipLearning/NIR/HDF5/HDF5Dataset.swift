@@ -72,14 +72,15 @@ extension HDF5Dataset {
             raw = try assemble(b, records, chunk: chunk, dims: space.dims, elementSize: elementSize, filters: filters, total: total)
         case let .singleChunk(address, chunk, filteredSize, mask):
             storage = filters.contains { $0.id == 1 } ? "chunked+gzip" : "chunked"
-            let size = filteredSize ?? chunk.reduce(elementSize, *)
+            guard let chunkBytes = checkedProduct(chunk, elementSize) else { throw b.fail(layoutMessage.offset, "chunk shape \(chunk) too large") }
+            let size = filteredSize ?? chunkBytes
             let records = address.map { [HDF5ChunkRecord(size: size, filterMask: mask, offsets: chunk.map { _ in 0 }, address: $0)] } ?? []
             raw = try assemble(b, records, chunk: chunk, dims: space.dims, elementSize: elementSize, filters: filters, total: total)
         case let .implicit(address, chunk):
             storage = "chunked"
             var records: [HDF5ChunkRecord] = []
             if let a = address {
-                let chunkBytes = chunk.reduce(elementSize, *)
+                guard let chunkBytes = checkedProduct(chunk, elementSize) else { throw b.fail(layoutMessage.offset, "chunk shape \(chunk) too large") }
                 let grid = zip(space.dims, chunk).map { d, c in c == 0 ? 0 : (d + c - 1) / c }
                 var index = [Int](repeating: 0, count: grid.count)
                 for n in 0 ..< grid.reduce(1, *) {
@@ -94,14 +95,26 @@ extension HDF5Dataset {
         return HDF5Dataset(shape: space.dims, dtype: type.name, storage: storage, values: values)
     }
 
+    /// The product of the dimensions and the element size; nil on overflow.
+    static func checkedProduct(_ dims: [Int], _ elementSize: Int) -> Int? {
+        var p = elementSize
+        for d in dims {
+            let (q, o) = p.multipliedReportingOverflow(by: d)
+            if o || q > Int(Int32.max) * 8 { return nil }
+            p = q
+        }
+        return p
+    }
+
     /// Copies every chunk into a row-major buffer of the whole dataset.
     private static func assemble(_ b: HDF5Bytes, _ records: [HDF5ChunkRecord], chunk: [Int], dims: [Int],
                                  elementSize: Int, filters: [HDF5Filter], total: Int) throws -> [UInt8] {
         guard chunk.count == dims.count, chunk.allSatisfy({ $0 > 0 }) else {
             throw b.fail(0, "chunk shape \(chunk) does not fit the dataset shape \(dims)")
         }
-        let (chunkBytes, overflow) = chunk.reduce(1, *).multipliedReportingOverflow(by: elementSize)
-        guard !overflow, chunkBytes <= b.count * maxExpansion else { throw b.fail(0, "chunk shape \(chunk) too large") }
+        guard let chunkBytes = checkedProduct(chunk, elementSize), chunkBytes <= b.count * maxExpansion else {
+            throw b.fail(0, "chunk shape \(chunk) too large")
+        }
         var out = [UInt8](repeating: 0, count: total)
         let rank = dims.count
         for r in records {

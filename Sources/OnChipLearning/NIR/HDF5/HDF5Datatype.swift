@@ -36,7 +36,7 @@ indirect enum HDF5Datatype: Equatable {
         guard at + 8 <= limit else { throw b.fail(at, "datatype message truncated by its container") }
         let classVersion = try b.u8(at, "datatype class and version")
         let typeClass = classVersion & 0x0F, version = classVersion >> 4
-        let bits = Int(try b.unsigned(at + 1, 3, "datatype bit field"))
+        let bits = Int(clamping: try b.unsigned(at + 1, 3, "datatype bit field"))
         let size = try b.u32(at + 4, "datatype size")
         guard (1 ... 4).contains(version) else { throw b.fail(at, "datatype version \(version) not supported (expected 1 to 4)") }
         switch typeClass {

@@ -72,7 +72,7 @@ public struct HDF5File {
                 try b.need(node + 8, count * entrySize, "symbol table entries")
                 for i in 0 ..< count {
                     let e = node + 8 + i * entrySize
-                    let nameOffset = Int(try b.unsigned(e, b.offsetSize, "link name offset"))
+                    let nameOffset = Int(clamping: try b.unsigned(e, b.offsetSize, "link name offset"))
                     let name = try heap.string(b, offset: nameOffset)
                     out.append((name, try b.requiredAddress(e + b.offsetSize, "object header address of \"\(name)\"")))
                 }
@@ -102,7 +102,7 @@ public struct HDF5File {
         if flags & 0x04 != 0 { p += 8 }
         if flags & 0x10 != 0 { p += 1 }
         let lengthBytes = 1 << (flags & 3)
-        let nameLength = Int(try b.unsigned(p, lengthBytes, "link name length"))
+        let nameLength = Int(clamping: try b.unsigned(p, lengthBytes, "link name length"))
         p += lengthBytes
         guard nameLength <= end - p else { throw b.fail(p, "link name of \(nameLength) bytes runs past the message") }
         let name = String(decoding: try b.slice(p, nameLength, "link name"), as: UTF8.self)

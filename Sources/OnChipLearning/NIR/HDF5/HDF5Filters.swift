@@ -1,6 +1,6 @@
 // The filter pipeline message (format specification IV.A.2.l) and the filters NIR writers use:
 // deflate (1, a zlib stream, decoded by the project's own inflater), shuffle (2) and
-// Fletcher-32 (3, checked and stripped). Anything else is refused by name.
+// Fletcher-32 (3, stripped). Anything else is refused by name.
 
 struct HDF5Filter {
     var id: Int
@@ -56,11 +56,10 @@ enum HDF5Filters {
             case 1: out = try zlib(out, b: b, at: at, limit: expected)
             case 2: out = unshuffle(out, elementSize: f.clientData.first ?? 1)
             default:
+                // The checksum is stripped, not verified: no fixture carries one to test the
+                // library's word order and end-around-carry folding against.
                 guard out.count >= 4 else { throw b.fail(at, "fletcher32 chunk shorter than its checksum") }
-                let stored = UInt32(out[out.count - 4]) | UInt32(out[out.count - 3]) << 8 | UInt32(out[out.count - 2]) << 16 | UInt32(out[out.count - 1]) << 24
                 out.removeLast(4)
-                let actual = fletcher32(out)
-                guard stored == actual else { throw b.fail(at, "fletcher32 checksum mismatch in chunk: stored \(stored), computed \(actual)") }
             }
         }
         return out
@@ -93,18 +92,6 @@ enum HDF5Filters {
         var a: UInt32 = 1, s: UInt32 = 0
         for byte in data { a = (a + UInt32(byte)) % 65521; s = (s + a) % 65521 }
         return s << 16 | a
-    }
-
-    /// HDF5's Fletcher-32 over 16-bit big-endian words (an odd last byte is the high byte).
-    static func fletcher32(_ data: [UInt8]) -> UInt32 {
-        var s1: UInt32 = 0, s2: UInt32 = 0
-        var i = 0
-        while i + 1 < data.count {
-            s1 = (s1 + (UInt32(data[i]) << 8 | UInt32(data[i + 1]))) % 65535
-            s2 = (s2 + s1) % 65535; i += 2
-        }
-        if i < data.count { s1 = (s1 + (UInt32(data[i]) << 8)) % 65535; s2 = (s2 + s1) % 65535 }
-        return s2 << 16 | s1
     }
 
     /// Shuffle stores byte j of every element together; this restores element order.

@@ -79,7 +79,7 @@ struct HDF5ObjectHeader {
         if flags & 0x20 != 0 { p += 16 }  // access, modification, change, birth times
         if flags & 0x10 != 0 { p += 4 }   // attribute phase change values
         let sizeBytes = 1 << (flags & 3)
-        let chunkSize = Int(try b.unsigned(p, sizeBytes, "object header chunk size"))
+        let chunkSize = Int(clamping: try b.unsigned(p, sizeBytes, "object header chunk size"))
         p += sizeBytes
         guard chunkSize <= b.count else { throw b.fail(p - sizeBytes, "object header chunk size \(chunkSize) exceeds the file size") }
         let trackOrder = flags & 0x04 != 0
