@@ -12,6 +12,7 @@ let subcommands: [Subcommand.Type] = [
     AsmCommand.self,
     GradcheckCommand.self,
     CompareCommand.self,
+    ImportCommand.self,
 ]
 
 func rootHelp() -> String {
