@@ -387,7 +387,8 @@ struct NIRImportBuilder {
             if cuba {
                 report.append(NIRQuantisation(layer: chipName[name]!, item: "current decay 1 - a_syn", maxError: abs(Double(4096 - du - 1) / 4096 - (1 - aSyn)), rmsError: abs(Double(4096 - du - 1) / 4096 - (1 - aSyn)), scale: 1))
             }
-            var vth = 0
+            // A readout layer's vth is unused; chipsim export keeps it in metadata.
+            var vth = spiking ? 0 : min(max(metaInt(n, "chipsim_vth") ?? 0, 0), 131_071)
             if spiking {
                 vth = min(max(Int((scale * vThreshold / 64).rounded()), 1), 131_071)
                 let e = abs(Double(vth) * 64 / scale - vThreshold)
@@ -444,8 +445,16 @@ struct NIRImportBuilder {
                                                          weights: w, floatWeights: m))
             }
         }
+        // Connections in the order the edge list first leads from their source towards their
+        // target (the order chipsim export writes them), so import(export(x)) keeps it.
+        let chipToNode = Dictionary(uniqueKeysWithValues: chipName.map { ($1, $0) })
+        func position(_ c: NIRImportedConnection) -> Int {
+            let src = chipToNode[c.from]!, dst = chipToNode[c.to]!
+            return graph.edges.firstIndex { $0.from == src && ($0.to == dst || (preds[dst] ?? []).contains($0.to)) } ?? Int.max
+        }
+        let ordered = connections.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }.map(\.element)
         let inputSize = try outShape(input).reduce(1, *)
-        return NIRImport(inputName: chipName[input.name]!, inputSize: inputSize, layers: layers, connections: connections,
+        return NIRImport(inputName: chipName[input.name]!, inputSize: inputSize, layers: layers, connections: ordered,
                          report: report, options: options, version: graph.version)
     }
 
