@@ -13,6 +13,7 @@ let subcommands: [Subcommand.Type] = [
     GradcheckCommand.self,
     CompareCommand.self,
     ImportCommand.self,
+    ExportCommand.self,
 ]
 
 func rootHelp() -> String {
