@@ -75,4 +75,27 @@ struct NIRExportTests {
             #expect("\(error)".contains("$.network.layers[2].neuron") && "\(error)".contains("dv = 0 with du < 4095"))
         }
     }
+
+    /// Trained weights are read from a checkpoint's blocks and mapped back to connections,
+    /// with a layer split over cores (4 neurons per core): a checkpoint whose block weights
+    /// are the initial ones negated gives the negated matrices.
+    @Test func checkpointWeightsMapBlocksToConnections() throws {
+        let text = Self.config.replacingOccurrences(of: "{\"name\": \"roundtrip\", \"seed\": 5,",
+                                                    with: "{\"name\": \"roundtrip\", \"seed\": 5, \"chip\": {\"meshWidth\": 4, \"core\": {\"neurons\": 4}},")
+        let config = try ExperimentConfig(json: JSONValue.parse(text, file: "rt.json"), file: "rt.json")
+        let chip = try Chip(config: config)
+        #expect(chip.cores.flatMap(\.populations).filter { $0.layer == 1 }.count == 2)  // h1 (7 neurons) split
+        let cores: [JSONValue] = chip.cores.map { c in
+            .object([("populations", .array(c.populations.map { p in
+                .object([("blocks", .array(p.blocks.map { b in .object([("w", .array(b.weights.map { .int(-Int($0)) }))]) }))])
+            }))])
+        }
+        let resolved = config.resolvedJSON.serialized()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nir-ckpt-\(getpid()).json").path
+        try Data(JSONValue.object([("config", .string(resolved)), ("cores", .array(cores))]).serialized().utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let trained = try NIRExport.checkpointWeights(path: path, config: config, resolvedConfig: resolved + "\n")
+        #expect(trained == (try NIRExport.initialWeights(config)).map { $0.map { -$0 } })
+        #expect(throws: ChipError.self) { try NIRExport.checkpointWeights(path: path, config: config, resolvedConfig: "{}") }
+    }
 }
