@@ -45,4 +45,10 @@ struct HDF5CorruptionTests {
         let r = sweep("snntorch_cnn_mnist.nir", positions: stride(from: 0, to: 148951, by: 5003), cuts: stride(from: 0, to: 148951, by: 14983)) { [$0 ^ 0x01, $0 ^ 0x80] }
         #expect(r.rejected > 20)
     }
+
+    /// The newest-format file (superblock 3, checksummed v2 headers, layout v4): every 3rd byte.
+    @Test func newestFormatFile() {
+        let r = sweep("latest_format.h5", positions: stride(from: 0, to: 1 << 20, by: 3), cuts: stride(from: 0, to: 1 << 20, by: 11)) { [$0 ^ 0x01, 0xFF] }
+        #expect(r.rejected > 1000)
+    }
 }

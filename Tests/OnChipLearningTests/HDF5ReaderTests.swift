@@ -19,15 +19,18 @@ struct Expected: Decodable {
 
 @Suite("HDF5 reader against h5py")
 struct HDF5ReaderTests {
-    static let files = ["lif_norse", "two_lif_neurons", "lif_rockpool", "cnn_sinabs", "braille_noDelay_bias_zero",
-                        "braille_noDelay_noBias_subtract", "snntorch_cnn_mnist"]
+    /// The NIR files of other tools (superblock 0) and one file in the newest HDF5 format
+    /// (superblock 3, v2 object headers, link messages, layout v4 compact / contiguous /
+    /// single chunk with shuffle + deflate + fletcher32; Fixtures/nir/make_latest_format.py).
+    static let files = ["lif_norse.nir", "two_lif_neurons.nir", "lif_rockpool.nir", "cnn_sinabs.nir", "braille_noDelay_bias_zero.nir",
+                        "braille_noDelay_noBias_subtract.nir", "snntorch_cnn_mnist.nir", "latest_format.h5"]
 
     /// Every dataset h5py lists is read with the same shape, dtype, storage, strings and
     /// numeric summaries (sums to 1e-12 relative: numpy sums pairwise, this test left to right).
     @Test(arguments: files) func matchesExpected(_ name: String) throws {
-        let file = try HDF5File(path: nirFixture(name + ".nir"))
+        let file = try HDF5File(path: nirFixture(name))
         // JSONDecoder parses doubles exactly (JSONSerialization rounds the last digit here).
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: nirFixture(name + ".expected.json")))).datasets
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: nirFixture((name as NSString).deletingPathExtension + ".expected.json")))).datasets
         #expect(Set(file.datasets.keys) == Set(expected.keys))
         for (path, e) in expected {
             guard let d = file.dataset(path) else { Issue.record("\(name): missing \(path)"); continue }
@@ -46,6 +49,22 @@ struct HDF5ReaderTests {
             #expect(Array(v.prefix(8)) == e.first, "\(name) \(path) first")
             #expect(Array(v.suffix(8)) == e.last, "\(name) \(path) last")
             for (k, x) in e.at ?? [:] { #expect(v[Int(k)!] == x, "\(name) \(path) at \(k)") }
+        }
+    }
+
+    @Test func newestFormatIsRecognised() throws {
+        let f = try HDF5File(path: nirFixture("latest_format.h5"))
+        #expect(f.superblockVersion == 3)
+        #expect(f.dataset("node/nodes/lif/compact")?.values == .integers([7, -8, 9]))
+        #expect(f.dataset("node/nodes/lif/shuffled")?.values == .integers((0 ..< 10).map { Int64($0 * -3) }))
+    }
+
+    /// A chunked dataset indexed by a fixed array (the newest format's default for several
+    /// chunks) is refused with the offset and what would work.
+    @Test func fixedArrayChunkIndexIsAClearError() {
+        do { _ = try HDF5File(path: nirFixture("latest_fixed_array.h5")); Issue.record("no error") } catch {
+            let text = "\(error)"
+            #expect(text.contains("latest_fixed_array.h5: byte ") && text.contains("chunk index type 3 (fixed array) not supported"))
         }
     }
 }

@@ -38,7 +38,7 @@ indirect enum HDF5Datatype: Equatable {
         let typeClass = classVersion & 0x0F, version = classVersion >> 4
         let bits = Int(clamping: try b.unsigned(at + 1, 3, "datatype bit field"))
         let size = try b.u32(at + 4, "datatype size")
-        guard (1 ... 4).contains(version) else { throw b.fail(at, "datatype version \(version) not supported (expected 1 to 4)") }
+        guard (1 ... 5).contains(version) else { throw b.fail(at, "datatype version \(version) not supported (expected 1 to 5)") }
         switch typeClass {
         case 0:
             guard [1, 2, 4, 8].contains(size) else { throw b.fail(at + 4, "integer of \(size) bytes not supported (expected 1, 2, 4 or 8)") }

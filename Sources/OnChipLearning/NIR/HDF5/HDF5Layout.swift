@@ -101,7 +101,7 @@ enum HDF5Layout {
                 throw b.fail(m.offset + 1, "layout class \(layoutClass) not supported (expected 0 compact, 1 contiguous or 2 chunked)")
             }
         default:
-            throw b.fail(m.offset, "layout version \(version) not supported (expected 1 to 4)")
+            throw b.fail(m.offset, "layout version \(version) not supported (expected 1 to 4; version 5 is the HDF5 2.0 format: write with libver up to v114)")
         }
     }
 }
