@@ -38,7 +38,7 @@ func runOnChip(_ imported: NIRImport, input: [[Int32]]) throws -> (spikes: [Stri
     return (spikes, v)
 }
 
-/// A float reference of a chain graph Input -> (Linear | Affine) -> LIF -> ... -> Output,
+/// A float reference of a chain graph Input -> (Linear | Affine) -> neuron -> ... -> Output,
 /// read from the NIR parameters directly: forward Euler at dt, spikes delayed one step per
 /// layer as on the chip, hard reset to v_reset. Returns spikes[node][step] and v[node][step].
 func floatReference(_ g: NIRGraph, dt: Double, input: [[Int32]]) -> (spikes: [String: [[Int32]]], v: [String: [[Double]]]) {
@@ -57,18 +57,28 @@ func floatReference(_ g: NIRGraph, dt: Double, input: [[Int32]]) -> (spikes: [St
             let w = p("weight"), out = n.parameters["weight"]!.shape[0], inn = n.parameters["weight"]!.shape[1]
             let b = n.type == "Affine" ? p("bias") : [Double](repeating: 0, count: out)
             pending = previous.map { s in (0 ..< out).map { j in b[j] + s.reduce(0.0) { $0 + w[j * inn + $1] } } }
-        default:  // LIF
-            let tau = p("tau"), r = p("r"), vLeak = p("v_leak"), th = p("v_threshold")
-            let size = tau.count
-            var v = [Double](repeating: 0, count: size)
+        default:  // LIF, IF, LI, CubaLIF, CubaLI
+            let cuba = n.type.hasPrefix("Cuba"), spiking = ["LIF", "IF", "CubaLIF"].contains(n.type)
+            let r = p("r"), size = r.count
+            let tauMem = n.type == "IF" ? [] : p(cuba ? "tau_mem" : "tau")
+            let tauSyn = cuba ? p("tau_syn") : [], wIn = cuba ? p("w_in") : []
+            let vLeak = n.type == "IF" ? [Double](repeating: 0, count: size) : p("v_leak")
+            let th = spiking ? p("v_threshold") : []
+            var v = [Double](repeating: 0, count: size), current = [Double](repeating: 0, count: size)
             var spikes: [[Int32]] = [], vs: [[Double]] = []
             for t in 0 ..< input.count {
                 var fired: [Int32] = []
                 for j in 0 ..< size {
-                    let current = t == 0 ? 0 : pending[t - 1][j]  // one-step delay
-                    let a = dt / tau[j]
-                    v[j] = (1 - a) * v[j] + a * vLeak[j] + a * r[j] * current
-                    if v[j] > th[j] { fired.append(Int32(j)); v[j] = 0 }
+                    let x = t == 0 ? 0 : pending[t - 1][j]  // one-step delay
+                    let aMem = n.type == "IF" ? 0 : dt / tauMem[j]
+                    if cuba {
+                        let aSyn = dt / tauSyn[j]
+                        current[j] = (1 - aSyn) * current[j] + aSyn * wIn[j] * x
+                    } else {
+                        current[j] = x
+                    }
+                    v[j] = (1 - aMem) * v[j] + aMem * vLeak[j] + (n.type == "IF" ? dt : aMem) * r[j] * current[j]
+                    if spiking && v[j] > th[j] { fired.append(Int32(j)); v[j] = 0 }
                 }
                 spikes.append(fired); vs.append(v)
             }
@@ -172,5 +182,84 @@ struct NIRImportTests {
             print("\(name) \(l.name): max |v_chip / S - v_float| = \(worst) (threshold \(l.vThreshold))")
             #expect(worst <= 0.01 * l.vThreshold || differing > 0, "\(name) \(l.name)")
         }
+    }
+
+    /// A synthetic snnTorch-style graph written and read back through HDF5: Input(4) ->
+    /// Linear -> CubaLIF(6; tau_mem 2 ms, tau_syn 0.5 ms, r = tau_mem / dt, w_in = tau_syn / dt,
+    /// so I' = 0.8 I + W s, v' = 0.95 v + I') -> Linear -> CubaLI(3) -> Output. The chip's
+    /// spikes match the float reference and the readout's v / S tracks the float v.
+    /// With weights on a 1/64 grid (exact on the chip: only the decays and the truncation
+    /// differ) the spike trains must agree to 1 % of steps; with arbitrary float weights
+    /// (rounded to 8 bits: up to 0.4 % of the largest weight) spike times drift in this busy
+    /// layer (about 60 % of neuron-steps spike), so only the spike count is held (within 2 %).
+    @Test(arguments: [true, false]) func cubaGraphMatchesFloatReference(grid: Bool) throws {
+        let dt = 1e-4
+        var seed: UInt64 = 99
+        func uniform(_ lo: Double, _ hi: Double) -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return lo + (hi - lo) * Double(seed >> 11) / Double(1 << 53)
+        }
+        func q(_ x: Double) -> Double { grid ? (x * 64).rounded() / 64 : x }
+        func cuba(_ n: Int, tauMem: Double, tauSyn: Double, threshold: Double?) -> [String: HDF5Dataset] {
+            var d: [String: HDF5Dataset] = [
+                "tau_mem": .float64(.init(repeating: tauMem, count: n)), "tau_syn": .float64(.init(repeating: tauSyn, count: n)),
+                "r": .float64(.init(repeating: tauMem / dt, count: n)), "w_in": .float64(.init(repeating: tauSyn / dt, count: n)),
+                "v_leak": .float64(.init(repeating: 0, count: n)),
+            ]
+            if let threshold { d["v_threshold"] = .float64(.init(repeating: threshold, count: n)); d["v_reset"] = .float64(.init(repeating: 0, count: n)) }
+            return d
+        }
+        let g0 = NIRGraph(version: "1.0.8", nodes: [
+            NIRNode(name: "in", type: "Input", parameters: ["shape": .int64([4])]),
+            NIRNode(name: "fc1", type: "Linear", parameters: ["weight": .float64((0 ..< 24).map { _ in q(uniform(-0.3, 0.6)) }, shape: [6, 4])]),
+            NIRNode(name: "lif", type: "CubaLIF", parameters: cuba(6, tauMem: 2e-3, tauSyn: 5e-4, threshold: 1)),
+            NIRNode(name: "fc2", type: "Linear", parameters: ["weight": .float64((0 ..< 18).map { _ in q(uniform(-1, 1)) }, shape: [3, 6])]),
+            NIRNode(name: "li", type: "CubaLI", parameters: cuba(3, tauMem: 1e-3, tauSyn: 4e-4, threshold: nil)),
+            NIRNode(name: "out", type: "Output", parameters: ["shape": .int64([3])]),
+        ], edges: [("in", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "li"), ("li", "out")], file: "cuba.nir")
+        let g = try NIRGraph(HDF5File(bytes: HDF5Writer.write(g0.hdf5Tree()), file: "cuba.nir"), file: "cuba.nir")
+        let m = try NIRImport.run(g)
+        #expect(m.layers.map(\.parameters.du) == [818, 1023] && m.layers.map(\.parameters.dv) == [205, 410])  // round(4096 a) (- 1)
+        #expect(m.layers[1].parameters.spiking == false)
+        let input = bernoulli(channels: 4, steps: 1000, rate: 0.2, seed: 3)
+        let chip = try runOnChip(m, input: input)
+        let reference = floatReference(g, dt: dt, input: input)
+        let a = chip.spikes["lif"]!, b = reference.spikes["lif"]!
+        let differing = zip(a, b).filter { $0 != $1 }.count
+        print("cuba lif (grid \(grid)): chip \(a.joined().count) spikes, float \(b.joined().count), steps differing \(differing) of \(a.count)")
+        #expect(b.joined().count > 50)
+        if !grid {
+            #expect(abs(a.joined().count - b.joined().count) <= b.joined().count / 50)
+            return
+        }
+        #expect(differing <= max(1, b.joined().count / 100))
+        let li = m.layers[1]
+        var worst = 0.0, largest = 0.0
+        for (t, row) in chip.v["li"]!.enumerated() { for (j, v) in row.enumerated() {
+            worst = max(worst, abs(Double(v) / li.scale - reference.v["li"]![t][j])); largest = max(largest, abs(reference.v["li"]![t][j]))
+        } }
+        print("cuba li: max |v_chip / S - v_float| = \(worst) of max |v| \(largest)")
+        #expect(worst <= 0.01 * largest || differing > 0)
+    }
+
+    /// Linear nodes compose: Input -> Scale(s) -> Affine(W, b) -> LIF plus a parallel
+    /// Linear(V) from the same Input gives one connection with W diag(s) + V and bias b.
+    @Test func linearNodesCompose() throws {
+        let lif: [String: HDF5Dataset] = ["tau": .float64([1e-3, 1e-3]), "r": .float64([10, 10]), "v_leak": .float64([0, 0]),
+                                          "v_threshold": .float64([1, 1])]
+        let g = NIRGraph(version: nil, nodes: [
+            NIRNode(name: "in", type: "Input", parameters: ["shape": .int64([2])]),
+            NIRNode(name: "s", type: "Scale", parameters: ["scale": .float64([2, -1])]),
+            NIRNode(name: "a", type: "Affine", parameters: ["weight": .float64([1, 2, 3, 4], shape: [2, 2]), "bias": .float64([0.25, 0.25])]),
+            NIRNode(name: "v", type: "Linear", parameters: ["weight": .float64([0.5, 0, 0, 0.5], shape: [2, 2])]),
+            NIRNode(name: "n", type: "LIF", parameters: lif),
+            NIRNode(name: "o", type: "Output", parameters: ["shape": .int64([2])]),
+        ], edges: [("in", "s"), ("s", "a"), ("a", "n"), ("in", "v"), ("v", "n"), ("n", "o")], file: "compose.nir")
+        let m = try NIRImport.run(g)
+        #expect(m.connections.count == 1)
+        // W diag(s) + V = [[1*2 + 0.5, 2*-1], [3*2, 4*-1 + 0.5]]
+        #expect(m.connections[0].floatWeights == [[2.5, -2], [6, -3.5]])
+        // bias per step = g b = (dt / tau) r b = 0.1 * 10 * 0.25
+        #expect(abs(m.layers[0].biasPerStep - 0.25) < 1e-12)
     }
 }
