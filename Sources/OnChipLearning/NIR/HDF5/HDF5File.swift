@@ -11,7 +11,7 @@ public struct HDF5File {
     public let superblockVersion: Int
     let root: Int
 
-    /// Datasets by path ("node/nodes/lif1/tau"), in the order the walk met them.
+    /// Datasets by path ("node/nodes/lif1/tau").
     public private(set) var datasets: [String: HDF5Dataset] = [:]
     /// Group paths ("" is the root).
     public private(set) var groups: [String] = []
