@@ -262,4 +262,40 @@ struct NIRImportTests {
         // bias per step = g b = (dt / tau) r b = 0.1 * 10 * 0.25
         #expect(abs(m.layers[0].biasPerStep - 0.25) < 1e-12)
     }
+
+    /// What the chip cannot represent is refused with the node and key named.
+    @Test func unmappableParametersAreNamed() throws {
+        let base = try graph("two_lif_neurons")
+        func importing(_ change: (inout NIRGraph) -> Void, dt: Double = 1e-4) -> String {
+            var g = base
+            change(&g)
+            var o = NIRImportOptions(); o.dt = dt
+            do { _ = try NIRImport.run(g, options: o); return "<no error>" } catch { return "\(error)" }
+        }
+        func set(_ g: inout NIRGraph, _ node: String, _ key: String, _ d: HDF5Dataset) {
+            let i = g.nodes.firstIndex { $0.name == node }!
+            g.nodes[i].parameters[key] = d
+        }
+        #expect(importing({ _ in }) == "<no error>")
+        #expect(importing({ set(&$0, "lif1", "v_reset", .float64([0.5])) }).contains("node/nodes/lif1/v_reset: v_reset = 0.5"))
+        #expect(importing({ _ in }, dt: 0.02).contains("node/nodes/lif1/tau: dt = 0.02 s is longer than the time constant"))
+        var wide = base
+        for n in ["lif1", "lif2"] { for k in ["tau", "r", "v_leak", "v_threshold"] {
+            let v = wide.node(n)!.parameters[k]!.doubles[0]
+            set(&wide, n, k, .float64([v, k == "tau" ? v * 2 : v]))
+        } }
+        set(&wide, "linear1", "weight", .float64([1, 1], shape: [2, 1]))
+        set(&wide, "linear2", "weight", .float64([1, 0, 0, 1], shape: [2, 2]))
+        let i = wide.nodes.firstIndex { $0.name == "out" }!
+        wide.nodes[i].parameters["shape"] = .int64([2])
+        #expect(importing({ $0 = wide }).contains("node/nodes/lif1/tau: tau differs across the node's 2 neurons"))
+        #expect(importing({ set(&$0, "linear1", "weight", .float64([1, 2], shape: [1, 2])) }).contains("node/edges[0]: inconsistent graph"))
+    }
+
+    @Test func truncatedFileNamesTheOffset() throws {
+        let bytes = [UInt8](FileManager.default.contents(atPath: nirFixture("lif_norse.nir"))!)
+        do { _ = try HDF5File(bytes: Array(bytes[0 ..< 700]), file: "cut.nir"); Issue.record("no error") } catch {
+            #expect("\(error)".hasPrefix("cut.nir: byte ") && "\(error)".contains("HDF5: truncated"))
+        }
+    }
 }
