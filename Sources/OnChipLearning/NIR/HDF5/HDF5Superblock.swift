@@ -11,7 +11,8 @@ struct HDF5Superblock {
     var baseAddress: Int
     var rootObjectHeader: Int
 
-    /// Finds the signature at byte 0, 512, 1024, 2048, ... (a user block may precede it).
+    /// Finds the signature at byte 0, 512, 1024, 2048, ... (a user block may precede it, which
+    /// is then refused by name).
     static func read(_ b: inout HDF5Bytes) throws -> HDF5Superblock {
         var at = 0
         while true {
@@ -20,6 +21,9 @@ struct HDF5Superblock {
             at = at == 0 ? 512 : at * 2
             if at + 8 > b.count { throw b.fail(0, "not an HDF5 file: no superblock signature at byte 0, 512, 1024, ...") }
         }
+        // Addresses are relative to the base address (the superblock's position when a user
+        // block precedes it); this reader takes them as file offsets, so it needs base 0.
+        guard at == 0 else { throw b.fail(at, "a user block of \(at) bytes precedes the superblock (not supported)") }
         let version = try b.u8(at + 8, "superblock version")
         switch version {
         case 0, 1:
