@@ -67,4 +67,14 @@ struct HDF5ReaderTests {
             #expect(text.contains("latest_fixed_array.h5: byte ") && text.contains("chunk index type 3 (fixed array) not supported"))
         }
     }
+
+    /// Fletcher-32 as the HDF5 library computes it, by hand: [01 02 03] is the word 0x0102 and
+    /// the odd byte as 0x0300: sum1 = 0x0102 then 0x0402, sum2 = 0x0102 then 0x0504. One word
+    /// FFFF gives FFFF in both halves (end-around carry; a plain modulo 65535 would give 0).
+    /// The fixture's `shuffled` dataset carries a real one (matchesExpected reads it).
+    @Test func fletcher32ByHand() {
+        #expect(HDF5Filters.fletcher32([1, 2, 3]) == 0x0504_0402)
+        #expect(HDF5Filters.fletcher32([0xFF, 0xFF]) == 0xFFFF_FFFF)
+        #expect(HDF5Filters.fletcher32([]) == 0)
+    }
 }

@@ -1,6 +1,6 @@
 // The filter pipeline message (format specification IV.A.2.l) and the filters NIR writers use:
 // deflate (1, a zlib stream, decoded by the project's own inflater), shuffle (2) and
-// Fletcher-32 (3, stripped). Anything else is refused by name.
+// Fletcher-32 (3, checked and stripped). Anything else is refused by name.
 
 struct HDF5Filter {
     var id: Int
@@ -56,10 +56,15 @@ enum HDF5Filters {
             case 1: out = try zlib(out, b: b, at: at, limit: expected)
             case 2: out = unshuffle(out, elementSize: f.clientData.first ?? 1)
             default:
-                // The checksum is stripped, not verified: no fixture carries one to test the
-                // library's word order and end-around-carry folding against.
                 guard out.count >= 4 else { throw b.fail(at, "fletcher32 chunk shorter than its checksum") }
+                let n = out.count - 4
+                let stored = UInt32(out[n]) | UInt32(out[n + 1]) << 8 | UInt32(out[n + 2]) << 16 | UInt32(out[n + 3]) << 24
                 out.removeLast(4)
+                let actual = fletcher32(out)
+                // HDF5 1.6.0-1.6.2 stored it byte-swapped; the library accepts both, so does this.
+                guard stored == actual || stored == actual.byteSwapped else {
+                    throw b.fail(at, "fletcher32 checksum mismatch in chunk: stored \(stored), computed \(actual) (corrupt chunk)")
+                }
             }
         }
         return out
@@ -92,6 +97,29 @@ enum HDF5Filters {
         var a: UInt32 = 1, s: UInt32 = 0
         for byte in data { a = (a + UInt32(byte)) % 65521; s = (s + a) % 65521 }
         return s << 16 | a
+    }
+
+    /// HDF5's Fletcher-32: 16-bit words read big-endian (an odd last byte is the high byte),
+    /// sums kept in 32 bits and folded (end-around carry) every 360 words and at the end, so a
+    /// sum may end as 0xFFFF where a plain modulo would give 0 (hence no % 65535 here).
+    static func fletcher32(_ data: [UInt8]) -> UInt32 {
+        var sum1: UInt32 = 0, sum2: UInt32 = 0
+        var words = data.count / 2, i = 0
+        while words > 0 {
+            var block = min(words, 360)
+            words -= block
+            while block > 0 {
+                sum1 &+= UInt32(data[i]) << 8 | UInt32(data[i + 1]); i += 2
+                sum2 &+= sum1; block -= 1
+            }
+            sum1 = (sum1 & 0xFFFF) &+ (sum1 >> 16); sum2 = (sum2 & 0xFFFF) &+ (sum2 >> 16)
+        }
+        if data.count % 2 == 1 {
+            sum1 &+= UInt32(data[i]) << 8; sum2 &+= sum1
+            sum1 = (sum1 & 0xFFFF) &+ (sum1 >> 16); sum2 = (sum2 & 0xFFFF) &+ (sum2 >> 16)
+        }
+        sum1 = (sum1 & 0xFFFF) &+ (sum1 >> 16); sum2 = (sum2 & 0xFFFF) &+ (sum2 >> 16)
+        return sum2 << 16 | sum1
     }
 
     /// Shuffle stores byte j of every element together; this restores element order.
