@@ -71,6 +71,10 @@ struct NIRImportBuilder {
     }
 
     mutating func build() throws -> NIRImport {
+        // The checks below recurse along paths of the graph; bound their depth.
+        guard graph.nodes.count <= 1024 else {
+            throw ChipError.config(file: graph.file, path: "node/nodes", message: "\(graph.nodes.count) nodes: graphs of more than 1024 nodes are not supported")
+        }
         // 1. Every node is one the importer maps.
         for n in graph.nodes {
             if n.type == "Input" || n.type == "Output" || NIRImport.linearTypes.contains(n.type) || NIRImport.neuronTypes.contains(n.type) { continue }

@@ -31,7 +31,10 @@ indirect enum HDF5Datatype: Equatable {
     }
 
     /// Parses a datatype message at `at`; returns the type and the bytes it took.
-    static func read(_ b: HDF5Bytes, at: Int, limit: Int) throws -> (HDF5Datatype, Int) {
+    /// `depth` bounds the nesting of base types (an enumeration's or a variable-length
+    /// string's base is one level down; a corrupt file could nest them without end).
+    static func read(_ b: HDF5Bytes, at: Int, limit: Int, depth: Int = 0) throws -> (HDF5Datatype, Int) {
+        guard depth <= 2 else { throw b.fail(at, "datatype nested more than 2 levels deep") }
         try b.need(at, 8, "datatype message")
         guard at + 8 <= limit else { throw b.fail(at, "datatype message truncated by its container") }
         let classVersion = try b.u8(at, "datatype class and version")
@@ -62,7 +65,7 @@ indirect enum HDF5Datatype: Equatable {
             return (.fixedString(size: size), 8)
         case 8:
             let count = bits & 0xFFFF
-            let (base, baseLength) = try read(b, at: at + 8, limit: limit)
+            let (base, baseLength) = try read(b, at: at + 8, limit: limit, depth: depth + 1)
             guard case .integer = base else { throw b.fail(at + 8, "enumeration over a non-integer base type not supported") }
             var p = at + 8 + baseLength
             var names: [String] = []
@@ -82,7 +85,7 @@ indirect enum HDF5Datatype: Equatable {
         case 9:
             let kind = bits & 0x0F
             guard kind == 1 else { throw b.fail(at + 1, "variable-length sequences not supported (only variable-length strings)") }
-            let (_, baseLength) = try read(b, at: at + 8, limit: limit)
+            let (_, baseLength) = try read(b, at: at + 8, limit: limit, depth: depth + 1)
             return (.variableString, 8 + baseLength)
         default:
             let names = [2: "time", 4: "bitfield", 5: "opaque", 6: "compound", 7: "reference", 10: "array", 11: "complex"]
