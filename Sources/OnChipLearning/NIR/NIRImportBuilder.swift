@@ -23,6 +23,9 @@ struct NIRImportBuilder {
     func param(_ n: NIRNode, _ key: String) throws -> HDF5Dataset {
         guard let d = n.parameters[key] else { throw fail(n.name, key, "missing: a \(n.type) node has \(key)") }
         guard d.strings.isEmpty || d.count == 0 else { throw fail(n.name, key, "expected numbers, found strings") }
+        if case let .floats(v) = d.values, let bad = v.first(where: { !$0.isFinite }) {
+            throw fail(n.name, key, "contains \(bad): every parameter must be finite")
+        }
         return d
     }
 
@@ -43,12 +46,41 @@ struct NIRImportBuilder {
         return Int(v)
     }
 
-    func metaDouble(_ n: NIRNode?, _ key: String) -> Double? { n?.metadata[key]?.doubles.first }
+    func metaDouble(_ n: NIRNode?, _ key: String) -> Double? {
+        guard let v = n?.metadata[key]?.doubles.first, v.isFinite, v > 0, v <= 0x1p40 else { return nil }
+        return v
+    }
+
+    /// An Input's or Output's `shape`: integers 1...2^24 whose product is at most 2^24 (the
+    /// chip's largest layer).
+    func shapeValues(_ n: NIRNode) throws -> [Int] {
+        let v = try param(n, "shape").doubles
+        var product = 1
+        for x in v {
+            guard x.isFinite, x >= 1, x <= Double(1 << 24), x == x.rounded() else {
+                throw fail(n.name, "shape", "expected positive integers, found \(v)")
+            }
+            product *= Int(x)
+            guard product <= 1 << 24 else { throw fail(n.name, "shape", "\(v) has more than 2^24 elements (the largest chip layer)") }
+        }
+        return v.map { Int($0) }
+    }
+
+    /// Number of elements of a shape, at most 2^24 (dense matrices of the layers are built).
+    func elements(_ shape: [Int], _ n: NIRNode) throws -> Int {
+        var product = 1
+        for d in shape {
+            let (p, o) = product.multipliedReportingOverflow(by: d)
+            guard !o, p <= 1 << 24 else { throw fail(n.name, nil, "shape \(shape) has more than 2^24 elements (the largest chip layer)") }
+            product = p
+        }
+        return product
+    }
 
     /// Shape of what a node emits.
     func outShape(_ n: NIRNode) throws -> [Int] {
         switch n.type {
-        case "Input": return try param(n, "shape").doubles.map { Int($0) }
+        case "Input": return try shapeValues(n)
         case "Affine", "Linear":
             let w = try param(n, "weight")
             guard w.shape.count == 2 else { throw fail(n.name, "weight", "expected a 2-D weight (out x in), found shape \(w.shape)") }
@@ -61,7 +93,7 @@ struct NIRImportBuilder {
     /// Shape of what a node takes in.
     func inShape(_ n: NIRNode) throws -> [Int] {
         switch n.type {
-        case "Output": return try param(n, "shape").doubles.map { Int($0) }
+        case "Output": return try shapeValues(n)
         case "Affine", "Linear":
             let w = try param(n, "weight")
             guard w.shape.count == 2 else { throw fail(n.name, "weight", "expected a 2-D weight (out x in), found shape \(w.shape)") }
@@ -177,9 +209,12 @@ struct NIRImportBuilder {
         func outMap(_ name: String) throws -> LinearMap {
             if let m = memo[name] { return m }
             let n = graph.node(name)!
-            let size = try outShape(n).reduce(1, *)
+            let size = try elements(outShape(n), n)
             var m: LinearMap
             if n.type == "Input" || NIRImport.spikingTypes.contains(n.type) {
+                guard size <= 4096 else {
+                    throw fail(name, nil, "\(describe(name)) has \(size) neurons: dense import composes \(size) x \(size) matrices, at most 4096 x 4096 are supported")
+                }
                 m = LinearMap(size: size, sources: [name: LinearMap.identity(size)], bias: [Double](repeating: 0, count: size))
             } else if NIRImport.linearTypes.contains(n.type) {
                 let inner = try inMap(name)
@@ -192,7 +227,7 @@ struct NIRImportBuilder {
         }
         func inMap(_ name: String) throws -> LinearMap {
             let n = graph.node(name)!
-            let size = try inShape(n).reduce(1, *)
+            let size = try elements(inShape(n), n)
             var sum = LinearMap(size: size, sources: [:], bias: [Double](repeating: 0, count: size))
             for p in preds[name] ?? [] { sum.add(try outMap(p)) }
             return sum
@@ -253,7 +288,7 @@ struct NIRImportBuilder {
                     jump = max(jump, abs(x))
                     if x > 0 { pos[j] += x } else { neg[j] -= x }
                 } }
-                let bits = metaInt(hintNode(src), "chipsim_weight_bits") ?? options.weightBits
+                let bits = min(max(metaInt(hintNode(src), "chipsim_weight_bits") ?? options.weightBits, 1), 9)
                 if jump > 0 { limit = min(limit, 64 * Double((1 << (bits - 1)) - 1) * 128 / jump) }
             }
             for j in 0 ..< size { uBound = max(uBound, max(pos[j], neg[j]) / aSyn) }
@@ -276,7 +311,7 @@ struct NIRImportBuilder {
             // A readout layer's vth is unused; chipsim export keeps it in metadata.
             var vth = spiking ? 0 : min(max(metaInt(n, "chipsim_vth") ?? 0, 0), 131_071)
             if spiking {
-                vth = min(max(Int((scale * vThreshold / 64).rounded()), 1), 131_071)
+                vth = Int(min(max((scale * vThreshold / 64).rounded(), 1), 131_071))
                 let e = abs(Double(vth) * 64 / scale - vThreshold)
                 report.append(NIRQuantisation(layer: chipName[name]!, item: "v_threshold", maxError: e, rmsError: e, scale: vThreshold))
             }
@@ -284,7 +319,7 @@ struct NIRImportBuilder {
             var biasExp = metaInt(n, "chipsim_bias_exponent") ?? 0
             if metaInt(n, "chipsim_bias_exponent") == nil { while biasExp < 7 && abs(biasChip / Double(1 << biasExp)).rounded() > 4095 { biasExp += 1 } }
             biasExp = min(max(biasExp, -8), 7)
-            let biasMant = min(max(Int((biasChip / Foundation.pow(2, Double(biasExp))).rounded()), -4096), 4095)
+            let biasMant = Int(min(max((biasChip / Foundation.pow(2, Double(biasExp))).rounded(), -4096), 4095))
             let biasError = abs(Double(FixedPoint.shift(Int64(biasMant), by: biasExp)) / scale - bias)
             if bias != 0 || biasMant != 0 {
                 report.append(NIRQuantisation(layer: chipName[name]!, item: "bias per step", maxError: biasError, rmsError: biasError, scale: abs(bias)))
@@ -339,7 +374,7 @@ struct NIRImportBuilder {
             return graph.edges.firstIndex { $0.from == src && ($0.to == dst || (preds[dst] ?? []).contains($0.to)) } ?? Int.max
         }
         let ordered = connections.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }.map(\.element)
-        let inputSize = try outShape(input).reduce(1, *)
+        let inputSize = try elements(outShape(input), input)
         return NIRImport(inputName: chipName[input.name]!, inputSize: inputSize, layers: layers, connections: ordered,
                          report: report, options: options, version: graph.version)
     }
