@@ -59,7 +59,8 @@ let package = Package(
         .executableTarget(name: "chipsim", dependencies: ["ChipModel", "OnChipLearning"],
                           swiftSettings: optimise),
         .testTarget(name: "ChipModelTests", dependencies: ["ChipModel"]),
-        .testTarget(name: "OnChipLearningTests", dependencies: ["OnChipLearning", "ChipModel"]),
+        .testTarget(name: "OnChipLearningTests", dependencies: ["OnChipLearning", "ChipModel"],
+                    exclude: ["Fixtures"]),   // NIR files read by path (#filePath), not bundled
         .testTarget(name: "chipsimTests", dependencies: ["chipsim", "OnChipLearning"],
                     exclude: ["Golden"]),   // read by path (#filePath), not bundled
     ],

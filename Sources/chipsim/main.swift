@@ -12,6 +12,8 @@ let subcommands: [Subcommand.Type] = [
     AsmCommand.self,
     GradcheckCommand.self,
     CompareCommand.self,
+    ImportCommand.self,
+    ExportCommand.self,
 ]
 
 func rootHelp() -> String {
