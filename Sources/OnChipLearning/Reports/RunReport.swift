@@ -96,6 +96,7 @@ public struct RunReport {
             ("energy", EnergyReport.json(components: components, table: table, cores: chip.cores.count,
                                          simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
             ("memory", memory),
+            ("neurobench", NeuroBenchMetrics.of(simulator: s).json),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
         ])
@@ -151,6 +152,7 @@ public struct RunReport {
         }
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         out += "\nmemory: synapses \(synBytes) bytes of \(config.chip.core.synapseMemoryBytes * chip.cores.count), neuron state \(chip.cores.reduce(0) { $0 + $1.stateBytes }) bytes\n"
+        out += NeuroBenchMetrics.of(simulator: s).text
         out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0, 0)) steps/s)\n"
         return out
     }
