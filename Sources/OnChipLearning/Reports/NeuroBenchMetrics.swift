@@ -1,8 +1,8 @@
 import ChipModel
 
 // NeuroBench's workload and static metrics (Yik et al., "The neurobench framework for
-// benchmarking neuromorphic computing algorithms and systems", Nature Communications 16:1545,
-// 2025; harness github.com/NeuroBench/neurobench, docs/metrics/*) computed from what the chip
+// benchmarking neuromorphic computing algorithms and systems", Nature Communications, 2025,
+// doi:10.1038/s41467-025-56739-4; harness github.com/NeuroBench/neurobench, docs/metrics/*) computed from what the chip
 // counted, beside the chip's own figure wherever its convention differs. Every definition, its
 // source and the difference is in docs/NEUROBENCH.md.
 //

@@ -47,6 +47,8 @@ public struct RunReport {
         var summary: [(String, JSONValue)] = [
             ("samples", .int(s.samplesRun)), ("stepsPerSample", .int(config.run.steps)),
             ("totalSteps", .uint(s.totals.steps)), ("cores", .int(chip.cores.count)),
+            ("coresUsed", .int(chip.usedCores.count)), ("coresOnChip", .int(config.chip.cores)),
+            ("synapseMemoryBytesPerCore", .int(config.chip.core.synapseMemoryBytes)),
             ("mesh", .array([.int(config.chip.meshWidth), .int(config.chip.meshHeight)])),
         ]
         if let a = accuracy { summary.append(("accuracy", .double(a))) }
@@ -73,6 +75,8 @@ public struct RunReport {
                 .object([("core", .int(c.id))] + Phase.allCases.map { ($0.name, .uint(c.busyCycles[$0.rawValue])) })
             })),
             ("perStepMean", .double(s.totals.steps > 0 ? Double(s.totals.cycles) / Double(s.totals.steps) : 0)),
+            // Cycles the used cores spent waiting (powered, not busy): static energy's share of time.
+            ("idleCoreCycles", .uint(idleCoreCycles)),
         ])
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         let stateBytes = chip.cores.reduce(0) { $0 + $1.stateBytes }
@@ -93,14 +97,25 @@ public struct RunReport {
             ("countsByComponent", .object(components.map { ($0.component, EnergyReport.phaseCountsJSON($0.counts)) })),
             ("cycles", cycles),
             ("simulatedSeconds", .double(s.simulatedSeconds)),
-            ("energy", EnergyReport.json(components: components, table: table, cores: chip.cores.count,
-                                         simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
+            ("energy", EnergyReport.json(components: components, table: table, usedCores: chip.usedCores.count,
+                                         coresOnChip: config.chip.cores, simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
             ("memory", memory),
             ("neurobench", NeuroBenchMetrics.of(simulator: s).json),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(wallSeconds > 0 ? Double(s.totals.steps) / wallSeconds : 0))])),
         ])
     }
+
+    /// Sum over used cores of (total cycles - the core's busy cycles).
+    public var idleCoreCycles: UInt64 {
+        chip.usedCores.reduce(0) { acc, c in
+            let busy = c.busyCycles.reduce(0, +)
+            return acc + (simulator.totals.cycles > busy ? simulator.totals.cycles - busy : 0)
+        }
+    }
+
+    /// Cores the table charges static power for.
+    public var poweredCores: Int { table.poweredCores(used: chip.usedCores.count, onChip: config.chip.cores) }
 
     var routingJSON: JSONValue {
         var kv: [(String, JSONValue)] = [("model", .string(config.chip.routing.rawValue)), ("stallCycles", .uint(simulator.routingStalls))]
@@ -126,19 +141,22 @@ public struct RunReport {
     public var text: String {
         let s = simulator
         let counts = s.totalCounts
-        let e = EnergyModel.cost(counts, table: table, cores: chip.cores.count, simulatedSeconds: s.simulatedSeconds)
-        var out = "chipsim run: \(config.name): \(s.samplesRun) samples x \(config.run.steps) steps on \(chip.cores.count) core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh\n"
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: s.simulatedSeconds)
+        var out = "chipsim run: \(config.name): \(s.samplesRun) samples x \(config.run.steps) steps on \(chip.usedCores.count) used core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh (\(config.chip.cores) cores, \(config.chip.core.synapseMemoryBytes / 1024) KiB synapse memory each)\n"
         if let a = accuracy { out += "accuracy: \(fmt(a * 100, 2))%\n" }
         let spikes = chip.layers.enumerated().map { l, layer in "\(layer.name) \(s.totalSpikesPerLayer[l])" }
         out += "spikes: " + spikes.joined(separator: ", ") + "\n\n"
-        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samplesRun))))\n"
+        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)) (dynamic \(Units.energy(e.dynamicPicojoules)), static \(Units.energy(e.staticPicojoules))), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samplesRun))))\n"
         out += "  " + "action".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("count", 16) + lpad("energy", 14) + lpad("share", 8) + "\n"
         for a in Action.allCases where counts[a] > 0 {
             let pj = e.byAction[a.rawValue]
             out += "  " + a.name.padding(toLength: 16, withPad: " ", startingAt: 0) + lpad(String(counts[a]), 16)
                 + lpad(Units.energy(pj), 14) + lpad(fmt(e.totalPicojoules > 0 ? 100 * pj / e.totalPicojoules : 0, 1) + "%", 8) + "\n"
         }
-        if e.staticPicojoules > 0 { out += "  " + "static".padding(toLength: 32, withPad: " ", startingAt: 0) + lpad(Units.energy(e.staticPicojoules), 14) + "\n" }
+        if e.staticPicojoules > 0 {
+            out += "  " + "static".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("\(poweredCores) core(s)", 16) + lpad(Units.energy(e.staticPicojoules), 14)
+                + lpad(fmt(100 * e.staticPicojoules / e.totalPicojoules, 1) + "%", 8) + "\n"
+        }
         out += "\ncycles: total \(s.totals.cycles) (\(fmt(Double(s.totals.cycles) / Double(max(1, s.totals.steps)), 1)) per step); simulated time \(Units.time(s.simulatedSeconds))\n"
         for p in Phase.allCases {
             let c = s.totals.cyclesByPhase[p.rawValue]
