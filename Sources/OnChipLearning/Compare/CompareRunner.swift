@@ -175,7 +175,7 @@ public final class CompareRunner {
             memory: [("weights (chip SRAM)", chipWeightBytes), ("learning state", learningBytes), ("feedback synapses", rule.feedbackBytes)],
             weightWrites: counts[.plastSynapse], hostIOBytes: counts[.hostIOBytes],
             inferencePicojoulesPerSample: EnergyModel.cost(last.testCounts, table: table).dynamicPicojoules / Double(max(1, last.testSamples)),
-            deployment: nil)
+            deployment: nil, neurobench: NeuroBenchMetrics.of(simulator: sim))
     }
 
     // MARK: off-chip
@@ -199,6 +199,7 @@ public final class CompareRunner {
         public var chipAccuracy: Double
         public var testCounts: ActionCounts
         public var testSamples: Int
+        public var neurobench: NeuroBenchMetrics? = nil
         public var json: JSONValue {
             .object([("linkBytes", .uint(linkBytes)), ("sramWriteBits", .uint(sramWriteBits)), ("chipTestAccuracy", .double(chipAccuracy)),
                      ("connections", .array(connections.map { q in
@@ -261,7 +262,7 @@ public final class CompareRunner {
             if let r = sim.samples.last, r.label == r.prediction { correct += 1 }
         }
         return Deployment(connections: qs, linkBytes: link, sramWriteBits: bits, chipAccuracy: Double(correct) / Double(max(1, n)),
-                          testCounts: sim.totalCounts.minus(c0), testSamples: n)
+                          testCounts: sim.totalCounts.minus(c0), testSamples: n, neurobench: NeuroBenchMetrics.of(simulator: sim))
     }
 
     /// Quantises the twin's weights layer by layer into `exp` (chain: the connection index of
@@ -307,7 +308,7 @@ public final class CompareRunner {
             memory: r.stateBytes + [("weights (chip SRAM)", chipWeightBytes)],
             weightWrites: r.weightUpdates + UInt64(synapses), hostIOBytes: dep.linkBytes,
             inferencePicojoulesPerSample: EnergyModel.cost(dep.testCounts, table: table).dynamicPicojoules / Double(max(1, dep.testSamples)),
-            deployment: dep.json)
+            deployment: dep.json, neurobench: dep.neurobench)
     }
 
     // MARK: chip in the loop
@@ -410,6 +411,7 @@ public final class CompareRunner {
             ("trainSamples", .int(train.count)), ("testSamples", .int(test.count)),
             ("epochs", .int(tc.epochs)), ("offChipEpochs", .int(config.offChipEpochs ?? tc.epochs)),
             ("energyTable", .string(table.name)),
+            ("chip", ChipSetup.of(try Chip(config: experiment)).json),
             ("twin", .object([("hiddenDu", .int(twinConfig.hiddenDu)), ("hiddenDv", .int(twinConfig.hiddenDv)),
                               ("readoutDu", .int(twinConfig.readoutDu)), ("readoutDv", .int(twinConfig.readoutDv)),
                               ("reset", .string(twinConfig.reset.rawValue)), ("theta", .double(Double(twinConfig.threshold))),
