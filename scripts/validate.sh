@@ -41,6 +41,14 @@ act = rep("davies-neuron-active-256")
 da = cnt(act, "neuron.active")
 row("energy per active neuron update (pJ)", 81, 52 + (dyn(act) - dyn(a)) / da, "pJ")
 row("time per active neuron update (ns)", 8.4, (cyc(act) - cyc(a)) / da + (cyc(a) - cyc(b)) / dn, "ns")
+# A hop against a within-tile spike on the same mesh (same barrier): add back the within-tile
+# spike's own figures (Davies: 1.7 pJ, 2.1 ns; chipsim's table 1.7 pJ and 2 cycles).
+local_pj, local_cycles = 1.7, 2
+for d, pub_e, pub_t in [("ew", 3.0, 4.1), ("ns", 4.0, 6.5)]:
+    h, l = rep(f"davies-hop-{d}"), rep(f"davies-hop-{d}-local")
+    n = cnt(h, f"hop.{d}")
+    row(f"energy per hop, {d.upper()} (pJ)", pub_e, (dyn(h) - dyn(l)) / n + local_pj, "pJ")
+    row(f"time per hop, {d.upper()} (ns)", pub_t, (cyc(h) - cyc(l)) / n + local_cycles, "ns")
 
 def training(n, sanafe=False):
     r = rep(n, sanafe)
