@@ -199,14 +199,24 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(svg.contains("<polyline points=\"70.00,240.00 470.00,40.00\""))
     }
 
+    /// The chip's static energy joins the categories: watts x powered cores x simulated seconds.
+    @Test func breakdownAddsTheChipsStaticEnergy() throws {
+        var counts = ActionCounts(); counts.add(.synop, 100)
+        var table = try BuiltinEnergyTables.named("loihi")!
+        table.staticWattsPerCore = 0.25
+        let b = EnergyCategory.breakdown(counts, table: table, poweredCores: 4, seconds: 2e-3)
+        #expect(b[.chipSynapses] == 2360 && b[.chipStatic] == 0.25 * 4 * 2e-3 * 1e12)   // 2 mJ
+        #expect(EnergyCategory.breakdown(counts, table: table)[.chipStatic] == nil)
+    }
+
     @Test func summaryCSVHasOneRowPerMethod() {
         let r = Self.sample()
         let lines = r.summaryCSV.split(separator: "\n")
         #expect(lines.count == 3)
-        // 20 columns, the two basis columns and 10 NeuroBench columns (empty for a method without them).
-        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 32)
-        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 32)
-        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 32)
+        // 20 columns, chip static energy, the two basis columns and 10 NeuroBench columns (empty for a method without them).
+        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 33)
+        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 33)
+        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 33)
         #expect(lines[1].hasSuffix(",40.0,\(25.0 / 3 + 6),0.0,16.0,0.71875,0.1,74,38,11.0,16.0"))
         #expect(lines[2].hasSuffix(",,,,,,,,,,"))
         #expect(lines[1].contains(",simulated chip time,") && lines[2].contains(",host roofline estimate (lower bound),"))

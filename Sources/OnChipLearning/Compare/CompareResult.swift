@@ -21,6 +21,8 @@ public enum EnergyCategory: String, CaseIterable, Sendable {
     case hostLink = "host link"
     case hostCompute = "host compute"
     case hostDRAM = "host DRAM"
+    /// Leakage of the chip's powered cores over the simulated training time (no action).
+    case chipStatic = "chip static"
 
     public static func of(_ a: Action) -> EnergyCategory {
         switch a {
@@ -34,11 +36,13 @@ public enum EnergyCategory: String, CaseIterable, Sendable {
         }
     }
 
-    /// Chip counts costed with the chip's table, summed per category.
-    public static func breakdown(_ counts: ActionCounts, table: EnergyTable) -> [EnergyCategory: Double] {
-        let e = EnergyModel.cost(counts, table: table)
+    /// Chip counts costed with the chip's table, summed per category, plus the static energy of
+    /// `poweredCores` over `seconds` of simulated time (EnergyModel.cost, the one pure function).
+    public static func breakdown(_ counts: ActionCounts, table: EnergyTable, poweredCores: Int = 0, seconds: Double = 0) -> [EnergyCategory: Double] {
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: seconds)
         var out: [EnergyCategory: Double] = [:]
         for a in Action.allCases { out[of(a), default: 0] += e.byAction[a.rawValue] }
+        if e.staticPicojoules > 0 { out[.chipStatic] = e.staticPicojoules }
         return out
     }
 }

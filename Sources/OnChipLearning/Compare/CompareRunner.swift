@@ -153,11 +153,12 @@ public final class CompareRunner {
         trainer.progress = { [progress] line in progress("\(name): \(line)") }
         try trainer.run()
         let clock = exp.chip.clockMHz * 1e6
+        let powered = table.poweredCores(used: sim.chip.usedCores.count, onChip: exp.chip.cores)
         var counts = ActionCounts(), pj = 0.0, secs = 0.0, samples = 0
         var curve: [ComparePoint] = []
         for e in trainer.epochs {
             counts.add(e.trainCounts)
-            pj += EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+            pj += EnergyModel.cost(e.trainCounts, table: table, cores: powered, simulatedSeconds: Double(e.trainCycles) / clock).totalPicojoules
             secs += Double(e.trainCycles) / clock
             samples += e.trainSamples
             curve.append(ComparePoint(epoch: e.epoch, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy,
@@ -168,7 +169,7 @@ public final class CompareRunner {
         return MethodResult(
             name: name, kind: "on-chip", rule: kind.rawValue, host: nil, curve: curve, floatAccuracy: nil,
             chipAccuracy: last.testAccuracy, trainSamples: samples,
-            energy: EnergyCategory.breakdown(counts, table: table), trainSeconds: secs,
+            energy: EnergyCategory.breakdown(counts, table: table, poweredCores: powered, seconds: secs), trainSeconds: secs,
             operations: [("synops", counts[.synop]), ("neuron updates", counts[.neuronActive] + counts[.neuronIdle]),
                          ("synapse updates", counts[.plastSynapse]), ("plasticity instructions", counts[.plastInstr]),
                          ("spike hops", counts[.hopEW] + counts[.hopNS]), ("host I/O bytes", counts[.hostIOBytes])],
@@ -360,8 +361,9 @@ public final class CompareRunner {
     /// with the chip's table; time = chip simulated time + host roofline time + link time.
     public func result(_ r: LoopRun, host: HostProfile, trainSamplesPerEpoch: Int) -> MethodResult {
         let clock = experiment.chip.clockMHz * 1e6
+        let loopPowered = table.poweredCores(used: (try? Chip(config: experiment))?.usedCores.count ?? 1, onChip: experiment.chip.cores)
         func cost(_ ep: (trainAccuracy: Double, testAccuracy: Double, chip: ActionCounts, cycles: UInt64, host: TwinOpCounts, link: UInt64, writeBits: UInt64)) -> ([EnergyCategory: Double], Double) {
-            var energy = EnergyCategory.breakdown(ep.chip, table: table)
+            var energy = EnergyCategory.breakdown(ep.chip, table: table, poweredCores: loopPowered, seconds: Double(ep.cycles) / clock)
             let hc = HostEnergyModel.cost(HostCounts(flops: ep.host.totalFlops, dramBytes: ep.host.totalBytes, linkBytes: ep.link), profile: host)
             energy[.hostCompute, default: 0] += hc.flopPicojoules
             energy[.hostDRAM, default: 0] += hc.dramPicojoules

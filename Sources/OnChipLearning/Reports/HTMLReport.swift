@@ -69,7 +69,7 @@ public enum HTMLReport {
 
     public static func energyBreakdownSVG(_ r: CompareResult) -> String {
         let cats = EnergyCategory.allCases
-        let colours = ["#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#d62728", "#ff7f0e"]
+        let colours = ["#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#d62728", "#ff7f0e", "#7f7f7f"]
         return SVGPlot.stackedBars(title: "Training energy breakdown per method (share of total)",
                                    rows: r.methods.map { m in (m.name, cats.map { m.energy[$0] ?? 0 }, Units.energy(m.totalPicojoules)) },
                                    parts: cats.map(\.rawValue), colours: colours, xLabel: "share of training energy (total at right)", width: 900)
@@ -142,7 +142,7 @@ public enum HTMLReport {
     static let columnDefinitionsHTML = """
     <h3>Columns</h3>
     <dl>
-    <dt>training energy, per sample</dt><dd>Energy of the training passes (per training sample presentation): chip actions x the chip's energy table, plus host FLOPs, DRAM bytes and link bytes x the host profile. Chip static (leakage) energy is not included in this table (see report.json of a run for static energy).</dd>
+    <dt>training energy, per sample</dt><dd>Energy of the training passes (per training sample presentation): chip actions x the chip's energy table, plus host FLOPs, DRAM bytes and link bytes x the host profile, plus the chip's static (leakage) energy over the simulated training time (category "chip static": the table's watts per core x powered cores; off-chip training uses no chip time).</dd>
     <dt>simulated chip time</dt><dd>On-chip rules: the chip's simulated cycles of the training passes divided by its clock: what the modelled chip would take.</dd>
     <dt>host time (roofline, lower bound)</dt><dd>Off-chip methods: max(FLOPs / peak FLOP/s, bytes / DRAM bandwidth) plus link bytes / link bandwidth on the host profile: a lower bound on a real host's time, not a measurement. Chip-in-the-loop rows add the simulated chip time and the host roofline estimate (one cell spanning both columns).</dd>
     <dt>on-chip synapse updates</dt><dd>On-chip rules: synapse-program executions on the chip (weights updated in place, no host).</dd>
