@@ -66,6 +66,17 @@ func withoutWallClock(_ v: JSONValue) -> JSONValue {
         #expect(try ReportRecost.recost(parsed, table: table, file: "report.json").serialized() == parsed.serialized())
     }
 
+    /// metrics.csv's per-sample dynamic and static energies add up to the run's energy block.
+    @Test func perSampleEnergiesAddUpToTheRunsEnergy() throws {
+        let report = try runQuickstart()
+        let rows = report.metricsCSV.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.count == 8)
+        let dyn = rows.reduce(0.0) { $0 + Double($1[$1.count - 2])! }, stat = rows.reduce(0.0) { $0 + Double($1[$1.count - 1])! }
+        guard case let .number(d, _)? = report.json["energy"]?["dynamicPicojoules"],
+              case let .number(st, _)? = report.json["energy"]?["staticPicojoules"] else { Issue.record("no energy"); return }
+        #expect(abs(dyn - d) <= 1e-9 * d && abs(stat - st) <= 1e-9 * st && st > 0)
+    }
+
     @Test func sameSeedGivesByteIdenticalReportMinusWallClock() throws {
         let a = try runQuickstart(), b = try runQuickstart()
         #expect(withoutWallClock(a.json).serialized() == withoutWallClock(b.json).serialized())

@@ -123,16 +123,18 @@ public struct RunReport {
         return .object(kv)
     }
 
-    /// One row per sample. Energy per sample is its counts costed with the table (dynamic only).
+    /// One row per sample: its counts costed with the table (dynamic), and the static energy of
+    /// the powered cores over the sample's simulated cycles.
     public var metricsCSV: String {
         var out = "sample,label,prediction,correct," + chip.layers.map { "spikes_\($0.name)" }.joined(separator: ",")
-            + ",synops,cycles,dynamic_picojoules\n"
+            + ",synops,cycles,dynamic_picojoules,static_picojoules\n"
+        let clockHz = config.chip.clockMHz * 1e6
         for (i, r) in simulator.samples.enumerated() {
-            let e = EnergyModel.cost(r.counts, table: table).dynamicPicojoules
+            let e = EnergyModel.cost(r.counts, table: table, cores: poweredCores, simulatedSeconds: Double(r.cycles) / clockHz)
             let label = r.label.map(String.init) ?? ""
             let correct = r.label.map { $0 == r.prediction ? "1" : "0" } ?? ""
             out += "\(i),\(label),\(r.prediction),\(correct)," + r.spikesPerLayer.map(String.init).joined(separator: ",")
-                + ",\(r.counts[.synop]),\(r.cycles),\(e)\n"
+                + ",\(r.counts[.synop]),\(r.cycles),\(e.dynamicPicojoules),\(e.staticPicojoules)\n"
         }
         return out
     }
