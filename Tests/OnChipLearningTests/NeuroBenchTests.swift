@@ -68,9 +68,9 @@ import Testing
     /// 3-2-2 on three 2-neuron cores: in->h all weights 60, h->out all zero.
     /// `delivered` counts, per layer (in, h), the spikes emitted before the last step of a sample.
     final class Delivered { var spikes = [0, 0] }
-    static func run(delivered: Delivered? = nil) throws -> Simulator {
+    static func run(delivered: Delivered? = nil, neuronsPerCore: Int = 2) throws -> Simulator {
         let c = try ExperimentConfig(json: JSONValue.parse("""
-        {"seed": 3, "chip": {"meshWidth": 2, "meshHeight": 1, "core": {"neurons": 2}}, "network": {"layers": [
+        {"seed": 3, "chip": {"meshWidth": 2, "meshHeight": 1, "core": {"neurons": \(neuronsPerCore)}}, "network": {"layers": [
             {"name": "in", "kind": "input", "size": 3},
             {"name": "h", "size": 2, "neuron": {"du": 4095, "dv": 256, "vth": 100}},
             {"name": "out", "size": 2, "neuron": {"du": 4095, "dv": 256, "vth": 100}}],
@@ -87,6 +87,15 @@ import Testing
         }
         sim.run(source: try Experiment.source(for: c))
         return sim
+    }
+
+    /// Both layers on one core: per-layer chip counts are open, the totals stay exact and equal.
+    @Test func aSharedCoreRunKeepsExactTotals() throws {
+        let shared = NeuroBenchMetrics.of(simulator: try Self.run(neuronsPerCore: 4))
+        let split = NeuroBenchMetrics.of(simulator: try Self.run())
+        #expect(!shared.perLayerNeuronCountsExact && shared.layers.allSatisfy { $0.membraneUpdates == nil && $0.chipSynapticOperations == nil })
+        #expect(shared.total == split.total)     // the mapping changes neither spikes nor counts
+        #expect(shared.layers.map(\.effectiveACs) == split.layers.map(\.effectiveACs))
     }
 
     @Test func aRunAgreesWithTheChipsCounters() throws {

@@ -66,6 +66,16 @@ func withoutWallClock(_ v: JSONValue) -> JSONValue {
         #expect(try ReportRecost.recost(parsed, table: table, file: "report.json").serialized() == parsed.serialized())
     }
 
+    @Test func recostRejectsACompareReportCleanly() throws {
+        let compare = CompareReportTests.sample().json
+        do {
+            _ = try ReportRecost.recost(compare, table: try BuiltinEnergyTables.named("loihi")!, file: "c.json")
+            Issue.record("no error")
+        } catch let e as ChipError {
+            #expect("\(e)".contains("c.json") && "\(e)".contains("$.kind"), "\(e)")
+        }
+    }
+
     /// metrics.csv's per-sample dynamic and static energies add up to the run's energy block.
     @Test func perSampleEnergiesAddUpToTheRunsEnergy() throws {
         let report = try runQuickstart()

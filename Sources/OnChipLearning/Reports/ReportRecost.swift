@@ -9,6 +9,9 @@ public enum ReportRecost {
         guard case .number(let v, _)? = report["schemaVersion"], Int(v) == RunReport.schemaVersion else {
             throw ChipError.config(file: file, path: "$.schemaVersion", message: "expected a chipsim report with schemaVersion \(RunReport.schemaVersion)")
         }
+        if case .string("compare")? = report["kind"] {
+            throw ChipError.config(file: file, path: "$.kind", message: "a compare report cannot be re-costed (it keeps no per-component counts); re-run the comparison with the other table as chip.energyTable")
+        }
         let r = try JSONReader(report, file: file, path: "$")
         let components = try EnergyReport.components(fromReport: report, file: file)
         let summary = try r.object("summary")
