@@ -187,7 +187,7 @@ final class XMLCheck: NSObject, XMLParserDelegate {
             #expect(html.contains(h), "\(h) missing")
         }
         // The on-chip method's NeuroBench row (hand inputs: dense 40, effective ACs 14.33 -> 14, footprint 74 B).
-        #expect(html.contains("<td>40</td><td>14</td><td>0</td><td>16</td><td>0.7188</td><td>0.1000</td><td>74 B</td>"))
+        #expect(html.contains("<td>40</td><td>14</td><td>0</td><td>16</td><td>0</td><td>0.7188</td><td>0.1000</td><td>74 B</td>"))
     }
 
     @Test func plotCoordinatesFollowTheData() {
@@ -213,12 +213,12 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         let r = Self.sample()
         let lines = r.summaryCSV.split(separator: "\n")
         #expect(lines.count == 3)
-        // 20 columns, chip static energy, the two basis columns and 10 NeuroBench columns (empty for a method without them).
-        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 33)
-        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 33)
-        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 33)
-        #expect(lines[1].hasSuffix(",40.0,\(25.0 / 3 + 6),0.0,16.0,0.71875,0.1,74,38,11.0,16.0"))
-        #expect(lines[2].hasSuffix(",,,,,,,,,,"))
+        // 20 columns, chip static energy, the two basis columns and 11 NeuroBench columns (empty for a method without them).
+        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[1].hasSuffix(",40.0,\(25.0 / 3 + 6),0.0,16.0,0.0,0.71875,0.1,74,38,11.0,16.0"))
+        #expect(lines[2].hasSuffix(",,,,,,,,,,,"))
         #expect(lines[1].contains(",simulated chip time,") && lines[2].contains(",host roofline estimate (lower bound),"))
         #expect(r.curvesCSV.split(separator: "\n").count == 1 + 4)
         #expect(r.methods[0].totalPicojoules == 2e9 && r.methods[0].picojoulesPerSample == 1e7)

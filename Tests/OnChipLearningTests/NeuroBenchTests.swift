@@ -32,7 +32,7 @@ import Testing
         #expect(abs(h.effectiveACs - 25.0 / 3) < 1e-12)
         #expect(o.effectiveACs == 6)
         #expect(abs(m.total.effectiveACs - (25.0 / 3 + 6)) < 1e-12)
-        #expect(m.total.effectiveMACs == 0)
+        #expect(m.total.effectiveMACs == 0 && h.effectiveMACs == 0 && m.total.chipMACs == 0)
         // Chip synops: the cores' counters per sample: 20 / 2, 12 / 2; total 32 / 2.
         #expect(h.chipSynapticOperations == 10)
         #expect(o.chipSynapticOperations == 6)
@@ -56,6 +56,25 @@ import Testing
         #expect(h.membraneUpdates == 5 && o.membraneUpdates == 6 && m.total.membraneUpdates == 11)
         #expect(h.chipNeuronUpdates == 8 && m.total.chipNeuronUpdates == 16)
         #expect(m.perLayerNeuronCountsExact)
+    }
+
+    /// Graded packets into a layer: the chip's MAC count per sample; NeuroBench's effective MACs
+    /// cannot be derived (zero payloads are not recorded), so they are null, not 0.
+    @Test func gradedPacketsGiveChipMACsAndOpenEffectiveMACs() {
+        let layers = [
+            NeuroBenchLayerInput(name: "in", neurons: 3, isInput: true, spiking: true, spikes: 10, activeUpdates: nil, idleUpdates: nil, chipSynapseBytes: 0, chipStateBytes: 0),
+            NeuroBenchLayerInput(name: "h", neurons: 2, isInput: false, spiking: true, spikes: 6, activeUpdates: 10, idleUpdates: 6, chipSynops: 20, chipGradedSynops: 0, chipSynapseBytes: 6, chipStateBytes: 14),
+            NeuroBenchLayerInput(name: "out", neurons: 2, isInput: false, spiking: false, spikes: 0, activeUpdates: 16, idleUpdates: 0, chipSynops: 12, chipGradedSynops: 28, chipSynapseBytes: 4, chipStateBytes: 14),
+        ]
+        let conns = [NeuroBenchConnectionInput(from: 0, to: 1, nPre: 3, nPost: 2, nonzeroWeights: 6, storedSynapses: 6, weightBits: 8),
+                     NeuroBenchConnectionInput(from: 1, to: 2, nPre: 2, nPost: 2, nonzeroWeights: 4, storedSynapses: 4, weightBits: 8)]
+        let m = NeuroBenchMetrics.compute(layers: layers, connections: conns, samples: 2, stepsPerSample: 4, chipSynops: 32,
+                                          chipGradedSynops: 28, chipLearningSynops: 50, activeUpdates: 26, idleUpdates: 6)
+        #expect(m.layers[0].effectiveMACs == 0 && m.layers[0].chipMACs == 0)
+        #expect(m.layers[1].effectiveMACs == nil && m.layers[1].chipMACs == 14)      // 28 / 2
+        #expect(m.total.effectiveMACs == nil && m.total.chipMACs == 14 && m.total.chipLearningSynapticOperations == 25)
+        #expect(m.layers[1].activationSparsity == nil)                                 // the readout is no activation module
+        #expect(m.total.activationSparsity == 1 - 6.0 / 16)                             // h only
     }
 
     @Test func sharedCoreLeavesPerLayerNeuronCountsOpen() {
@@ -117,7 +136,8 @@ import Testing
         #expect(sim2.totalSpikesPerLayer == spikes)
         #expect(h.chipSynapticOperations == Double(2 * delivered[0]) / 3)
         #expect(o.chipSynapticOperations == Double(2 * delivered[1]) / 3)
-        #expect(m.total.chipSynapticOperations == Double(sim.totalCounts[.synop]) / 3)
+        #expect(m.total.chipSynapticOperations == Double(sim.totalCounts[.synop]) / 3)   // all in the delivery phase
+        #expect(m.total.chipMACs == 0 && m.total.effectiveMACs == 0 && m.total.chipLearningSynapticOperations == 0)
         #expect(o.activationSparsity == 1)                 // nothing reaches out
         #expect(h.activationSparsity == 1 - Double(spikes[1]) / Double(2 * 8 * 3))
         // One layer per core: neuron counts attributed; every neuron updated every step.

@@ -172,7 +172,7 @@ public struct CompareResult: Sendable {
         var s = "method,kind,rule,host,float_test_accuracy,chip_test_accuracy,train_picojoules,train_picojoules_per_sample,"
             + EnergyCategory.allCases.map { $0.rawValue.replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "+", with: "_") + "_picojoules" }.joined(separator: ",")
             + ",train_seconds,train_seconds_basis,memory_bytes,weight_writes,weight_writes_basis,host_io_bytes,inference_picojoules_per_sample,"
-            + "nb_dense_synops,nb_effective_acs,nb_effective_macs,nb_chip_synops,nb_activation_sparsity,nb_connection_sparsity,nb_footprint_bytes,nb_chip_sram_bytes,nb_membrane_updates,nb_neuron_updates\n"
+            + "nb_dense_synops,nb_effective_acs,nb_effective_macs,nb_chip_synops,nb_chip_macs,nb_activation_sparsity,nb_connection_sparsity,nb_footprint_bytes,nb_chip_sram_bytes,nb_membrane_updates,nb_neuron_updates\n"
         for m in methods {
             s += "\(csv(m.name)),\(m.kind),\(m.rule),\(m.host ?? ""),\(m.floatAccuracy.map { String($0) } ?? ""),\(m.chipAccuracy),"
             s += "\(m.totalPicojoules),\(m.picojoulesPerSample),"
@@ -180,8 +180,8 @@ public struct CompareResult: Sendable {
             s += ",\(m.trainSeconds),\(csv(m.timeBasis)),\(m.memoryBytes),\(m.weightWrites),\(csv(m.writesBasis)),\(m.hostIOBytes),\(m.inferencePicojoulesPerSample),"
             if let t = m.neurobench?.total {
                 func o(_ x: Double?) -> String { x.map { String($0) } ?? "" }
-                s += "\(t.denseSynapticOperations),\(t.effectiveACs),\(t.effectiveMACs),\(o(t.chipSynapticOperations)),\(o(t.activationSparsity)),\(o(t.connectionSparsity)),\(t.footprintBytes),\(t.chipSRAMBytes),\(o(t.membraneUpdates)),\(t.neuronUpdates)\n"
-            } else { s += ",,,,,,,,,\n" }
+                s += "\(t.denseSynapticOperations),\(t.effectiveACs),\(o(t.effectiveMACs)),\(o(t.chipSynapticOperations)),\(o(t.chipMACs)),\(o(t.activationSparsity)),\(o(t.connectionSparsity)),\(t.footprintBytes),\(t.chipSRAMBytes),\(o(t.membraneUpdates)),\(t.neuronUpdates)\n"
+            } else { s += ",,,,,,,,,,\n" }
         }
         return s
     }

@@ -157,11 +157,11 @@ public enum HTMLReport {
     static func neurobenchHTML(_ r: CompareResult) -> String {
         let e = SVGPlot.escape
         var h = "<h2>NeuroBench metrics (per sample)</h2>\n<p>Definitions and where the chip's count differs: docs/NEUROBENCH.md. On-chip rules: over every sample the chip ran (training and test passes); off-chip methods: the deployed network's test pass. Footprint is NeuroBench's (parameters and buffers as tensors); chip SRAM is what the chip stores.</p>\n"
-        h += "<table>\n<tr><th>method</th><th>dense synops</th><th>effective ACs</th><th>MACs</th><th>chip synops</th><th>activation sparsity</th><th>connection sparsity</th><th>footprint</th><th>chip SRAM</th><th>membrane updates</th><th>neuron updates</th></tr>\n"
+        h += "<table>\n<tr><th>method</th><th>dense synops</th><th>effective ACs</th><th>effective MACs</th><th>chip synops (spikes)</th><th>chip MACs (graded)</th><th>activation sparsity</th><th>connection sparsity</th><th>footprint</th><th>chip SRAM</th><th>membrane updates</th><th>neuron updates</th></tr>\n"
         for m in r.methods {
             guard let t = m.neurobench?.total else { continue }
             func c(_ x: Double?) -> String { x.map { CompareResult.count(UInt64($0.rounded())) } ?? "-" }
-            h += "<tr><td>\(e(m.name))</td><td>\(c(t.denseSynapticOperations))</td><td>\(c(t.effectiveACs))</td><td>\(c(t.effectiveMACs))</td><td>\(c(t.chipSynapticOperations))</td>"
+            h += "<tr><td>\(e(m.name))</td><td>\(c(t.denseSynapticOperations))</td><td>\(c(t.effectiveACs))</td><td>\(c(t.effectiveMACs))</td><td>\(c(t.chipSynapticOperations))</td><td>\(c(t.chipMACs))</td>"
             h += "<td>\(t.activationSparsity.map { fmt($0, 4) } ?? "-")</td><td>\(t.connectionSparsity.map { fmt($0, 4) } ?? "-")</td>"
             h += "<td>\(e(CompareResult.bytes(t.footprintBytes)))</td><td>\(e(CompareResult.bytes(t.chipSRAMBytes)))</td><td>\(c(t.membraneUpdates))</td><td>\(c(t.neuronUpdates))</td></tr>\n"
         }

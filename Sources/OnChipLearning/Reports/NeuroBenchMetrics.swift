@@ -25,15 +25,21 @@ public struct NeuroBenchLayerInput: Equatable, Sendable {
     /// neurons of several layers (the chip counts per core, not per layer).
     public var activeUpdates: UInt64?
     public var idleUpdates: UInt64?
-    /// `synop` counts of the cores holding this layer (nil as for the neuron counts).
+    /// Delivery-phase `synop` counts of the cores holding this layer: binary spikes read from
+    /// synapse SRAM (nil as for the neuron counts).
     public var chipSynops: UInt64?
+    /// Neuron-update-phase `synop` counts: graded packets integrated (post-neuron noise of the
+    /// error-broadcast rules), every stored synapse of every graded packet.
+    public var chipGradedSynops: UInt64?
     /// The chip's SRAM for this layer: synapse bytes of its incoming blocks and neuron state.
     public var chipSynapseBytes: Int
     public var chipStateBytes: Int
     public init(name: String, neurons: Int, isInput: Bool, spiking: Bool, spikes: Int,
-                activeUpdates: UInt64?, idleUpdates: UInt64?, chipSynops: UInt64? = nil, chipSynapseBytes: Int, chipStateBytes: Int) {
+                activeUpdates: UInt64?, idleUpdates: UInt64?, chipSynops: UInt64? = nil, chipGradedSynops: UInt64? = 0,
+                chipSynapseBytes: Int, chipStateBytes: Int) {
         self.name = name; self.neurons = neurons; self.isInput = isInput; self.spiking = spiking; self.spikes = spikes
         self.activeUpdates = activeUpdates; self.idleUpdates = idleUpdates; self.chipSynops = chipSynops
+        self.chipGradedSynops = chipGradedSynops
         self.chipSynapseBytes = chipSynapseBytes; self.chipStateBytes = chipStateBytes
     }
 }
@@ -62,10 +68,17 @@ public struct NeuroBenchLayer: Equatable, Sendable {
     public var neurons: Int
     public var denseSynapticOperations: Double
     public var effectiveACs: Double
-    public var effectiveMACs: Double
-    /// The chip's own count (every stored synapse of every delivered spike); nil when the
-    /// layer shares a core with another layer.
+    /// 0 when no graded packet reached the layer (exact); nil when some did: the chip counts every
+    /// stored synapse of a graded packet and does not record which payloads were zero.
+    public var effectiveMACs: Double?
+    /// The chip's own count of binary-spike operations (every stored synapse of every delivered
+    /// spike); nil when the layer shares a core with another layer.
     public var chipSynapticOperations: Double?
+    /// The chip's count of graded-packet operations (MACs); nil as chipSynapticOperations.
+    public var chipMACs: Double?
+    /// Total only: synaptic-memory reads of the learning phase (learning work, e.g. OPZO's
+    /// feedback sums), which NeuroBench's inference metrics do not contain.
+    public var chipLearningSynapticOperations: Double? = nil
     /// nil for layers that are not spiking activation modules (the readout).
     public var activationSparsity: Double?
     public var connectionSparsity: Double?
@@ -100,6 +113,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
     /// per-layer figures where attribution is possible.
     public static func compute(layers: [NeuroBenchLayerInput], connections: [NeuroBenchConnectionInput],
                                samples: Int, stepsPerSample t: Int, chipSynops: UInt64,
+                               chipGradedSynops: UInt64 = 0, chipLearningSynops: UInt64 = 0,
                                activeUpdates: UInt64, idleUpdates: UInt64) -> NeuroBenchMetrics {
         let s = Double(max(1, samples))
         var out: [NeuroBenchLayer] = []
@@ -130,7 +144,8 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             if l.activeUpdates == nil { exact = false }
             out.append(NeuroBenchLayer(
                 name: l.name, neurons: l.neurons, denseSynapticOperations: dense, effectiveACs: effective / s,
-                effectiveMACs: 0, chipSynapticOperations: l.chipSynops.map { Double($0) / s }, activationSparsity: sparsity,
+                effectiveMACs: l.chipGradedSynops == 0 ? 0 : nil, chipSynapticOperations: l.chipSynops.map { Double($0) / s },
+                chipMACs: l.chipGradedSynops.map { Double($0) / s }, activationSparsity: sparsity,
                 connectionSparsity: all > 0 ? Double(all - nnz) / Double(all) : nil,
                 parameters: params, footprintBytes: footprint, chipSRAMBytes: l.chipSynapseBytes + l.chipStateBytes,
                 neuronUpdates: Double(l.neurons * t),
@@ -140,8 +155,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
         let total = NeuroBenchLayer(
             name: "total", neurons: out.reduce(0) { $0 + $1.neurons },
             denseSynapticOperations: out.reduce(0) { $0 + $1.denseSynapticOperations },
-            effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: 0,
-            chipSynapticOperations: Double(chipSynops) / s,
+            effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: chipGradedSynops == 0 ? 0 : nil,
+            chipSynapticOperations: Double(chipSynops) / s, chipMACs: Double(chipGradedSynops) / s,
+            chipLearningSynapticOperations: Double(chipLearningSynops) / s,
             activationSparsity: actAll > 0 ? actZeros / actAll : nil,
             connectionSparsity: weights > 0 ? Double(zeros) / Double(weights) : nil,
             parameters: out.reduce(0) { $0 + $1.parameters }, footprintBytes: out.reduce(0) { $0 + $1.footprintBytes },
@@ -154,11 +170,11 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
     /// Gathers the inputs from a finished run (weights as they are at the end of the run).
     public static func of(simulator sim: Simulator) -> NeuroBenchMetrics {
         let chip = sim.chip, net = chip.config.network
-        let counts = sim.totalCounts
+        let counts = sim.totalCounts, phases = sim.totalPhaseCounts
         // Per-layer neuron counts: a core's counters belong to one layer only if it holds one.
         var active = [UInt64?](repeating: 0, count: net.layers.count)
         var idle = [UInt64?](repeating: 0, count: net.layers.count)
-        var synops = [UInt64?](repeating: 0, count: net.layers.count)
+        var synops = [UInt64?](repeating: 0, count: net.layers.count), graded = synops
         var synBytes = [Int](repeating: 0, count: net.layers.count), stBytes = synBytes
         for core in chip.cores {
             let layersHere = Set(core.populations.map(\.layer))
@@ -168,16 +184,17 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 let c = core.counts.total
                 active[l] = active[l].map { $0 + c[.neuronActive] }
                 idle[l] = idle[l].map { $0 + c[.neuronIdle] }
-                synops[l] = synops[l].map { $0 + c[.synop] }
+                synops[l] = synops[l].map { $0 + core.counts[.delivery][.synop] }
+                graded[l] = graded[l].map { $0 + core.counts[.neuronUpdate][.synop] }
             } else {
-                for l in layersHere { active[l] = nil; idle[l] = nil; synops[l] = nil }
+                for l in layersHere { active[l] = nil; idle[l] = nil; synops[l] = nil; graded[l] = nil }
             }
         }
         let layers = net.layers.enumerated().map { li, l in
             NeuroBenchLayerInput(name: l.name, neurons: l.size, isInput: l.isInput, spiking: l.neuron.parameters.spiking,
                                  spikes: sim.totalSpikesPerLayer[li], activeUpdates: l.isInput ? nil : active[li],
                                  idleUpdates: l.isInput ? nil : idle[li],
-                                 chipSynops: l.isInput ? nil : synops[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li])
+                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li])
         }
         var conns: [NeuroBenchConnectionInput] = net.connections.map { c in
             let from = net.layerIndex(c.from)!, to = net.layerIndex(c.to)!
@@ -189,7 +206,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             conns[b.connection].nonzeroWeights += b.weights.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         } } }
         return compute(layers: layers, connections: conns, samples: sim.samplesRun, stepsPerSample: chip.config.run.steps,
-                       chipSynops: counts[.synop], activeUpdates: counts[.neuronActive], idleUpdates: counts[.neuronIdle])
+                       chipSynops: phases[.delivery][.synop], chipGradedSynops: phases[.neuronUpdate][.synop],
+                       chipLearningSynops: phases[.learning][.synop],
+                       activeUpdates: counts[.neuronActive], idleUpdates: counts[.neuronIdle])
     }
 
     public var json: JSONValue {
@@ -198,8 +217,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             return .object([
                 ("layer", .string(l.name)), ("neurons", .int(l.neurons)),
                 ("denseSynapticOperations", .double(l.denseSynapticOperations)),
-                ("effectiveACs", .double(l.effectiveACs)), ("effectiveMACs", .double(l.effectiveMACs)),
-                ("chipSynapticOperations", opt(l.chipSynapticOperations)),
+                ("effectiveACs", .double(l.effectiveACs)), ("effectiveMACs", opt(l.effectiveMACs)),
+                ("chipSynapticOperations", opt(l.chipSynapticOperations)), ("chipMACs", opt(l.chipMACs)),
+            ] + (l.chipLearningSynapticOperations.map { [("chipLearningSynapticOperations", JSONValue.double($0))] } ?? []) + [
                 ("activationSparsity", opt(l.activationSparsity)), ("connectionSparsity", opt(l.connectionSparsity)),
                 ("parameters", .int(l.parameters)), ("footprintBytes", .int(l.footprintBytes)),
                 ("chipSRAMBytes", .int(l.chipSRAMBytes)),
@@ -218,7 +238,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
     /// Two lines for the stdout report.
     public var text: String {
         let t = total
-        var s = "neurobench (per sample, docs/NEUROBENCH.md): dense synops \(fmt(t.denseSynapticOperations, 0)), effective ACs \(fmt(t.effectiveACs, 1)), MACs \(fmt(t.effectiveMACs, 0)), chip synops \(fmt(t.chipSynapticOperations ?? 0, 1))\n"
+        var s = "neurobench (per sample, docs/NEUROBENCH.md): dense synops \(fmt(t.denseSynapticOperations, 0)), effective ACs \(fmt(t.effectiveACs, 1)), MACs \(t.effectiveMACs.map { fmt($0, 0) } ?? "n/a"), chip synops \(fmt(t.chipSynapticOperations ?? 0, 1)) (+ graded \(fmt(t.chipMACs ?? 0, 1)), learning \(fmt(t.chipLearningSynapticOperations ?? 0, 1)))\n"
         s += "  activation sparsity \(t.activationSparsity.map { fmt($0, 4) } ?? "-"), connection sparsity \(t.connectionSparsity.map { fmt($0, 4) } ?? "-"), footprint \(t.footprintBytes) B (chip SRAM \(t.chipSRAMBytes) B), membrane updates \(fmt(t.membraneUpdates ?? 0, 1)), neuron updates \(fmt(t.neuronUpdates, 0))\n"
         return s
     }
