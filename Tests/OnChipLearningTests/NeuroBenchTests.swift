@@ -13,7 +13,8 @@ import Testing
             NeuroBenchLayerInput(name: "out", neurons: 2, isInput: false, spiking: true, spikes: 3, activeUpdates: active[1], idleUpdates: active[1].map { 16 - $0 }, chipSynops: active[1].map { _ in 12 }, chipSynapseBytes: 4, chipStateBytes: 14),
         ]
         let conns = [
-            NeuroBenchConnectionInput(from: 0, to: 1, nPre: 3, nPost: 2, nonzeroWeights: 5, storedSynapses: 6, weightBits: 8),
+            NeuroBenchConnectionInput(from: 0, to: 1, nPre: 3, nPost: 2, nonzeroWeights: 5, storedSynapses: 6, weightBits: 8,
+                                      uniformNonzeroFanOut: false),
             NeuroBenchConnectionInput(from: 1, to: 2, nPre: 2, nPost: 2, nonzeroWeights: 4, storedSynapses: 4, weightBits: 9),
         ]
         return NeuroBenchMetrics.compute(layers: layers, connections: conns, samples: 2, stepsPerSample: 4,
@@ -32,6 +33,7 @@ import Testing
         #expect(abs(h.effectiveACs - 25.0 / 3) < 1e-12)
         #expect(o.effectiveACs == 6)
         #expect(abs(m.total.effectiveACs - (25.0 / 3 + 6)) < 1e-12)
+        #expect(!h.effectiveACsExact && o.effectiveACsExact && !m.total.effectiveACsExact)   // one zero among 6: an estimate
         #expect(m.total.effectiveMACs == 0 && h.effectiveMACs == 0 && m.total.chipMACs == 0)
         // Chip synops: the cores' counters per sample: 20 / 2, 12 / 2; total 32 / 2.
         #expect(h.chipSynapticOperations == 10)
@@ -142,6 +144,7 @@ import Testing
         #expect(h.effectiveACs == Double(spikes[0] * 2) / 3)
         // All weights into out are zero: no effective operation, but the chip reads every stored synapse.
         #expect(o.effectiveACs == 0 && o.connectionSparsity == 1)
+        #expect(h.effectiveACsExact && o.effectiveACsExact)          // constant weights: uniform fan-out
         // The chip delivers a spike one step after it is emitted and the reset between samples
         // drops the last step's spikes: its count is spikes minus last-step spikes, x fan-out 2.
         let d = Delivered()

@@ -56,9 +56,14 @@ public struct NeuroBenchConnectionInput: Equatable, Sendable {
     /// costs one synaptic operation per presynaptic spike, whatever its value.
     public var storedSynapses: Int
     public var weightBits: Int
-    public init(from: Int, to: Int, nPre: Int, nPost: Int, nonzeroWeights: Int, storedSynapses: Int, weightBits: Int) {
+    /// True when every presynaptic neuron has the same number of nonzero weights, which makes
+    /// the effective-AC figure exact from layer spike totals.
+    public var uniformNonzeroFanOut: Bool
+    public init(from: Int, to: Int, nPre: Int, nPost: Int, nonzeroWeights: Int, storedSynapses: Int, weightBits: Int,
+                uniformNonzeroFanOut: Bool = true) {
         self.from = from; self.to = to; self.nPre = nPre; self.nPost = nPost
         self.nonzeroWeights = nonzeroWeights; self.storedSynapses = storedSynapses; self.weightBits = weightBits
+        self.uniformNonzeroFanOut = uniformNonzeroFanOut
     }
 }
 
@@ -68,6 +73,8 @@ public struct NeuroBenchLayer: Equatable, Sendable {
     public var neurons: Int
     public var denseSynapticOperations: Double
     public var effectiveACs: Double
+    /// False when the mean nonzero fan-out stood in for per-neuron fan-outs (an estimate).
+    public var effectiveACsExact: Bool = true
     /// 0 when no graded packet reached the layer (exact); nil when some did: the chip counts every
     /// stored synapse of a graded packet and does not record which payloads were zero.
     public var effectiveMACs: Double?
@@ -142,7 +149,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 actZeros += possible - Double(l.spikes); actAll += possible
             }
             if l.activeUpdates == nil { exact = false }
-            out.append(NeuroBenchLayer(
+            var layer = NeuroBenchLayer(
                 name: l.name, neurons: l.neurons, denseSynapticOperations: dense, effectiveACs: effective / s,
                 effectiveMACs: l.chipGradedSynops == 0 ? 0 : nil, chipSynapticOperations: l.chipSynops.map { Double($0) / s },
                 chipMACs: l.chipGradedSynops.map { Double($0) / s }, activationSparsity: sparsity,
@@ -150,9 +157,11 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 parameters: params, footprintBytes: footprint, chipSRAMBytes: l.chipSynapseBytes + l.chipStateBytes,
                 neuronUpdates: Double(l.neurons * t),
                 chipNeuronUpdates: l.activeUpdates.flatMap { a in l.idleUpdates.map { Double(a + $0) / s } },
-                membraneUpdates: l.activeUpdates.map { Double($0) / s }))
+                membraneUpdates: l.activeUpdates.map { Double($0) / s })
+            layer.effectiveACsExact = incoming.allSatisfy(\.uniformNonzeroFanOut)
+            out.append(layer)
         }
-        let total = NeuroBenchLayer(
+        var total = NeuroBenchLayer(
             name: "total", neurons: out.reduce(0) { $0 + $1.neurons },
             denseSynapticOperations: out.reduce(0) { $0 + $1.denseSynapticOperations },
             effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: chipGradedSynops == 0 ? 0 : nil,
@@ -164,6 +173,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             chipSRAMBytes: out.reduce(0) { $0 + $1.chipSRAMBytes },
             neuronUpdates: out.reduce(0) { $0 + $1.neuronUpdates },
             chipNeuronUpdates: Double(activeUpdates + idleUpdates) / s, membraneUpdates: Double(activeUpdates) / s)
+        total.effectiveACsExact = out.allSatisfy(\.effectiveACsExact)
         return NeuroBenchMetrics(samples: samples, stepsPerSample: t, layers: out, total: total, perLayerNeuronCountsExact: exact)
     }
 
@@ -201,10 +211,23 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             return NeuroBenchConnectionInput(from: from, to: to, nPre: net.layers[from].size, nPost: net.layers[to].size,
                                              nonzeroWeights: 0, storedSynapses: 0, weightBits: c.weightBits)
         }
+        // Nonzero weights per presynaptic neuron, summed over the blocks (slices of the post layer).
+        var perPre: [[Int]] = conns.map { [Int](repeating: 0, count: $0.nPre) }
         for core in chip.cores { for p in core.populations { for b in p.blocks {
             conns[b.connection].storedSynapses += b.synapseCount
-            conns[b.connection].nonzeroWeights += b.weights.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            for i in 0..<b.nPre {
+                var n = 0
+                switch b.layout {
+                case .dense: for j in 0..<b.nPost where b.weights[i * b.nPost + j] != 0 { n += 1 }
+                case .sparse: for k in Int(b.rowStart[i])..<Int(b.rowStart[i + 1]) where b.weights[k] != 0 { n += 1 }
+                }
+                perPre[b.connection][i] += n
+            }
         } } }
+        for c in conns.indices {
+            conns[c].nonzeroWeights = perPre[c].reduce(0, +)
+            conns[c].uniformNonzeroFanOut = Set(perPre[c]).count <= 1
+        }
         return compute(layers: layers, connections: conns, samples: sim.samplesRun, stepsPerSample: chip.config.run.steps,
                        chipSynops: phases[.delivery][.synop], chipGradedSynops: phases[.neuronUpdate][.synop],
                        chipLearningSynops: phases[.learning][.synop],
@@ -217,7 +240,8 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             return .object([
                 ("layer", .string(l.name)), ("neurons", .int(l.neurons)),
                 ("denseSynapticOperations", .double(l.denseSynapticOperations)),
-                ("effectiveACs", .double(l.effectiveACs)), ("effectiveMACs", opt(l.effectiveMACs)),
+                ("effectiveACs", .double(l.effectiveACs)), ("effectiveACsExact", .bool(l.effectiveACsExact)),
+                ("effectiveMACs", opt(l.effectiveMACs)),
                 ("chipSynapticOperations", opt(l.chipSynapticOperations)), ("chipMACs", opt(l.chipMACs)),
             ] + (l.chipLearningSynapticOperations.map { [("chipLearningSynapticOperations", JSONValue.double($0))] } ?? []) + [
                 ("activationSparsity", opt(l.activationSparsity)), ("connectionSparsity", opt(l.connectionSparsity)),
