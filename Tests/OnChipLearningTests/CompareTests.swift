@@ -149,13 +149,15 @@ final class XMLCheck: NSObject, XMLParserDelegate {
                               floatAccuracy: nil, chipAccuracy: 0.7, trainSamples: 200,
                               energy: [.chipSynapses: 4e8, .chipLearning: 1.6e9], trainSeconds: 0.5,
                               operations: [("synops", 1000)], memory: [("weights", 4000)], weightWrites: 10, hostIOBytes: 5,
-                              inferencePicojoulesPerSample: 1e6, deployment: nil)
+                              inferencePicojoulesPerSample: 1e6, deployment: nil, neurobench: NeuroBenchTests.handInputs())
         let off = MethodResult(name: "off-chip bptt-adam @ <gpu & \"x\">", kind: "off-chip", rule: "bptt", host: "gpu", curve: curve([0.8, 0.9], pj: 1e11),
                                floatAccuracy: 0.9, chipAccuracy: 0.88, trainSamples: 200,
                                energy: [.hostCompute: 1e11, .hostDRAM: 1e11, .hostLink: 1e7], trainSeconds: 0.01,
                                operations: [("FLOPs", 1 << 30)], memory: [("float weights", 1600)], weightWrites: 99, hostIOBytes: 400,
                                inferencePicojoulesPerSample: 1e6, deployment: .object([("linkBytes", .int(400))]))
-        return CompareResult(name: "t", task: .object([("experiment", .string("t"))]),
+        let chip: JSONValue = .object([("mesh", .array([.int(4), .int(2)])), ("coresOnChip", .int(8)), ("coresUsed", .int(6)),
+                                       ("neuronsPerCore", .int(1024)), ("synapseMemoryBytesPerCore", .int(131072))])
+        return CompareResult(name: "t", task: .object([("experiment", .string("t")), ("chip", chip)]),
                              hosts: [HostProfile(name: "gpu", picojoulesPerFlop: 1, picojoulesPerDRAMByte: 1, linkPicojoulesPerByte: 1)],
                              methods: [on, off], wallSeconds: 1)
     }
@@ -178,6 +180,14 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         let html = files.first { $0.0 == "index.html" }!.1
         for p in HTMLReport.plots { #expect(html.contains("src=\"\(p)\"")) }
         #expect(html.contains("&lt;gpu &amp; &quot;x&quot;&gt;"))   // names are escaped
+        // The chip's setup and the definition of every column that is not the same quantity for all methods.
+        #expect(html.contains("Chip: 6 of 8 cores used, on a 4 x 2 mesh; each core has 1024 neurons and 128.0 KiB of synapse memory"))
+        for h in ["<th>simulated chip time</th>", "<th>host time (roofline, lower bound)</th>", "<th>on-chip synapse updates</th>", "<th>host-written weights</th>",
+                  "<dt>host time (roofline, lower bound)</dt>", "<dt>host-written weights</dt>", "NeuroBench metrics (per sample)"] {
+            #expect(html.contains(h), "\(h) missing")
+        }
+        // The on-chip method's NeuroBench row (hand inputs: dense 40, effective ACs 14.33 -> 14, footprint 74 B).
+        #expect(html.contains("<td>40</td><td>14</td><td>0</td><td>16</td><td>0</td><td>0.7188</td><td>0.1000</td><td>74 B</td>"))
     }
 
     @Test func plotCoordinatesFollowTheData() {
@@ -189,13 +199,27 @@ final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(svg.contains("<polyline points=\"70.00,240.00 470.00,40.00\""))
     }
 
+    /// The chip's static energy joins the categories: watts x powered cores x simulated seconds.
+    @Test func breakdownAddsTheChipsStaticEnergy() throws {
+        var counts = ActionCounts(); counts.add(.synop, 100)
+        var table = try BuiltinEnergyTables.named("loihi")!
+        table.staticWattsPerCore = 0.25
+        let b = EnergyCategory.breakdown(counts, table: table, poweredCores: 4, seconds: 2e-3)
+        #expect(b[.chipSynapses] == 2360 && b[.chipStatic] == 0.25 * 4 * 2e-3 * 1e12)   // 2 mJ
+        #expect(EnergyCategory.breakdown(counts, table: table)[.chipStatic] == nil)
+    }
+
     @Test func summaryCSVHasOneRowPerMethod() {
         let r = Self.sample()
         let lines = r.summaryCSV.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 20)
-        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 20)
-        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 20)
+        // 20 columns, chip static energy, the two basis columns and 11 NeuroBench columns (empty for a method without them).
+        #expect(lines[0].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[2].split(separator: ",", omittingEmptySubsequences: false).count == 34)
+        #expect(lines[1].hasSuffix(",40.0,\(25.0 / 3 + 6),0.0,16.0,0.0,0.71875,0.1,74,38,11.0,16.0"))
+        #expect(lines[2].hasSuffix(",,,,,,,,,,,"))
+        #expect(lines[1].contains(",simulated chip time,") && lines[2].contains(",host roofline estimate (lower bound),"))
         #expect(r.curvesCSV.split(separator: "\n").count == 1 + 4)
         #expect(r.methods[0].totalPicojoules == 2e9 && r.methods[0].picojoulesPerSample == 1e7)
     }

@@ -13,11 +13,28 @@ public struct EnergyEntry: Codable, Equatable, Sendable {
     public var assumption: Bool
 }
 
+/// Which cores leak while a run's simulated time passes (a table choice: a chip whose unused
+/// cores are power-gated charges only the used ones).
+public enum StaticCores: String, Codable, Equatable, Sendable, CaseIterable {
+    /// Cores that hold neurons or input slices (unused cores power-gated).
+    case used
+    /// Every core of the mesh (meshWidth x meshHeight x coresPerTile), used or not.
+    case all
+}
+
 public struct EnergyTable: Codable, Equatable, Sendable {
     public var name: String
     public var description: String
-    /// Static (leakage) power per core in watts, charged over simulated time. 0 disables.
+    /// Static (leakage) power per core in watts, charged over simulated time (busy or idle
+    /// cycles alike). 0 disables.
     public var staticWattsPerCore: Double
+    public var staticCores: StaticCores
+    /// Where staticWattsPerCore comes from, and whether it is an assumption.
+    public var staticSource: String
+    public var staticAssumption: Bool
+
+    /// The cores static power is charged for, given how many the run used and the chip has.
+    public func poweredCores(used: Int, onChip: Int) -> Int { staticCores == .used ? used : onChip }
     public var actions: [String: EnergyEntry]
 
     /// pJ per action, indexed by Action.rawValue; actions missing from the table cost 0
@@ -39,9 +56,11 @@ public struct EnergyTable: Codable, Equatable, Sendable {
         return try EnergyTable(json: json, file: path)
     }
 
-    public init(name: String, description: String, staticWattsPerCore: Double, actions: [String: EnergyEntry]) {
+    public init(name: String, description: String, staticWattsPerCore: Double, staticCores: StaticCores = .used,
+                staticSource: String = "", staticAssumption: Bool = true, actions: [String: EnergyEntry]) {
         self.name = name; self.description = description
-        self.staticWattsPerCore = staticWattsPerCore; self.actions = actions
+        self.staticWattsPerCore = staticWattsPerCore; self.staticCores = staticCores
+        self.staticSource = staticSource; self.staticAssumption = staticAssumption; self.actions = actions
     }
 
     /// Strict decoding: unknown action names and keys are errors with their JSON path.
@@ -50,6 +69,9 @@ public struct EnergyTable: Codable, Equatable, Sendable {
         name = try r.string("name", default: "unnamed")
         description = try r.string("description", default: "")
         staticWattsPerCore = try r.double("staticWattsPerCore", default: 0, min: 0)
+        staticCores = StaticCores(rawValue: try r.string("staticCores", default: "used", oneOf: StaticCores.allCases.map(\.rawValue)))!
+        staticSource = try r.string("staticSource", default: "")
+        staticAssumption = try r.bool("staticAssumption", default: true)
         var acts: [String: EnergyEntry] = [:]
         let ar = try r.object("actions")
         for key in ar.keys {
@@ -79,7 +101,8 @@ public struct EnergyBreakdown: Equatable, Sendable {
 
 public enum EnergyModel {
     /// The one function that turns counts into energy: sum over actions of count x pJ,
-    /// plus static power x cores x simulated seconds. Pure: same inputs, same result.
+    /// plus static power x powered cores x simulated seconds (`cores` is what
+    /// `EnergyTable.poweredCores` chose). Pure: same inputs, same result.
     public static func cost(_ counts: ActionCounts, table: EnergyTable,
                             cores: Int = 0, simulatedSeconds: Double = 0) -> EnergyBreakdown {
         let pj = table.picojoulesByAction

@@ -21,6 +21,8 @@ public enum EnergyCategory: String, CaseIterable, Sendable {
     case hostLink = "host link"
     case hostCompute = "host compute"
     case hostDRAM = "host DRAM"
+    /// Leakage of the chip's powered cores over the simulated training time (no action).
+    case chipStatic = "chip static"
 
     public static func of(_ a: Action) -> EnergyCategory {
         switch a {
@@ -34,12 +36,41 @@ public enum EnergyCategory: String, CaseIterable, Sendable {
         }
     }
 
-    /// Chip counts costed with the chip's table, summed per category.
-    public static func breakdown(_ counts: ActionCounts, table: EnergyTable) -> [EnergyCategory: Double] {
-        let e = EnergyModel.cost(counts, table: table)
+    /// Chip counts costed with the chip's table, summed per category, plus the static energy of
+    /// `poweredCores` over `seconds` of simulated time (EnergyModel.cost, the one pure function).
+    public static func breakdown(_ counts: ActionCounts, table: EnergyTable, poweredCores: Int = 0, seconds: Double = 0) -> [EnergyCategory: Double] {
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: seconds)
         var out: [EnergyCategory: Double] = [:]
         for a in Action.allCases { out[of(a), default: 0] += e.byAction[a.rawValue] }
+        if e.staticPicojoules > 0 { out[.chipStatic] = e.staticPicojoules }
         return out
+    }
+}
+
+/// The chip a compare ran on, shown on every page: mesh, cores, memory per core.
+public struct ChipSetup: Equatable, Sendable {
+    public var meshWidth: Int
+    public var meshHeight: Int
+    public var coresOnChip: Int
+    public var coresUsed: Int
+    public var neuronsPerCore: Int
+    public var synapseMemoryBytesPerCore: Int
+    public var energyTable: String
+
+    public static func of(_ chip: Chip) -> ChipSetup {
+        let c = chip.config.chip
+        return ChipSetup(meshWidth: c.meshWidth, meshHeight: c.meshHeight, coresOnChip: c.cores, coresUsed: chip.usedCores.count,
+                         neuronsPerCore: c.core.neurons, synapseMemoryBytesPerCore: c.core.synapseMemoryBytes, energyTable: c.energyTable)
+    }
+
+    public var json: JSONValue {
+        .object([("mesh", .array([.int(meshWidth), .int(meshHeight)])), ("coresOnChip", .int(coresOnChip)), ("coresUsed", .int(coresUsed)),
+                 ("neuronsPerCore", .int(neuronsPerCore)), ("synapseMemoryBytesPerCore", .int(synapseMemoryBytesPerCore)),
+                 ("energyTable", .string(energyTable))])
+    }
+
+    public var text: String {
+        "\(coresUsed) of \(coresOnChip) cores used on a \(meshWidth)x\(meshHeight) mesh; per core \(neuronsPerCore) neurons and \(CompareResult.bytes(synapseMemoryBytesPerCore)) of synapse memory; energy table \(energyTable)"
     }
 }
 
@@ -70,6 +101,24 @@ public struct MethodResult: Sendable {
     /// Energy of one test-set inference on the chip (the final evaluation pass), pJ.
     public var inferencePicojoulesPerSample: Double
     public var deployment: JSONValue?
+    /// NeuroBench metrics of the chip's network (docs/NEUROBENCH.md): on-chip rules over every
+    /// sample the chip ran (training and test passes); off-chip methods over the deployed
+    /// network's test pass; nil where the chip's run is not kept (chip in the loop).
+    public var neurobench: NeuroBenchMetrics? = nil
+
+    /// What `trainSeconds` measures: not the same quantity for every kind of method.
+    public var timeBasis: String {
+        switch kind {
+        case "on-chip": return "simulated chip time"
+        case "off-chip": return "host roofline estimate (lower bound)"
+        default: return "simulated chip time + host roofline estimate (lower bound)"
+        }
+    }
+    /// What `weightWrites` counts.
+    public var writesBasis: String {
+        kind == "on-chip" ? "on-chip synapse updates (synapse-program executions)"
+                          : "host weight updates + weights written to the chip"
+    }
 
     public var totalPicojoules: Double { energy.values.reduce(0, +) }
     public var picojoulesPerSample: Double { totalPicojoules / Double(max(1, trainSamples)) }
@@ -85,10 +134,10 @@ public struct MethodResult: Sendable {
             ("trainPicojoules", .double(totalPicojoules)),
             ("trainPicojoulesPerSample", .double(picojoulesPerSample)),
             ("energyByCategory", .object(EnergyCategory.allCases.map { ($0.rawValue, .double(energy[$0] ?? 0)) })),
-            ("trainSeconds", .double(trainSeconds)),
+            ("trainSeconds", .double(trainSeconds)), ("trainSecondsBasis", .string(timeBasis)),
             ("operations", .object(operations.map { ($0.0, .uint($0.1)) })),
             ("memoryBytes", .object(memory.map { ($0.0, .int($0.1)) } + [("total", .int(memoryBytes))])),
-            ("weightWrites", .uint(weightWrites)),
+            ("weightWrites", .uint(weightWrites)), ("weightWritesBasis", .string(writesBasis)),
             ("hostIOBytes", .uint(hostIOBytes)),
             ("inferencePicojoulesPerSample", .double(inferencePicojoulesPerSample)),
             ("curve", .array(curve.map { p in
@@ -97,6 +146,7 @@ public struct MethodResult: Sendable {
             })),
         ]
         if let d = deployment { kv.append(("deployment", d)) }
+        kv.append(("neurobench", neurobench?.json ?? .null))
         return .object(kv)
     }
 }
@@ -121,12 +171,17 @@ public struct CompareResult: Sendable {
     public var summaryCSV: String {
         var s = "method,kind,rule,host,float_test_accuracy,chip_test_accuracy,train_picojoules,train_picojoules_per_sample,"
             + EnergyCategory.allCases.map { $0.rawValue.replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "+", with: "_") + "_picojoules" }.joined(separator: ",")
-            + ",train_seconds,memory_bytes,weight_writes,host_io_bytes,inference_picojoules_per_sample\n"
+            + ",train_seconds,train_seconds_basis,memory_bytes,weight_writes,weight_writes_basis,host_io_bytes,inference_picojoules_per_sample,"
+            + "nb_dense_synops,nb_effective_acs,nb_effective_macs,nb_chip_synops,nb_chip_macs,nb_activation_sparsity,nb_connection_sparsity,nb_footprint_bytes,nb_chip_sram_bytes,nb_membrane_updates,nb_neuron_updates\n"
         for m in methods {
             s += "\(csv(m.name)),\(m.kind),\(m.rule),\(m.host ?? ""),\(m.floatAccuracy.map { String($0) } ?? ""),\(m.chipAccuracy),"
             s += "\(m.totalPicojoules),\(m.picojoulesPerSample),"
             s += EnergyCategory.allCases.map { String(m.energy[$0] ?? 0) }.joined(separator: ",")
-            s += ",\(m.trainSeconds),\(m.memoryBytes),\(m.weightWrites),\(m.hostIOBytes),\(m.inferencePicojoulesPerSample)\n"
+            s += ",\(m.trainSeconds),\(csv(m.timeBasis)),\(m.memoryBytes),\(m.weightWrites),\(csv(m.writesBasis)),\(m.hostIOBytes),\(m.inferencePicojoulesPerSample),"
+            if let t = m.neurobench?.total {
+                func o(_ x: Double?) -> String { x.map { String($0) } ?? "" }
+                s += "\(t.denseSynapticOperations),\(t.effectiveACs),\(o(t.effectiveMACs)),\(o(t.chipSynapticOperations)),\(o(t.chipMACs)),\(o(t.activationSparsity)),\(o(t.connectionSparsity)),\(t.footprintBytes),\(t.chipSRAMBytes),\(o(t.membraneUpdates)),\(t.neuronUpdates)\n"
+            } else { s += ",,,,,,,,,,\n" }
         }
         return s
     }
@@ -157,6 +212,13 @@ public struct CompareResult: Sendable {
                 + lpad(Units.time(m.trainSeconds), 12) + lpad(Self.bytes(m.memoryBytes), 10)
                 + lpad(Self.count(m.weightWrites), 15) + lpad(Self.bytes(Int(m.hostIOBytes)), 11) + "\n"
         }
+        out += "  train time: on-chip = simulated chip time; off-chip = host roofline estimate (a lower bound); chip-in-the-loop = both added.\n"
+        out += "  weight writes: on-chip = synapse updates on the chip; off-chip and chip-in-the-loop = host weight updates + weights written to the chip.\n"
+        if case let .object(kv) = task, let chip = kv.first(where: { $0.0 == "chip" })?.1,
+           case let .array(mesh)? = chip["mesh"], mesh.count == 2 {
+            func i(_ v: JSONValue?) -> String { if case let .number(x, _)? = v { return String(Int(x)) }; return "?" }
+            out += "  chip: \(i(chip["coresUsed"])) of \(i(chip["coresOnChip"])) cores used on a \(i(mesh[0]))x\(i(mesh[1])) mesh, \(i(chip["synapseMemoryBytesPerCore"])) bytes of synapse memory per core\n"
+        }
         out += "  energy breakdown (% of training energy):\n"
         for m in methods {
             let total = max(m.totalPicojoules, 1e-30)
@@ -164,6 +226,14 @@ public struct CompareResult: Sendable {
                 .sorted { (m.energy[$0] ?? 0) > (m.energy[$1] ?? 0) }
                 .map { "\($0.rawValue) \(fmt(100 * (m.energy[$0] ?? 0) / total, 1))" }
             out += "    " + m.name.padding(toLength: nameW, withPad: " ", startingAt: 0) + parts.joined(separator: ", ") + "\n"
+        }
+        out += "  neurobench per sample (docs/NEUROBENCH.md): dense synops, effective ACs, activation sparsity, connection sparsity, footprint / chip SRAM:\n"
+        for m in methods {
+            guard let t = m.neurobench?.total else { continue }
+            out += "    " + m.name.padding(toLength: nameW, withPad: " ", startingAt: 0)
+                + "\(Self.count(UInt64(t.denseSynapticOperations))), \(Self.count(UInt64(t.effectiveACs))), "
+                + "\(t.activationSparsity.map { fmt($0, 3) } ?? "-"), \(t.connectionSparsity.map { fmt($0, 3) } ?? "-"), "
+                + "\(Self.bytes(t.footprintBytes)) / \(Self.bytes(t.chipSRAMBytes))\n"
         }
         out += "  operations:\n"
         for m in methods {

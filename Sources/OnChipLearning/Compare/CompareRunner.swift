@@ -153,11 +153,12 @@ public final class CompareRunner {
         trainer.progress = { [progress] line in progress("\(name): \(line)") }
         try trainer.run()
         let clock = exp.chip.clockMHz * 1e6
+        let powered = table.poweredCores(used: sim.chip.usedCores.count, onChip: exp.chip.cores)
         var counts = ActionCounts(), pj = 0.0, secs = 0.0, samples = 0
         var curve: [ComparePoint] = []
         for e in trainer.epochs {
             counts.add(e.trainCounts)
-            pj += EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+            pj += EnergyModel.cost(e.trainCounts, table: table, cores: powered, simulatedSeconds: Double(e.trainCycles) / clock).totalPicojoules
             secs += Double(e.trainCycles) / clock
             samples += e.trainSamples
             curve.append(ComparePoint(epoch: e.epoch, trainAccuracy: e.trainAccuracy, testAccuracy: e.testAccuracy,
@@ -168,14 +169,14 @@ public final class CompareRunner {
         return MethodResult(
             name: name, kind: "on-chip", rule: kind.rawValue, host: nil, curve: curve, floatAccuracy: nil,
             chipAccuracy: last.testAccuracy, trainSamples: samples,
-            energy: EnergyCategory.breakdown(counts, table: table), trainSeconds: secs,
+            energy: EnergyCategory.breakdown(counts, table: table, poweredCores: powered, seconds: secs), trainSeconds: secs,
             operations: [("synops", counts[.synop]), ("neuron updates", counts[.neuronActive] + counts[.neuronIdle]),
                          ("synapse updates", counts[.plastSynapse]), ("plasticity instructions", counts[.plastInstr]),
                          ("spike hops", counts[.hopEW] + counts[.hopNS]), ("host I/O bytes", counts[.hostIOBytes])],
             memory: [("weights (chip SRAM)", chipWeightBytes), ("learning state", learningBytes), ("feedback synapses", rule.feedbackBytes)],
             weightWrites: counts[.plastSynapse], hostIOBytes: counts[.hostIOBytes],
             inferencePicojoulesPerSample: EnergyModel.cost(last.testCounts, table: table).dynamicPicojoules / Double(max(1, last.testSamples)),
-            deployment: nil)
+            deployment: nil, neurobench: NeuroBenchMetrics.of(simulator: sim))
     }
 
     // MARK: off-chip
@@ -199,6 +200,7 @@ public final class CompareRunner {
         public var chipAccuracy: Double
         public var testCounts: ActionCounts
         public var testSamples: Int
+        public var neurobench: NeuroBenchMetrics? = nil
         public var json: JSONValue {
             .object([("linkBytes", .uint(linkBytes)), ("sramWriteBits", .uint(sramWriteBits)), ("chipTestAccuracy", .double(chipAccuracy)),
                      ("connections", .array(connections.map { q in
@@ -261,7 +263,7 @@ public final class CompareRunner {
             if let r = sim.samples.last, r.label == r.prediction { correct += 1 }
         }
         return Deployment(connections: qs, linkBytes: link, sramWriteBits: bits, chipAccuracy: Double(correct) / Double(max(1, n)),
-                          testCounts: sim.totalCounts.minus(c0), testSamples: n)
+                          testCounts: sim.totalCounts.minus(c0), testSamples: n, neurobench: NeuroBenchMetrics.of(simulator: sim))
     }
 
     /// Quantises the twin's weights layer by layer into `exp` (chain: the connection index of
@@ -307,7 +309,7 @@ public final class CompareRunner {
             memory: r.stateBytes + [("weights (chip SRAM)", chipWeightBytes)],
             weightWrites: r.weightUpdates + UInt64(synapses), hostIOBytes: dep.linkBytes,
             inferencePicojoulesPerSample: EnergyModel.cost(dep.testCounts, table: table).dynamicPicojoules / Double(max(1, dep.testSamples)),
-            deployment: dep.json)
+            deployment: dep.json, neurobench: dep.neurobench)
     }
 
     // MARK: chip in the loop
@@ -359,8 +361,9 @@ public final class CompareRunner {
     /// with the chip's table; time = chip simulated time + host roofline time + link time.
     public func result(_ r: LoopRun, host: HostProfile, trainSamplesPerEpoch: Int) -> MethodResult {
         let clock = experiment.chip.clockMHz * 1e6
+        let loopPowered = table.poweredCores(used: (try? Chip(config: experiment))?.usedCores.count ?? 1, onChip: experiment.chip.cores)
         func cost(_ ep: (trainAccuracy: Double, testAccuracy: Double, chip: ActionCounts, cycles: UInt64, host: TwinOpCounts, link: UInt64, writeBits: UInt64)) -> ([EnergyCategory: Double], Double) {
-            var energy = EnergyCategory.breakdown(ep.chip, table: table)
+            var energy = EnergyCategory.breakdown(ep.chip, table: table, poweredCores: loopPowered, seconds: Double(ep.cycles) / clock)
             let hc = HostEnergyModel.cost(HostCounts(flops: ep.host.totalFlops, dramBytes: ep.host.totalBytes, linkBytes: ep.link), profile: host)
             energy[.hostCompute, default: 0] += hc.flopPicojoules
             energy[.hostDRAM, default: 0] += hc.dramPicojoules
@@ -410,6 +413,7 @@ public final class CompareRunner {
             ("trainSamples", .int(train.count)), ("testSamples", .int(test.count)),
             ("epochs", .int(tc.epochs)), ("offChipEpochs", .int(config.offChipEpochs ?? tc.epochs)),
             ("energyTable", .string(table.name)),
+            ("chip", ChipSetup.of(try Chip(config: experiment)).json),
             ("twin", .object([("hiddenDu", .int(twinConfig.hiddenDu)), ("hiddenDv", .int(twinConfig.hiddenDv)),
                               ("readoutDu", .int(twinConfig.readoutDu)), ("readoutDv", .int(twinConfig.readoutDv)),
                               ("reset", .string(twinConfig.reset.rawValue)), ("theta", .double(Double(twinConfig.threshold))),

@@ -10,11 +10,15 @@ public struct ComponentCounts: Equatable, Sendable {
 }
 
 /// The energy block of a report, derived purely from counts + table (+ static power).
+/// Static energy = table.staticWattsPerCore x powered cores x simulated seconds, where the table's
+/// `staticCores` chooses the powered cores: the `usedCores` that hold neurons, or all
+/// `coresOnChip` of the mesh. Simulated time includes the cycles a core waits idle at the barrier.
 public enum EnergyReport {
-    public static func json(components: [ComponentCounts], table: EnergyTable, cores: Int,
+    public static func json(components: [ComponentCounts], table: EnergyTable, usedCores: Int, coresOnChip: Int,
                             simulatedSeconds: Double, samples: Int) -> JSONValue {
         var total = PhaseCounts()
         for c in components { total.add(c.counts) }
+        let cores = table.poweredCores(used: usedCores, onChip: coresOnChip)
         let all = EnergyModel.cost(total.total, table: table, cores: cores, simulatedSeconds: simulatedSeconds)
         func byAction(_ b: EnergyBreakdown) -> JSONValue {
             .object(Action.allCases.map { ($0.name, .double(b.byAction[$0.rawValue])) })
@@ -31,6 +35,11 @@ public enum EnergyReport {
             ("dynamicPicojoules", .double(all.dynamicPicojoules)),
             ("staticPicojoules", .double(all.staticPicojoules)),
             ("perSamplePicojoules", .double(samples > 0 ? all.totalPicojoules / Double(samples) : 0)),
+            ("perSampleDynamicPicojoules", .double(samples > 0 ? all.dynamicPicojoules / Double(samples) : 0)),
+            ("perSampleStaticPicojoules", .double(samples > 0 ? all.staticPicojoules / Double(samples) : 0)),
+            ("static", .object([("wattsPerCore", .double(table.staticWattsPerCore)), ("cores", .string(table.staticCores.rawValue)),
+                                ("poweredCores", .int(cores)), ("simulatedSeconds", .double(simulatedSeconds)),
+                                ("assumption", .bool(table.staticAssumption))])),
             ("byAction", byAction(all)),
             ("byPhase", .object(byPhase)),
             ("byComponent", .object(byComponent)),
@@ -44,6 +53,15 @@ public enum EnergyReport {
 
     public static func phaseCountsJSON(_ p: PhaseCounts) -> JSONValue {
         .object(Phase.allCases.map { ($0.name, countsJSON(p[$0])) })
+    }
+
+    /// Reads an action-counts object (inverse of countsJSON); unknown action names are errors.
+    public static func counts(from value: JSONValue, file: String, path: String) throws -> ActionCounts {
+        let r = try JSONReader(value, file: file, path: path)
+        var c = ActionCounts()
+        for a in Action.allCases { c[a] = UInt64(try r.int(a.name, default: 0, range: 0...Int.max)) }
+        try r.rejectUnknownKeys()
+        return c
     }
 
     /// Reads `countsByComponent` back from a report (inverse of phaseCountsJSON).

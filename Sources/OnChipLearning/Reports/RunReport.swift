@@ -51,6 +51,8 @@ public struct RunReport {
         var summary: [(String, JSONValue)] = [
             ("samples", .int(s.samplesRun)), ("stepsPerSample", .int(config.run.steps)),
             ("totalSteps", .uint(s.totals.steps)), ("cores", .int(chip.cores.count)),
+            ("coresUsed", .int(chip.usedCores.count)), ("coresOnChip", .int(config.chip.cores)),
+            ("synapseMemoryBytesPerCore", .int(config.chip.core.synapseMemoryBytes)),
             ("mesh", .array([.int(config.chip.meshWidth), .int(config.chip.meshHeight)])),
         ]
         if let a = accuracy { summary.append(("accuracy", .double(a))) }
@@ -77,6 +79,8 @@ public struct RunReport {
                 .object([("core", .int(c.id))] + Phase.allCases.map { ($0.name, .uint(c.busyCycles[$0.rawValue])) })
             })),
             ("perStepMean", .double(s.totals.steps > 0 ? Double(s.totals.cycles) / Double(s.totals.steps) : 0)),
+            // Cycles the used cores spent waiting (powered, not busy): static energy's share of time.
+            ("idleCoreCycles", .uint(idleCoreCycles)),
         ])
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         let stateBytes = chip.cores.reduce(0) { $0 + $1.stateBytes }
@@ -97,13 +101,25 @@ public struct RunReport {
             ("countsByComponent", .object(components.map { ($0.component, EnergyReport.phaseCountsJSON($0.counts)) })),
             ("cycles", cycles),
             ("simulatedSeconds", .double(s.simulatedSeconds)),
-            ("energy", EnergyReport.json(components: components, table: table, cores: chip.cores.count,
-                                         simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
+            ("energy", EnergyReport.json(components: components, table: table, usedCores: chip.usedCores.count,
+                                         coresOnChip: config.chip.cores, simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
             ("memory", memory),
+            ("neurobench", NeuroBenchMetrics.of(simulator: s).json),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(stepsPerSecond))])),
         ])
     }
+
+    /// Sum over used cores of (total cycles - the core's busy cycles).
+    public var idleCoreCycles: UInt64 {
+        chip.usedCores.reduce(0) { acc, c in
+            let busy = c.busyCycles.reduce(0, +)
+            return acc + (simulator.totals.cycles > busy ? simulator.totals.cycles - busy : 0)
+        }
+    }
+
+    /// Cores the table charges static power for.
+    public var poweredCores: Int { table.poweredCores(used: chip.usedCores.count, onChip: config.chip.cores) }
 
     var routingJSON: JSONValue {
         var kv: [(String, JSONValue)] = [("model", .string(config.chip.routing.rawValue)), ("stallCycles", .uint(simulator.routingStalls))]
@@ -111,16 +127,18 @@ public struct RunReport {
         return .object(kv)
     }
 
-    /// One row per sample. Energy per sample is its counts costed with the table (dynamic only).
+    /// One row per sample: its counts costed with the table (dynamic), and the static energy of
+    /// the powered cores over the sample's simulated cycles.
     public var metricsCSV: String {
         var out = "sample,label,prediction,correct," + chip.layers.map { "spikes_\($0.name)" }.joined(separator: ",")
-            + ",synops,cycles,dynamic_picojoules\n"
+            + ",synops,cycles,dynamic_picojoules,static_picojoules\n"
+        let clockHz = config.chip.clockMHz * 1e6
         for (i, r) in simulator.samples.enumerated() {
-            let e = EnergyModel.cost(r.counts, table: table).dynamicPicojoules
+            let e = EnergyModel.cost(r.counts, table: table, cores: poweredCores, simulatedSeconds: Double(r.cycles) / clockHz)
             let label = r.label.map(String.init) ?? ""
             let correct = r.label.map { $0 == r.prediction ? "1" : "0" } ?? ""
             out += "\(i),\(label),\(r.prediction),\(correct)," + r.spikesPerLayer.map(String.init).joined(separator: ",")
-                + ",\(r.counts[.synop]),\(r.cycles),\(e)\n"
+                + ",\(r.counts[.synop]),\(r.cycles),\(e.dynamicPicojoules),\(e.staticPicojoules)\n"
         }
         return out
     }
@@ -129,19 +147,22 @@ public struct RunReport {
     public var text: String {
         let s = simulator
         let counts = s.totalCounts
-        let e = EnergyModel.cost(counts, table: table, cores: chip.cores.count, simulatedSeconds: s.simulatedSeconds)
-        var out = "chipsim run: \(config.name): \(s.samplesRun) samples x \(config.run.steps) steps on \(chip.cores.count) core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh\n"
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: s.simulatedSeconds)
+        var out = "chipsim run: \(config.name): \(s.samplesRun) samples x \(config.run.steps) steps on \(chip.usedCores.count) used core(s) of a \(config.chip.meshWidth)x\(config.chip.meshHeight) mesh (\(config.chip.cores) cores, \(config.chip.core.synapseMemoryBytes / 1024) KiB synapse memory each)\n"
         if let a = accuracy { out += "accuracy: \(fmt(a * 100, 2))%\n" }
         let spikes = chip.layers.enumerated().map { l, layer in "\(layer.name) \(s.totalSpikesPerLayer[l])" }
         out += "spikes: " + spikes.joined(separator: ", ") + "\n\n"
-        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samplesRun))))\n"
+        out += "energy (table '\(table.name)'): total \(Units.energy(e.totalPicojoules)) (dynamic \(Units.energy(e.dynamicPicojoules)), static \(Units.energy(e.staticPicojoules))), per sample \(Units.energy(e.totalPicojoules / Double(max(1, s.samplesRun))))\n"
         out += "  " + "action".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("count", 16) + lpad("energy", 14) + lpad("share", 8) + "\n"
         for a in Action.allCases where counts[a] > 0 {
             let pj = e.byAction[a.rawValue]
             out += "  " + a.name.padding(toLength: 16, withPad: " ", startingAt: 0) + lpad(String(counts[a]), 16)
                 + lpad(Units.energy(pj), 14) + lpad(fmt(e.totalPicojoules > 0 ? 100 * pj / e.totalPicojoules : 0, 1) + "%", 8) + "\n"
         }
-        if e.staticPicojoules > 0 { out += "  " + "static".padding(toLength: 32, withPad: " ", startingAt: 0) + lpad(Units.energy(e.staticPicojoules), 14) + "\n" }
+        if e.staticPicojoules > 0 {
+            out += "  " + "static".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("\(poweredCores) core(s)", 16) + lpad(Units.energy(e.staticPicojoules), 14)
+                + lpad(fmt(100 * e.staticPicojoules / e.totalPicojoules, 1) + "%", 8) + "\n"
+        }
         out += "\ncycles: total \(s.totals.cycles) (\(fmt(Double(s.totals.cycles) / Double(max(1, s.totals.steps)), 1)) per step); simulated time \(Units.time(s.simulatedSeconds))\n"
         for p in Phase.allCases {
             let c = s.totals.cyclesByPhase[p.rawValue]
@@ -155,6 +176,7 @@ public struct RunReport {
         }
         let synBytes = chip.cores.reduce(0) { $0 + $1.synapseBytes }
         out += "\nmemory: synapses \(synBytes) bytes of \(config.chip.core.synapseMemoryBytes * chip.cores.count), neuron state \(chip.cores.reduce(0) { $0 + $1.stateBytes }) bytes\n"
+        out += NeuroBenchMetrics.of(simulator: s).text
         out += "wall clock: \(fmt(wallSeconds, 3)) s (\(fmt(stepsPerSecond, 0)) steps/s)\n"
         return out
     }

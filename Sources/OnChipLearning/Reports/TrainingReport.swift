@@ -14,35 +14,65 @@ public struct TrainingReport {
     var table: EnergyTable { run.table }
     var clockHz: Double { run.simulator.chip.config.chip.clockMHz * 1e6 }
 
+    var poweredCores: Int { run.poweredCores }
+
+    /// Training energy from training counts and the simulated training time: dynamic (counts x
+    /// table) plus static (powered cores x seconds x watts). The one place these fields are made,
+    /// both when the report is written and when `chipsim cost` re-costs it.
+    public static func trainEnergyJSON(counts: ActionCounts, seconds: Double, samples: Int,
+                                       table: EnergyTable, poweredCores: Int) -> JSONValue {
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: seconds)
+        return .object([("totalPicojoules", .double(e.totalPicojoules)),
+                        ("dynamicPicojoules", .double(e.dynamicPicojoules)),
+                        ("staticPicojoules", .double(e.staticPicojoules)),
+                        ("perSamplePicojoules", .double(e.totalPicojoules / Double(max(1, samples)))),
+                        ("byAction", .object(Action.allCases.map { ($0.name, .double(e.byAction[$0.rawValue])) }))])
+    }
+
+    /// The energy fields of one epoch (see trainEnergyJSON).
+    public static func epochEnergyFields(counts: ActionCounts, seconds: Double, samples: Int,
+                                         table: EnergyTable, poweredCores: Int) -> [(String, JSONValue)] {
+        let e = EnergyModel.cost(counts, table: table, cores: poweredCores, simulatedSeconds: seconds)
+        return [("trainPicojoules", .double(e.totalPicojoules)),
+                ("trainDynamicPicojoules", .double(e.dynamicPicojoules)),
+                ("trainStaticPicojoules", .double(e.staticPicojoules)),
+                ("trainPicojoulesPerSample", .double(e.totalPicojoules / Double(max(1, samples))))]
+    }
+
+    func epochEnergy(_ e: EpochMetrics) -> EnergyBreakdown {
+        EnergyModel.cost(e.trainCounts, table: table, cores: poweredCores, simulatedSeconds: Double(e.trainCycles) / clockHz)
+    }
+
     public var trainingJSON: JSONValue {
         let sim = run.simulator
         var trainCounts = ActionCounts()
         var trainCycles: UInt64 = 0, trainSamples = 0
         for e in trainer.epochs { trainCounts.add(e.trainCounts); trainCycles += e.trainCycles; trainSamples += e.trainSamples }
-        let trainEnergy = EnergyModel.cost(trainCounts, table: table)
         let learningBytes = sim.chip.cores.reduce(0) { acc, c in acc + c.populations.reduce(0) { $0 + ($1.learning?.memoryBytes ?? 0) } }
         return .object([
             ("rule", .string(rule.name)),
             ("parameters", rule.parametersJSON),
             ("epochs", .array(trainer.epochs.map { e in
-                let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+                let seconds = Double(e.trainCycles) / clockHz
                 return .object([
                     ("epoch", .int(e.epoch)), ("trainAccuracy", .double(e.trainAccuracy)), ("testAccuracy", .double(e.testAccuracy)),
                     ("trainSamples", .int(e.trainSamples)), ("testSamples", .int(e.testSamples)),
-                    ("trainPicojoules", .double(te)),
-                    ("trainPicojoulesPerSample", .double(te / Double(max(1, e.trainSamples)))),
-                    ("trainSimulatedSecondsPerSample", .double(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples)))),
+                ] + TrainingReport.epochEnergyFields(counts: e.trainCounts, seconds: seconds, samples: e.trainSamples,
+                                                     table: table, poweredCores: poweredCores) + [
+                    ("trainSimulatedSeconds", .double(seconds)),
+                    ("trainSimulatedSecondsPerSample", .double(seconds / Double(max(1, e.trainSamples)))),
                     ("trainCycles", .uint(e.trainCycles)), ("testCycles", .uint(e.testCycles)),
+                    ("trainCounts", EnergyReport.countsJSON(e.trainCounts)),
                 ] + (e.testMSE.map { [("trainMSE", JSONValue.double(e.trainMSE ?? 0)), ("testMSE", JSONValue.double($0))] } ?? []))
             })),
             ("finalTestAccuracy", .double(trainer.epochs.last?.testAccuracy ?? 0)),
             ("bestTestAccuracy", .double(trainer.epochs.map(\.testAccuracy).max() ?? 0)),
             ("finalTestMSE", trainer.epochs.last?.testMSE.map { .double($0) } ?? .null),
             ("bestTestMSE", trainer.epochs.compactMap(\.testMSE).min().map { .double($0) } ?? .null),
+            ("trainSamples", .int(trainSamples)),
             ("trainCounts", EnergyReport.countsJSON(trainCounts)),
-            ("trainEnergy", .object([("totalPicojoules", .double(trainEnergy.dynamicPicojoules)),
-                                     ("perSamplePicojoules", .double(trainEnergy.dynamicPicojoules / Double(max(1, trainSamples)))),
-                                     ("byAction", .object(Action.allCases.map { ($0.name, .double(trainEnergy.byAction[$0.rawValue])) }))])),
+            ("trainEnergy", TrainingReport.trainEnergyJSON(counts: trainCounts, seconds: Double(trainCycles) / clockHz, samples: trainSamples,
+                                                           table: table, poweredCores: poweredCores)),
             ("trainSimulatedSeconds", .double(Double(trainCycles) / clockHz)),
             ("memory", .object([("learningStateBytes", .int(learningBytes)), ("feedbackSynapseBytes", .int(rule.extraSynapseBytes))])),
         ])
@@ -56,10 +86,10 @@ public struct TrainingReport {
     }
 
     public var metricsCSV: String {
-        var s = "epoch,train_accuracy,test_accuracy,train_samples,test_samples,train_picojoules,train_picojoules_per_sample,train_cycles,test_cycles,train_mse,test_mse\n"
+        var s = "epoch,train_accuracy,test_accuracy,train_samples,test_samples,train_picojoules,train_picojoules_per_sample,train_dynamic_picojoules,train_static_picojoules,train_cycles,test_cycles,train_mse,test_mse\n"
         for e in trainer.epochs {
-            let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
-            s += "\(e.epoch),\(e.trainAccuracy),\(e.testAccuracy),\(e.trainSamples),\(e.testSamples),\(te),\(te / Double(max(1, e.trainSamples))),\(e.trainCycles),\(e.testCycles),\(e.trainMSE.map { String($0) } ?? ""),\(e.testMSE.map { String($0) } ?? "")\n"
+            let b = epochEnergy(e), te = b.totalPicojoules
+            s += "\(e.epoch),\(e.trainAccuracy),\(e.testAccuracy),\(e.trainSamples),\(e.testSamples),\(te),\(te / Double(max(1, e.trainSamples))),\(b.dynamicPicojoules),\(b.staticPicojoules),\(e.trainCycles),\(e.testCycles),\(e.trainMSE.map { String($0) } ?? ""),\(e.testMSE.map { String($0) } ?? "")\n"
         }
         return s
     }
@@ -70,7 +100,7 @@ public struct TrainingReport {
         out += regression ? "  epoch  train MSE  test MSE  train energy/sample  sim. time/sample\n"
                           : "  epoch  train acc  test acc  train energy/sample  sim. time/sample\n"
         for e in trainer.epochs {
-            let te = EnergyModel.cost(e.trainCounts, table: table).dynamicPicojoules
+            let te = epochEnergy(e).totalPicojoules
             out += "  " + lpad(String(e.epoch), 5)
                 + (regression ? lpad(fmt(e.trainMSE ?? 0, 4), 11) + lpad(fmt(e.testMSE ?? 0, 4), 10)
                               : lpad(fmt(e.trainAccuracy * 100, 2) + "%", 11) + lpad(fmt(e.testAccuracy * 100, 2) + "%", 10))
@@ -78,8 +108,10 @@ public struct TrainingReport {
                 + lpad(Units.time(Double(e.trainCycles) / clockHz / Double(max(1, e.trainSamples))), 18) + "\n"
         }
         var trainCounts = ActionCounts()
-        for e in trainer.epochs { trainCounts.add(e.trainCounts) }
-        let te = EnergyModel.cost(trainCounts, table: table)
+        var trainCycles: UInt64 = 0
+        for e in trainer.epochs { trainCounts.add(e.trainCounts); trainCycles += e.trainCycles }
+        let te = EnergyModel.cost(trainCounts, table: table, cores: poweredCores, simulatedSeconds: Double(trainCycles) / clockHz)
+        out += "  training energy: dynamic \(Units.energy(te.dynamicPicojoules)), static \(Units.energy(te.staticPicojoules)) (\(poweredCores) core(s))\n"
         out += "  training energy by action:"
         let top = Action.allCases.filter { te.byAction[$0.rawValue] > 0 }.sorted { te.byAction[$0.rawValue] > te.byAction[$1.rawValue] }
         for a in top.prefix(8) { out += " \(a.name) \(fmt(100 * te.byAction[a.rawValue] / max(te.dynamicPicojoules, 1e-30), 1))%" }

@@ -7,14 +7,18 @@ enum CostCommand: Subcommand {
     static let summary = "Re-cost an existing report with another energy table, without re-simulating."
     static let flags: Set<String> = []
     static let help = """
-    USAGE: chipsim cost <report.json> --energy <table.json|loihi> [--out FILE]
+    USAGE: chipsim cost <report.json> --energy <table.json|profile> [--out FILE]
 
-    Reads the per-component, per-phase action counts of a finished run, applies the energy
-    table, prints the energy by action and by phase, and (with --out) writes the report with
-    its energy block replaced. The counts are not changed.
+    Reads the per-component, per-phase action counts and simulated times of a finished run,
+    applies the energy table, prints the energy by action and by phase (dynamic and static),
+    and (with --out) writes the report with every derived energy figure replaced: the energy
+    block, and for training runs training.trainEnergy and each epoch's energy. The counts are
+    not changed.
+
+    Built-in chip profiles: \(BuiltinEnergyTables.all.map(\.name).joined(separator: ", ")) (configs/energy/<name>.json).
 
     EXAMPLE:
-      chipsim cost runs/quickstart/report.json --energy configs/energy/loihi.json
+      chipsim cost runs/quickstart/report.json --energy loihi-sanafe --out runs/quickstart/report-sanafe.json
     """
 
     static func run(_ args: inout Arguments) throws -> Int32 {
@@ -28,33 +32,27 @@ enum CostCommand: Subcommand {
             throw ChipError.io(path: path, message: "cannot read the report")
         }
         let report = try JSONValue.parse(data, file: path)
-        guard case .number(let v, _)? = report["schemaVersion"], Int(v) == RunReport.schemaVersion else {
-            throw ChipError.config(file: path, path: "$.schemaVersion", message: "expected a chipsim report with schemaVersion \(RunReport.schemaVersion)")
-        }
         let table = try BuiltinEnergyTables.named(tablePath) ?? EnergyTable.load(path: tablePath)
+        let recosted = try ReportRecost.recost(report, table: table, file: path)
         let components = try EnergyReport.components(fromReport: report, file: path)
-        let cores = components.filter { $0.component != "mesh" }.count
-        guard case .number(let seconds, _)? = report["simulatedSeconds"], case .number(let samples, _)? = report["summary"]?["samples"] else {
-            throw ChipError.config(file: path, path: "$.simulatedSeconds", message: "missing simulatedSeconds or summary.samples")
-        }
-        let energy = EnergyReport.json(components: components, table: table, cores: cores,
-                                       simulatedSeconds: seconds, samples: Int(samples))
         var total = PhaseCounts()
         for c in components { total.add(c.counts) }
-        let e = EnergyModel.cost(total.total, table: table, cores: cores, simulatedSeconds: seconds)
-        print("\(path) re-costed with table '\(table.name)': total \(Units.energy(e.totalPicojoules))")
+        let energy = recosted["energy"]
+        func number(_ v: JSONValue?) -> Double { if case let .number(x, _)? = v { return x }; return 0 }
+        print("\(path) re-costed with table '\(table.name)': total \(Units.energy(number(energy?["totalPicojoules"]))) (dynamic \(Units.energy(number(energy?["dynamicPicojoules"]))), static \(Units.energy(number(energy?["staticPicojoules"]))) for \(Int(number(energy?["static"]?["poweredCores"]))) core(s))")
         for a in Action.allCases where total.total[a] > 0 {
-            print("  " + a.name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(total.total[a]).leftPad(16) + Units.energy(e.byAction[a.rawValue]).leftPad(14))
+            print("  " + a.name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(total.total[a]).leftPad(16) + Units.energy(number(energy?["byAction"]?[a.name])).leftPad(14))
         }
         for p in Phase.allCases {
-            print("  phase " + p.name.padding(toLength: 14, withPad: " ", startingAt: 0) + Units.energy(EnergyModel.cost(total[p], table: table).dynamicPicojoules).leftPad(16))
+            print("  phase " + p.name.padding(toLength: 14, withPad: " ", startingAt: 0) + Units.energy(number(energy?["byPhase"]?[p.name])).leftPad(16))
+        }
+        if let t = recosted["training"]?["trainEnergy"] {
+            print("  training: \(Units.energy(number(t["totalPicojoules"]))) (dynamic \(Units.energy(number(t["dynamicPicojoules"]))), static \(Units.energy(number(t["staticPicojoules"])))), per training sample \(Units.energy(number(t["perSamplePicojoules"])))")
         }
         if let out {
-            guard case .object(var kv) = report else { return 1 }
-            if let i = kv.firstIndex(where: { $0.0 == "energy" }) { kv[i].1 = energy } else { kv.append(("energy", energy)) }
             let tmp = out + ".partial-\(getpid())"
             do {
-                try Data((JSONValue.object(kv).serialized() + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
+                try Data((recosted.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
                 if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
                 try FileManager.default.moveItem(atPath: tmp, toPath: out)
             } catch {

@@ -1,0 +1,269 @@
+import ChipModel
+
+// NeuroBench's workload and static metrics (Yik et al., "The neurobench framework for
+// benchmarking neuromorphic computing algorithms and systems", Nature Communications, 2025,
+// doi:10.1038/s41467-025-56739-4; harness github.com/NeuroBench/neurobench, docs/metrics/*) computed from what the chip
+// counted, beside the chip's own figure wherever its convention differs. Every definition, its
+// source and the difference is in docs/NEUROBENCH.md.
+//
+// Pure: `NeuroBenchMetrics.compute` takes the network's structure and the run's totals and
+// returns figures per sample; `NeuroBenchMetrics.of(simulator:)` gathers those inputs from a
+// finished run. Per-sample figures are run totals divided by the number of samples run
+// (NeuroBench averages over the samples of the workload the same way).
+
+/// One layer as NeuroBench sees it: a population of neurons and what it did over the run.
+public struct NeuroBenchLayerInput: Equatable, Sendable {
+    public var name: String
+    public var neurons: Int
+    /// Input layers are data, not activation modules: they enter no activation sparsity.
+    public var isInput: Bool
+    /// False for the non-spiking readout (its output is a potential, not an activation).
+    public var spiking: Bool
+    /// Spikes the layer emitted over the whole run.
+    public var spikes: Int
+    /// `neuron.active` / `neuron.idle` counts attributed to this layer, or nil when a core holds
+    /// neurons of several layers (the chip counts per core, not per layer).
+    public var activeUpdates: UInt64?
+    public var idleUpdates: UInt64?
+    /// Delivery-phase `synop` counts of the cores holding this layer: binary spikes read from
+    /// synapse SRAM (nil as for the neuron counts).
+    public var chipSynops: UInt64?
+    /// Neuron-update-phase `synop` counts: graded packets integrated (post-neuron noise of the
+    /// error-broadcast rules), every stored synapse of every graded packet.
+    public var chipGradedSynops: UInt64?
+    /// The chip's SRAM for this layer: synapse bytes of its incoming blocks and neuron state.
+    public var chipSynapseBytes: Int
+    public var chipStateBytes: Int
+    public init(name: String, neurons: Int, isInput: Bool, spiking: Bool, spikes: Int,
+                activeUpdates: UInt64?, idleUpdates: UInt64?, chipSynops: UInt64? = nil, chipGradedSynops: UInt64? = 0,
+                chipSynapseBytes: Int, chipStateBytes: Int) {
+        self.name = name; self.neurons = neurons; self.isInput = isInput; self.spiking = spiking; self.spikes = spikes
+        self.activeUpdates = activeUpdates; self.idleUpdates = idleUpdates; self.chipSynops = chipSynops
+        self.chipGradedSynops = chipGradedSynops
+        self.chipSynapseBytes = chipSynapseBytes; self.chipStateBytes = chipStateBytes
+    }
+}
+
+/// One connection (a weight matrix nPre x nPost; absent sparse synapses are zero weights).
+public struct NeuroBenchConnectionInput: Equatable, Sendable {
+    public var from: Int
+    public var to: Int
+    public var nPre: Int
+    public var nPost: Int
+    /// Weights whose value is not zero, over the whole matrix (at the end of the run).
+    public var nonzeroWeights: Int
+    /// Synapses the chip stores (nPre * nPost for dense; the generated nnz for sparse): each
+    /// costs one synaptic operation per presynaptic spike, whatever its value.
+    public var storedSynapses: Int
+    public var weightBits: Int
+    /// True when every presynaptic neuron has the same number of nonzero weights, which makes
+    /// the effective-AC figure exact from layer spike totals.
+    public var uniformNonzeroFanOut: Bool
+    public init(from: Int, to: Int, nPre: Int, nPost: Int, nonzeroWeights: Int, storedSynapses: Int, weightBits: Int,
+                uniformNonzeroFanOut: Bool = true) {
+        self.from = from; self.to = to; self.nPre = nPre; self.nPost = nPost
+        self.nonzeroWeights = nonzeroWeights; self.storedSynapses = storedSynapses; self.weightBits = weightBits
+        self.uniformNonzeroFanOut = uniformNonzeroFanOut
+    }
+}
+
+/// Figures of one non-input layer (and its incoming connections), per sample.
+public struct NeuroBenchLayer: Equatable, Sendable {
+    public var name: String
+    public var neurons: Int
+    public var denseSynapticOperations: Double
+    public var effectiveACs: Double
+    /// False when the mean nonzero fan-out stood in for per-neuron fan-outs (an estimate).
+    public var effectiveACsExact: Bool = true
+    /// 0 when no graded packet reached the layer (exact); nil when some did: the chip counts every
+    /// stored synapse of a graded packet and does not record which payloads were zero.
+    public var effectiveMACs: Double?
+    /// The chip's own count of binary-spike operations (every stored synapse of every delivered
+    /// spike); nil when the layer shares a core with another layer.
+    public var chipSynapticOperations: Double?
+    /// The chip's count of graded-packet operations (MACs); nil as chipSynapticOperations.
+    public var chipMACs: Double?
+    /// Total only: synaptic-memory reads of the learning phase (learning work, e.g. OPZO's
+    /// feedback sums), which NeuroBench's inference metrics do not contain.
+    public var chipLearningSynapticOperations: Double? = nil
+    /// nil for layers that are not spiking activation modules (the readout).
+    public var activationSparsity: Double?
+    public var connectionSparsity: Double?
+    public var parameters: Int
+    public var footprintBytes: Int
+    public var chipSRAMBytes: Int
+    public var neuronUpdates: Double
+    public var chipNeuronUpdates: Double?
+    public var membraneUpdates: Double?
+}
+
+public struct NeuroBenchMetrics: Equatable, Sendable {
+    public var samples: Int
+    public var stepsPerSample: Int
+    public var layers: [NeuroBenchLayer]
+    public var total: NeuroBenchLayer
+    /// True when every layer's neuron counts could be attributed (each core holds one layer).
+    public var perLayerNeuronCountsExact: Bool
+
+    /// Bytes one weight takes in the smallest integer tensor type that holds it
+    /// (torch's element_size: int8 up to 8 bits, int16 up to 16).
+    public static func weightElementBytes(bits: Int) -> Int { bits <= 8 ? 1 : bits <= 16 ? 2 : 4 }
+    /// Per neuron: u and v as int32 tensors (the chip's 24-bit registers), the refractory
+    /// counter as uint8: the state a framework model keeps as buffers.
+    public static let bufferBytesPerNeuron = 4 + 4 + 1
+    /// Per layer: du, dv and vth as int32 parameters.
+    public static let neuronParameterBytesPerLayer = 3 * 4
+    public static let neuronParametersPerLayer = 3
+
+    /// The pure computation. `chipSynops`, `activeUpdates` and `idleUpdates` are the run's totals of the
+    /// chip's `synop` and `neuron.active` counters; they give the totals exactly, and the
+    /// per-layer figures where attribution is possible.
+    public static func compute(layers: [NeuroBenchLayerInput], connections: [NeuroBenchConnectionInput],
+                               samples: Int, stepsPerSample t: Int, chipSynops: UInt64,
+                               chipGradedSynops: UInt64 = 0, chipLearningSynops: UInt64 = 0,
+                               activeUpdates: UInt64, idleUpdates: UInt64) -> NeuroBenchMetrics {
+        let s = Double(max(1, samples))
+        var out: [NeuroBenchLayer] = []
+        var exact = true
+        var zeros = 0, weights = 0, actZeros = 0.0, actAll = 0.0
+        for (li, l) in layers.enumerated() where !l.isInput {
+            let incoming = connections.filter { $0.to == li }
+            var dense = 0.0, effective = 0.0, nnz = 0, all = 0, footprint = 0, params = 0
+            for c in incoming {
+                let preSpikes = Double(layers[c.from].spikes)
+                dense += Double(c.nPre * c.nPost * t)
+                // Mean nonzero fan-out per presynaptic neuron times its spikes: exact when every
+                // presynaptic neuron has the same number of nonzero weights (docs/NEUROBENCH.md).
+                effective += preSpikes * Double(c.nonzeroWeights) / Double(c.nPre)
+                nnz += c.nonzeroWeights; all += c.nPre * c.nPost
+                params += c.nPre * c.nPost
+                footprint += c.nPre * c.nPost * weightElementBytes(bits: c.weightBits)
+            }
+            params += neuronParametersPerLayer
+            footprint += neuronParameterBytesPerLayer + l.neurons * bufferBytesPerNeuron
+            zeros += all - nnz; weights += all
+            var sparsity: Double? = nil
+            if l.spiking {
+                let possible = Double(l.neurons * t) * s
+                sparsity = possible > 0 ? 1 - Double(l.spikes) / possible : 0
+                actZeros += possible - Double(l.spikes); actAll += possible
+            }
+            if l.activeUpdates == nil { exact = false }
+            var layer = NeuroBenchLayer(
+                name: l.name, neurons: l.neurons, denseSynapticOperations: dense, effectiveACs: effective / s,
+                effectiveMACs: l.chipGradedSynops == 0 ? 0 : nil, chipSynapticOperations: l.chipSynops.map { Double($0) / s },
+                chipMACs: l.chipGradedSynops.map { Double($0) / s }, activationSparsity: sparsity,
+                connectionSparsity: all > 0 ? Double(all - nnz) / Double(all) : nil,
+                parameters: params, footprintBytes: footprint, chipSRAMBytes: l.chipSynapseBytes + l.chipStateBytes,
+                neuronUpdates: Double(l.neurons * t),
+                chipNeuronUpdates: l.activeUpdates.flatMap { a in l.idleUpdates.map { Double(a + $0) / s } },
+                membraneUpdates: l.activeUpdates.map { Double($0) / s })
+            layer.effectiveACsExact = incoming.allSatisfy(\.uniformNonzeroFanOut)
+            out.append(layer)
+        }
+        var total = NeuroBenchLayer(
+            name: "total", neurons: out.reduce(0) { $0 + $1.neurons },
+            denseSynapticOperations: out.reduce(0) { $0 + $1.denseSynapticOperations },
+            effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: chipGradedSynops == 0 ? 0 : nil,
+            chipSynapticOperations: Double(chipSynops) / s, chipMACs: Double(chipGradedSynops) / s,
+            chipLearningSynapticOperations: Double(chipLearningSynops) / s,
+            activationSparsity: actAll > 0 ? actZeros / actAll : nil,
+            connectionSparsity: weights > 0 ? Double(zeros) / Double(weights) : nil,
+            parameters: out.reduce(0) { $0 + $1.parameters }, footprintBytes: out.reduce(0) { $0 + $1.footprintBytes },
+            chipSRAMBytes: out.reduce(0) { $0 + $1.chipSRAMBytes },
+            neuronUpdates: out.reduce(0) { $0 + $1.neuronUpdates },
+            chipNeuronUpdates: Double(activeUpdates + idleUpdates) / s, membraneUpdates: Double(activeUpdates) / s)
+        total.effectiveACsExact = out.allSatisfy(\.effectiveACsExact)
+        return NeuroBenchMetrics(samples: samples, stepsPerSample: t, layers: out, total: total, perLayerNeuronCountsExact: exact)
+    }
+
+    /// Gathers the inputs from a finished run (weights as they are at the end of the run).
+    public static func of(simulator sim: Simulator) -> NeuroBenchMetrics {
+        let chip = sim.chip, net = chip.config.network
+        let counts = sim.totalCounts, phases = sim.totalPhaseCounts
+        // Per-layer neuron counts: a core's counters belong to one layer only if it holds one.
+        var active = [UInt64?](repeating: 0, count: net.layers.count)
+        var idle = [UInt64?](repeating: 0, count: net.layers.count)
+        var synops = [UInt64?](repeating: 0, count: net.layers.count), graded = synops
+        var synBytes = [Int](repeating: 0, count: net.layers.count), stBytes = synBytes
+        for core in chip.cores {
+            let layersHere = Set(core.populations.map(\.layer))
+            for p in core.populations { synBytes[p.layer] += p.synapseBytes; stBytes[p.layer] += p.stateBytes }
+            guard !layersHere.isEmpty else { continue }
+            if layersHere.count == 1, let l = layersHere.first {
+                let c = core.counts.total
+                active[l] = active[l].map { $0 + c[.neuronActive] }
+                idle[l] = idle[l].map { $0 + c[.neuronIdle] }
+                synops[l] = synops[l].map { $0 + core.counts[.delivery][.synop] }
+                graded[l] = graded[l].map { $0 + core.counts[.neuronUpdate][.synop] }
+            } else {
+                for l in layersHere { active[l] = nil; idle[l] = nil; synops[l] = nil; graded[l] = nil }
+            }
+        }
+        let layers = net.layers.enumerated().map { li, l in
+            NeuroBenchLayerInput(name: l.name, neurons: l.size, isInput: l.isInput, spiking: l.neuron.parameters.spiking,
+                                 spikes: sim.totalSpikesPerLayer[li], activeUpdates: l.isInput ? nil : active[li],
+                                 idleUpdates: l.isInput ? nil : idle[li],
+                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li])
+        }
+        var conns: [NeuroBenchConnectionInput] = net.connections.map { c in
+            let from = net.layerIndex(c.from)!, to = net.layerIndex(c.to)!
+            return NeuroBenchConnectionInput(from: from, to: to, nPre: net.layers[from].size, nPost: net.layers[to].size,
+                                             nonzeroWeights: 0, storedSynapses: 0, weightBits: c.weightBits)
+        }
+        // Nonzero weights per presynaptic neuron, summed over the blocks (slices of the post layer).
+        var perPre: [[Int]] = conns.map { [Int](repeating: 0, count: $0.nPre) }
+        for core in chip.cores { for p in core.populations { for b in p.blocks {
+            conns[b.connection].storedSynapses += b.synapseCount
+            for i in 0..<b.nPre {
+                var n = 0
+                switch b.layout {
+                case .dense: for j in 0..<b.nPost where b.weights[i * b.nPost + j] != 0 { n += 1 }
+                case .sparse: for k in Int(b.rowStart[i])..<Int(b.rowStart[i + 1]) where b.weights[k] != 0 { n += 1 }
+                }
+                perPre[b.connection][i] += n
+            }
+        } } }
+        for c in conns.indices {
+            conns[c].nonzeroWeights = perPre[c].reduce(0, +)
+            conns[c].uniformNonzeroFanOut = Set(perPre[c]).count <= 1
+        }
+        return compute(layers: layers, connections: conns, samples: sim.samplesRun, stepsPerSample: chip.config.run.steps,
+                       chipSynops: phases[.delivery][.synop], chipGradedSynops: phases[.neuronUpdate][.synop],
+                       chipLearningSynops: phases[.learning][.synop],
+                       activeUpdates: counts[.neuronActive], idleUpdates: counts[.neuronIdle])
+    }
+
+    public var json: JSONValue {
+        func layerJSON(_ l: NeuroBenchLayer) -> JSONValue {
+            func opt(_ x: Double?) -> JSONValue { x.map { .double($0) } ?? .null }
+            return .object([
+                ("layer", .string(l.name)), ("neurons", .int(l.neurons)),
+                ("denseSynapticOperations", .double(l.denseSynapticOperations)),
+                ("effectiveACs", .double(l.effectiveACs)), ("effectiveACsExact", .bool(l.effectiveACsExact)),
+                ("effectiveMACs", opt(l.effectiveMACs)),
+                ("chipSynapticOperations", opt(l.chipSynapticOperations)), ("chipMACs", opt(l.chipMACs)),
+            ] + (l.chipLearningSynapticOperations.map { [("chipLearningSynapticOperations", JSONValue.double($0))] } ?? []) + [
+                ("activationSparsity", opt(l.activationSparsity)), ("connectionSparsity", opt(l.connectionSparsity)),
+                ("parameters", .int(l.parameters)), ("footprintBytes", .int(l.footprintBytes)),
+                ("chipSRAMBytes", .int(l.chipSRAMBytes)),
+                ("neuronUpdates", .double(l.neuronUpdates)), ("chipNeuronUpdates", opt(l.chipNeuronUpdates)),
+                ("membraneUpdates", opt(l.membraneUpdates)),
+            ])
+        }
+        return .object([
+            ("definitions", .string("docs/NEUROBENCH.md; per sample = run total / samples")),
+            ("samples", .int(samples)), ("stepsPerSample", .int(stepsPerSample)),
+            ("perLayerNeuronCountsExact", .bool(perLayerNeuronCountsExact)),
+            ("layers", .array(layers.map(layerJSON))), ("total", layerJSON(total)),
+        ])
+    }
+
+    /// Two lines for the stdout report.
+    public var text: String {
+        let t = total
+        var s = "neurobench (per sample, docs/NEUROBENCH.md): dense synops \(fmt(t.denseSynapticOperations, 0)), effective ACs \(fmt(t.effectiveACs, 1)), MACs \(t.effectiveMACs.map { fmt($0, 0) } ?? "n/a"), chip synops \(fmt(t.chipSynapticOperations ?? 0, 1)) (+ graded \(fmt(t.chipMACs ?? 0, 1)), learning \(fmt(t.chipLearningSynapticOperations ?? 0, 1)))\n"
+        s += "  activation sparsity \(t.activationSparsity.map { fmt($0, 4) } ?? "-"), connection sparsity \(t.connectionSparsity.map { fmt($0, 4) } ?? "-"), footprint \(t.footprintBytes) B (chip SRAM \(t.chipSRAMBytes) B), membrane updates \(fmt(t.membraneUpdates ?? 0, 1)), neuron updates \(fmt(t.neuronUpdates, 0))\n"
+        return s
+    }
+}
