@@ -131,6 +131,9 @@ public struct ExperimentConfig: Equatable, Sendable {
         learning = r.optional("learning")
         training = r.optional("training")
         try r.rejectUnknownKeys()
+        if let l = learning, l != .null, let reason = network.untrainableReason {
+            throw ChipError.config(file: file, path: "$.learning", message: "cannot train this network: \(reason)")
+        }
         if network.layers.filter(\.isInput).count != 1 {
             throw ChipError.config(file: file, path: "$.network.layers", message: "expected exactly one layer with \"kind\": \"input\", found \(network.layers.filter(\.isInput).count)")
         }
