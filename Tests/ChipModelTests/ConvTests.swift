@@ -65,8 +65,12 @@ private func oracle(_ g: ConvGeometry, weights w: [Int16], spikes: Set<Int>, pos
                 for density in [0.1, 0.5, 1.0] {
                     let spikes = (0..<inS.size).filter { _ in Double(rng.next() % 1000) < density * 1000 }.map(Int32.init)
                     let o = oracle(g, weights: w, spikes: Set(spikes.map(Int.init)), postFirst: first, nPost: count)
-                    var acc = [Int32](repeating: 0, count: count)
-                    let r = spikes.withUnsafeBufferPointer { sp in acc.withUnsafeMutableBufferPointer { b.deliver(spikes: sp, into: $0.baseAddress!) } }
+                    var hwc = [Int32](repeating: 0, count: b.accumulatorCount)
+                    let r = spikes.withUnsafeBufferPointer { sp in hwc.withUnsafeMutableBufferPointer { b.deliver(spikes: sp, into: $0.baseAddress!) } }
+                    let acc = b.accumulatorIndex.map { hwc[Int($0)] }
+                    // Sums of neurons outside the slice are never written.
+                    let used = Set(b.accumulatorIndex.map(Int.init))
+                    #expect(hwc.indices.allSatisfy { used.contains($0) || hwc[$0] == 0 })
                     var ref = [Int32](repeating: 0, count: count)
                     let rr = b.deliverReference(spikes: spikes, into: &ref)
                     #expect(acc == o.sums, "case \(n) slice \(first)+\(count)")
@@ -94,9 +98,10 @@ private func oracle(_ g: ConvGeometry, weights w: [Int16], spikes: Set<Int>, pos
                                  weightsOIHW: [Int16](repeating: 1, count: g.weightCount), postFirst: 0, nPost: 8)
         // Input 6 = (0, 1, 2) -> output (0, 0, 1) = 1; input 16 + 15 = (1, 3, 3) -> (1, 1, 1) = 7;
         // input 5 = (0, 1, 1) -> (0, 0, 0) = 0; input 4 = (0, 1, 0) -> 0 as well.
-        var acc = [Int32](repeating: 0, count: 8)
+        var hwc = [Int32](repeating: 0, count: b.accumulatorCount)
         let spikes: [Int32] = [4, 5, 6, 31]
-        let r = spikes.withUnsafeBufferPointer { sp in acc.withUnsafeMutableBufferPointer { b.deliver(spikes: sp, into: $0.baseAddress!) } }
+        let r = spikes.withUnsafeBufferPointer { sp in hwc.withUnsafeMutableBufferPointer { b.deliver(spikes: sp, into: $0.baseAddress!) } }
+        let acc = b.accumulatorIndex.map { hwc[Int($0)] }
         #expect(acc == [2, 1, 0, 0, 0, 0, 0, 1] && r.synops == 4)
         // avgPool weights: round-half-away(128 / area), 8-bit: 2x2 -> 32, 3x3 -> 14 (14.2), 5x5 -> 5 (5.12),
         // 1x1 -> 127 (128 does not fit), 3x3 with 4-bit weights -> round(8/9) = 1.

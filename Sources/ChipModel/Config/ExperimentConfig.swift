@@ -64,7 +64,7 @@ public struct RunConfig: Equatable, Sendable {
 
     public static let docs = SectionDoc("$.run", "Run options.", [
         KeyDoc("steps", "integer 1...100000", "32", "Timesteps per sample. Input spikes of step t reach the first layer at t+1 (one-step synaptic delay per layer)."),
-        KeyDoc("resetBetweenSamples", "boolean", "true", "Zero u, v, refractory counters and in-flight spikes before each sample."),
+        KeyDoc("resetBetweenSamples", "boolean", "true", "Before each sample: u and v back to their initial values (0 unless a layer sets initialU / initialV); refractory counters and in-flight spikes zeroed."),
     ])
 
     init(_ r: JSONReader?) throws {

@@ -19,7 +19,7 @@ public final class Population {
     /// Learning state, when a rule is attached.
     public var learning: PopulationLearning?
     /// Shaped incoming connections (conv2d, pools, oneToOne; inference only) and their
-    /// dendritic accumulators, summed into a_in like `blocks`.
+    /// dendritic accumulators (channel-minor, see ConvSynapseBlock), summed into a_in like `blocks`.
     public let convBlocks: [ConvSynapseBlock]
     public var convAccumulators: [ContiguousArray<Int32>]
     /// Initial u and v of this slice (the layer's initialU / initialV), restored by a reset.
@@ -33,7 +33,7 @@ public final class Population {
         self.state = LIFState(count: count); self.blocks = blocks
         accumulators = blocks.map { _ in ContiguousArray(repeating: 0, count: count) }
         self.convBlocks = convBlocks
-        convAccumulators = convBlocks.map { _ in ContiguousArray(repeating: 0, count: count) }
+        convAccumulators = convBlocks.map { ContiguousArray(repeating: 0, count: $0.accumulatorCount) }
         aIn = ContiguousArray(repeating: 0, count: count)
         emitted.reserveCapacity(count)
         func slice(_ v: InitialValues) -> ContiguousArray<Int32>? {

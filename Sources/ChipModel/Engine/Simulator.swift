@@ -81,6 +81,7 @@ public final class Simulator {
         pending = Array(repeating: [], count: n)
         emitted = Array(repeating: [], count: n)
         for l in 0..<n { pending[l].reserveCapacity(chip.layers[l].size); emitted[l].reserveCapacity(chip.layers[l].size) }
+        haloCount = [Int](repeating: 0, count: chip.cores.count)
         inputLayer = chip.layers.firstIndex { $0.isInput }!
         outputLayer = n - 1
         let c = chip.config.chip
@@ -183,7 +184,7 @@ public final class Simulator {
         return drain
     }
     /// Packets per destination core while a halo route is being sent (zero between sends).
-    private lazy var haloCount = [Int](repeating: 0, count: chip.cores.count)
+    private var haloCount: [Int]
     private var pendingInjected = 0
     private var pendingLocal = 0
     private var pendingClosedFormDrain: UInt64 = 0
@@ -315,15 +316,18 @@ public final class Simulator {
                         }
                     }
                     for k in 0..<pop.convBlocks.count {
-                        // The same shifted sum (and exactness argument) as for `blocks`.
+                        // The same shifted sum (and exactness argument) as for `blocks`, read
+                        // through the block's channel-minor accumulator index.
                         let e = pop.convBlocks[k].weightExponent
-                        pop.convAccumulators[k].withUnsafeMutableBufferPointer { acc in
-                            if e >= 0 {
-                                let s = Int64(e)
-                                for j in 0..<n { a[j] &+= Int64(acc[j]) &<< s; acc[j] = 0 }
-                            } else {
-                                let s = Int64(-e)
-                                for j in 0..<n { a[j] &+= Int64(acc[j]) &>> s; acc[j] = 0 }
+                        pop.convBlocks[k].accumulatorIndex.withUnsafeBufferPointer { ix in
+                            pop.convAccumulators[k].withUnsafeMutableBufferPointer { acc in
+                                if e >= 0 {
+                                    let s = Int64(e)
+                                    for j in 0..<n { let i = Int(ix[j]); a[j] &+= Int64(acc[i]) &<< s; acc[i] = 0 }
+                                } else {
+                                    let s = Int64(-e)
+                                    for j in 0..<n { let i = Int(ix[j]); a[j] &+= Int64(acc[i]) &>> s; acc[i] = 0 }
+                                }
                             }
                         }
                     }

@@ -32,9 +32,19 @@ public struct ConvSynapseBlock: Sendable {
     /// rowTapStart[iy]..<rowTapStart[iy+1] (same for columns): only taps inside the output.
     let rowTapStart: ContiguousArray<Int32>, rowTapKernel: ContiguousArray<Int32>, rowTapOut: ContiguousArray<Int32>
     let colTapStart: ContiguousArray<Int32>, colTapKernel: ContiguousArray<Int32>, colTapOut: ContiguousArray<Int32>
+    /// The delivery accumulator is channel-minor over the covered channels: neuron (o, oy, ox)
+    /// sums at ((oy * outW + ox) * (channelHi - channelLo) + (o - channelLo)), so one input
+    /// tap's fan-out over channels is a contiguous run of weights added to a contiguous run of
+    /// sums (vectorisable). `accumulatorIndex[j]` is where slice neuron j's sum lives; entries
+    /// of neurons outside the slice are never written.
+    public let accumulatorIndex: ContiguousArray<Int32>
+    public var accumulatorCount: Int { geometry.output.height * geometry.output.width * (channelHi - channelLo) }
     /// 1 for presynaptic neurons with a synapse into the slice (this core's input axons).
     public private(set) var isAxon: ContiguousArray<UInt8> = []
     public private(set) var inputAxons = 0
+    /// Per presynaptic neuron s: (input row, input column, group, channel within group) at
+    /// 4s...4s+3, group -1 when s is not an input axon of this core (no division per spike).
+    public private(set) var preCoordinates: ContiguousArray<Int32> = []
     /// Real synapses (pre, post) of the slice: what a dense matrix would hold as nonzeros.
     public private(set) var synapseCount = 0
 
@@ -57,6 +67,9 @@ public struct ConvSynapseBlock: Sendable {
             } } }
         }
         kernels = k
+        accumulatorIndex = ContiguousArray((postFirst..<(postFirst + nPost)).map { gj in
+            Int32((gj % ohw) * nCo + (gj / ohw - postFirst / ohw))
+        })
         func taps(_ n: Int, _ outN: Int, _ kN: Int, _ s: Int, _ p: Int, _ d: Int) -> (ContiguousArray<Int32>, ContiguousArray<Int32>, ContiguousArray<Int32>) {
             var start = ContiguousArray<Int32>([0]), kk = ContiguousArray<Int32>(), oo = ContiguousArray<Int32>()
             for x in 0..<n {
@@ -77,6 +90,13 @@ public struct ConvSynapseBlock: Sendable {
             if f > 0 { mask[s] = 1; axons += 1; synapses += f }
         }
         isAxon = mask; inputAxons = axons; synapseCount = synapses
+        var pc = ContiguousArray<Int32>(repeating: 0, count: 4 * g.input.size)
+        for s in 0..<g.input.size {
+            let (c, y, x) = g.input.coordinates(of: s)
+            pc[4 * s] = Int32(y); pc[4 * s + 1] = Int32(x)
+            pc[4 * s + 2] = mask[s] == 0 ? -1 : Int32(c / g.inPerGroup); pc[4 * s + 3] = Int32(c % g.inPerGroup)
+        }
+        preCoordinates = pc
     }
 
     /// Input axons a slice [postFirst, postFirst + nPost) of a shaped connection's target needs.
@@ -119,56 +139,76 @@ public struct ConvSynapseBlock: Sendable {
         return n
     }
 
-    /// Accumulates the spikes' fan-outs into `acc` (nPost Int32s, local indices); returns
+    /// Accumulates the spikes' fan-outs into `acc` (accumulatorCount Int32s, channel-minor
+    /// order above; read slice neuron j at accumulatorIndex[j]); returns
     /// (synaptic operations, spikes that are input axons of this core). Sums cannot overflow
     /// Int32: the chip builder rejects kernelSize * 2^(weightBits-1) >= 2^31. No allocation.
     public func deliver(spikes: UnsafeBufferPointer<Int32>, into acc: UnsafeMutablePointer<Int32>) -> (synops: Int, spikesIn: Int) {
         let g = geometry
-        let inW = g.input.width, hw = g.input.height * inW, outW = g.output.width, ohw = g.output.height * outW
-        let inPerGroup = g.inPerGroup, outPerGroup = g.outPerGroup
-        let kH = g.kernelH, kW = g.kernelW, nCo = channelHi - channelLo
-        let lo = channelLo, hi = channelHi, pFirst = postFirst, pEnd = postFirst + nPost
+        let outW = g.output.width, ohw = g.output.height &* outW
+        let outPerGroup = g.outPerGroup
+        let kH = g.kernelH, kW = g.kernelW, nCo = channelHi &- channelLo
+        let lo = channelLo, hi = channelHi, pFirst = postFirst, pEnd = postFirst &+ nPost
+        // Only the first and last channel of a slice can be partial; a slice of whole
+        // channels needs no trimming per tap.
+        let whole = pFirst % ohw == 0 && pEnd % ohw == 0
         var synops = 0, spikesIn = 0
+        // Index arithmetic below stays far inside Int (sizes < 2^24 each): wrapping operators
+        // only drop the overflow checks.
         kernels.withUnsafeBufferPointer { w in
-        isAxon.withUnsafeBufferPointer { mask in
+        preCoordinates.withUnsafeBufferPointer { pc in
         rowTapStart.withUnsafeBufferPointer { rs in rowTapKernel.withUnsafeBufferPointer { rk in rowTapOut.withUnsafeBufferPointer { ro in
         colTapStart.withUnsafeBufferPointer { cs in colTapKernel.withUnsafeBufferPointer { ck in colTapOut.withUnsafeBufferPointer { co in
-            // Base pointers so the accumulator can be indexed by (channel * ohw + offset - postFirst).
-            let accBase = acc - pFirst
+            let wBase = w.baseAddress!
             for sp in spikes {
-                let s = Int(sp)
-                if mask[s] == 0 { continue }
-                spikesIn += 1
-                let ci = s / hw, rem = s - ci * hw, iy = rem / inW, ix = rem - iy * inW
-                let grp = ci / inPerGroup, i = ci - grp * inPerGroup
-                let gA = max(lo, grp * outPerGroup), gB = min(hi, grp * outPerGroup + outPerGroup) - 1
-                if gA > gB { continue }
-                for r in Int(rs[iy])..<Int(rs[iy + 1]) {
-                    let ky = Int(rk[r]), rowOff = Int(ro[r]) * outW
-                    let wRow = (i * kH + ky) * kW
-                    for c in Int(cs[ix])..<Int(cs[ix + 1]) {
-                        let off = rowOff + Int(co[c])
+                let q = Int(sp) &* 4
+                let grp = Int(pc[q &+ 2])
+                if grp < 0 { continue }   // not an input axon of this core
+                spikesIn &+= 1
+                let iy = Int(pc[q]), ix = Int(pc[q &+ 1]), i = Int(pc[q &+ 3])
+                let gA = max(lo, grp &* outPerGroup), gB = min(hi, grp &* outPerGroup &+ outPerGroup) &- 1
+                let c0 = Int(cs[ix]), c1 = Int(cs[ix &+ 1])
+                var r = Int(rs[iy])
+                let r1 = Int(rs[iy &+ 1])
+                while r < r1 {
+                    let rowOff = Int(ro[r]) &* outW
+                    let wRow = (i &* kH &+ Int(rk[r])) &* kW
+                    var c = c0
+                    while c < c1 {
+                        let off = rowOff &+ Int(co[c])
                         var a = gA, b = gB
-                        if a * ohw + off < pFirst { a += 1 }
-                        if b * ohw + off >= pEnd { b -= 1 }
-                        if a > b { continue }
-                        let wp = w.baseAddress! + ((wRow + Int(ck[c])) * nCo - lo)
-                        var p = accBase + (a * ohw + off)
-                        for o in a...b {
-                            p.pointee &+= Int32(wp[o])
-                            p += ohw
+                        if !whole {
+                            if a &* ohw &+ off < pFirst { a &+= 1 }
+                            if b &* ohw &+ off >= pEnd { b &-= 1 }
                         }
-                        synops += b - a + 1
+                        let n = b &- a &+ 1
+                        if n > 0 {
+                            // Channels a...b: contiguous weights into contiguous sums, eight
+                            // lanes at a time. Wrapping adds never wrap (fan-in bound above).
+                            let wp = wBase + ((wRow &+ Int(ck[c])) &* nCo &+ a &- lo)
+                            let ap = acc + (off &* nCo &+ a &- lo)
+                            var o = 0
+                            while o &+ 8 <= n {
+                                let wv = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(wp + o).loadUnaligned(as: SIMD8<Int16>.self))
+                                let ar = UnsafeMutableRawPointer(ap + o)
+                                ar.storeBytes(of: ar.loadUnaligned(as: SIMD8<Int32>.self) &+ wv, as: SIMD8<Int32>.self)
+                                o &+= 8
+                            }
+                            while o < n { ap[o] &+= Int32(wp[o]); o &+= 1 }
+                            synops &+= n
+                        }
+                        c &+= 1
                     }
+                    r &+= 1
                 }
             }
         }}}}}}}}
         return (synops, spikesIn)
     }
 
-    /// The plain reference: for every neuron of the slice and every kernel tap, reads the input
-    /// position the tap sees and adds the weight if that neuron spiked. Same result as `deliver`
-    /// (held equal by a test); allocates, for tests only.
+    /// The plain reference: for every neuron j of the slice and every kernel tap, reads the input
+    /// position the tap sees and adds the weight to acc[j] if that neuron spiked. Same sums as
+    /// `deliver` read through accumulatorIndex (held equal by a test); allocates, for tests only.
     public func deliverReference(spikes: [Int32], into acc: inout [Int32]) -> (synops: Int, spikesIn: Int) {
         let g = geometry
         var spiking = [Bool](repeating: false, count: g.input.size)
