@@ -26,7 +26,7 @@ enum BenchScale {
     static func config(steps: Int, pairs: Int) throws -> ExperimentConfig {
         var layers = ["{\"name\": \"input\", \"kind\": \"input\", \"size\": 4000}"]
         var conns: [String] = []
-        let neuron = "{\"du\": 4095, \"dv\": 410, \"vth\": 900}"
+        let neuron = "{\"du\": 4095, \"dv\": 410, \"vth\": 3000}"
         let w = "\"layout\": \"sparse\", \"density\": 0.13, \"init\": {\"kind\": \"uniform\", \"low\": -16, \"high\": 32}"
         for k in 1...pairs {
             layers.append("{\"name\": \"A\(k)\", \"size\": 4000, \"neuron\": \(neuron)}")
