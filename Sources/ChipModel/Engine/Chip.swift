@@ -280,6 +280,9 @@ public final class Chip {
     /// chip's blocks are built from, independent of how the layer is split over cores.
     public static func initialWeights(connection ci: Int, of config: ExperimentConfig) throws -> [Int] {
         let net = config.network, c = net.connections[ci]
+        if c.kind.isShaped {
+            throw ChipError.config(file: config.file, path: "$.network.connections[\(ci)]", message: "a \(c.kind.rawValue) connection has a shared kernel, not a weight matrix")
+        }
         let pre = net.layerIndex(c.from)!, post = net.layerIndex(c.to)!
         let nPre = net.layers[pre].size, nPost = net.layers[post].size
         let b = try makeBlock(connection: ci, config: c, preLayer: pre, nPre: nPre, postFirst: 0, nPost: nPost, seed: config.seed)

@@ -26,7 +26,7 @@ enum BenchCommand: Subcommand {
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
       conv        the MNIST CNN of configs/conv-mnist.json, one core: synaptic events/s.
-      scale       104,000 neurons, ~54 M synapses, 128 cores, cycle-accurate routing: steps/s,
+      scale       128,000 neurons, ~66.6 M synapses, 128 cores, cycle-accurate routing: steps/s,
                   synaptic events/s, peak memory.
       plasticity  a 6-instruction synapse program over the 392,000 synapses of a 784x500 layer
                   on one core: synapse-program executions per second (fast vs scalar interpreter).

@@ -4,19 +4,19 @@ import OnChipLearning
 
 // `chipsim bench scale`: a Loihi-sized chip. 128 cores (8x4 tiles of 4 cores), cycle-accurate
 // routing, all counters on. Network: a 4000-channel input (uniform pattern, 15 % per step)
-// feeds 13 layers A1..A13 of 4000 LIF neurons; each Ak feeds a layer Bk of 4000 (layers
+// feeds 16 layers A1..A16 of 4000 LIF neurons; each Ak feeds a layer Bk of 4000 (layers
 // declared A1, B1, A2, B2, ... so the packed mapping puts each pair on neighbouring cores).
 // Every connection is sparse with density 0.13 (about 520 synapses per neuron):
-// 104,000 neurons, about 54 million synapses, 104 cores. A spikes are routed through the
+// 128,000 neurons, about 66.6 million synapses, all 128 cores (--pairs N: 8000 N neurons). A spikes are routed through the
 // mesh to the 4 cores of their B layer. Synapse memory per core is raised to 2 MiB (the
 // sparse lists of 1000 neurons x 520 synapses need about 1.2 MB). Prints neurons, synapses,
 // steps/s, synaptic events/s (counted synops), spike fraction and peak memory.
 
 enum BenchScale {
     static let help = """
-    USAGE: chipsim bench scale [--steps N] [--pairs N] [--json]
+    USAGE: chipsim bench scale [--steps N (50)] [--pairs N (16)] [--json]
 
-    Simulates a 104,000-neuron, ~54 M-synapse network over 128 cores with cycle-accurate
+    Simulates a 128,000-neuron, ~66.6 M-synapse network over 128 cores with cycle-accurate
     routing; prints steps/s, synaptic events/s and peak memory.
 
     EXAMPLE:
@@ -61,10 +61,10 @@ enum BenchScale {
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let steps = try args.int("steps", default: 50)
-        let pairs = try args.int("pairs", default: 13)
+        let pairs = try args.int("pairs", default: 16)
         let json = args.flag("json")
         try args.finish()
-        guard steps >= 1, (1...15).contains(pairs) else { throw ChipError.usage("--steps must be >= 1 and --pairs in 1...15") }
+        guard steps >= 1, (1...16).contains(pairs) else { throw ChipError.usage("--steps must be >= 1 and --pairs in 1...16") }
         let config = try config(steps: steps, pairs: pairs)
         let buildStart = DispatchTime.now()
         let chip = try Chip(config: config)
