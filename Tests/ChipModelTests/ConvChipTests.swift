@@ -182,3 +182,37 @@ import Testing
             .contains("$.network.layers[1].initialV"))
     }
 }
+
+@Suite struct ShippedShapedConfigTests {
+    @Test func shippedConvAndRecurrentConfigsBuildAndRoundTrip() throws {
+        // conv-mnist (24 cores) is only decoded here: building it takes seconds in a debug build.
+        for (name, cores) in [("conv-mnist", 0), ("conv-nmnist", 10), ("rec-braille", 2)] {
+            let cfg = try ExperimentConfig.load(path: repoRoot + "/configs/\(name).json")
+            if cores > 0 { #expect(try Chip(config: cfg).usedCores.count == cores, "\(name)") }
+            // The resolved config (what `run` writes) decodes to the same config.
+            let again = try ExperimentConfig(json: cfg.resolvedJSON, file: cfg.file)
+            #expect(again.network == cfg.network, "\(name)")
+        }
+    }
+
+    @Test func explicitKernelAndPoolWeightsRoundTrip() throws {
+        let cfg = try config("""
+        {"network": {"layers": [{"name": "in", "kind": "input", "shape": [1, 3, 3]},
+                                {"name": "c", "shape": [2, 2, 2], "initialU": [1, 2, 3, 4, 5, 6, 7, 8]},
+                                {"name": "p", "shape": [2, 1, 1], "initialV": -5},
+                                {"name": "o", "size": 2}],
+                     "connections": [{"from": "in", "to": "c", "kind": "conv2d", "kernel": [2, 2], "weights": [[[[1, 2], [3, 4]]], [[[5, 6], [7, 8]]]]},
+                                     {"from": "c", "to": "p", "kind": "avgPool", "kernel": 2},
+                                     {"from": "p", "to": "o", "kind": "oneToOne", "weights": [3, -3]},
+                                     {"from": "o", "to": "c", "layout": "sparse", "density": 0.5}]}}
+        """)
+        #expect(cfg.network.connections[0].initialization.explicitFlat == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(cfg.network.connections[1].shaped?.fixedWeight == 32)
+        let again = try ExperimentConfig(json: cfg.resolvedJSON, file: cfg.file)
+        #expect(again.network == cfg.network)
+        // Kernel (o = 1, i = 0, ky = 1, kx = 0) = 7, stored once on the core.
+        let chip = try Chip(config: cfg)
+        let b = chip.cores[0].populations.first { $0.layer == 1 }!.convBlocks[0]
+        #expect(b.weight(o: 1, i: 0, ky: 1, kx: 0) == 7 && b.bytes == 8)
+    }
+}

@@ -94,11 +94,16 @@ public final class Chip {
                     // Largest n <= min(remaining, freeNeurons) whose synapses fit (bytes grow with n).
                     var lo = 0, hi = min(layer.size - first, freeNeurons)
                     let freeAxons = limits.maxInputAxons - current.inputAxons - axons
+                    func fits(_ m: Int) -> Bool {
+                        shapedIn.isEmpty ? Chip.bytesNeeded(layer: li, neurons: m, network: net) <= freeBytes
+                            : Chip.bytesNeeded(layer: li, first: first, neurons: m, network: net) <= freeBytes && shapedAxons(first, m) <= freeAxons
+                    }
+                    // Shaped layers: try the whole remainder first (usually the neuron limit binds),
+                    // since each probe counts the slice's input axons.
+                    if !shapedIn.isEmpty && hi > 0 && fits(hi) { lo = hi }
                     while lo < hi {
                         let mid = (lo + hi + 1) / 2
-                        let fits = shapedIn.isEmpty ? Chip.bytesNeeded(layer: li, neurons: mid, network: net) <= freeBytes
-                            : Chip.bytesNeeded(layer: li, first: first, neurons: mid, network: net) <= freeBytes && shapedAxons(first, mid) <= freeAxons
-                        if fits { lo = mid } else { hi = mid - 1 }
+                        if fits(mid) { lo = mid } else { hi = mid - 1 }
                     }
                     n = lo
                 }
