@@ -216,3 +216,39 @@ import Testing
         #expect(b.weight(o: 1, i: 0, ky: 1, kx: 0) == 7 && b.bytes == 8)
     }
 }
+
+@Suite struct ShapedPlacementTests {
+    func net(neurons: Int, strategy: String) throws -> ExperimentConfig {
+        try config("""
+        {"chip": {"meshWidth": 4, "meshHeight": 2, "core": {"neurons": \(neurons)}},
+         "mapping": {"strategy": "\(strategy)"},
+         "network": {"layers": [{"name": "in", "kind": "input", "shape": [2, 6, 6]},
+                                {"name": "c", "shape": [4, 6, 6], "neuron": {"du": 4095, "dv": 400, "vth": 20}},
+                                {"name": "p", "shape": [4, 3, 3], "neuron": {"du": 4095, "dv": 4095, "vth": 0}},
+                                {"name": "o", "size": 5, "neuron": {"du": 4095, "dv": 400, "vth": 20}}],
+                     "connections": [{"from": "in", "to": "c", "kind": "conv2d", "kernel": 3, "padding": 1, "groups": 2, "init": {"kind": "uniform", "low": -8, "high": 24}},
+                                     {"from": "c", "to": "p", "kind": "sumPool", "kernel": 2},
+                                     {"from": "p", "to": "o", "init": {"kind": "uniform", "low": -8, "high": 24}},
+                                     {"from": "c", "to": "c", "kind": "oneToOne", "init": {"kind": "constant", "value": -4}}]},
+         "run": {"steps": 12}}
+        """)
+    }
+
+    @Test func spikesDoNotDependOnHowShapedLayersAreSplit() throws {
+        var rng = SplitMix(seed: 3)
+        let input = (0..<2).map { _ in (0..<12).map { _ in (0..<72).filter { _ in rng.next() % 4 == 0 }.map(Int32.init) } }
+        func spikes(_ cfg: ExperimentConfig) -> [[Int32]] {
+            let sim = Simulator(chip: try! Chip(config: cfg))
+            var all: [[Int32]] = []
+            sim.onStep = { _, _ in for l in 1...3 { all.append(Array(sim.spikesEmitted(layer: l))) } }
+            sim.run(source: ListSource(channels: 72, spikes: input))
+            return all
+        }
+        let one = spikes(try net(neurons: 1024, strategy: "packed"))
+        #expect(one.joined().count > 50)
+        // 30 neurons per core cuts channels and rows; balanced puts every layer on its own cores
+        // and routes the input too.
+        #expect(spikes(try net(neurons: 30, strategy: "packed")) == one)
+        #expect(spikes(try net(neurons: 40, strategy: "balanced")) == one)
+    }
+}
