@@ -307,11 +307,11 @@ private func list(_ dir: String) -> [String] { ((try? fm.contentsOfDirectory(atP
     @Test func learningMemoryOverflowIsRefusedByValidateAsByRun() throws {
         let dir = tempDir("validate-lm")
         defer { try? fm.removeItem(atPath: dir) }
-        var text = try String(contentsOfFile: repoRoot + "/configs/opzo-mnist.json", encoding: .utf8)
-        // 397,000 bytes of forward synapses fit; the 10 x 500 32-bit feedback synapses (20,000
-        // bytes + overhead) do not.
+        // The one-core variant: 397,000 bytes of forward synapses fit in 400,000; the 10 x 500
+        // 32-bit feedback synapses (20,000 bytes + overhead) do not.
+        var text = try String(contentsOfFile: repoRoot + "/configs/opzo-mnist-bigcore.json", encoding: .utf8)
         text = text.replacingOccurrences(of: "\"synapseMemoryBytes\": 1048576", with: "\"synapseMemoryBytes\": 400000")
-        #expect(text.contains("400000"))
+        try #require(text.contains("400000"), "the config no longer names 1048576 bytes of synapse memory")
         try text.write(toFile: dir + "/lm.json", atomically: true, encoding: .utf8)
         let v = try chipsim(["validate", dir + "/lm.json"])
         let r = try chipsim(["run", dir + "/lm.json", "--out", dir + "/out", "--quiet"])
