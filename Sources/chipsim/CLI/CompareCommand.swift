@@ -9,7 +9,7 @@ enum CompareCommand: Subcommand {
     static let summary = "On-chip rules vs off-chip BP: accuracy, energy, time; table + HTML report."
     static let flags: Set<String> = ["quiet"]
     static let help = """
-    USAGE: chipsim compare <compare-config.json> [--out DIR] [--quiet]
+    USAGE: chipsim compare <compare-config.json> [--out DIR] [--quiet] [--set PATH=VALUE ...]
 
     Trains the configured on-chip rule(s) on the simulated chip and the float twin with
     off-chip BPTT / OTTT (SGD or Adam) on the same dataset, split, sample limits and seed;
@@ -25,6 +25,8 @@ enum CompareCommand: Subcommand {
     OPTIONS:
       --out DIR   output directory
       --quiet     print nothing on success
+      --set PATH=VALUE  override a value of the compare config (e.g. experiment.seed=2;
+                  repeatable; written to DIR/config.resolved.json; docs/SWEEP.md)
 
     EXAMPLE (about a minute, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
@@ -34,8 +36,9 @@ enum CompareCommand: Subcommand {
         let path = try args.positional("compare config file")
         let out = try args.value("out")
         let quiet = args.flag("quiet")
+        let sets = args.values("set")
         try args.finish()
-        let config = try CompareConfig.load(path: path)
+        let config = try ConfigLoader.compare(path: path, set: sets)
         let runner = try CompareRunner(config: config)
         runner.progress = { line in
             if line.contains("accuracy") { Console.progressDone(); if !quiet { Console.error(line) } } else { Console.progress(line) }
@@ -45,6 +48,7 @@ enum CompareCommand: Subcommand {
         let dir = try OutputDirectory(out ?? "runs/\(config.name)")
         do {
             for (name, text) in HTMLReport.files(result) { try dir.write(name, text) }
+            if !sets.isEmpty { try dir.write("config.resolved.json", try ConfigLoader.compareJSON(path: path, overrides: ConfigOverride.parse(sets)).serialized() + "\n") }
             try dir.commit()
         } catch {
             dir.discard()

@@ -8,7 +8,7 @@ enum RunCommand: Subcommand {
     static let flags: Set<String> = ["quiet", "resume"]
     static let help = """
     USAGE: chipsim run <config.json> [--out DIR] [--probe LAYER.VAR ...] [--quiet]
-                       [--checkpoint FILE] [--resume]
+                       [--checkpoint FILE] [--resume] [--set PATH=VALUE ...]
 
     Simulates the experiment and writes DIR (default: runs/<config name>):
       config.resolved.json  the config with every default filled in
@@ -30,6 +30,8 @@ enum RunCommand: Subcommand {
       --quiet            print nothing on success
       --checkpoint FILE  training checkpoint file (default: DIR.checkpoint.json)
       --resume           continue training from the checkpoint
+      --set PATH=VALUE   override a config value before it is checked (JSON path and value,
+                         repeatable; recorded in config.resolved.json; docs/SWEEP.md)
 
     EXAMPLE:
       chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
@@ -44,9 +46,10 @@ enum RunCommand: Subcommand {
         let quiet = args.flag("quiet")
         let checkpoint = try args.value("checkpoint")
         let resume = args.flag("resume")
+        let sets = args.values("set")
         try args.finish()
 
-        let config = try ExperimentConfig.load(path: path)
+        let config = try ConfigLoader.experiment(path: path, set: sets)
         let table = try Experiment.energyTable(for: config)
         if let learning = config.learning {
             return try train(config: config, learning: learning, table: table, out: out, probes: probeSpecs, quiet: quiet,

@@ -7,11 +7,12 @@ enum ValidateCommand: Subcommand {
     static let summary = "Check a config (syntax, values, hardware limits) without running it."
     static let flags: Set<String> = []
     static let help = """
-    USAGE: chipsim validate <config.json>
+    USAGE: chipsim validate <config.json> [--set PATH=VALUE ...]
 
     Parses the config strictly (unknown keys and bad values are errors with their JSON path),
     places the network on the chip (capacity errors name the layer, core and limit), loads the
     energy table and the input, and prints the placement. Exit status 0 when valid, 1 otherwise.
+    --set PATH=VALUE overrides a value first (JSON path and value, repeatable; docs/SWEEP.md).
 
     EXAMPLE:
       chipsim validate configs/quickstart.json
@@ -19,8 +20,9 @@ enum ValidateCommand: Subcommand {
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let path = try args.positional("config file")
+        let sets = args.values("set")
         try args.finish()
-        let config = try ExperimentConfig.load(path: path)
+        let config = try ConfigLoader.experiment(path: path, set: sets)
         _ = try Experiment.energyTable(for: config)
         if let learning = config.learning { _ = try RuleFactory.make(learning, config: config) }
         _ = try TrainingConfig.decode(config.training, file: path)
