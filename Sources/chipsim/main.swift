@@ -12,6 +12,7 @@ let subcommands: [Subcommand.Type] = [
     AsmCommand.self,
     GradcheckCommand.self,
     CompareCommand.self,
+    SweepCommand.self,
 ]
 
 func rootHelp() -> String {

@@ -19,32 +19,13 @@ public enum ConfigLoader {
     /// its name; its relative paths resolve against the compare file's directory, so it must
     /// live in the same directory (as every shipped compare config's does).
     public static func compareJSON(path: String, overrides: [ConfigOverride]) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ChipError.io(path: path, message: "cannot read the compare config (does it exist?)")
-        }
-        var doc = try JSONValue.parse(data, file: path)
-        guard !overrides.isEmpty else { return doc }
-        guard case var .object(kv) = doc, let i = kv.firstIndex(where: { $0.0 == "experiment" }) else {
-            throw ChipError.config(file: path, path: "$.experiment", message: "missing: an experiment config file name or an inline experiment object")
-        }
-        if case let .string(name) = kv[i].1 {
-            let dir = (path as NSString).deletingLastPathComponent
-            let expPath = name.hasPrefix("/") || dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
-            let expDir = (expPath as NSString).deletingLastPathComponent
-            if URL(fileURLWithPath: expDir).standardizedFileURL.path != URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.path {
-                throw ChipError.config(file: path, path: "$.experiment", message: "--set needs the experiment inline or in the compare file's directory; '\(name)' is elsewhere")
+        if overrides.isEmpty {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ChipError.io(path: path, message: "cannot read the compare config (does it exist?)")
             }
-            guard let ed = FileManager.default.contents(atPath: expPath) else {
-                throw ChipError.io(path: expPath, message: "cannot read the experiment config (does it exist?)")
-            }
-            var exp = try JSONValue.parse(ed, file: expPath)
-            if case var .object(ekv) = exp, !ekv.contains(where: { $0.0 == "name" }) {
-                ekv.insert(("name", .string(((expPath as NSString).lastPathComponent as NSString).deletingPathExtension)), at: 0)
-                exp = .object(ekv)
-            }
-            kv[i].1 = exp
-            doc = .object(kv)
+            return try JSONValue.parse(data, file: path)
         }
+        var doc = try compareJSONInlined(path: path)
         doc = try ConfigOverride.apply(overrides, to: doc, file: path, record: false)
         // Record in the (now inline) experiment.
         guard case var .object(kv2) = doc, let j = kv2.firstIndex(where: { $0.0 == "experiment" }) else { return doc }
@@ -57,6 +38,34 @@ public enum ConfigLoader {
             kv2[j].1 = .object(ekv)
         }
         return .object(kv2)
+    }
+
+    /// A compare config's JSON with its experiment inline (read from its file if named).
+    public static func compareJSONInlined(path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ChipError.io(path: path, message: "cannot read the compare config (does it exist?)")
+        }
+        let doc = try JSONValue.parse(data, file: path)
+        guard case var .object(kv) = doc, let i = kv.firstIndex(where: { $0.0 == "experiment" }) else {
+            throw ChipError.config(file: path, path: "$.experiment", message: "missing: an experiment config file name or an inline experiment object")
+        }
+        guard case let .string(name) = kv[i].1 else { return doc }
+        let dir = (path as NSString).deletingLastPathComponent
+        let expPath = name.hasPrefix("/") || dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
+        let expDir = (expPath as NSString).deletingLastPathComponent
+        if URL(fileURLWithPath: expDir.isEmpty ? "." : expDir).standardizedFileURL.path != URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.path {
+            throw ChipError.config(file: path, path: "$.experiment", message: "--set needs the experiment inline or in the compare file's directory; '\(name)' is elsewhere")
+        }
+        guard let ed = FileManager.default.contents(atPath: expPath) else {
+            throw ChipError.io(path: expPath, message: "cannot read the experiment config (does it exist?)")
+        }
+        var exp = try JSONValue.parse(ed, file: expPath)
+        if case var .object(ekv) = exp, !ekv.contains(where: { $0.0 == "name" }) {
+            ekv.insert(("name", .string(((expPath as NSString).lastPathComponent as NSString).deletingPathExtension)), at: 0)
+            exp = .object(ekv)
+        }
+        kv[i].1 = exp
+        return .object(kv)
     }
 
     /// A compare config (`chipsim compare`) with overrides; see `compareJSON`.
