@@ -71,10 +71,12 @@ extension SweepSpec {
             for (a, axis) in axes.enumerated() {
                 for c in axis.columns {
                     let v = c.values[choice[a]]
-                    values.append((c.name, v))
                     if let p = c.path {
+                        values.append((c.name, v))
                         overrides.append(ConfigOverride(steps: p, value: v))
                     } else if case let .string(f) = v {
+                        // A config file's column shows its name (file name without extension).
+                        values.append((c.name, .string(((f as NSString).lastPathComponent as NSString).deletingPathExtension)))
                         configFile = resolve(f)
                     }
                 }

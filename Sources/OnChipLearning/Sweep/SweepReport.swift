@@ -58,7 +58,10 @@ public enum SweepReport {
         // Colour by the first non-seed column's value.
         let colourColumn = spec.columns.first { $0.name != "seed" }
         var series: [PlotSeries] = []
-        let keys: [JSONValue?] = colourColumn.map { c in c.values.map { Optional($0) } } ?? [nil]
+        var keys: [JSONValue?] = colourColumn == nil ? [nil] : []
+        if let c = colourColumn {
+            for r in rows { if let v = r.point.values.first(where: { $0.0 == c.name })?.1, !keys.contains(v) { keys.append(v) } }
+        }
         for (k, key) in keys.enumerated() {
             let pts = ok.filter { r in key == nil || r.point.values.first { $0.0 == colourColumn!.name }?.1 == key }
                 .compactMap { r in e(r).map { (x: $0 * 1e-6, y: r.accuracy! * 100) } }
@@ -76,7 +79,10 @@ public enum SweepReport {
     public static func axisSVG(spec: SweepSpec, rows: [SweepRow], axis a: Int) -> String {
         let axis = spec.axes[a]
         let col = axis.columns[0]
-        let (xs, numeric) = positions(col.values)
+        // The values as the points hold them (a config column: the files' names), in axis order.
+        var axisValues: [JSONValue] = []
+        for r in rows { if let v = r.point.values.first(where: { $0.0 == col.name })?.1, !axisValues.contains(v) { axisValues.append(v) } }
+        let (xs, numeric) = positions(axisValues)
         let others = spec.axes.enumerated().filter { $0.offset != a && $0.element.columns[0].name != "seed" }.map(\.element.columns[0].name)
         func otherKey(_ r: SweepRow) -> String {
             others.map { n in "\(n)=\(r.point.values.first { $0.0 == n }.map { SweepPoint.text($0.1) } ?? "")" }.joined(separator: " ")
@@ -86,7 +92,7 @@ public enum SweepReport {
         var series: [PlotSeries] = []
         for (k, key) in keys.enumerated() {
             var mean: [(x: Double, y: Double)] = [], hi: [(x: Double, y: Double)] = [], lo: [(x: Double, y: Double)] = []
-            for (i, v) in col.values.enumerated() {
+            for (i, v) in axisValues.enumerated() {
                 let acc = rows.filter { r in r.status == "ok" && otherKey(r) == key && r.point.values.first { $0.0 == col.name }?.1 == v }
                     .compactMap(\.accuracy)
                 guard let s = SweepResults.meanSD(acc) else { continue }
@@ -101,7 +107,7 @@ public enum SweepReport {
                 series.append(PlotSeries(name: name + " - sd", colour: colour, points: lo, dashed: true))
             }
         }
-        let xLabel = numeric ? col.name : col.name + " (" + col.values.enumerated().map { "\($0.offset): \(SweepPoint.text($0.element))" }.joined(separator: ", ") + ")"
+        let xLabel = numeric ? col.name : col.name + " (" + axisValues.enumerated().map { "\($0.offset): \(SweepPoint.text($0.element))" }.joined(separator: ", ") + ")"
         return SVGPlot.lineChart(title: "Test accuracy against \(col.name) (mean ± sd over seeds)", xLabel: xLabel, yLabel: "test accuracy (%)",
                                  series: series, logX: numeric && xs.allSatisfy { $0 > 0 } && (xs.max() ?? 1) / max(xs.min() ?? 1, 1e-300) >= 20,
                                  integerX: !numeric)

@@ -64,6 +64,10 @@ public enum SweepResults {
                 row.bestAccuracy = curve.compactMap { num($0["testAccuracy"]) }.max()
                 if let t = spec.targetAccuracy, let hit = curve.first(where: { (num($0["testAccuracy"]) ?? 0) >= t }) {
                     row.targetEpoch = num(hit["epoch"]).map { Int($0) }
+                    // trainSamples is the method's total over its epochs, the same number each epoch.
+                    if let total = num(m["trainSamples"]), let e = row.targetEpoch, !curve.isEmpty {
+                        row.targetSamples = total * Double(e) / Double(curve.count)
+                    }
                     row.targetSimulatedSeconds = num(hit["cumulativeSeconds"])
                     row.targetPicojoules = num(hit["cumulativePicojoules"])
                 }
