@@ -105,6 +105,29 @@ private func spec(_ name: String, _ specText: String) throws -> SweepSpec {
         #expect(SweepResults.meanSD([]) == nil)
     }
 
+    /// compare over seeds: per method, mean and sample sd over the finished points' reports.
+    @Test func compareSeedStatisticsPerMethod() throws {
+        let store = SweepStore(root: tempDir("seeds"))
+        let accs: [(Double, Double)] = [(0.5, 0.7), (0.7, 0.9), (0.0, 0.0)]   // (chip acc of A, of B); the third never finishes
+        var points: [SweepPoint] = []
+        for (i, (a, b)) in accs.enumerated() {
+            let p = SweepPoint(index: i, id: "p\(i)", configFile: "c", overrides: [], values: [("seed", .int(i + 1))], resolved: .object([]))
+            points.append(p)
+            try store.prepare(p)
+            guard i < 2 else { continue }
+            let report = "{\"methods\": [{\"name\": \"A\", \"chipTestAccuracy\": \(a), \"trainPicojoulesPerSample\": \(10 + 2 * Double(i))}, {\"name\": \"B\", \"chipTestAccuracy\": \(b), \"floatTestAccuracy\": 0.8}]}"
+            try FileManager.default.createDirectory(atPath: store.runDir(p), withIntermediateDirectories: true)
+            try Data(report.utf8).write(to: URL(fileURLWithPath: store.runDir(p) + "/report.json"))
+            try store.markDone(p, wallSeconds: 1)
+        }
+        let stats = CompareSeeds.stats(points: points, store: store)
+        #expect(stats.map(\.name) == ["A", "B"] && stats.allSatisfy { $0.n == 2 })
+        #expect(abs(stats[0].chipAccuracy!.mean - 0.6) < 1e-12 && abs(stats[0].chipAccuracy!.sd - 0.02.squareRoot()) < 1e-12)   // ((0.1)^2 * 2) / 1
+        #expect(stats[0].trainPicojoulesPerSample!.mean == 11 && stats[0].floatAccuracy == nil)
+        #expect(stats[1].floatAccuracy!.mean == 0.8 && stats[1].floatAccuracy!.sd == 0)
+        #expect(CompareSeeds.csv(stats).split(separator: "\n").count == 3)
+    }
+
     @Test func slurmScriptCoversEveryPointOnce() {
         var o = SlurmOptions()
         o.pointsPerTask = 2; o.partition = "cpu"; o.time = "01:00:00"; o.maxParallel = 3

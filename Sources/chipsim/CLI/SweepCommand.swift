@@ -15,6 +15,7 @@ enum SweepCommand: Subcommand {
                          [--cpus-per-task C] [--mem M] [--account A] [--qos Q]
                          [--points-per-task K] [--max-parallel M] [--sbatch-option OPT ...]
            chipsim sweep collect <spec.json> [--out DIR]
+           chipsim sweep seeds <compare-config.json> --seeds N [--set PATH=VALUE ...] [--jobs N] [--out DIR]
 
     Runs every point of the spec (a base config, overrides and axes; docs/SWEEP.md) with
     `chipsim run` (or `compare`) semantics, each in its own worker process and directory
@@ -35,6 +36,10 @@ enum SweepCommand: Subcommand {
       --max-parallel M     with --slurm: at most M array tasks at once
       --quiet              no progress lines or summary
 
+    `sweep seeds` runs a compare config once per seed (experiment.seed = 1...N, as a sweep
+    of kind compare in DIR, default runs/<name>-seeds) and prints every method's accuracy and
+    energy as mean ± sd over the seeds (also DIR/compare-seeds.csv).
+
     EXAMPLES:
       chipsim sweep configs/sweeps/quickstart-seeds.json --jobs 2
       chipsim sweep configs/sweeps/mgd-scaling.json --slurm --partition cpu --time 02:00:00 --submit
@@ -45,6 +50,7 @@ enum SweepCommand: Subcommand {
         var first = try args.positional("sweep spec file")
         let collect = first == "collect"
         if collect { first = try args.positional("sweep spec file") }
+        if first == "seeds" { return try compareSeeds(&args) }
         let specPath = first
         let quiet = args.flag("quiet"), list = args.flag("list"), slurm = args.flag("slurm"), submit = args.flag("submit")
         let retry = args.flag("retry-failed")
@@ -278,5 +284,38 @@ enum SweepCommand: Subcommand {
         let job = String(decoding: od, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
         print("submitted job \(job)\nwhen it has finished: chipsim sweep collect \(specPath) --out \(store.root)")
         return 0
+    }
+}
+
+extension SweepCommand {
+    /// `chipsim sweep seeds COMPARE --seeds N`: the compare config as a sweep over seeds 1...N,
+    /// then mean ± sd per method (CompareSeeds).
+    static func compareSeeds(_ args: inout Arguments) throws -> Int32 {
+        let path = try args.positional("compare config file")
+        let quiet = args.flag("quiet")
+        let seeds = try args.int("seeds", default: 3)
+        let jobs = try args.int("jobs", default: ProcessInfo.processInfo.activeProcessorCount)
+        let out = try args.value("out")
+        let sets = args.values("set")
+        try args.finish()
+        if seeds < 1 || jobs < 1 { throw ChipError.usage("--seeds and --jobs must be at least 1") }
+        let overrides = try ConfigOverride.parse(sets)
+        _ = try ConfigLoader.compare(path: path, set: sets)   // a bad config fails here, once
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension + "-seeds"
+        let store = SweepStore(root: out ?? "runs/\(name)")
+        try FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true)
+        let specPath = store.root + "/seeds-spec.json"
+        try SweepStore.writeAtomically(specPath, CompareSeeds.specJSON(name: name, compareConfig: absolute(path), overrides: overrides, seeds: seeds).serialized() + "\n")
+        let spec = try SweepSpec.load(path: specPath)
+        let points = try spec.points()
+        try store.writePlan(spec, points)
+        try runLocal(spec: spec, specPath: specPath, points: points, store: store, jobs: jobs, retry: false, quiet: quiet)
+        let status = try collectResults(spec: spec, points: points, store: store, quiet: true)
+        let stats = CompareSeeds.stats(points: points, store: store)
+        try SweepStore.writeAtomically(store.root + "/compare-seeds.csv", CompareSeeds.csv(stats))
+        if !quiet {
+            print(CompareSeeds.text(stats, seeds: seeds) + "results: \(store.root)/compare-seeds.csv; per seed: \(store.root)/points/ID/run/index.html (\(store.root)/sweep.csv)")
+        }
+        return status
     }
 }
