@@ -169,6 +169,7 @@ enum SweepCommand: Subcommand {
         var finishedWall: [Double] = []
         let start = DispatchTime.now()
         var queue = pending[...]
+        var finishedSinceProgress = false   // print after the freed workers are refilled
         func progress() {
             guard !quiet else { return }
             let remaining = queue.count + running.count
@@ -202,6 +203,7 @@ enum SweepCommand: Subcommand {
                 }
                 running.append((proc, p, log))
             }
+            if finishedSinceProgress { progress(); finishedSinceProgress = false }
             usleep(20_000)
             var k = 0
             while k < running.count {
@@ -220,9 +222,10 @@ enum SweepCommand: Subcommand {
                     }
                 }
                 finishedWall.append(store.wallSeconds(r.point) ?? 0)
-                progress()
+                finishedSinceProgress = true
             }
         }
+        if finishedSinceProgress { progress() }
     }
 
     /// h:mm:ss (or m:ss).
