@@ -140,6 +140,11 @@ private func csvWithoutWall(_ out: String) throws -> [String] {
         #expect(ok.status == 0 && ok.out.contains("3 samples"), "\(ok.out)")
         let noJSON = try chipsim(["run", "configs/quickstart.json", "--set", "name=abc"])
         #expect(noJSON.status == 64 && noJSON.err.contains("strings need quotes"))
+        let bench = try chipsim(["bench", "train", "--config", "configs/opzo-mnist.json", "--samples", "1", "--set", "learning.etaHidden=40"])
+        #expect(bench.status == 1 && bench.err.contains("$.learning.etaHidden: 40 is out of range"), "\(bench.err)")
+        // compare: paths of the compare file; experiment.* reaches the (inlined) experiment.
+        let compare = try chipsim(["compare", "configs/compare-quick.json", "--set", "experiment.run.steps=\"x\""])
+        #expect(compare.status == 1 && compare.err.contains("$.run.steps: expected an integer"), "\(compare.err)")
         let d = tempDir("set-run")
         let run = try chipsim(["run", "configs/quickstart.json", "--set", "run.steps=8", "--out", d + "/q", "--quiet"])
         #expect(run.status == 0, "\(run.err)")
