@@ -1,7 +1,7 @@
 import Foundation
 import ChipModel
 
-/// A sweep spec (docs/SWEEP.md): a base config (run or compare), overrides applied to every
+/// A sweep spec (docs/SWEEP.md, "Spec format", documents every key): a base config (run or compare), overrides applied to every
 /// point, and axes whose cartesian product gives the points.
 ///
 ///     {"name": "lr-scan", "kind": "run" | "compare", "base": "../quickstart.json",
@@ -38,16 +38,6 @@ public struct SweepSpec {
     public var axes: [Axis]
     public var targetAccuracy: Double?
     public var out: String?
-
-    public static let keys: [KeyDoc] = [
-        KeyDoc("name", "string", "file name", "Sweep name; the default output directory is runs/<name>."),
-        KeyDoc("kind", "\"run\" | \"compare\"", "\"run\"", "What each point runs: `chipsim run` on an experiment config or `chipsim compare` on a compare config."),
-        KeyDoc("base", "string", "(required)", "The base config file, relative to the spec file."),
-        KeyDoc("set", "object", "{}", "Overrides applied to every point before the axes: {\"JSON path\": value, ...}, as --set."),
-        KeyDoc("axes", "array", "[]", "Axes; the points are their cartesian product, the first axis slowest. Each axis is one of: {\"path\", \"values\", \"name\"?}; {\"zip\": [{\"path\", \"values\", \"name\"?}, ...]} (lists of equal length, moving together); {\"configs\": [files], \"name\"?} (each replaces the base config); {\"seeds\": [n, ...] or N (= 1...N)}."),
-        KeyDoc("target", "object", "(none)", "{\"accuracy\": a}: sweep.csv reports the first epoch whose test accuracy reaches a, and the training samples, simulated seconds and energy spent until then."),
-        KeyDoc("out", "string", "runs/<name>", "Output directory, relative to the working directory (--out overrides it)."),
-    ]
 
     public init(json: JSONValue, file: String) throws {
         let r = try JSONReader(json, file: file, path: "$")
