@@ -14,6 +14,7 @@ let subcommands: [Subcommand.Type] = [
     CompareCommand.self,
     ImportCommand.self,
     ExportCommand.self,
+    SweepCommand.self,
 ]
 
 func rootHelp() -> String {

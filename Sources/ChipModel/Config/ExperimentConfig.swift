@@ -87,6 +87,8 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// On-chip learning and training sections, decoded by OnChipLearning (raw JSON here).
     public var learning: JSONValue?
     public var training: JSONValue?
+    /// The `--set` overrides this config was made with (a record; already applied).
+    public var overrides: JSONValue? = nil
     /// Path of the file this config was read from ("<memory>" if none); relative paths
     /// inside the config resolve against its directory.
     public var file: String
@@ -101,6 +103,7 @@ public struct ExperimentConfig: Equatable, Sendable {
         KeyDoc("mapping", "object", "see $.mapping", "How layers are placed on cores."),
         KeyDoc("learning", "object", "(none: inference only)", "On-chip learning rule; see $.learning."),
         KeyDoc("training", "object", "(none)", "Epochs and splits of on-chip training; see $.training."),
+        KeyDoc("overrides", "array", "(none)", "Written by `--set PATH=VALUE` (docs/SWEEP.md): [{\"path\", \"value\"}, ...], a record of the overrides already applied to this config; reading it changes nothing."),
     ])
 
     static let nocDocs = SectionDoc("$.chip.noc", "The 2D-mesh network-on-chip (docs/ROUTER.md).",
@@ -130,6 +133,8 @@ public struct ExperimentConfig: Equatable, Sendable {
         mapping = try MappingConfig.decode(r.optionalObject("mapping"))
         learning = r.optional("learning")
         training = r.optional("training")
+        overrides = r.optional("overrides")
+        if let overrides { try ConfigOverride.checkRecorded(overrides, file: file) }
         try r.rejectUnknownKeys()
         if let l = learning, l != .null, let reason = network.untrainableReason {
             throw ChipError.config(file: file, path: "$.learning", message: "cannot train this network: \(reason)")
@@ -139,11 +144,10 @@ public struct ExperimentConfig: Equatable, Sendable {
         }
     }
 
-    public static func load(path: String) throws -> ExperimentConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ChipError.io(path: path, message: "cannot read the config file (does it exist?)")
-        }
-        return try ExperimentConfig(json: try JSONValue.parse(data, file: path), file: path)
+    /// Reads a config file; `overrides` (`--set`) edit its JSON before it is checked and are
+    /// recorded in its "overrides" list.
+    public static func load(path: String, overrides: [ConfigOverride] = []) throws -> ExperimentConfig {
+        try ExperimentConfig(json: try ConfigOverride.loadJSON(path: path, overrides: overrides), file: path)
     }
 
     /// Resolves a path written in the config against the config file's directory.
@@ -157,6 +161,6 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var resolvedJSON: JSONValue {
         .object([("name", .string(name)), ("seed", .uint(seed)), ("chip", chip.json),
                  ("network", network.json), ("input", input.json), ("run", run.json), ("mapping", mapping.json)]
-                + (learning.map { [("learning", $0)] } ?? []) + (training.map { [("training", $0)] } ?? []))
+                + (learning.map { [("learning", $0)] } ?? []) + (training.map { [("training", $0)] } ?? []) + (overrides.map { [("overrides", $0)] } ?? []))
     }
 }

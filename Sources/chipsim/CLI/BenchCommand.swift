@@ -21,7 +21,8 @@ enum BenchCommand: Subcommand {
       train       on-chip training on MNIST-5k, 784-500-10, T = 16, one core, all counters on:
                   training samples per second. The built-in workload is configs/opzo-mnist.json.
                   Options: --rule opzo|dfa|readout|..., --samples N (500), --per-step (update every
-                  step, fresh noise every step, no burn-in), --config FILE (any experiment)
+                  step, fresh noise every step, no burn-in), --config FILE (any experiment),
+                  --set PATH=VALUE (with --config: override a value; docs/SWEEP.md)
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.

@@ -24,10 +24,12 @@ enum BenchTrain {
         }
         let samples = try args.int("samples", default: 500, in: 1...10_000_000)
         let configPath = try args.value("config")
+        let sets = args.values("set")
+        if configPath == nil && !sets.isEmpty { throw ChipError.usage("--set needs --config FILE") }
         try args.finish()
         var config: ExperimentConfig
         if let configPath {
-            config = try ExperimentConfig.load(path: configPath)
+            config = try ConfigLoader.experiment(path: configPath, set: sets)
         } else {
             let text = """
             {"name": "bench-train", "seed": 1,

@@ -10,6 +10,7 @@ enum CompareCommand: Subcommand {
     static let flags: Set<String> = ["quiet", "overwrite"]
     static let help = """
     USAGE: chipsim compare <compare-config.json> [--out DIR] [--overwrite] [--quiet]
+                           [--set PATH=VALUE ...]
 
     Trains the configured on-chip rule(s) on the simulated chip and the float twin with
     off-chip BPTT / OTTT (SGD or Adam) on the same dataset, split, sample limits and seed;
@@ -27,6 +28,8 @@ enum CompareCommand: Subcommand {
                     replaced only if it holds a previous compare output and with --overwrite
       --overwrite   replace DIR if it holds a previous chipsim compare output
       --quiet       print nothing on success
+      --set PATH=VALUE  override a value of the compare config (e.g. experiment.seed=2;
+                    repeatable; written to DIR/config.resolved.json; docs/SWEEP.md)
 
     EXAMPLE (about 5 s once built, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
@@ -37,8 +40,9 @@ enum CompareCommand: Subcommand {
         let out = try args.value("out")
         let quiet = args.flag("quiet")
         let overwrite = args.flag("overwrite")
+        let sets = args.values("set")
         try args.finish()
-        let config = try CompareConfig.load(path: path)
+        let config = try ConfigLoader.compare(path: path, set: sets)
         // Claimed before training, so a refused directory costs nothing.
         let dir = try OutputDirectory(out ?? OutputPath.defaultDirectory(name: config.name, file: path), kind: "compare", overwrite: overwrite)
         let runner: CompareRunner
@@ -53,6 +57,7 @@ enum CompareCommand: Subcommand {
             let result = try config.inExperiment { try runner.run() }
             Console.progressDone()
             for (name, text) in HTMLReport.files(result) { try dir.write(name, text) }
+            if !sets.isEmpty { try dir.write("config.resolved.json", try ConfigLoader.compareJSON(path: path, overrides: ConfigOverride.parse(sets)).serialized() + "\n") }
             try dir.commit()
             if !quiet { print(result.text + "report: \(dir.finalPath)/index.html") }
         } catch {

@@ -8,7 +8,7 @@ enum RunCommand: Subcommand {
     static let flags: Set<String> = ["quiet", "resume", "overwrite"]
     static let help = """
     USAGE: chipsim run <config.json> [--out DIR] [--overwrite] [--probe LAYER.VAR ...] [--quiet]
-                       [--checkpoint FILE] [--resume]
+                       [--checkpoint FILE] [--resume] [--set PATH=VALUE ...]
 
     Simulates the experiment and writes DIR (default: runs/<config name>):
       config.resolved.json  the config with every default filled in
@@ -34,6 +34,8 @@ enum RunCommand: Subcommand {
       --quiet            print nothing on success
       --checkpoint FILE  training checkpoint file (default: DIR.checkpoint.json)
       --resume           continue training from the checkpoint
+      --set PATH=VALUE   override a config value before it is checked (JSON path and value,
+                         repeatable; recorded in config.resolved.json; docs/SWEEP.md)
 
     EXAMPLE:
       chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
@@ -49,9 +51,10 @@ enum RunCommand: Subcommand {
         let checkpoint = try args.value("checkpoint")
         let resume = args.flag("resume")
         let overwrite = args.flag("overwrite")
+        let sets = args.values("set")
         try args.finish()
 
-        let config = try ExperimentConfig.load(path: path)
+        let config = try ConfigLoader.experiment(path: path, set: sets)
         if resume || checkpoint != nil, config.learning == nil {
             throw ChipError.usage("--resume and --checkpoint are for training runs (configs with a \"learning\" section)")
         }

@@ -7,7 +7,7 @@ enum ValidateCommand: Subcommand {
     static let summary = "Check a run or compare config (every check run/compare make) without running it."
     static let flags: Set<String> = []
     static let help = """
-    USAGE: chipsim validate <config.json>
+    USAGE: chipsim validate <config.json> [--set PATH=VALUE ...]
 
     Makes every check `chipsim run` (or, for a compare config, `chipsim compare`) makes
     before it simulates: parses the config strictly (unknown keys and bad values are errors
@@ -15,6 +15,7 @@ enum ValidateCommand: Subcommand {
     chip (capacity errors name the layer, core and limit), attaches the learning rule (its
     feedback synapses must fit the learning memory) and checks the output name. Then prints
     what the run will do: samples, epochs, steps, the cores used and what each holds.
+    --set PATH=VALUE overrides a value first (JSON path and value, repeatable; docs/SWEEP.md).
     Exit status 0 when valid, 1 otherwise.
 
     EXAMPLES:
@@ -24,14 +25,15 @@ enum ValidateCommand: Subcommand {
 
     static func run(_ args: inout Arguments) throws -> Int32 {
         let path = try args.positional("config file")
+        let sets = args.values("set")
         try args.finish()
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ChipError.io(path: path, message: "cannot read the config (does it exist?)")
         }
         if CompareConfig.isCompareConfig(try JSONValue.parse(data, file: path)) {
-            return try validateCompare(path)
+            return try validateCompare(path, set: sets)
         }
-        let config = try ExperimentConfig.load(path: path)
+        let config = try ConfigLoader.experiment(path: path, set: sets)
         let setup = try RunSetup(config: config)
         let out = try OutputPath.defaultDirectory(name: config.name, file: path)
         let steps = config.run.steps
@@ -47,8 +49,8 @@ enum ValidateCommand: Subcommand {
         return 0
     }
 
-    static func validateCompare(_ path: String) throws -> Int32 {
-        let config = try CompareConfig.load(path: path)
+    static func validateCompare(_ path: String, set: [String]) throws -> Int32 {
+        let config = try ConfigLoader.compare(path: path, set: set)
         let runner = try config.inExperiment { try CompareRunner(config: config) }
         let plan = try runner.preflight()
         let out = try OutputPath.defaultDirectory(name: config.name, file: path)
