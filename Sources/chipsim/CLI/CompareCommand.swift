@@ -11,6 +11,7 @@ enum CompareCommand: Subcommand {
     static let help = """
     USAGE: chipsim compare <compare-config.json> [--out DIR] [--overwrite] [--quiet]
                            [--set PATH=VALUE ...]
+                           [--seeds N [--jobs N]]
 
     Trains the configured on-chip rule(s) on the simulated chip and the float twin with
     off-chip BPTT / OTTT (SGD or Adam) on the same dataset, split, sample limits and seed;
@@ -30,12 +31,17 @@ enum CompareCommand: Subcommand {
       --quiet       print nothing on success
       --set PATH=VALUE  override a value of the compare config (e.g. experiment.seed=2;
                     repeatable; written to DIR/config.resolved.json; docs/SWEEP.md)
+      --seeds N     run the comparison once per seed 1...N (worker processes: --jobs N)
+                    and print each method's accuracy and energy as mean ± sd (the same as
+                    `chipsim sweep seeds`; DIR defaults to runs/<name>-seeds)
 
     EXAMPLE (about 5 s once built, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
     """
 
     static func run(_ args: inout Arguments) throws -> Int32 {
+        // Several seeds: the compare config as a sweep over experiment.seed (docs/SWEEP.md).
+        if args.has("seeds") { return try SweepCommand.compareSeeds(&args) }
         let path = try args.positional("compare config file")
         let out = try args.value("out")
         let quiet = args.flag("quiet")
