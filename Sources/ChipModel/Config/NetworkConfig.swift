@@ -95,6 +95,9 @@ public struct ConnectionConfig: Equatable, Sendable {
     public var density: Double
     public var initialization: WeightInit
 
+    /// Largest |mean| and std of a normal weight init (docs/LIMITS.md).
+    public static let normalInitBound = 1e6
+
     public static let docs = SectionDoc("$.network.connections[]", "All-to-all (dense) or random sparse synapses from one layer to another.", [
         KeyDoc("from", "string", "(required)", "Presynaptic layer name."),
         KeyDoc("to", "string", "(required)", "Postsynaptic layer name (a lif layer)."),
@@ -110,8 +113,8 @@ public struct ConnectionConfig: Equatable, Sendable {
         KeyDoc("kind", "\"uniform\" | \"normal\" | \"constant\"", "\"uniform\"", "Distribution."),
         KeyDoc("low", "integer", "-8", "uniform: smallest weight (inclusive); lo + floor(r * (hi - lo + 1) / 2^32) with r the high 32 bits of a draw."),
         KeyDoc("high", "integer", "8", "uniform: largest weight (inclusive)."),
-        KeyDoc("mean", "number", "0", "normal: mean; the sample is rounded half away from zero and saturated to weightBits."),
-        KeyDoc("std", "number >= 0", "(required)", "normal: standard deviation."),
+        KeyDoc("mean", "number -1e6...1e6", "0", "normal: mean; the sample is rounded half away from zero and saturated to weightBits."),
+        KeyDoc("std", "number 0...1e6", "(required)", "normal: standard deviation."),
         KeyDoc("value", "integer", "(required)", "constant: the weight of every synapse."),
     ])
 
@@ -156,7 +159,10 @@ public struct ConnectionConfig: Equatable, Sendable {
                 if lo > hi { throw ir.error("low", "low (\(lo)) must not exceed high (\(hi))") }
                 initialization = .uniform(low: lo, high: hi)
             case "normal":
-                initialization = .normal(mean: try ir.double("mean", default: 0), std: try ir.double("std", min: 0))
+                // Samples saturate to weightBits (at most 9 bits), so these bounds lose nothing
+                // and keep mean + std * N(0,1) far from overflow (docs/LIMITS.md).
+                initialization = .normal(mean: try ir.double("mean", default: 0, min: -ConnectionConfig.normalInitBound, max: ConnectionConfig.normalInitBound),
+                                         std: try ir.double("std", min: 0, max: ConnectionConfig.normalInitBound))
             default:
                 initialization = .constant(try ir.int("value", range: wMin...wMax))
             }
