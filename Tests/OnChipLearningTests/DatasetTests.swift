@@ -138,7 +138,7 @@ struct DatasetSpecTests {
     }
 
     @Test func decodesEveryKind() throws {
-        #expect(try spec(#"{"kind": "mnist5k"}"#) == .mnist5k(seed: 0, dataDirectory: nil))
+        #expect(try spec(#"{"kind": "mnist5k"}"#) == .mnist5k(seed: 0, dataDirectory: nil, sha256: nil))
         #expect(try spec(#"{"kind": "yinyang", "train": 30}"#) == .yinyang(train: 30, test: 1000, seed: 42))
         #expect(try spec(#"{"kind": "idx", "images": "a", "labels": "b"}"#)
                 == .idx(images: "a", labels: "b", testImages: nil, testLabels: nil, testFraction: 0.2, seed: 0))

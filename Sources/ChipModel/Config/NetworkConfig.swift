@@ -191,6 +191,14 @@ public struct NetworkConfig: Equatable, Sendable {
     public var layers: [LayerConfig]
     public var connections: [ConnectionConfig]
 
+    /// Most synapse positions (pre x post, summed over connections; sparse ones included, as
+    /// building them draws every position) a network may have: 2^28, 512 MiB of 16-bit
+    /// weights. Checked when the config is read, before anything is allocated, so an
+    /// oversized network fails at once even on a chip whose limits were raised (docs/LIMITS.md).
+    public static let maxSynapses = 1 << 28
+    /// Most neurons over all layers (input channels included): 2^26 (docs/LIMITS.md).
+    public static let maxNeurons = 1 << 26
+
     public static let docs = SectionDoc("$.network", "Layers and connections (feedforward: each connection goes to a later layer).", [
         KeyDoc("layers", "array of objects", "(required)", "Layers in order; see $.network.layers[]."),
         KeyDoc("connections", "array of objects", "(required)", "Connections; see $.network.connections[]."),
@@ -219,6 +227,16 @@ public struct NetworkConfig: Equatable, Sendable {
             cs.append(c)
         }
         connections = cs
+        let neurons = ls.reduce(0) { $0 + $1.size }
+        if neurons > NetworkConfig.maxNeurons {
+            throw r.error("layers", "\(neurons) neurons in all exceed the limit of \(NetworkConfig.maxNeurons) (docs/LIMITS.md)")
+        }
+        let synapses = cs.reduce(0) { acc, c in
+            acc + ls.first { $0.name == c.from }!.size * ls.first { $0.name == c.to }!.size
+        }
+        if synapses > NetworkConfig.maxSynapses {
+            throw r.error("connections", "\(synapses) synapse positions (pre x post summed over connections) exceed the limit of \(NetworkConfig.maxSynapses) (docs/LIMITS.md)")
+        }
         for (i, l) in ls.enumerated() where !l.isInput && l.neuron.parameters.biasMant == 0 && !cs.contains(where: { $0.to == l.name }) {
             throw ChipError.config(file: r.file, path: "\(r.path).layers[\(i)]", message: "layer '\(l.name)' receives no connection; with no input and no bias it could never spike")
         }
