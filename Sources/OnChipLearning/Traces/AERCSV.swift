@@ -42,7 +42,8 @@ public enum AERCSV {
         return try decode(text, file: path)
     }
 
-    public static func decode(_ text: String, file: String) throws -> SpikeTrace {
+    /// `maxTotalSteps` is `TraceShape.maxTotalSteps` except in tests.
+    public static func decode(_ text: String, file: String, maxTotalSteps: Int = TraceShape.maxTotalSteps) throws -> SpikeTrace {
         var trace: SpikeTrace?
         var raster: SpikeRaster?
         var label: Int?
@@ -90,8 +91,8 @@ public enum AERCSV {
                 if fields[1].isEmpty { label = nil } else { label = try int(1, "label", below: Int(Int32.max) + 1) }
                 pendingSteps = try int(2, "steps", below: TraceShape.maxSteps + 1)
                 totalSteps += pendingSteps
-                guard totalSteps <= TraceShape.maxTotalSteps else {
-                    throw fail(2, "the samples so far hold \(totalSteps) steps, more than the limit of \(TraceShape.maxTotalSteps) per trace (docs/LIMITS.md)")
+                guard totalSteps <= maxTotalSteps else {
+                    throw fail(2, "the samples so far hold \(totalSteps) steps, more than the limit of \(maxTotalSteps) per trace (docs/LIMITS.md)")
                 }
                 raster = SpikeRaster(channels: tr.shape.channels)
                 lastStep = 0; lastChannel = -1

@@ -99,7 +99,8 @@ public enum AERFile {
         return Header(shape: TraceShape(width: w, height: h, polarities: p), timestepNanoseconds: dt, samples: n, events: Int(e))
     }
 
-    public static func decode(_ bytes: [UInt8], file: String) throws -> SpikeTrace {
+    /// `maxTotalSteps` is `TraceShape.maxTotalSteps` except in tests.
+    public static func decode(_ bytes: [UInt8], file: String, maxTotalSteps: Int = TraceShape.maxTotalSteps) throws -> SpikeTrace {
         var r = ByteReader(bytes: bytes, file: file)
         let h = try decodeHeader(&r)
         let channels = h.shape.channels
@@ -125,8 +126,8 @@ public enum AERFile {
                 throw r.error(at: at + 4, "sample \(s): \(steps) steps exceeds the limit of \(TraceShape.maxSteps) steps per sample")
             }
             totalSteps += steps
-            guard totalSteps <= TraceShape.maxTotalSteps else {
-                throw r.error(at: at + 4, "sample \(s): the samples so far hold \(totalSteps) steps, more than the limit of \(TraceShape.maxTotalSteps) per trace (docs/LIMITS.md)")
+            guard totalSteps <= maxTotalSteps else {
+                throw r.error(at: at + 4, "sample \(s): the samples so far hold \(totalSteps) steps, more than the limit of \(maxTotalSteps) per trace (docs/LIMITS.md)")
             }
             guard n < Int(Int32.max) else { throw r.error(at: nAt, "sample \(s): too many events (\(n))") }
             var raster = SpikeRaster(channels: channels)
