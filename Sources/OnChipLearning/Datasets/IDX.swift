@@ -78,7 +78,11 @@ public enum IDXReader {
     /// declares (a gzip bomb is refused after at most that many bytes); IDX errors then name
     /// the byte offset in the decompressed data.
     public static func read(path: String) throws -> IDXArray {
-        let bytes = try ByteReader.contents(of: path)
+        try read(fileBytes: try ByteReader.contents(of: path), path: path)
+    }
+
+    /// The contents of an IDX file, plain or gzip-compressed, read from `path`.
+    public static func read(fileBytes bytes: [UInt8], path: String) throws -> IDXArray {
         if Gzip.isGzip(bytes) {
             let inner = path + " (decompressed)"
             let bound = Gzip.SizeBound(initialBound: 4, what: "the IDX header") { try sizeBound(prefix: $0, file: inner) }

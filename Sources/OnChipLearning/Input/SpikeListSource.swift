@@ -23,7 +23,11 @@ public struct SpikeListSource: SpikeSource {
 
     public init(path: String, channels: Int, steps: Int) throws {
         let data = try ByteReader.contents(of: path, maxBytes: SpikeListSource.maxFileBytes)
-        let text = String(decoding: data, as: UTF8.self)
+        try self.init(text: String(decoding: data, as: UTF8.self), file: path, channels: channels, steps: steps)
+    }
+
+    /// Parses the text of a spike list; `file` names it in errors.
+    public init(text: String, file path: String, channels: Int, steps: Int) throws {
         var rows: [(sample: Int, step: Int, channel: Int)] = []
         var lineNo = 0
         var sawHeader = false
