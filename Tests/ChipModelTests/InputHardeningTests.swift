@@ -21,7 +21,7 @@ struct InputHardeningTests {
     }
 
     @Test func surrogatesAreCheckedNotTrappedOn() throws {
-        #expect(parseError(#"["\uD800\u0041"]"#).contains("followed by \\u41, not by a low surrogate"))
+        #expect(parseError(#"["\uD800\u0041"]"#).contains("high surrogate \\uD800 followed by \\u0041, not by a low surrogate"))
         #expect(parseError(#"["\uD800\uD800"]"#).contains("not by a low surrogate"))
         #expect(parseError(#"["\uD800"]"#).contains("unpaired high surrogate"))
         #expect(parseError(#"["\uDC00"]"#).contains("unpaired low surrogate"))

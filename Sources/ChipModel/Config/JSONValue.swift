@@ -186,17 +186,17 @@ public indirect enum JSONValue: Equatable, Sendable {
                         var code = try hex4()
                         if code >= 0xDC00 && code < 0xE000 {
                             i -= 6
-                            throw fail("unpaired low surrogate \\u\(String(code, radix: 16, uppercase: true)) (a low surrogate must follow a high one)")
+                            throw fail("unpaired low surrogate \\u\(hex4Text(code)) (a low surrogate must follow a high one)")
                         }
                         if code >= 0xD800 && code < 0xDC00 {
                             guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                                throw fail("unpaired high surrogate \\u\(String(code, radix: 16, uppercase: true)); expected a \\uDC00...\\uDFFF escape after it")
+                                throw fail("unpaired high surrogate \\u\(hex4Text(code)); expected a \\uDC00...\\uDFFF escape after it")
                             }
                             i += 2
                             let lo = try hex4()
                             guard lo >= 0xDC00 && lo < 0xE000 else {
                                 i -= 6
-                                throw fail("high surrogate \\u\(String(code, radix: 16, uppercase: true)) followed by \\u\(String(lo, radix: 16, uppercase: true)), not by a low surrogate \\uDC00...\\uDFFF")
+                                throw fail("high surrogate \\u\(hex4Text(code)) followed by \\u\(hex4Text(lo)), not by a low surrogate \\uDC00...\\uDFFF")
                             }
                             code = 0x10000 + ((code - 0xD800) << 10) + (lo - 0xDC00)
                         }
@@ -207,6 +207,11 @@ public indirect enum JSONValue: Equatable, Sendable {
                 } else { out.append(c); i += 1 }
             }
             return String(decoding: out, as: UTF8.self)
+        }
+
+        func hex4Text(_ v: UInt32) -> String {
+            let s = String(v, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, 4 - s.count)) + s
         }
 
         mutating func hex4() throws -> UInt32 {
