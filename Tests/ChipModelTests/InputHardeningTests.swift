@@ -68,6 +68,16 @@ struct InputHardeningTests {
         #expect(w.allSatisfy { (-128 ... 127).contains($0) })
     }
 
+    @Test func energyTablesWithOverflowingNumbersAreRefused() throws {
+        let text = try String(contentsOfFile: repoRoot + "/configs/energy/loihi.json", encoding: .utf8)
+        guard let r = text.range(of: #""picojoules": "#) else { Issue.record("no picojoules key"); return }
+        var bad = text
+        let end = bad[r.upperBound...].firstIndex { $0 == "," || $0 == "}" }!
+        bad.replaceSubrange(r.upperBound ..< end, with: "1e999")
+        let e = errorText { _ = try EnergyTable(json: JSONValue.parse(bad, file: "e.json"), file: "e.json") }
+        #expect(e.contains("e.json:") && e.contains(".picojoules: number 1e999 is out of range"), "\(e)")
+    }
+
     @Test func nonFiniteNumbersBuiltInCodeAreRefusedByTheReader() throws {
         let r = try JSONReader(.object([("x", .number(.infinity, text: "inf"))]), file: "f", path: "$")
         #expect(errorText { _ = try r.double("x") }.contains("$.x: expected a finite number"))
