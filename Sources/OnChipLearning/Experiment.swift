@@ -30,7 +30,9 @@ public enum Experiment {
             }
             return limit > 0 && s.samples > limit ? LimitedSource(base: s, samples: limit) : s
         }
-        switch try spec.load(relativeTo: dir.isEmpty ? "." : dir) {
+        let loaded = try spec.load(relativeTo: dir.isEmpty ? "." : dir, configFile: config.file)
+        try loaded.checkLabels(outputNeurons: config.network.layers.last!.size, file: config.file, path: "$.input.dataset")
+        switch loaded {
         case let .images(train, test):
             if train.targets != nil {
                 let out = config.network.layers.last!

@@ -7,7 +7,7 @@ func temporaryFile(_ name: String, _ bytes: [UInt8]) -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chipsim-tests-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     return path
 }
 
@@ -138,7 +138,7 @@ struct DatasetSpecTests {
     }
 
     @Test func decodesEveryKind() throws {
-        #expect(try spec(#"{"kind": "mnist5k"}"#) == .mnist5k(seed: 0, dataDirectory: nil))
+        #expect(try spec(#"{"kind": "mnist5k"}"#) == .mnist5k(seed: 0, dataDirectory: nil, sha256: nil))
         #expect(try spec(#"{"kind": "yinyang", "train": 30}"#) == .yinyang(train: 30, test: 1000, seed: 42))
         #expect(try spec(#"{"kind": "idx", "images": "a", "labels": "b"}"#)
                 == .idx(images: "a", labels: "b", testImages: nil, testLabels: nil, testFraction: 0.2, seed: 0))

@@ -62,13 +62,16 @@ public struct RunConfig: Equatable, Sendable {
     public var steps: Int
     public var resetBetweenSamples: Bool
 
+    /// Most timesteps per sample (docs/LIMITS.md); encoders and N-MNIST binning share it.
+    public static let maxSteps = 100_000
+
     public static let docs = SectionDoc("$.run", "Run options.", [
         KeyDoc("steps", "integer 1...100000", "32", "Timesteps per sample. Input spikes of step t reach the first layer at t+1 (one-step synaptic delay per layer)."),
         KeyDoc("resetBetweenSamples", "boolean", "true", "Before each sample: u and v back to their initial values (0 unless a layer sets initialU / initialV); refractory counters and in-flight spikes zeroed."),
     ])
 
     init(_ r: JSONReader?) throws {
-        steps = try r?.int("steps", default: 32, range: 1...100_000) ?? 32
+        steps = try r?.int("steps", default: 32, range: 1...RunConfig.maxSteps) ?? 32
         resetBetweenSamples = try r?.bool("resetBetweenSamples", default: true) ?? true
         try r?.rejectUnknownKeys()
     }

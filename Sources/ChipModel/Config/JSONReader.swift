@@ -101,7 +101,9 @@ public final class JSONReader {
             if let d { return d }
             throw error(key, "missing; expected a number")
         }
-        guard case let .number(x, _) = v else { throw error(key, "expected a number, found \(v.typeName)") }
+        guard case let .number(x, text) = v else { throw error(key, "expected a number, found \(v.typeName)") }
+        // The parser refuses numbers that overflow; values built in code can still be non-finite.
+        guard x.isFinite else { throw error(key, "expected a finite number, found \(text)") }
         if let min, x < min { throw error(key, "\(x) is below the minimum \(min)") }
         if let max, x > max { throw error(key, "\(x) is above the maximum \(max)") }
         return x

@@ -50,8 +50,14 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     // MARK: Parsing
 
-    /// Parses JSON text. Positions of values are recorded in `positions` keyed by the
-    /// JSON path, for error messages from later semantic checks.
+    /// Deepest nesting of arrays and objects the parser accepts (docs/LIMITS.md): deeper
+    /// documents are refused with a syntax error rather than risking the stack.
+    public static let maxNestingDepth = 200
+
+    /// Parses JSON text (RFC 8259, plus a leading UTF-8 byte-order mark, which is skipped).
+    /// Refused with a clean error naming line, column and JSON path: numbers whose magnitude
+    /// overflows a Double (`1e400`), unpaired UTF-16 surrogates in `\u` escapes, duplicate
+    /// keys, nesting deeper than `maxNestingDepth`.
     public static func parse(_ data: Data, file: String) throws -> JSONValue {
         var p = Parser(bytes: [UInt8](data), file: file)
         return try p.parseDocument()
@@ -67,11 +73,27 @@ public indirect enum JSONValue: Equatable, Sendable {
         var i = 0
         var line = 1
         var lineStart = 0
+        /// Where the parser is, as JSON path components, for errors that concern a value
+        /// (a number out of range): built into a string only when an error is thrown.
+        var pathStack: [PathComponent] = []
+
+        enum PathComponent { case key(String), index(Int) }
 
         init(bytes: [UInt8], file: String) { self.bytes = bytes; self.file = file }
 
         func fail(_ msg: String) -> ChipError {
             ChipError.syntax(file: file, line: line, column: i - lineStart + 1, message: msg)
+        }
+
+        var path: String {
+            var s = "$"
+            for c in pathStack {
+                switch c {
+                case let .key(k): s += "." + k
+                case let .index(n): s += "[\(n)]"
+                }
+            }
+            return s
         }
 
         mutating func skipSpace() {
@@ -84,6 +106,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
 
         mutating func parseDocument() throws -> JSONValue {
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3; lineStart = 3 }
             skipSpace()
             let v = try parseValue(depth: 0)
             skipSpace()
@@ -92,7 +115,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
 
         mutating func parseValue(depth: Int) throws -> JSONValue {
-            if depth > 200 { throw fail("nesting deeper than 200 levels") }
+            if depth > JSONValue.maxNestingDepth { throw fail("nesting deeper than \(JSONValue.maxNestingDepth) levels") }
             guard i < bytes.count else { throw fail("unexpected end of file; expected a value") }
             switch bytes[i] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -131,6 +154,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             }
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
             guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
+            guard d.isFinite else {
+                i = start
+                throw fail("\(path): number \(text) is out of range (its magnitude exceeds the largest Double, about 1.8e308)")
+            }
             return .number(d, text: text)
         }
 
@@ -157,12 +184,20 @@ public indirect enum JSONValue: Equatable, Sendable {
                     case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
                         var code = try hex4()
+                        if code >= 0xDC00 && code < 0xE000 {
+                            i -= 6
+                            throw fail("unpaired low surrogate \\u\(hex4Text(code)) (a low surrogate must follow a high one)")
+                        }
                         if code >= 0xD800 && code < 0xDC00 {
                             guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                                throw fail("unpaired surrogate in \\u escape")
+                                throw fail("unpaired high surrogate \\u\(hex4Text(code)); expected a \\uDC00...\\uDFFF escape after it")
                             }
                             i += 2
                             let lo = try hex4()
+                            guard lo >= 0xDC00 && lo < 0xE000 else {
+                                i -= 6
+                                throw fail("high surrogate \\u\(hex4Text(code)) followed by \\u\(hex4Text(lo)), not by a low surrogate \\uDC00...\\uDFFF")
+                            }
                             code = 0x10000 + ((code - 0xD800) << 10) + (lo - 0xDC00)
                         }
                         guard let s = UnicodeScalar(code) else { throw fail("invalid \\u escape") }
@@ -174,9 +209,24 @@ public indirect enum JSONValue: Equatable, Sendable {
             return String(decoding: out, as: UTF8.self)
         }
 
+        func hex4Text(_ v: UInt32) -> String {
+            let s = String(v, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, 4 - s.count)) + s
+        }
+
         mutating func hex4() throws -> UInt32 {
-            guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
-                throw fail("invalid \\u escape; expected 4 hex digits")
+            guard i + 4 <= bytes.count else { throw fail("invalid \\u escape; expected 4 hex digits") }
+            var v: UInt32 = 0
+            for k in i..<(i + 4) {
+                let c = bytes[k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: throw fail("invalid \\u escape; expected 4 hex digits")
+                }
+                v = v << 4 | UInt32(d)
             }
             i += 4
             return v
@@ -189,7 +239,9 @@ public indirect enum JSONValue: Equatable, Sendable {
             if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
             while true {
                 skipSpace()
+                pathStack.append(.index(items.count))
                 items.append(try parseValue(depth: depth + 1))
+                pathStack.removeLast()
                 skipSpace()
                 guard i < bytes.count else { throw fail("unterminated array; expected ',' or ']'") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -201,6 +253,8 @@ public indirect enum JSONValue: Equatable, Sendable {
         mutating func parseObject(depth: Int) throws -> JSONValue {
             i += 1
             var kv = [(String, JSONValue)]()
+            // Keys seen so far: a hash set keeps the duplicate check linear in the key count.
+            var seen = Set<String>()
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(kv) }
             while true {
@@ -208,14 +262,16 @@ public indirect enum JSONValue: Equatable, Sendable {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
                 let (kl, kc) = (line, i - lineStart + 1)
                 let key = try parseString()
-                if kv.contains(where: { $0.0 == key }) {
+                if !seen.insert(key).inserted {
                     throw ChipError.syntax(file: file, line: kl, column: kc, message: "duplicate key '\(key)'")
                 }
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key '\(key)'") }
                 i += 1
                 skipSpace()
+                pathStack.append(.key(key))
                 kv.append((key, try parseValue(depth: depth + 1)))
+                pathStack.removeLast()
                 skipSpace()
                 guard i < bytes.count else { throw fail("unterminated object; expected ',' or '}'") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -125,6 +125,9 @@ public struct ConnectionConfig: Equatable, Sendable {
     /// kind are held as .explicit([w]): one row, OIHW order (oneToOne: one weight per neuron).
     public var shaped: ShapedConnectionSpec? = nil
 
+    /// Largest |mean| and std of a normal weight init (docs/LIMITS.md).
+    public static let normalInitBound = 1e6
+
     public static let docs = SectionDoc("$.network.connections[]", "All-to-all (dense) or random sparse synapses from one layer to another.", [
         KeyDoc("from", "string", "(required)", "Presynaptic layer name."),
         KeyDoc("to", "string", "(required)", "Postsynaptic layer name (a lif layer)."),
@@ -140,8 +143,8 @@ public struct ConnectionConfig: Equatable, Sendable {
         KeyDoc("kind", "\"uniform\" | \"normal\" | \"constant\"", "\"uniform\"", "Distribution."),
         KeyDoc("low", "integer", "-8", "uniform: smallest weight (inclusive); lo + floor(r * (hi - lo + 1) / 2^32) with r the high 32 bits of a draw."),
         KeyDoc("high", "integer", "8", "uniform: largest weight (inclusive)."),
-        KeyDoc("mean", "number", "0", "normal: mean; the sample is rounded half away from zero and saturated to weightBits."),
-        KeyDoc("std", "number >= 0", "(required)", "normal: standard deviation."),
+        KeyDoc("mean", "number -1e6...1e6", "0", "normal: mean; the sample is rounded half away from zero and saturated to weightBits."),
+        KeyDoc("std", "number 0...1e6", "(required)", "normal: standard deviation."),
         KeyDoc("value", "integer", "(required)", "constant: the weight of every synapse."),
     ])
 
@@ -233,7 +236,10 @@ public struct ConnectionConfig: Equatable, Sendable {
             if lo > hi { throw ir.error("low", "low (\(lo)) must not exceed high (\(hi))") }
             w = .uniform(low: lo, high: hi)
         case "normal":
-            w = .normal(mean: try ir.double("mean", default: 0), std: try ir.double("std", min: 0))
+            // Samples saturate to weightBits (at most 9 bits), so these bounds lose nothing
+            // and keep mean + std * N(0,1) far from overflow (docs/LIMITS.md).
+            w = .normal(mean: try ir.double("mean", default: 0, min: -ConnectionConfig.normalInitBound, max: ConnectionConfig.normalInitBound),
+                        std: try ir.double("std", min: 0, max: ConnectionConfig.normalInitBound))
         default:
             w = .constant(try ir.int("value", range: wMin...wMax))
         }
@@ -266,6 +272,14 @@ public struct NetworkConfig: Equatable, Sendable {
     public var layers: [LayerConfig]
     public var connections: [ConnectionConfig]
 
+    /// Most synapse positions (pre x post, summed over connections; sparse ones included, as
+    /// building them draws every position) a network may have: 2^28, 512 MiB of 16-bit
+    /// weights. Checked when the config is read, before anything is allocated, so an
+    /// oversized network fails at once even on a chip whose limits were raised (docs/LIMITS.md).
+    public static let maxSynapses = 1 << 28
+    /// Most neurons over all layers (input channels included): 2^26 (docs/LIMITS.md).
+    public static let maxNeurons = 1 << 26
+
     public static let docs = SectionDoc("$.network", "Layers and connections. A connection to the same or an earlier layer is recurrent (one-step delay, like every connection; docs/SEMANTICS.md).", [
         KeyDoc("layers", "array of objects", "(required)", "Layers in order; see $.network.layers[]."),
         KeyDoc("connections", "array of objects", "(required)", "Connections; see $.network.connections[]."),
@@ -294,6 +308,19 @@ public struct NetworkConfig: Equatable, Sendable {
             cs.append(c)
         }
         connections = cs
+        let neurons = ls.reduce(0) { $0 + $1.size }
+        if neurons > NetworkConfig.maxNeurons {
+            throw r.error("layers", "\(neurons) neurons in all exceed the limit of \(NetworkConfig.maxNeurons) (docs/LIMITS.md)")
+        }
+        // A shaped connection has at most kernelSize synapses per target neuron (its kernel is
+        // stored once per core, but delivery touches every position); a matrix has pre x post.
+        let synapses = cs.reduce(0) { acc, c in
+            if let g = c.shaped?.geometry { return acc + ls.first { $0.name == c.to }!.size * g.kernelSize }
+            return acc + ls.first { $0.name == c.from }!.size * ls.first { $0.name == c.to }!.size
+        }
+        if synapses > NetworkConfig.maxSynapses {
+            throw r.error("connections", "\(synapses) synapse positions (pre x post for a matrix, post x kernel size for a shaped connection, summed over connections) exceed the limit of \(NetworkConfig.maxSynapses) (docs/LIMITS.md)")
+        }
         for (i, l) in ls.enumerated() where !l.isInput && l.neuron.parameters.biasMant == 0 && !cs.contains(where: { $0.to == l.name }) {
             throw ChipError.config(file: r.file, path: "\(r.path).layers[\(i)]", message: "layer '\(l.name)' receives no connection; with no input and no bias it could never spike")
         }

@@ -6,10 +6,17 @@ import Foundation
 //     .const NAME VALUE             .gate SRC[, SRC...]  .require SRC[, SRC...]  (skip rule)
 //     MNEMONIC operand, operand ... (operands: a0..a7, source/destination names, immediates)
 //
-// Immediates are decimal or 0x-hex integers, or a `.const` name, each optionally negated
-// with a leading '-'. Errors are ChipError.syntax with file, 1-based line and column.
+// Immediates are decimal or 0x-hex integers (ASCII digits only), or a `.const` name, each
+// optionally negated with one leading '-'. Lines end in LF or CRLF. A program holds at most
+// `storeCapacity` instructions (the plasticity unit's microcode store). Errors are
+// ChipError.syntax with file, 1-based line and column.
 
 public enum MicrocodeAssembler {
+    /// Instructions the plasticity unit's microcode store holds per program:
+    /// 512 x 64-bit words = 4 KiB (docs/MICROCODE.md, docs/LIMITS.md). Programs written by
+    /// hand or compiled from rule strings are checked against it.
+    public static let storeCapacity = 512
+
     /// Reads and assembles a `.mc` file.
     public static func assemble(path: String) throws -> MicrocodeProgram {
         guard let data = FileManager.default.contents(atPath: path),
@@ -26,7 +33,8 @@ public enum MicrocodeAssembler {
         var requires: [MicrocodeSource] = []
         var instructions: [MicrocodeInstruction] = []
 
-        for (lineIndex, rawLine) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so split on either line ending explicitly.
+        for (lineIndex, rawLine) in source.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = lineIndex + 1
             var tokens = try tokenize(Array(rawLine), file: file, line: line)
             guard let head = tokens.first else { continue }
@@ -53,6 +61,7 @@ public enum MicrocodeAssembler {
                 var negative = false
                 if toks.first?.text == "-" && toks.count > 1 { negative = true; toks = toks.dropFirst() }
                 guard toks.count == 1, let t = toks.first else { throw fail(op[0], "expected one immediate value") }
+                if negative && t.text.hasPrefix("-") { throw fail(op[0], "expected one immediate value; '-' appears twice") }
                 var value: Int64
                 if let v = parseInteger(t.text) { value = v }
                 else if let v = constants[t.text] { value = v }
@@ -148,6 +157,9 @@ public enum MicrocodeAssembler {
                     fields.append(v)
                 }
             }
+            guard instructions.count < storeCapacity else {
+                throw fail(head, "program exceeds the microcode store of \(storeCapacity) instructions")
+            }
             instructions.append(encode(op, fields))
         }
         guard let sc = scope else {
@@ -231,7 +243,7 @@ public enum MicrocodeAssembler {
     }
 
     static func aluRegister(_ s: String) -> Int? {
-        guard s.count == 2, s.first == "a", let k = Int(s.dropFirst()), k >= 0, k < MicrocodeMachine.aluRegisters else { return nil }
+        guard s.count == 2, s.first == "a", let d = s.last, d.isASCII, let k = d.wholeNumberValue, k < MicrocodeMachine.aluRegisters else { return nil }
         return k
     }
 
@@ -240,11 +252,15 @@ public enum MicrocodeAssembler {
             || Opcode(mnemonic: s) != nil
     }
 
+    /// Decimal or 0x-hex with ASCII digits only and at most one leading '-'.
     static func parseInteger(_ s: String) -> Int64? {
-        if s.hasPrefix("-") { return parseInteger(String(s.dropFirst())).map { -$0 } }
-        if s.hasPrefix("0x") || s.hasPrefix("0X") { return Int64(s.dropFirst(2), radix: 16) }
-        guard let f = s.first, f.isNumber else { return nil }
-        return Int64(s)
+        var body = Substring(s), negative = false
+        if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
+        var radix = 10
+        if body.hasPrefix("0x") || body.hasPrefix("0X") { radix = 16; body = body.dropFirst(2) }
+        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isHexDigit && (radix == 16 || $0.isNumber)) }) else { return nil }
+        guard let v = Int64(body, radix: radix) else { return nil }
+        return negative ? -v : v
     }
 
     struct Token { let text: String; let column: Int }
@@ -257,7 +273,7 @@ public enum MicrocodeAssembler {
         while k < chars.count {
             let c = chars[k]
             if c == ";" || c == "#" { break }
-            if c == " " || c == "\t" || c == "\r" { k += 1; continue }
+            if c == " " || c == "\t" || c == "\r" || c == "\u{FEFF}" { k += 1; continue }
             if c == "," || c == "-" { out.append(Token(text: String(c), column: k + 1)); k += 1; continue }
             if isWord(c) {
                 let start = k

@@ -140,6 +140,9 @@ public enum RuleStringCompiler {
             code.append(.st(rule.target == .w ? .w : .aux, 5))
         }
         let requires = gatePreference.filter { common?.contains($0) == true }
+        guard code.count <= MicrocodeAssembler.storeCapacity else {
+            throw ChipError.syntax(file: file, line: 1, column: 1, message: "the rule compiles to \(code.count) instructions, more than the microcode store's \(MicrocodeAssembler.storeCapacity)")
+        }
         return MicrocodeProgram(scope: .synapse, gates: ungated ? [] : gates, requires: requires, instructions: code)
     }
 }
@@ -172,8 +175,10 @@ struct RuleParser {
         var toks: [Token] = []
         while k < chars.count {
             let c = chars[k]
-            if c == "\n" || c == ";" { toks.append(Token(text: ";", line: line, column: col)) }
-            if c == "\n" { line += 1; col = 1; k += 1; continue }
+            // "\r\n" is one Character in Swift: treat it as a line end like "\n".
+            let newline = c == "\n" || c == "\r\n"
+            if newline || c == ";" { toks.append(Token(text: ";", line: line, column: col)) }
+            if newline { line += 1; col = 1; k += 1; continue }
             if c == " " || c == "\t" || c == "\r" || c == ";" { k += 1; col += 1; continue }
             if c.isLetter || c.isNumber || c == "_" {
                 let start = k, startCol = col
@@ -250,7 +255,9 @@ struct RuleParser {
 
     mutating func integer(_ what: String) throws -> Int64 {
         guard let t = peek() else { throw error("expected \(what) at end of rule") }
-        guard let v = Int64(t.text), v <= Int64(Int32.max) else { throw error("expected \(what), got '\(t.text)'") }
+        guard t.text.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(t.text), v <= Int64(Int32.max) else {
+            throw error("expected \(what) (ASCII digits), got '\(t.text)'")
+        }
         pos += 1
         return v
     }
@@ -273,7 +280,7 @@ struct RuleParser {
             _ = try expect(")", "')'")
             return Factor(kind: .sign(s), line: t.line, column: t.column)
         }
-        if t.text.count == 2, t.text.first == "u", let k = t.text.last, k.isNumber {
+        if t.text.count == 2, t.text.first == "u", let k = t.text.last, k.isASCII, k.isNumber {
             pos += 1   // Lava's epoch dependency uK: learning epochs are scheduled by the engine (tEpoch)
             return Factor(kind: .integer(1), line: t.line, column: t.column)
         }

@@ -13,8 +13,13 @@ public struct ByteReader {
         self.bytes = bytes; self.file = file
     }
 
-    /// Reads a whole file; an unreadable file is a ChipError.io naming the path.
-    public static func contents(of path: String) throws -> [UInt8] {
+    /// Reads a whole file; an unreadable file, or one larger than `maxBytes` (checked before
+    /// reading), is a ChipError.io naming the path.
+    public static func contents(of path: String, maxBytes: Int = Int.max) throws -> [UInt8] {
+        if maxBytes < Int.max, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > Int64(maxBytes) {
+            throw ChipError.io(path: path, message: "file of \(size.int64Value) bytes exceeds the limit of \(maxBytes) bytes (docs/LIMITS.md)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {

@@ -2,17 +2,42 @@
 // (the project takes no packages), so IDX files can be read as distributed (.gz).
 // Every malformed input is a ChipError.binary naming the file and the byte offset in the
 // compressed file where decoding failed; the CRC-32 and length in the trailer are checked.
+//
+// A small file can decompress to gigabytes (a "gzip bomb"), so the output is bounded while it
+// is produced: by `maxBytes`, and by a caller's `SizeBound` that reads the size the data
+// declares (an IDX header's dimensions) from the first bytes. Decoding stops with an error as
+// soon as the output passes the bound, so at most the bound plus one DEFLATE step (a stored
+// block of at most 65,535 bytes or a copy of at most 258) is ever held in memory.
 
 public enum Gzip {
     public static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
 
-    /// Decompresses a gzip file (one or more concatenated members).
-    public static func decompress(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+    /// Largest decompressed size accepted by default: 2 GiB (docs/LIMITS.md).
+    public static let defaultMaxBytes = 1 << 31
+
+    /// The largest output allowed given the bytes produced so far. Called when the output has
+    /// passed the previous bound (first `initialBound`); returns the new bound, or throws if
+    /// the bytes so far are already invalid. Output beyond the new bound ends decoding with an
+    /// error.
+    public struct SizeBound {
+        public var initialBound: Int
+        public var next: ([UInt8]) throws -> Int
+        public var what: String
+        public init(initialBound: Int, what: String, next: @escaping ([UInt8]) throws -> Int) {
+            self.initialBound = initialBound; self.what = what; self.next = next
+        }
+    }
+
+    /// Decompresses a gzip file (one or more concatenated members), holding at most
+    /// `maxBytes` of output, and at most what `bound` allows.
+    public static func decompress(_ bytes: [UInt8], file: String, maxBytes: Int = Gzip.defaultMaxBytes,
+                                  bound: SizeBound? = nil) throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 4)
+        out.reserveCapacity(Swift.min(bytes.count * 4, maxBytes))
+        var limit = OutputLimit(maxBytes: maxBytes, bound: bound)
         var pos = 0
         repeat {
-            pos = try member(bytes, at: pos, file: file, into: &out)
+            pos = try member(bytes, at: pos, file: file, into: &out, limit: &limit)
         } while pos < bytes.count && isGzip(Array(bytes[pos ..< min(pos + 2, bytes.count)]))
         if pos < bytes.count, bytes[pos...].contains(where: { $0 != 0 }) {
             throw ChipError.binary(file: file, offset: pos, message: "unexpected bytes after the gzip data")
@@ -20,7 +45,7 @@ public enum Gzip {
         return out
     }
 
-    static func member(_ bytes: [UInt8], at start: Int, file: String, into out: inout [UInt8]) throws -> Int {
+    static func member(_ bytes: [UInt8], at start: Int, file: String, into out: inout [UInt8], limit: inout OutputLimit) throws -> Int {
         func fail(_ at: Int, _ m: String) -> ChipError { ChipError.binary(file: file, offset: at, message: m) }
         guard bytes.count - start >= 18 else { throw fail(start, "truncated gzip header (a gzip member needs at least 18 bytes)") }
         guard bytes[start] == 0x1F, bytes[start + 1] == 0x8B else { throw fail(start, "bad gzip magic number; expected 1f 8b") }
@@ -39,8 +64,9 @@ public enum Gzip {
         if flags & 0x02 != 0 { p += 2 } // FHCRC
         guard p < bytes.count else { throw fail(min(p, bytes.count), "truncated gzip header") }
         let first = out.count
-        var inflater = Inflater(bytes: bytes, position: p, file: file)
+        var inflater = Inflater(bytes: bytes, position: p, file: file, limit: limit)
         try inflater.inflate(into: &out)
+        limit = inflater.limit
         p = inflater.nextByte
         guard p + 8 <= bytes.count else { throw fail(p, "truncated gzip trailer (CRC-32 and length)") }
         let crc = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
@@ -54,6 +80,33 @@ public enum Gzip {
     }
 
     static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+}
+
+/// The running bound on decompressed output (see `Gzip.SizeBound`).
+struct OutputLimit {
+    let maxBytes: Int
+    let bound: Gzip.SizeBound?
+    /// Output may grow to this many bytes without asking `bound` again.
+    var current: Int
+
+    init(maxBytes: Int, bound: Gzip.SizeBound?) {
+        self.maxBytes = maxBytes; self.bound = bound
+        current = Swift.min(maxBytes, bound?.initialBound ?? maxBytes)
+    }
+
+    /// Called once `output` has passed `current`: raises the bound if the caller's `bound`
+    /// allows, else returns the message of the error to throw.
+    mutating func grow(output: [UInt8]) throws -> String? {
+        if let bound {
+            let b = Swift.min(try bound.next(output), maxBytes)
+            if b > current { current = b }
+            if output.count <= current { return nil }
+            if b < maxBytes {
+                return "decompressed data exceeds the \(b) bytes \(bound.what) declares (stopped after \(output.count) bytes)"
+            }
+        }
+        return "decompressed data exceeds the limit of \(maxBytes) bytes (docs/LIMITS.md)"
+    }
 }
 
 public enum CRC32 {
@@ -100,9 +153,20 @@ struct Inflater {
     var position: Int
     var bitBuffer: UInt32 = 0
     var bitCount = 0
+    var limit: OutputLimit
 
-    init(bytes: [UInt8], position: Int, file: String) {
-        self.bytes = bytes; self.position = position; self.file = file
+    init(bytes: [UInt8], position: Int, file: String, limit: OutputLimit) {
+        self.bytes = bytes; self.position = position; self.file = file; self.limit = limit
+    }
+
+    /// Throws if the output has passed the bound (checked after each DEFLATE step).
+    @inline(__always)
+    mutating func checkLimit(_ out: [UInt8]) throws {
+        if out.count > limit.current {
+            if let message = try limit.grow(output: out) {
+                throw ChipError.binary(file: file, offset: Swift.min(position, bytes.count), message: "gzip: " + message)
+            }
+        }
     }
 
     /// The first byte after the deflate stream (partial bytes are discarded, as gzip does).
@@ -167,6 +231,7 @@ struct Inflater {
         position += 4
         guard position + len <= bytes.count else { throw fail("truncated stored block") }
         out.append(contentsOf: bytes[position ..< position + len])
+        try checkLimit(out)
         position += len
     }
 
@@ -201,7 +266,7 @@ struct Inflater {
     mutating func codes(_ lit: Huffman, _ dist: Huffman, start: Int, into out: inout [UInt8]) throws {
         while true {
             var sym = try decode(lit)
-            if sym < 256 { out.append(UInt8(sym)); continue }
+            if sym < 256 { out.append(UInt8(sym)); try checkLimit(out); continue }
             if sym == 256 { return }
             sym -= 257
             guard sym < 29 else { throw fail("invalid length symbol") }
@@ -212,6 +277,7 @@ struct Inflater {
             guard d <= out.count - start else { throw fail("distance \(d) reaches before the start of the data") }
             let from = out.count - d
             for k in 0 ..< len { out.append(out[from + k]) }
+            try checkLimit(out)
         }
     }
 }

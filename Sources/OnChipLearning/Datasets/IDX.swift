@@ -69,20 +69,46 @@ public struct IDXArray: Sendable, Equatable {
 }
 
 public enum IDXReader {
+    /// Largest IDX data section accepted (2 GiB; docs/LIMITS.md), checked from the header
+    /// before anything is allocated or decompressed.
+    public static let maxDataBytes = 1 << 31
+
     /// Reads and validates an IDX file. A gzip-compressed file (starting 1f 8b, e.g.
-    /// train-images-idx3-ubyte.gz) is decompressed first; IDX errors then name the byte
-    /// offset in the decompressed data.
+    /// train-images-idx3-ubyte.gz) is decompressed first, never past the size its IDX header
+    /// declares (a gzip bomb is refused after at most that many bytes); IDX errors then name
+    /// the byte offset in the decompressed data.
     public static func read(path: String) throws -> IDXArray {
-        let bytes = try ByteReader.contents(of: path)
+        try read(fileBytes: try ByteReader.contents(of: path), path: path)
+    }
+
+    /// The contents of an IDX file, plain or gzip-compressed, read from `path`.
+    public static func read(fileBytes bytes: [UInt8], path: String) throws -> IDXArray {
         if Gzip.isGzip(bytes) {
-            return try read(bytes: try Gzip.decompress(bytes, file: path), file: path + " (decompressed)")
+            let inner = path + " (decompressed)"
+            let bound = Gzip.SizeBound(initialBound: 4, what: "the IDX header") { try sizeBound(prefix: $0, file: inner) }
+            return try read(bytes: try Gzip.decompress(bytes, file: path, maxBytes: 4 + 4 * 255 + maxDataBytes, bound: bound), file: inner)
         }
         return try read(bytes: bytes, file: path)
     }
 
-    /// Parses IDX bytes; `file` names the source in errors.
-    public static func read(bytes: [UInt8], file: String) throws -> IDXArray {
-        var r = ByteReader(bytes: bytes, file: file)
+    /// How long an IDX file starting with `prefix` can be: 4 bytes until the magic number is
+    /// known, then the header's length until the dimensions are known, then header + data.
+    /// An error if the header read so far is invalid.
+    public static func sizeBound(prefix: [UInt8], file: String) throws -> Int {
+        guard prefix.count >= 4 else { return 4 }
+        let rank = Int(prefix[3])
+        guard prefix.count >= 4 + 4 * rank else {
+            return try header(ByteReader(bytes: Array(prefix[0 ..< 4]), file: file), needDims: false).headerBytes
+        }
+        let h = try header(ByteReader(bytes: Array(prefix[0 ..< 4 + 4 * rank]), file: file), needDims: true)
+        return h.headerBytes + h.dataBytes
+    }
+
+    struct Header { var type: IDXElementType; var dims: [Int]; var headerBytes: Int; var dataBytes: Int }
+
+    /// Reads and checks the magic number and (if `needDims`) the dimensions.
+    static func header(_ reader: ByteReader, needDims: Bool) throws -> Header {
+        var r = reader
         let z0 = try r.u8("IDX magic number"), z1 = try r.u8("IDX magic number")
         guard z0 == 0, z1 == 0 else {
             throw r.error(at: 0, "bad IDX magic number: first two bytes are 0x\(hex(z0))\(hex(z1)), expected 0x0000 (is this an IDX file?)")
@@ -93,6 +119,7 @@ public enum IDXReader {
         }
         let rank = Int(try r.u8("IDX dimension count"))
         guard rank >= 1 else { throw r.error(at: 3, "IDX dimension count is 0; expected at least 1") }
+        if !needDims { return Header(type: type, dims: [], headerBytes: 4 + 4 * rank, dataBytes: 0) }
         var dims: [Int] = []
         var total = 1
         for d in 0 ..< rank {
@@ -103,7 +130,18 @@ public enum IDXReader {
             total = p; dims.append(n)
         }
         let dataBytes = total * type.size
-        let header = r.offset
+        guard dataBytes <= maxDataBytes else {
+            throw r.error(at: 4, "IDX dims \(dims) of \(type.name) declare \(dataBytes) data bytes, more than the limit of \(maxDataBytes) (docs/LIMITS.md)")
+        }
+        return Header(type: type, dims: dims, headerBytes: r.offset, dataBytes: dataBytes)
+    }
+
+    /// Parses IDX bytes; `file` names the source in errors.
+    public static func read(bytes: [UInt8], file: String) throws -> IDXArray {
+        let h = try IDXReader.header(ByteReader(bytes: bytes, file: file), needDims: true)
+        let (type, dims, dataBytes, header) = (h.type, h.dims, h.dataBytes, h.headerBytes)
+        var r = ByteReader(bytes: bytes, file: file)
+        r.seek(header)
         guard r.remaining >= dataBytes else {
             throw r.error(at: bytes.count, "truncated: IDX dims \(dims) of \(type.name) need \(dataBytes) data bytes from byte \(header) (file length \(header + dataBytes)), but the file ends at byte \(bytes.count)")
         }

@@ -32,6 +32,9 @@ public enum IDXDataset {
         guard h > 0, w > 0, c > 0 else {
             throw ChipError.binary(file: imagesFile, offset: 8, message: "empty image shape \(Array(img.dims.dropFirst()))")
         }
+        guard img.dims[0] > 0 else {
+            throw ChipError.binary(file: imagesFile, offset: 4, message: "the IDX file holds 0 images; a dataset needs at least one sample")
+        }
         guard img.dims[0] == lab.dims[0] else {
             throw ChipError.binary(file: labelsFile, offset: 4, message: "label count \(lab.dims[0]) does not match the image count \(img.dims[0]) of \(imagesFile)")
         }

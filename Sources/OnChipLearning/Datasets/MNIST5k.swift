@@ -34,6 +34,19 @@ public enum MNIST5k {
         return (train, test)
     }
 
+    /// SHA-256 (hex) of the images file followed by the labels file in `dir`, as
+    /// `cat mnist5k-images.idx mnist5k-labels.idx | sha256sum` prints it.
+    public static func sha256(dataDirectory dir: String) throws -> String {
+        var h = SHA256()
+        h.update(try ByteReader.contents(of: dir + "/" + imagesFile))
+        h.update(try ByteReader.contents(of: dir + "/" + labelsFile))
+        return SHA256.hex(h.finish())
+    }
+
+    static func checksumError(directory: String, expected: String, found: String) -> ChipError {
+        ChipError.io(path: directory + "/" + imagesFile, message: "SHA-256 of the mnist5k files is \(found), but the config's sha256 is \(expected): a different data directory or changed files")
+    }
+
     /// Same, locating `data/` with `DatasetLocator`.
     public static func load(seed: UInt64 = 0) throws -> (train: ImageDataset, test: ImageDataset) {
         try load(dataDirectory: DatasetLocator.dataDirectory(containing: imagesFile), seed: seed)

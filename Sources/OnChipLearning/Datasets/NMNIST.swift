@@ -17,7 +17,7 @@ public enum NMNIST {
     public static let overflowIncrement: UInt64 = 1 << 13
 
     public static func read(path: String, width: Int = NMNIST.width, height: Int = NMNIST.height) throws -> [AddressEvent] {
-        try read(bytes: try ByteReader.contents(of: path), file: path, width: width, height: height)
+        try read(bytes: try ByteReader.contents(of: path, maxBytes: maxFileBytes), file: path, width: width, height: height)
     }
 
     public static func read(bytes: [UInt8], file: String, width: Int = NMNIST.width, height: Int = NMNIST.height) throws -> [AddressEvent] {
@@ -56,8 +56,14 @@ public enum NMNIST {
         return out
     }
 
+    /// Largest N-MNIST event file read (64 MiB; a recording is ~20 KB; docs/LIMITS.md).
+    public static let maxFileBytes = 1 << 26
+
     /// Reads one N-MNIST file and bins it (default 10 ms bins; N-MNIST samples last ~300 ms).
+    /// `steps` must be in 1...EncoderSpec.maxSteps and `binMicroseconds` at least 1.
     public static func raster(path: String, steps: Int, binMicroseconds: UInt64 = 10_000) throws -> SpikeRaster {
-        EventBinning.raster(try read(path: path), width: width, height: height, steps: steps, binMicroseconds: binMicroseconds)
+        try EncoderSpec.checkSteps(steps)
+        guard binMicroseconds >= 1 else { throw ChipError.usage("--bin-us must be at least 1") }
+        return EventBinning.raster(try read(path: path), width: width, height: height, steps: steps, binMicroseconds: binMicroseconds)
     }
 }

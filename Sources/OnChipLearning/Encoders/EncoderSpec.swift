@@ -8,6 +8,17 @@ public enum EncoderSpec: Sendable, Equatable {
 
     public static let kinds = ["rate", "latency", "dvs", "population"]
 
+    /// Most steps an encoder makes per sample: run.steps' limit (docs/LIMITS.md).
+    public static let maxSteps = RunConfig.maxSteps
+
+    /// Throws a usage error unless `steps` is in 1...maxSteps (for command-line options,
+    /// checked before an encoder allocates a raster).
+    public static func checkSteps(_ steps: Int, option: String = "--steps") throws {
+        guard (1 ... maxSteps).contains(steps) else {
+            throw ChipError.usage("\(option) \(steps) is out of range; expected 1...\(maxSteps) (docs/LIMITS.md)")
+        }
+    }
+
     public static let describe = """
     "encoder": how static samples become input spikes.
       {"kind": "rate", "steps": 16, "seed": 0}       Bernoulli, P(spike) = feature/255 per step
@@ -21,7 +32,7 @@ public enum EncoderSpec: Sendable, Equatable {
 
     public init(json r: JSONReader) throws {
         let kind = try r.string("kind", oneOf: EncoderSpec.kinds)
-        let steps = try r.int("steps", default: 16, range: 1 ... 1_000_000)
+        let steps = try r.int("steps", default: 16, range: 1 ... EncoderSpec.maxSteps)
         switch kind {
         case "rate": self = .rate(steps: steps, seed: UInt64(try r.int("seed", default: 0, range: 0 ... Int(Int64.max))))
         case "latency": self = .latency(steps: steps, minimumFeature: try r.int("minimumFeature", default: 1, range: 1 ... 255))

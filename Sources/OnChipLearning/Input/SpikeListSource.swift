@@ -5,25 +5,38 @@ import ChipModel
 ///     sample,step,channel
 ///     0,0,5
 ///     0,3,17
-/// One spike per line; lines may come in any order; duplicates are errors. Samples are
-/// 0...(max sample), steps must be < run.steps, channels < the input layer's size.
+/// One spike per line (LF or CRLF line ends; '#' comments and blank lines ignored); lines may
+/// come in any order; duplicates are errors. Samples are 0...(max sample), steps must be
+/// < run.steps, channels < the input layer's size. Limits (docs/LIMITS.md): samples x steps
+/// at most `maxSampleSteps` (each step of each sample costs memory even when silent), the file
+/// at most `maxFileBytes`; both are checked before the spikes are stored.
 public struct SpikeListSource: SpikeSource {
     public let channels: Int
     public let samples: Int
-    /// spikes[sample][step] = ascending channels.
-    let table: [[ContiguousArray<Int32>]]
+    /// One raster per sample (CSR by step).
+    let rasters: [SpikeRaster]
+
+    /// Largest samples x steps of a spike list (2^25, as `TraceShape.maxTotalSteps`).
+    public static let maxSampleSteps = TraceShape.maxTotalSteps
+    /// Largest spike list file read (1 GiB).
+    public static let maxFileBytes = 1 << 30
 
     public init(path: String, channels: Int, steps: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ChipError.io(path: path, message: "cannot read the spike list file (does it exist?)")
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        var rows: [(Int, Int, Int)] = []
+        let data = try ByteReader.contents(of: path, maxBytes: SpikeListSource.maxFileBytes)
+        try self.init(text: String(decoding: data, as: UTF8.self), file: path, channels: channels, steps: steps)
+    }
+
+    /// Parses the text of a spike list; `file` names it in errors.
+    public init(text: String, file path: String, channels: Int, steps: Int) throws {
+        var rows: [(sample: Int, step: Int, channel: Int)] = []
         var lineNo = 0
         var sawHeader = false
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        let maxSamples = max(1, SpikeListSource.maxSampleSteps / max(steps, 1))
+        // "\r\n" is one Character in Swift, so split on either line ending explicitly.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNo += 1
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            var line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if lineNo == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
             if line.isEmpty || line.hasPrefix("#") { continue }
             if !sawHeader {
                 guard line.replacingOccurrences(of: " ", with: "") == "sample,step,channel" else {
@@ -39,7 +52,7 @@ public struct SpikeListSource: SpikeSource {
             var v = [Int]()
             var col = 1
             for (k, s) in f.enumerated() {
-                guard let x = Int(s), x >= 0 else {
+                guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let x = Int(s) else {
                     throw ChipError.syntax(file: path, line: lineNo, column: col, message: "'\(s)' is not a non-negative integer (field \(["sample", "step", "channel"][k]))")
                 }
                 v.append(x); col += s.count + 1
@@ -50,27 +63,38 @@ public struct SpikeListSource: SpikeSource {
             if v[2] >= channels {
                 throw ChipError.syntax(file: path, line: lineNo, column: f[0].count + f[1].count + 3, message: "channel \(v[2]) is out of range; the input layer has \(channels) channels")
             }
-            if v[0] > 10_000_000 { throw ChipError.syntax(file: path, line: lineNo, column: 1, message: "sample \(v[0]) is too large") }
+            if v[0] >= maxSamples {
+                throw ChipError.syntax(file: path, line: lineNo, column: 1, message: "sample \(v[0]) is out of range: at most \(maxSamples) samples of \(steps) steps (\(SpikeListSource.maxSampleSteps) sample-steps; docs/LIMITS.md)")
+            }
             rows.append((v[0], v[1], v[2]))
         }
         if !sawHeader { throw ChipError.syntax(file: path, line: max(lineNo, 1), column: 1, message: "empty spike list; expected the header 'sample,step,channel' and spikes") }
-        let nSamples = (rows.map(\.0).max() ?? 0) + 1
-        var t = [[ContiguousArray<Int32>]](repeating: [ContiguousArray<Int32>](repeating: [], count: steps), count: nSamples)
-        for (s, st, c) in rows { t[s][st].append(Int32(c)) }
-        for s in 0..<nSamples {
-            for st in 0..<steps {
-                t[s][st].sort()
-                for k in 1..<max(1, t[s][st].count) where t[s][st][k] == t[s][st][k - 1] {
-                    throw ChipError.config(file: path, path: "sample \(s), step \(st)", message: "channel \(t[s][st][k]) spikes twice in the same step")
+        rows.sort { ($0.sample, $0.step, $0.channel) < ($1.sample, $1.step, $1.channel) }
+        let nSamples = (rows.last?.sample ?? 0) + 1
+        var rs: [SpikeRaster] = []
+        rs.reserveCapacity(nSamples)
+        var k = 0
+        for s in 0 ..< nSamples {
+            var r = SpikeRaster(channels: channels)
+            for t in 0 ..< steps {
+                var previous = -1
+                while k < rows.count, rows[k].sample == s, rows[k].step == t {
+                    let c = rows[k].channel
+                    if c == previous {
+                        throw ChipError.config(file: path, path: "sample \(s), step \(t)", message: "channel \(c) spikes twice in the same step")
+                    }
+                    r.push(Int32(c)); previous = c; k += 1
                 }
+                r.endStep()
             }
+            rs.append(r)
         }
-        table = t; samples = nSamples; self.channels = channels
+        rasters = rs; samples = nSamples; self.channels = channels
     }
 
     public func label(sample: Int) -> Int? { nil }
 
     public func spikes(sample: Int, step: Int, into out: inout ContiguousArray<Int32>) {
-        if step < table[sample].count { out.append(contentsOf: table[sample][step]) }
+        if step < rasters[sample].steps { rasters[sample].appendSpikes(at: step, into: &out) }
     }
 }

@@ -29,33 +29,37 @@ public enum AERCSV {
     }
 
     public static func write(_ trace: SpikeTrace, to path: String) throws {
+        try trace.checkWritable(path: path)
         var w = ByteWriter(); w.bytes = Array(encode(trace).utf8)
         try w.write(to: path)
     }
 
     public static func read(path: String) throws -> SpikeTrace {
-        let bytes = try ByteReader.contents(of: path)
+        let bytes = try ByteReader.contents(of: path, maxBytes: TraceShape.maxFileBytes)
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw ChipError.io(path: path, message: "not UTF-8 text")
         }
         return try decode(text, file: path)
     }
 
-    public static func decode(_ text: String, file: String) throws -> SpikeTrace {
+    /// `maxTotalSteps` is `TraceShape.maxTotalSteps` except in tests.
+    public static func decode(_ text: String, file: String, maxTotalSteps: Int = TraceShape.maxTotalSteps) throws -> SpikeTrace {
         var trace: SpikeTrace?
         var raster: SpikeRaster?
         var label: Int?
         var lastStep = 0, lastChannel = -1
-        var pendingSteps = 0
+        var pendingSteps = 0, totalSteps = 0
         func close() {
             guard var r = raster, trace != nil else { return }
             while r.steps < pendingSteps { r.endStep() }
             trace!.samples.append(TraceSample(label: label, raster: r))
             raster = nil
         }
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so split on either line ending explicitly.
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let lineNo = n + 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            var line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if n == 0, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             var columns: [Int] = [1]
@@ -64,7 +68,7 @@ public enum AERCSV {
                 .syntax(file: file, line: lineNo, column: columns[min(k, columns.count - 1)], message: message)
             }
             func int(_ k: Int, _ what: String, below limit: Int? = nil) throws -> Int {
-                guard let v = Int(fields[k]), v >= 0 else { throw fail(k, "\(what): expected a non-negative integer, found '\(fields[k])'") }
+                guard fields[k].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let v = Int(fields[k]), v >= 0 else { throw fail(k, "\(what): expected a non-negative integer, found '\(fields[k])'") }
                 if let limit, v >= limit { throw fail(k, "\(what) \(v) is out of range 0..<\(limit)") }
                 return v
             }
@@ -75,15 +79,21 @@ public enum AERCSV {
                 guard fields[1] == "1" else { throw fail(1, "unsupported version '\(fields[1])'; expected 1") }
                 let w = try int(2, "width"), h = try int(3, "height"), p = try int(4, "polarities")
                 guard w > 0, h > 0, p > 0 else { throw fail(2, "empty sensor shape \(w)x\(h)x\(p)") }
-                guard TraceShape.channelCount(w, h, p) != nil else { throw fail(2, "sensor shape \(w)x\(h)x\(p) has more than \(Int32.max) channels") }
+                guard let c = TraceShape.channelCount(w, h, p), c <= TraceShape.maxChannels else {
+                    throw fail(2, "sensor shape \(w)x\(h)x\(p) has more than \(TraceShape.maxChannels) channels (docs/LIMITS.md)")
+                }
                 let dt = try int(5, "timestep_ns", below: Int(UInt32.max) + 1)
                 trace = SpikeTrace(shape: TraceShape(width: w, height: h, polarities: p), timestepNanoseconds: UInt32(dt))
             case "sample":
                 guard let tr = trace else { throw fail(0, "'sample' record before the 'chipsim-aer' header record") }
                 guard fields.count == 3 else { throw fail(0, "sample record needs 3 fields: sample,label,steps") }
                 close()
-                if fields[1].isEmpty { label = nil } else { label = try int(1, "label") }
+                if fields[1].isEmpty { label = nil } else { label = try int(1, "label", below: Int(Int32.max) + 1) }
                 pendingSteps = try int(2, "steps", below: TraceShape.maxSteps + 1)
+                totalSteps += pendingSteps
+                guard totalSteps <= maxTotalSteps else {
+                    throw fail(2, "the samples so far hold \(totalSteps) steps, more than the limit of \(maxTotalSteps) per trace (docs/LIMITS.md)")
+                }
                 raster = SpikeRaster(channels: tr.shape.channels)
                 lastStep = 0; lastChannel = -1
             case "event":

@@ -41,8 +41,10 @@ public enum AERFile {
     public static func sampleBytes(_ s: TraceSample) -> [UInt8] {
         var w = ByteWriter()
         w.bytes.reserveCapacity(sampleHeaderSize + eventSize * s.raster.count)
-        w.u32le(UInt32(bitPattern: Int32(s.label ?? -1)))
-        w.u32le(UInt32(s.raster.steps)); w.u64le(UInt64(s.raster.count))
+        // Callers check labels and steps first (SpikeTrace.checkWritable); truncation here only
+        // keeps an unchecked caller from trapping.
+        w.u32le(UInt32(truncatingIfNeeded: s.label ?? -1))
+        w.u32le(UInt32(truncatingIfNeeded: s.raster.steps)); w.u64le(UInt64(s.raster.count))
         for t in 0 ..< s.raster.steps {
             for c in s.raster.spikes(at: t) { w.u32le(UInt32(t)); w.u32le(UInt32(c)) }
         }
@@ -57,12 +59,13 @@ public enum AERFile {
     }
 
     public static func write(_ trace: SpikeTrace, to path: String) throws {
+        try trace.checkWritable(path: path)
         var w = ByteWriter(); w.bytes = encode(trace)
         try w.write(to: path)
     }
 
     public static func read(path: String) throws -> SpikeTrace {
-        try decode(try ByteReader.contents(of: path), file: path)
+        try decode(try ByteReader.contents(of: path, maxBytes: TraceShape.maxFileBytes), file: path)
     }
 
     /// The header fields only (for `trace info` on big files, and for validation).
@@ -84,8 +87,8 @@ public enum AERFile {
         guard Int(hs) == headerSize else { throw r.error(at: 6, "header size \(hs); expected \(headerSize) for version 1") }
         let w = Int(try r.u32le("width")), h = Int(try r.u32le("height")), p = Int(try r.u32le("polarities"))
         guard w > 0, h > 0, p > 0 else { throw r.error(at: 8, "empty sensor shape \(w)x\(h)x\(p)") }
-        guard TraceShape.channelCount(w, h, p) != nil else {
-            throw r.error(at: 8, "sensor shape \(w)x\(h)x\(p) has more than \(Int32.max) channels")
+        guard let c = TraceShape.channelCount(w, h, p), c <= TraceShape.maxChannels else {
+            throw r.error(at: 8, "sensor shape \(w)x\(h)x\(p) has more than \(TraceShape.maxChannels) channels (docs/LIMITS.md)")
         }
         let dt = try r.u32le("timestep length")
         let n = Int(try r.u32le("sample count"))
@@ -96,7 +99,8 @@ public enum AERFile {
         return Header(shape: TraceShape(width: w, height: h, polarities: p), timestepNanoseconds: dt, samples: n, events: Int(e))
     }
 
-    public static func decode(_ bytes: [UInt8], file: String) throws -> SpikeTrace {
+    /// `maxTotalSteps` is `TraceShape.maxTotalSteps` except in tests.
+    public static func decode(_ bytes: [UInt8], file: String, maxTotalSteps: Int = TraceShape.maxTotalSteps) throws -> SpikeTrace {
         var r = ByteReader(bytes: bytes, file: file)
         let h = try decodeHeader(&r)
         let channels = h.shape.channels
@@ -106,7 +110,7 @@ public enum AERFile {
         }
         var samples: [TraceSample] = []
         samples.reserveCapacity(h.samples)
-        var total = 0
+        var total = 0, totalSteps = 0
         for s in 0 ..< h.samples {
             let at = r.offset
             let label = Int32(bitPattern: try r.u32le("label of sample \(s)"))
@@ -120,6 +124,10 @@ public enum AERFile {
             let n = Int(n64)
             guard steps <= TraceShape.maxSteps else {
                 throw r.error(at: at + 4, "sample \(s): \(steps) steps exceeds the limit of \(TraceShape.maxSteps) steps per sample")
+            }
+            totalSteps += steps
+            guard totalSteps <= maxTotalSteps else {
+                throw r.error(at: at + 4, "sample \(s): the samples so far hold \(totalSteps) steps, more than the limit of \(maxTotalSteps) per trace (docs/LIMITS.md)")
             }
             guard n < Int(Int32.max) else { throw r.error(at: nAt, "sample \(s): too many events (\(n))") }
             var raster = SpikeRaster(channels: channels)

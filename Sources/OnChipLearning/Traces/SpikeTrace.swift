@@ -19,6 +19,18 @@ public struct TraceShape: Sendable, Equatable {
     /// make them allocate gigabytes.
     public static let maxSteps = 1 << 20
 
+    /// Readers reject sensor shapes with more channels than this (2^24, the largest layer),
+    /// since a trace drives an input layer of exactly its channel count (docs/LIMITS.md).
+    public static let maxChannels = 1 << 24
+
+    /// Readers reject traces whose samples together have more steps than this (2^25): each
+    /// step costs 4 bytes of memory even when silent, so a small file of long empty samples
+    /// could otherwise take gigabytes (docs/LIMITS.md).
+    public static let maxTotalSteps = 1 << 25
+
+    /// Largest trace file read (4 GiB), checked before reading (docs/LIMITS.md).
+    public static let maxFileBytes = 1 << 32
+
     /// width * height * polarities if it fits in Int32 (channel indices are Int32), else nil.
     public static func channelCount(_ w: Int, _ h: Int, _ p: Int) -> Int? {
         let (wh, o1) = w.multipliedReportingOverflow(by: h)
@@ -54,6 +66,29 @@ public struct SpikeTrace: Sendable, Equatable {
     }
 
     public var eventCount: Int { samples.reduce(0) { $0 + $1.raster.count } }
+
+    /// Throws unless every field fits its width in the file formats and the readers' limits
+    /// (labels 0...2^31-1, steps, channels), so a trace that is written can be read back.
+    public func checkWritable(path: String) throws {
+        guard shape.width > 0, shape.height > 0, shape.polarities > 0,
+              let c = TraceShape.channelCount(shape.width, shape.height, shape.polarities), c <= TraceShape.maxChannels else {
+            throw ChipError.io(path: path, message: "sensor shape \(shape.width)x\(shape.height)x\(shape.polarities) is empty or has more than \(TraceShape.maxChannels) channels")
+        }
+        guard samples.count <= Int(UInt32.max) else { throw ChipError.io(path: path, message: "more than \(UInt32.max) samples") }
+        var total = 0
+        for (i, s) in samples.enumerated() {
+            if let l = s.label, !(0 ... Int(Int32.max)).contains(l) {
+                throw ChipError.io(path: path, message: "sample \(i): label \(l) is outside 0...\(Int32.max)")
+            }
+            guard s.raster.steps <= TraceShape.maxSteps else {
+                throw ChipError.io(path: path, message: "sample \(i): \(s.raster.steps) steps exceeds the limit of \(TraceShape.maxSteps)")
+            }
+            total += s.raster.steps
+        }
+        guard total <= TraceShape.maxTotalSteps else {
+            throw ChipError.io(path: path, message: "the samples hold \(total) steps in all, more than the limit of \(TraceShape.maxTotalSteps)")
+        }
+    }
 
     /// Reads a trace: CSV form if the path ends in ".csv", else the binary format.
     public static func read(path: String) throws -> SpikeTrace {
