@@ -144,7 +144,7 @@ private func csvWithoutWall(_ out: String) throws -> [String] {
         #expect(bench.status == 1 && bench.err.contains("$.learning.etaHidden: 40 is out of range"), "\(bench.err)")
         // compare: paths of the compare file; experiment.* reaches the (inlined) experiment.
         let compare = try chipsim(["compare", "configs/compare-quick.json", "--set", "experiment.run.steps=\"x\""])
-        #expect(compare.status == 1 && compare.err.contains("$.run.steps: expected an integer"), "\(compare.err)")
+        #expect(compare.status == 1 && compare.err.contains("$.experiment.run.steps: expected an integer"), "\(compare.err)")
         let d = tempDir("set-run")
         let run = try chipsim(["run", "configs/quickstart.json", "--set", "run.steps=8", "--out", d + "/q", "--quiet"])
         #expect(run.status == 0, "\(run.err)")

@@ -81,7 +81,7 @@ enum RunCommand: Subcommand {
             try recorder.close()
             try spikeRecorder?.finish()
             let report = RunReport(simulator: sim, table: table, wallSeconds: wall)
-            try finish(dir, resolved: config.resolvedJSON.serialized(), report: report.json, metrics: report.metricsCSV,
+            try finish(dir, resolved: setup.config.resolvedJSON.serialized(), report: report.json, metrics: report.metricsCSV,
                        text: report.text, quiet: quiet)
         } catch {
             dir.discard()

@@ -21,7 +21,10 @@ struct RunSetup {
     let work: Work
     var chip: Chip { simulator.chip }
 
-    init(config: ExperimentConfig, probes probeSpecs: [String] = []) throws {
+    init(config given: ExperimentConfig, probes probeSpecs: [String] = []) throws {
+        // The mnist5k data resolved to its file and SHA-256, so the resolved config says which
+        // data the run used (not whichever data/ an upward search found; docs/DATA.md).
+        let config = try given.resolvingDataset()
         self.config = config
         table = try Experiment.energyTable(for: config)
         let training = try TrainingConfig.decode(config.training, file: config.file)

@@ -81,7 +81,9 @@ enum HDF5Filters {
         guard flg & 0x20 == 0 else { throw b.fail(at + 1, "zlib preset dictionary not supported") }
         var out: [UInt8] = []
         out.reserveCapacity(limit)
-        var inflater = Inflater(bytes: bytes, position: 2, file: b.file)
+        // The gzip reader's output bound (docs/LIMITS.md): a chunk never inflates past its
+        // declared size (plus a checksum's slack), so a deflate bomb stops early.
+        var inflater = Inflater(bytes: bytes, position: 2, file: b.file, limit: OutputLimit(maxBytes: limit + 16, bound: nil))
         do { try inflater.inflate(into: &out) } catch let ChipError.binary(_, offset, message) {
             throw b.fail(at + offset, message)
         }
