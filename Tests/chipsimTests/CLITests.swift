@@ -113,6 +113,18 @@ func tempDir(_ name: String) -> String {
         #expect(abs((ec["totalPicojoules"] as! Double) - (ea["totalPicojoules"] as! Double) - synopA) < 1e-6 * synopA)
     }
 
+    /// `cost --out` never replaces a directory (it used to delete it with its contents).
+    @Test func costOutRefusesADirectory() throws {
+        let dir = tempDir("cost-dir")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--quiet"]).status == 0)
+        try FileManager.default.createDirectory(atPath: dir + "/keep", withIntermediateDirectories: true)
+        try "mine".write(toFile: dir + "/keep/file.txt", atomically: true, encoding: .utf8)
+        let r = try chipsim(["cost", dir + "/q/report.json", "--energy", "loihi", "--out", dir + "/keep"])
+        #expect(r.status != 0, "\(r.out)")
+        #expect((try? String(contentsOfFile: dir + "/keep/file.txt", encoding: .utf8)) == "mine")
+    }
+
     /// `cost` re-costs the training block too (it used to keep the old trainEnergy).
     @Test func costRecostsTheTrainingEnergy() throws {
         let dir = tempDir("cost-train")

@@ -50,15 +50,9 @@ enum CostCommand: Subcommand {
             print("  training: \(Units.energy(number(t["totalPicojoules"]))) (dynamic \(Units.energy(number(t["dynamicPicojoules"]))), static \(Units.energy(number(t["staticPicojoules"])))), per training sample \(Units.energy(number(t["perSamplePicojoules"])))")
         }
         if let out {
-            let tmp = out + ".partial-\(getpid())"
-            do {
-                try Data((recosted.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
-                if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-                try FileManager.default.moveItem(atPath: tmp, toPath: out)
-            } catch {
-                try? FileManager.default.removeItem(atPath: tmp)
-                throw ChipError.io(path: out, message: "cannot write: \(error.localizedDescription)")
-            }
+            // Temp + rename under the path's lock; refuses a directory, a symbolic link or a
+            // special file at OUT instead of replacing it (docs/OUTPUT.md).
+            try AtomicFile.write(Array((recosted.serialized() + "\n").utf8), to: out, durable: false, locked: true)
             print("wrote \(out)")
         }
         return 0
