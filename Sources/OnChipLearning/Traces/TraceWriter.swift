@@ -39,6 +39,10 @@ public final class TraceWriter {
         guard samples < Int(UInt32.max) else {
             throw ChipError.io(path: path, message: "a trace holds at most \(UInt32.max) samples")
         }
+        // The format stores a label in 32 bits (-1: none), as SpikeTrace.checkWritable checks.
+        if let label, !(0 ... Int(Int32.max)).contains(label) {
+            throw ChipError.usage("trace \(path): sample \(samples): label \(label) is outside 0...\(Int32.max)")
+        }
         try file.write(AERFile.sampleBytes(TraceSample(label: label, raster: raster)))
         samples += 1; events += raster.count
     }
