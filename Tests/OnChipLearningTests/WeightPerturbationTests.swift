@@ -73,7 +73,7 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
         let (sim, r, c) = try build("{\"rule\": \"mgd_wp\", \"delta\": 2, \"tauTheta\": 8, \"eta\": 0, \"gamma\": false, \"productShift\": 6, \"auxBits\": 32, \"baselineShift\": 2}")
         let w0 = blocks(sim).map(\.block.weights)
         // Baseline already valid: b = 20000.
-        r.savedRegisters = [[20000, 0, 1, 0]]
+        r.baseline = 20000; r.periodsSeen = 1
         var readout: [[Int32]] = []   // readout v at every step (read from the engine's state)
         sim.onStep = { _, _ in
             var o = [Int32](repeating: 0, count: 2)
@@ -120,8 +120,9 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
             }
         }
         // Baseline and period counters are kept for checkpoints.
-        let saved = r.savedRegisters[0]
-        #expect(Int64(saved[0]) == b && saved[1] == 0 && saved[2] == 3 && saved[3] == 0)
+        let saved = r.stateRegisters
+        #expect(saved.map(\.name) == ["baseline", "periodsSeen", "periodsSinceUpdate"])
+        #expect(saved.map(\.values) == [[b], [3], [0]])
     }
 
     @Test func memoryAndBroadcastsAreCounted() throws {

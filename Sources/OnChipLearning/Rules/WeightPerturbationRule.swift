@@ -350,17 +350,21 @@ extension WeightPerturbationRule: TrainableRule {
     public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { PerturbationConfig.json(parameters) }
     public var extraSynapseBytes: Int { auxBytes }
-    /// [baseline low 32 bits, baseline high 32 bits, periods seen, periods since the last update]
-    /// (the G accumulators are the forward blocks' aux registers, saved with the blocks).
-    public var savedRegisters: [ContiguousArray<Int32>] {
-        get {
-            let u = UInt64(bitPattern: baseline)
-            return [[Int32(bitPattern: UInt32(truncatingIfNeeded: u)), Int32(bitPattern: UInt32(truncatingIfNeeded: u >> 32)), periodsSeen, periodsSinceUpdate]]
-        }
-        set {
-            guard let r = newValue.first, r.count == 4 else { return }
-            baseline = Int64(bitPattern: UInt64(UInt32(bitPattern: r[0])) | UInt64(UInt32(bitPattern: r[1])) << 32)
-            periodsSeen = r[2]; periodsSinceUpdate = r[3]
+    /// The period-cost baseline (64-bit), periods seen and periods since the last update (the
+    /// G accumulators are the forward blocks' aux registers, saved with the blocks).
+    public var stateRegisters: [RuleStateRegister] {
+        [RuleStateRegister("baseline", signedBits: 64, values: [baseline]),
+         RuleStateRegister("periodsSeen", range: 0...Int64(Int32.max), values: [Int64(periodsSeen)]),
+         RuleStateRegister("periodsSinceUpdate", range: 0...Int64(max(0, parameters.tauTheta / max(1, parameters.tauP) - 1)), values: [Int64(periodsSinceUpdate)])]
+    }
+    public func restoreState(_ registers: [RuleStateRegister]) {
+        for r in registers {
+            switch r.name {
+            case "baseline": baseline = r.values[0]
+            case "periodsSeen": periodsSeen = Int32(r.values[0])
+            case "periodsSinceUpdate": periodsSinceUpdate = Int32(r.values[0])
+            default: break
+            }
         }
     }
 }
