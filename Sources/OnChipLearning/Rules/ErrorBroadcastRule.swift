@@ -423,10 +423,14 @@ public final class ErrorBroadcastRule: LearningRule {
         // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core;
         //    ZO_sp broadcasts one scalar (L - b).
         var lossDelta: Int64 = 0
-        if p.kind.scalarLoss {
-            let L = lossUnit.cost(o, for: context)
-            lossDelta = L - lossBaseline
-            lossBaseline += lossDelta >> 4
+        if p.kind.scalarLoss, let oc = outputs.first?.core {
+            // The output core's loss unit: L from the probabilities the error just used, then
+            // the baseline b <- b + (L - b) >> 4; it counts both.
+            var c = ActionCounts()
+            let L = lossUnit.cost(o, for: context, probabilitiesKnown: true, counts: &c)
+            lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: 4, counts: &c)
+            oc.counts.byPhase[Phase.learning.rawValue].add(c)
+            coreCycles[oc.id, default: 0] += c[.plastInstr]
         }
         // OPZO sends o with e; with held noise only the epoch's summed o, at the epoch's end.
         let momentumNow = p.kind == .opzo && (!p.holdNoise || epochEnds(context))

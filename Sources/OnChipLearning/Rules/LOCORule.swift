@@ -137,9 +137,10 @@ public final class LOCORule: LearningRule {
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         let p = parameters
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += lossUnit.cost(o, for: context)
-        let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
+        var lossCounts = ActionCounts()
+        lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
+        let lossInstr = lossCounts[.plastInstr]
+        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
         var outCycles = lossInstr
         outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, for: context), program: readoutProgram,
                                                          seed: seed, step: context.globalStep)

@@ -307,9 +307,10 @@ public final class WeightPerturbationRule: LearningRule {
         var outCycles: UInt64 = 0
         // 1. Step cost at the output core.
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += lossUnit.cost(o, for: context)
-        let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
+        var lossCounts = ActionCounts()
+        lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
+        let lossInstr = lossCounts[.plastInstr]
+        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
         outCycles += lossInstr
         // 2. Readout from the local error.
         if p.readout == .error {
