@@ -30,11 +30,14 @@ private func blocks(_ sim: Simulator) -> [(layer: Int, connection: Int, first: I
 }
 
 /// The spec's code, written independently: Rademacher +-delta from the top bit of the draw, or
-/// round-half-away(delta z) clipped to +-clip delta.
+/// round-half-away(delta z) clipped to +-clip delta, z the PRNG unit's 12-uniform Gaussian.
 private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: Int, index: Int, delta: Int, gaussianClip: Int?) -> Int64 {
     let key = RandomKey(seed: seed, stream: .perturbation).with(layer).with(connection).with(period)
     guard let clip = gaussianClip else { return key.draw(index) >= (UInt64(1) << 63) ? -Int64(delta) : Int64(delta) }
-    let z = Double(delta) * key.gaussian(index)
+    // Twelve 5-bit uniforms from bits 4...63 of the draw, summed, centred, scaled by 2049 / 2^16.
+    let d = key.draw(index)
+    let S = (0..<12).reduce(0) { $0 + Int((d >> UInt64(4 + 5 * $1)) & 31) }
+    let z = Double(delta) * Double((S - 186) * 2049) / 65536
     let r = Int64(z < 0 ? -(-z + 0.5).rounded(.down) : (z + 0.5).rounded(.down))
     return Swift.max(-Int64(clip * delta), Swift.min(Int64(clip * delta), r))
 }

@@ -11,7 +11,8 @@ import ChipModel
 // W = W' - c back. Both are exact because clean weights are kept in [wmin + cmax, wmax - cmax]
 // (cmax = max |c|): W' never saturates. Delivery is unchanged (the engine reads W').
 // Codes: c = +-delta (mgd_wp, Rademacher) or clamp(round(delta z), +-codeClip delta) (fwd_grad,
-// z standard normal by Box-Muller, rounded half away from zero), keyed by
+// z the PRNG unit's fixed-point Gaussian RandomKey.gaussianQ16 (twelve 5-bit uniforms of one draw,
+// summed, centred, scaled by 2049 / 2^16), delta z rounded half away from zero), keyed by
 //   RandomKey(seed, .perturbation).with(layer).with(connection).with(periodStart).draw(index)
 // where periodStart is the global step at which the period begins and index = i * N_post + j
 // (presynaptic neuron i, layer-global postsynaptic neuron j): mapping-independent and regenerable.
@@ -35,7 +36,7 @@ import ChipModel
 // eta_l = max(0, eta + etaOffset + (gamma ? round(log2 Gamma_l) : 0)), Gamma_l = sqrt(1/N_l + 1/n - 1/(N_l n)),
 // N_l = perturbed synapses into layer l, n = tauTheta / tauP.
 // Counted per synapse visit: 1 plast.synapse, the instructions below as plast.instr (and as cycles,
-// ceil(visits / lanes) x instructions), prng.draw (1 Rademacher, 2 Gaussian, +1 per sround), weight and aux
+// ceil(visits / lanes) x instructions), prng.draw (1 per code, Rademacher or Gaussian; +1 per sround), weight and aux
 // SRAM bits read and written. The aux registers (G) are added to the forward blocks and counted in the
 // core's synapse memory (checked against chip.core.synapseMemoryBytes).
 public final class WeightPerturbationRule: LearningRule {
@@ -97,7 +98,9 @@ public final class WeightPerturbationRule: LearningRule {
         switch p.kind {
         case .mgdWP: return (k.draw(index) >> 63) == 0 ? Int32(p.delta) : -Int32(p.delta)
         case .fwdGrad:
-            let c = Int64((Double(p.delta) * k.gaussian(index)).rounded(.toNearestOrAwayFromZero))
+            // c = round-half-away(delta z), z the PRNG unit's fixed-point Gaussian (units of 2^-16).
+            let x = Int64(p.delta) * k.gaussianQ16(index)
+            let c = x >= 0 ? (x + (1 << 15)) >> 16 : -((-x + (1 << 15)) >> 16)
             let m = Int64(p.codeClip * p.delta)
             return Int32(min(max(c, -m), m))
         }
@@ -188,7 +191,7 @@ public final class WeightPerturbationRule: LearningRule {
     /// Returns the slowest core's cycles.
     func perturb(period: Int) -> UInt64 {
         let p = parameters
-        let draws: UInt64 = p.kind == .fwdGrad ? 2 : 1
+        let draws: UInt64 = 1   // one draw per code (Rademacher: its top bit; Gaussian: twelve 5-bit fields)
         var cycles: [Int: UInt64] = [:]
         for t in targets {
             let pop = t.population
@@ -220,7 +223,7 @@ public final class WeightPerturbationRule: LearningRule {
     /// weight update at global step `step`. Returns the slowest core's cycles.
     func endPeriod(period: Int, costDelta ct: Int64, update: Bool, step: Int) -> UInt64 {
         let p = parameters
-        let draws: UInt64 = (p.kind == .fwdGrad ? 2 : 1) + (update ? 1 : 0)
+        let draws: UInt64 = 1 + (update ? 1 : 0)
         let P = Int64(p.productShift)
         let half: Int64 = P > 0 ? Int64(1) << (P - 1) : 0
         var cycles: [Int: UInt64] = [:]
