@@ -14,7 +14,7 @@ import Testing
         let p = unit.probabilities(o)
         var counts = ActionCounts()
         let L = unit.cost(o, for: ctx, counts: &counts)
-        #expect(L == NegativeLogTable.negLog(p[1]))
+        #expect(L == NegativeLogTable.standard.negLog(p[1]))
         // By hand: expLUT[10] = round(2^16 e^-0.625) = 35,079; S = 65,536 + 2 x 35,079 = 135,694;
         // p_1 = (35,079 x 2^14 + S/2) / S = 4,236 units; -ln(4236 / 2^14) x 2^14 = 22,162.40 -> 22,162.
         #expect(p[1] == 4_236)

@@ -11,7 +11,7 @@ extension LossUnit {
     }
 
     /// The scalar cost the zeroth-order rules broadcast, in units of 2^-14: -ln p_label by the
-    /// loss unit's log table (NegativeLogTable; p_label >= 1 unit) or, for regression,
+    /// loss unit's log table (NegativeLogTable.standard; p_label >= 1 unit) or, for regression,
     /// sum_k (r_k - y_k)^2 >> 14. The unit counts its instructions into `counts`: the softmax
     /// (6 m, as for the error; skipped when `probabilitiesKnown`, i.e. the error was evaluated
     /// this step) plus the log look-up (NegativeLogTable.instructions); regression 7 m (r_k: shift,
@@ -22,7 +22,7 @@ extension LossUnit {
             return regressionCost(o, target: y)
         }
         counts.add(.plastInstr, UInt64((probabilitiesKnown ? 0 : LossUnit.instructionCount(outputs: o.count)) + NegativeLogTable.instructions))
-        return NegativeLogTable.negLog(probabilities(o)[context.label ?? 0])
+        return NegativeLogTable.standard.negLog(probabilities(o)[context.label ?? 0])
     }
 
     /// The loss baseline b <- b + (L - b) >> shift (arithmetic shift: floor); returns L - b, b
