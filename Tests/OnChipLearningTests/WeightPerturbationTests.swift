@@ -30,14 +30,14 @@ private func blocks(_ sim: Simulator) -> [(layer: Int, connection: Int, first: I
 }
 
 /// The spec's code, written independently: Rademacher +-delta from the top bit of the draw, or
-/// round-half-away(delta z) clipped to +-clip delta, z the PRNG unit's 12-uniform Gaussian.
+/// round-half-away(delta z) clipped to +-clip delta, z the PRNG unit's 6-uniform Gaussian.
 private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: Int, index: Int, delta: Int, gaussianClip: Int?) -> Int64 {
     let key = RandomKey(seed: seed, stream: .perturbation).with(layer).with(connection).with(period)
     guard let clip = gaussianClip else { return key.draw(index) >= (UInt64(1) << 63) ? -Int64(delta) : Int64(delta) }
-    // Twelve 5-bit uniforms from bits 4...63 of the draw, summed, centred, scaled by 2049 / 2^16.
+    // Six 10-bit uniforms from bits 4...63 of the draw, summed, centred, scaled by 23170 / 2^24.
     let d = key.draw(index)
-    let S = (0..<12).reduce(0) { $0 + Int((d >> UInt64(4 + 5 * $1)) & 31) }
-    let z = Double(delta) * Double((S - 186) * 2049) / 65536
+    let S = (0..<6).reduce(0) { $0 + Int((d >> UInt64(4 + 10 * $1)) & 1023) }
+    let z = Double(delta) * Double((S - 3069) * 23170) / 16_777_216
     let r = Int64(z < 0 ? -(-z + 0.5).rounded(.down) : (z + 0.5).rounded(.down))
     return Swift.max(-Int64(clip * delta), Swift.min(Int64(clip * delta), r))
 }

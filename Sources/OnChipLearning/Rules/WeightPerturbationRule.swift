@@ -11,8 +11,8 @@ import ChipModel
 // W = W' - c back. Both are exact because clean weights are kept in [wmin + cmax, wmax - cmax]
 // (cmax = max |c|): W' never saturates. Delivery is unchanged (the engine reads W').
 // Codes: c = +-delta (mgd_wp, Rademacher) or clamp(round(delta z), +-codeClip delta) (fwd_grad,
-// z the PRNG unit's fixed-point Gaussian RandomKey.gaussianQ16 (twelve 5-bit uniforms of one draw,
-// summed, centred, scaled by 2049 / 2^16), delta z rounded half away from zero), keyed by
+// z the PRNG unit's fixed-point Gaussian RandomKey.gaussianQ24 (six 10-bit uniforms of one draw,
+// summed, centred, scaled by 23170 / 2^24), delta z rounded half away from zero), keyed by
 //   RandomKey(seed, .perturbation).with(layer).with(connection).with(periodStart).draw(index)
 // where periodStart is the global step at which the period begins and index = i * N_post + j
 // (presynaptic neuron i, layer-global postsynaptic neuron j): mapping-independent and regenerable.
@@ -98,9 +98,9 @@ public final class WeightPerturbationRule: LearningRule {
         switch p.kind {
         case .mgdWP: return (k.draw(index) >> 63) == 0 ? Int32(p.delta) : -Int32(p.delta)
         case .fwdGrad:
-            // c = round-half-away(delta z), z the PRNG unit's fixed-point Gaussian (units of 2^-16).
-            let x = Int64(p.delta) * k.gaussianQ16(index)
-            let c = x >= 0 ? (x + (1 << 15)) >> 16 : -((-x + (1 << 15)) >> 16)
+            // c = round-half-away(delta z), z the PRNG unit's fixed-point Gaussian (units of 2^-24).
+            let x = Int64(p.delta) * k.gaussianQ24(index)
+            let c = x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)
             let m = Int64(p.codeClip * p.delta)
             return Int32(min(max(c, -m), m))
         }
