@@ -212,7 +212,10 @@ public final class ErrorBroadcastRule: LearningRule {
     func noise(_ k: RandomKey, neuron: Int) -> Int64 {
         switch parameters.noise {
         case .rademacher: return (k.draw(neuron) >> 63) == 0 ? Int64(parameters.alpha) : -Int64(parameters.alpha)
-        case .gaussian: return Int64((Double(parameters.alpha) * k.gaussian(neuron)).rounded(.toNearestOrAwayFromZero))
+        case .gaussian:
+            // round-half-away(alpha z), z the PRNG unit's fixed-point Gaussian (units of 2^-24).
+            let x = Int64(parameters.alpha) * k.gaussianQ24(neuron)
+            return x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)
         }
     }
 
