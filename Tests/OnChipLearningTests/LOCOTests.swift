@@ -22,7 +22,7 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
 @Suite struct LOCOTests {
     @Test func clustersProjectionAndModulatorMatchAReference() throws {
         let (sim, rule) = try build("{\"rule\": \"loco\", \"clusters\": 2, \"protoShift\": 1, \"protoFrac\": 3, \"zoShift\": 2, \"baselineShift\": 1}")
-        rule.savedRegisters = [[5000, 0, 1], [0, 0, 0, 0, 0, 0], [0]]   // baseline valid, no prototype yet
+        rule.baseline = 5000; rule.samplesSeen = 1   // baseline valid, no prototype yet
         var readout: [[Int32]] = []
         sim.onStep = { _, _ in
             let p = sim.chip.cores.flatMap(\.populations).first { $0.layer == 2 }!
@@ -63,8 +63,8 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
             #expect(xhat.contains { $0 != 0 } && (s == 0 || ct != 0))
             if s == 0 { #expect(xhat == rF) }   // a fresh prototype projects r onto itself
         }
-        #expect(rule.savedRegisters[0][0] == Int32(b))
-        #expect(rule.savedRegisters[1].map { Int64($0) } == protos[0] + protos[1])
+        #expect(rule.stateRegisters[0].values == [Int64(b)])
+        #expect(rule.stateRegisters[2].name == "prototypes[0]" && rule.stateRegisters[2].values == protos[0] + protos[1])
     }
 
     @Test func memoryBroadcastsConfigAndDeterminism() throws {
@@ -72,14 +72,14 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
         #expect(rule.extraSynapseBytes == (3 * 3 * 16 + 3 * 8 + 7) / 8)
         do { _ = try build("{\"rule\": \"loco\", \"clusters\": 0}"); Issue.record("no error") } catch { #expect("\(error)".contains("$.learning.clusters")) }
         do { _ = try build("{\"rule\": \"loco\", \"etaHiden\": 3}"); Issue.record("no error") } catch { #expect("\(error)".contains("etaHiden")) }
-        func run() throws -> (Trainer, [ContiguousArray<Int32>]) {
+        func run() throws -> (Trainer, [RuleStateRegister]) {
             let (sim, r) = try build("{\"rule\": \"loco\", \"clusters\": 2, \"etaHidden\": 8}")
             var t = TrainingConfig(); t.epochs = 2
             let trainer = Trainer(simulator: sim, train: ThreeChannelSource(samples: 5), test: ThreeChannelSource(samples: 3), config: t)
             try trainer.run()
             #expect(trainer.epochs[0].trainCounts[.modBroadcast] == 5)
             #expect(trainer.epochs[0].testCounts[.plastSynapse] == 0)
-            return (trainer, r.savedRegisters)
+            return (trainer, r.stateRegisters)
         }
         let (a, ra) = try run()
         let (b, rb) = try run()

@@ -217,7 +217,7 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
 
     @Test func noiseFilledInLanesEqualsTheScalarDrawForBothKinds() throws {
         // 11 neurons from neuron 5: two four-lane groups and a tail of 3. Rademacher against the
-        // sign bit written out by hand, Gaussian against noise(key, neuron:) one by one.
+        // sign bit written out by hand, Gaussian against the PRNG unit's Gaussian written out by hand.
         let config = try tinyConfig(rule: "opzo")
         var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
         p.alpha = 7
@@ -228,7 +228,12 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
             var z = [Int64](repeating: 99, count: 11)
             z.withUnsafeMutableBufferPointer { rule.fillNoise(key, firstNeuron: 5, into: $0) }
             for j in 0..<11 {
-                let expected: Int64 = kind == .rademacher ? ((key.draw(5 + j) >> 63) == 0 ? 7 : -7) : rule.noise(key, neuron: 5 + j)
+                // Gaussian: round-half-away(7 z), z = (sum of the six 10-bit fields of bits 4...63 - 3069) x 23170 / 2^24.
+                let d = key.draw(5 + j)
+                let S = (0..<6).reduce(0) { $0 + Int((d >> UInt64(4 + 10 * $1)) & 1023) }
+                let g = 7 * Double((S - 3069) * 23170) / 16_777_216
+                let gaussian = Int64(g < 0 ? -(-g + 0.5).rounded(.down) : (g + 0.5).rounded(.down))
+                let expected: Int64 = kind == .rademacher ? ((key.draw(5 + j) >> 63) == 0 ? 7 : -7) : gaussian
                 #expect(z[j] == expected, "\(kind) neuron \(5 + j)")
             }
         }

@@ -16,7 +16,9 @@ import Testing
         #expect(unit.regressionCost(o, target: y) == 256 + 576 + 147_456)
         let ctx = StepContext(sample: 0, step: 0, stepsPerSample: 1, globalStep: 0, label: 0, target: y, training: true)
         #expect(unit.error(o, for: ctx) == unit.regressionError(o, target: y))
-        #expect(unit.cost(o, for: ctx) == unit.regressionCost(o, target: y))
+        var counts = ActionCounts()
+        #expect(unit.cost(o, for: ctx, counts: &counts) == unit.regressionCost(o, target: y))
+        #expect(counts[.plastInstr] == 7 * 3)   // r_k (shift, scale, clamp) and (r - y)^2 >> 14 summed, per output
     }
 
     @Test func sineDatasetIsDeterministicAndCarriesTargetsThroughSubsets() throws {

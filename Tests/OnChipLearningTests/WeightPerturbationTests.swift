@@ -30,11 +30,14 @@ private func blocks(_ sim: Simulator) -> [(layer: Int, connection: Int, first: I
 }
 
 /// The spec's code, written independently: Rademacher +-delta from the top bit of the draw, or
-/// round-half-away(delta z) clipped to +-clip delta.
+/// round-half-away(delta z) clipped to +-clip delta, z the PRNG unit's 6-uniform Gaussian.
 private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: Int, index: Int, delta: Int, gaussianClip: Int?) -> Int64 {
     let key = RandomKey(seed: seed, stream: .perturbation).with(layer).with(connection).with(period)
     guard let clip = gaussianClip else { return key.draw(index) >= (UInt64(1) << 63) ? -Int64(delta) : Int64(delta) }
-    let z = Double(delta) * key.gaussian(index)
+    // Six 10-bit uniforms from bits 4...63 of the draw, summed, centred, scaled by 23170 / 2^24.
+    let d = key.draw(index)
+    let S = (0..<6).reduce(0) { $0 + Int((d >> UInt64(4 + 10 * $1)) & 1023) }
+    let z = Double(delta) * Double((S - 3069) * 23170) / 16_777_216
     let r = Int64(z < 0 ? -(-z + 0.5).rounded(.down) : (z + 0.5).rounded(.down))
     return Swift.max(-Int64(clip * delta), Swift.min(Int64(clip * delta), r))
 }
@@ -73,7 +76,7 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
         let (sim, r, c) = try build("{\"rule\": \"mgd_wp\", \"delta\": 2, \"tauTheta\": 8, \"eta\": 0, \"gamma\": false, \"productShift\": 6, \"auxBits\": 32, \"baselineShift\": 2}")
         let w0 = blocks(sim).map(\.block.weights)
         // Baseline already valid: b = 20000.
-        r.savedRegisters = [[20000, 0, 1, 0]]
+        r.baseline = 20000; r.periodsSeen = 1
         var readout: [[Int32]] = []   // readout v at every step (read from the engine's state)
         sim.onStep = { _, _ in
             var o = [Int32](repeating: 0, count: 2)
@@ -120,8 +123,9 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
             }
         }
         // Baseline and period counters are kept for checkpoints.
-        let saved = r.savedRegisters[0]
-        #expect(Int64(saved[0]) == b && saved[1] == 0 && saved[2] == 3 && saved[3] == 0)
+        let saved = r.stateRegisters
+        #expect(saved.map(\.name) == ["baseline", "periodsSeen", "periodsSinceUpdate"])
+        #expect(saved.map(\.values) == [[b], [3], [0]])
     }
 
     @Test func memoryAndBroadcastsAreCounted() throws {

@@ -16,7 +16,7 @@ public struct OffChipMethod: Equatable, Sendable {
 /// on-chip learning and training sections) plus the off-chip methods and host profiles.
 ///
 ///     {"name", "experiment": "file.json" | {inline experiment},
-///      "onChipRules": ["opzo", "dfa", ...]            (default: the experiment's learning.rule),
+///      "onChipRules": ["opzo", "dfa", ..., {a learning section}]   (default: the experiment's learning),
 ///      "offChip": {"methods": [{"rule": "bptt"|"ottt"|"opzo"|"dfa"|"readout", "optimiser": "adam"|"sgd", "lr": x}],
 ///                  "epochs": n (default: training.epochs), "batchSize": 16, "theta": 1,
 ///                  "hiddenInitScale": 2, "surrogateHalfWidth": 0.5},
@@ -26,7 +26,15 @@ public struct CompareConfig {
     public var name: String
     public var file: String
     public var experiment: ExperimentConfig
-    public var onChipRules: [ErrorBroadcastParameters.Kind]
+    /// The on-chip methods' learning sections, trained the way `run` trains (TrainingSession).
+    public var onChipLearning: [JSONValue]
+    /// The error-broadcast rules among them (the ones with float twins).
+    public var onChipRules: [ErrorBroadcastParameters.Kind] {
+        onChipLearning.compactMap { l in
+            if case let .string(r)? = l["rule"] { return ErrorBroadcastParameters.Kind(rawValue: r) }
+            return l["rule"] == nil ? .opzo : nil   // the learning section's default rule
+        }
+    }
     public var methods: [OffChipMethod]
     public var offChipEpochs: Int?
     public var batchSize: Int
@@ -62,16 +70,33 @@ public struct CompareConfig {
         guard let learning = experiment.learning else {
             throw ChipError.config(file: experiment.file, path: "$.learning", message: "compare needs the experiment's on-chip learning section")
         }
+        // Each entry: a rule name of the OPZO family (the experiment's learning section with that
+        // rule) or a whole learning section (any rule: mgd_wp, fwd_grad, loco, microcode, ...),
+        // checked now, before anything trains.
         let exp = experiment
-        let baseRule = try Self.prefixingPaths(file: experimentInline ? file : nil) { try LearningConfig.decode(learning, file: exp.file).kind }
+        let prefix: String? = experimentInline ? file : nil
         if let rules = try r.optionalArray("onChipRules") {
-            onChipRules = try rules.enumerated().map { i, v in
-                guard case let .string(s) = v, let k = ErrorBroadcastParameters.Kind(rawValue: s) else {
-                    throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            onChipLearning = try rules.enumerated().map { i, v in
+                switch v {
+                case let .string(s):
+                    guard ErrorBroadcastParameters.Kind(rawValue: s) != nil else {
+                        throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", ")), or a learning section object")
+                    }
+                    let l = TrainingSession.learning(learning, withRule: s)
+                    _ = try Self.prefixingPaths(file: prefix) { try LearningConfig.decode(l, file: exp.file) }
+                    return l
+                case .object:
+                    var e = exp; e.learning = v
+                    _ = try RuleFactory.make(v, config: e)
+                    return v
+                default:
+                    throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected a rule name or a learning section object, found \(v.typeName)")
                 }
-                return k
             }
-        } else { onChipRules = [baseRule] }
+        } else {
+            _ = try Self.prefixingPaths(file: prefix) { try RuleFactory.make(learning, config: exp) }
+            onChipLearning = [learning]
+        }
         func decodeMethods(_ list: [JSONReader], rules: [TwinRule]) throws -> [OffChipMethod] {
             try list.map { m in
                 let rule = TwinRule(rawValue: try m.string("rule", default: "bptt", oneOf: rules.map(\.rawValue)))!

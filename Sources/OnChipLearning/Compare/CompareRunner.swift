@@ -134,22 +134,20 @@ public final class CompareRunner {
 
     // MARK: on-chip
 
+    /// An error-broadcast rule on chip with the experiment's learning section (its rule replaced).
     public func runOnChip(_ kind: ErrorBroadcastParameters.Kind) throws -> MethodResult {
-        var exp = experiment
-        if case var .object(kv) = exp.learning! {
-            if let i = kv.firstIndex(where: { $0.0 == "rule" }) { kv[i].1 = .string(kind.rawValue) } else { kv.append(("rule", .string(kind.rawValue))) }
-            exp.learning = .object(kv)
-        }
-        let parameters = try LearningConfig.decode(exp.learning!, file: exp.file)
-        let tc = training
-        let (trainSource, testSource) = try Experiment.sources(for: exp)
-        guard let trainSource else { throw ChipError.config(file: exp.file, path: "$.input", message: "training needs a dataset input") }
-        let sim = Simulator(chip: try Chip(config: exp))
-        let rule = ErrorBroadcastRule(parameters)
-        try sim.attach(rule: rule)
-        let trainer = Trainer(simulator: sim, train: trainSource, test: testSource, config: tc)
-        trainer.beforeEpoch = { e in try rule.setEtaOffset(tc.halveRateEvery > 0 ? e / tc.halveRateEvery : 0) }
-        let name = "on-chip \(kind.rawValue)"
+        try runOnChip(learning: TrainingSession.learning(experiment.learning!, withRule: kind.rawValue))
+    }
+
+    /// Any rule on chip (a learning section: OPZO and family, MGD-WP, fwd_grad, LOCO, a user's
+    /// microcode rule), trained the way `run` trains it (TrainingSession).
+    public func runOnChip(learning: JSONValue) throws -> MethodResult {
+        let exp = experiment
+        let session = try TrainingSession(experiment: exp, learning: learning, training: training)
+        let sim = session.simulator, rule = session.rule, trainer = session.trainer
+        let ruleName: String
+        if case let .string(r)? = learning["rule"] { ruleName = r } else { ruleName = rule.name }
+        let name = "on-chip \(ruleName)"
         trainer.progress = { [progress] line in progress("\(name): \(line)") }
         try trainer.run()
         let clock = exp.chip.clockMHz * 1e6
@@ -167,13 +165,13 @@ public final class CompareRunner {
         let last = trainer.epochs.last!
         let learningBytes = sim.chip.cores.reduce(0) { acc, c in acc + c.populations.reduce(0) { $0 + ($1.learning?.memoryBytes ?? 0) } }
         return MethodResult(
-            name: name, kind: "on-chip", rule: kind.rawValue, host: nil, curve: curve, floatAccuracy: nil,
+            name: name, kind: "on-chip", rule: ruleName, host: nil, curve: curve, floatAccuracy: nil,
             chipAccuracy: last.testAccuracy, trainSamples: samples,
             energy: EnergyCategory.breakdown(counts, table: table, poweredCores: powered, seconds: secs), trainSeconds: secs,
             operations: [("synops", counts[.synop]), ("neuron updates", counts[.neuronActive] + counts[.neuronIdle]),
                          ("synapse updates", counts[.plastSynapse]), ("plasticity instructions", counts[.plastInstr]),
                          ("spike hops", counts[.hopEW] + counts[.hopNS]), ("host I/O bytes", counts[.hostIOBytes])],
-            memory: [("weights (chip SRAM)", chipWeightBytes), ("learning state", learningBytes), ("feedback synapses", rule.feedbackBytes)],
+            memory: [("weights (chip SRAM)", chipWeightBytes), ("learning state", learningBytes), ("feedback synapses", rule.extraSynapseBytes)],
             weightWrites: counts[.plastSynapse], hostIOBytes: counts[.hostIOBytes],
             inferencePicojoulesPerSample: EnergyModel.cost(last.testCounts, table: table).dynamicPicojoules / Double(max(1, last.testSamples)),
             deployment: nil, neurobench: NeuroBenchMetrics.of(simulator: sim))
@@ -395,7 +393,7 @@ public final class CompareRunner {
     public func run() throws -> CompareResult {
         let start = DispatchTime.now()
         var methods: [MethodResult] = []
-        for k in config.onChipRules { methods.append(try runOnChip(k)) }
+        for learning in config.onChipLearning { methods.append(try runOnChip(learning: learning)) }
         let (train, test) = try floatData()
         for m in config.methods {
             let r = try trainOffChip(m, train: train, test: test)
@@ -434,7 +432,8 @@ extension CompareConfig {
         self.experiment = experiment
         file = experiment.file
         name = experiment.name
-        onChipRules = [try LearningConfig.decode(learning, file: experiment.file).kind]
+        _ = try LearningConfig.decode(learning, file: experiment.file)   // gradcheck maps an error-broadcast rule
+        onChipLearning = [learning]
         methods = []
         offChipEpochs = nil
         batchSize = 16

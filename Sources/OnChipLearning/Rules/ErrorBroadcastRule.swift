@@ -212,7 +212,10 @@ public final class ErrorBroadcastRule: LearningRule {
     func noise(_ k: RandomKey, neuron: Int) -> Int64 {
         switch parameters.noise {
         case .rademacher: return (k.draw(neuron) >> 63) == 0 ? Int64(parameters.alpha) : -Int64(parameters.alpha)
-        case .gaussian: return Int64((Double(parameters.alpha) * k.gaussian(neuron)).rounded(.toNearestOrAwayFromZero))
+        case .gaussian:
+            // round-half-away(alpha z), z the PRNG unit's fixed-point Gaussian (units of 2^-24).
+            let x = Int64(parameters.alpha) * k.gaussianQ24(neuron)
+            return x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)
         }
     }
 
@@ -423,10 +426,14 @@ public final class ErrorBroadcastRule: LearningRule {
         // 3. Graded packets: e (and o for OPZO) from each output core to each hidden core;
         //    ZO_sp broadcasts one scalar (L - b).
         var lossDelta: Int64 = 0
-        if p.kind.scalarLoss {
-            let L = lossUnit.cost(o, for: context)
-            lossDelta = L - lossBaseline
-            lossBaseline += lossDelta >> 4
+        if p.kind.scalarLoss, let oc = outputs.first?.core {
+            // The output core's loss unit: L from the probabilities the error just used, then
+            // the baseline b <- b + (L - b) >> 4; it counts both.
+            var c = ActionCounts()
+            let L = lossUnit.cost(o, for: context, probabilitiesKnown: true, counts: &c)
+            lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: 4, counts: &c)
+            oc.counts.byPhase[Phase.learning.rawValue].add(c)
+            coreCycles[oc.id, default: 0] += c[.plastInstr]
         }
         // OPZO sends o with e; with held noise only the epoch's summed o, at the epoch's end.
         let momentumNow = p.kind == .opzo && (!p.holdNoise || epochEnds(context))

@@ -137,9 +137,10 @@ public final class LOCORule: LearningRule {
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         let p = parameters
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += lossUnit.cost(o, for: context)
-        let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
+        var lossCounts = ActionCounts()
+        lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
+        let lossInstr = lossCounts[.plastInstr]
+        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
         var outCycles = lossInstr
         outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, for: context), program: readoutProgram,
                                                          seed: seed, step: context.globalStep)
@@ -226,22 +227,22 @@ extension LOCORule: TrainableRule {
     public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { LOCOConfig.json(parameters) }
     public var extraSynapseBytes: Int { Set(hidden.map(\.core.id)).reduce(0) { $0 + extraBytes(core: $1) } }
-    /// [baseline low, baseline high, samples seen], then per hidden block its prototypes and [used].
-    public var savedRegisters: [ContiguousArray<Int32>] {
-        get {
-            let u = UInt64(bitPattern: baseline)
-            var r: [ContiguousArray<Int32>] = [[Int32(bitPattern: UInt32(truncatingIfNeeded: u)), Int32(bitPattern: UInt32(truncatingIfNeeded: u >> 32)), samplesSeen]]
-            for h in hidden { r.append(h.protos); r.append([h.used]) }
-            return r
+    /// The cost baseline (64-bit), samples seen, and per hidden block its 16-bit prototypes and
+    /// the number of prototypes in use.
+    public var stateRegisters: [RuleStateRegister] {
+        [RuleStateRegister("baseline", signedBits: 64, values: [baseline]),
+         RuleStateRegister("samplesSeen", range: 0...Int64(Int32.max), values: [Int64(samplesSeen)])]
+        + hidden.enumerated().flatMap { h, b in
+            [RuleStateRegister("prototypes[\(h)]", signedBits: LOCORule.protoBits, values: b.protos),
+             RuleStateRegister("prototypesUsed[\(h)]", range: 0...Int64(parameters.clusters), values: [Int64(b.used)])]
         }
-        set {
-            guard newValue.count == 1 + 2 * hidden.count, newValue[0].count == 3 else { return }
-            baseline = Int64(bitPattern: UInt64(UInt32(bitPattern: newValue[0][0])) | UInt64(UInt32(bitPattern: newValue[0][1])) << 32)
-            samplesSeen = newValue[0][2]
-            for h in 0..<hidden.count where newValue[1 + 2 * h].count == hidden[h].protos.count {
-                hidden[h].protos = newValue[1 + 2 * h]
-                hidden[h].used = newValue[2 + 2 * h].first ?? 0
-            }
+    }
+    public func restoreState(_ registers: [RuleStateRegister]) {
+        for r in registers {
+            if r.name == "baseline" { baseline = r.values[0] }
+            else if r.name == "samplesSeen" { samplesSeen = Int32(r.values[0]) }
+            else if let h = hidden.indices.first(where: { r.name == "prototypes[\($0)]" }) { hidden[h].protos = ContiguousArray(r.values.map { Int32($0) }) }
+            else if let h = hidden.indices.first(where: { r.name == "prototypesUsed[\($0)]" }) { hidden[h].used = Int32(r.values[0]) }
         }
     }
 }

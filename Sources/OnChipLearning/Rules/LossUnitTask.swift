@@ -1,4 +1,3 @@
-import Foundation
 import ChipModel
 
 // The output core's loss unit for the task of a step: classification (the label; CE + MSE
@@ -11,13 +10,34 @@ extension LossUnit {
         return error(o, label: context.label ?? 0)
     }
 
-    /// The scalar cost the zeroth-order rules broadcast, in units of 2^-14: -ln p_label (a log
-    /// look-up at the output core; p_label >= 1 unit) or, for regression, sum_k (r_k - y_k)^2.
-    public func cost(_ o: [Int32], for context: StepContext) -> Int64 {
-        if let y = context.target { return regressionCost(o, target: y) }
-        let probs = probabilities(o)
-        let pl = max(1, probs[context.label ?? 0])
-        return Int64((-Foundation.log(Double(pl) / Double(LossUnit.one)) * Double(LossUnit.one)).rounded())
+    /// The scalar cost the zeroth-order rules broadcast, in units of 2^-14: -ln p_label by the
+    /// loss unit's log table (NegativeLogTable.standard; p_label >= 1 unit) or, for regression,
+    /// sum_k (r_k - y_k)^2 >> 14. The unit counts its instructions into `counts`: the softmax
+    /// (6 m, as for the error; skipped when `probabilitiesKnown`, i.e. the error was evaluated
+    /// this step) plus the log look-up (NegativeLogTable.instructions); regression 7 m (r_k: shift,
+    /// scale, clamp; then subtract, square, shift, add), 3 m when the error already gave r_k - y_k.
+    public func cost(_ o: [Int32], for context: StepContext, probabilitiesKnown: Bool = false, counts: inout ActionCounts) -> Int64 {
+        if let y = context.target {
+            counts.add(.plastInstr, UInt64((probabilitiesKnown ? 3 : 7) * o.count))
+            return regressionCost(o, target: y)
+        }
+        counts.add(.plastInstr, UInt64((probabilitiesKnown ? 0 : LossUnit.instructionCount(outputs: o.count)) + NegativeLogTable.instructions))
+        return NegativeLogTable.standard.negLog(probabilities(o)[context.label ?? 0])
+    }
+
+    /// The loss baseline b <- b + (L - b) >> shift (arithmetic shift: floor); returns L - b, b
+    /// before the update. Three instructions (subtract, shift, add), counted into `counts`.
+    public func updateBaseline(_ b: inout Int64, cost L: Int64, shift: Int, counts: inout ActionCounts) -> Int64 {
+        counts.add(.plastInstr, 3)
+        let delta = L - b
+        b += delta >> Int64(shift)
+        return delta
+    }
+
+    /// A period's cost accumulator: sum += L (one instruction, counted into `counts`).
+    public func accumulate(_ sum: inout Int64, cost L: Int64, counts: inout ActionCounts) {
+        counts.add(.plastInstr, 1)
+        sum += L
     }
 }
 

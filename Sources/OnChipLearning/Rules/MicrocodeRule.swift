@@ -108,7 +108,9 @@ public final class MicrocodeRule: LearningRule, TrainableRule {
     public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (config.y1, .unused, .unused) }
     public var parametersJSON: JSONValue { config.json }
     public var extraSynapseBytes: Int { 0 }
-    public var savedRegisters: [ContiguousArray<Int32>] { get { [] } set {} }
+    /// Its programs keep their state in the blocks' aux registers and per-sample traces.
+    public var stateRegisters: [RuleStateRegister] { [] }
+    public func restoreState(_ registers: [RuleStateRegister]) {}
     public func setEtaOffset(_ k: Int) throws {}
 
     /// (core, population, block index, program) for every configured connection's block.

@@ -11,7 +11,8 @@ import ChipModel
 // W = W' - c back. Both are exact because clean weights are kept in [wmin + cmax, wmax - cmax]
 // (cmax = max |c|): W' never saturates. Delivery is unchanged (the engine reads W').
 // Codes: c = +-delta (mgd_wp, Rademacher) or clamp(round(delta z), +-codeClip delta) (fwd_grad,
-// z standard normal by Box-Muller, rounded half away from zero), keyed by
+// z the PRNG unit's fixed-point Gaussian RandomKey.gaussianQ24 (six 10-bit uniforms of one draw,
+// summed, centred, scaled by 23170 / 2^24), delta z rounded half away from zero), keyed by
 //   RandomKey(seed, .perturbation).with(layer).with(connection).with(periodStart).draw(index)
 // where periodStart is the global step at which the period begins and index = i * N_post + j
 // (presynaptic neuron i, layer-global postsynaptic neuron j): mapping-independent and regenerable.
@@ -35,7 +36,7 @@ import ChipModel
 // eta_l = max(0, eta + etaOffset + (gamma ? round(log2 Gamma_l) : 0)), Gamma_l = sqrt(1/N_l + 1/n - 1/(N_l n)),
 // N_l = perturbed synapses into layer l, n = tauTheta / tauP.
 // Counted per synapse visit: 1 plast.synapse, the instructions below as plast.instr (and as cycles,
-// ceil(visits / lanes) x instructions), prng.draw (1 Rademacher, 2 Gaussian, +1 per sround), weight and aux
+// ceil(visits / lanes) x instructions), prng.draw (1 per code, Rademacher or Gaussian; +1 per sround), weight and aux
 // SRAM bits read and written. The aux registers (G) are added to the forward blocks and counted in the
 // core's synapse memory (checked against chip.core.synapseMemoryBytes).
 public final class WeightPerturbationRule: LearningRule {
@@ -97,7 +98,9 @@ public final class WeightPerturbationRule: LearningRule {
         switch p.kind {
         case .mgdWP: return (k.draw(index) >> 63) == 0 ? Int32(p.delta) : -Int32(p.delta)
         case .fwdGrad:
-            let c = Int64((Double(p.delta) * k.gaussian(index)).rounded(.toNearestOrAwayFromZero))
+            // c = round-half-away(delta z), z the PRNG unit's fixed-point Gaussian (units of 2^-24).
+            let x = Int64(p.delta) * k.gaussianQ24(index)
+            let c = x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)
             let m = Int64(p.codeClip * p.delta)
             return Int32(min(max(c, -m), m))
         }
@@ -188,7 +191,7 @@ public final class WeightPerturbationRule: LearningRule {
     /// Returns the slowest core's cycles.
     func perturb(period: Int) -> UInt64 {
         let p = parameters
-        let draws: UInt64 = p.kind == .fwdGrad ? 2 : 1
+        let draws: UInt64 = 1   // one draw per code (Rademacher: its top bit; Gaussian: twelve 5-bit fields)
         var cycles: [Int: UInt64] = [:]
         for t in targets {
             let pop = t.population
@@ -220,7 +223,7 @@ public final class WeightPerturbationRule: LearningRule {
     /// weight update at global step `step`. Returns the slowest core's cycles.
     func endPeriod(period: Int, costDelta ct: Int64, update: Bool, step: Int) -> UInt64 {
         let p = parameters
-        let draws: UInt64 = (p.kind == .fwdGrad ? 2 : 1) + (update ? 1 : 0)
+        let draws: UInt64 = 1 + (update ? 1 : 0)
         let P = Int64(p.productShift)
         let half: Int64 = P > 0 ? Int64(1) << (P - 1) : 0
         var cycles: [Int: UInt64] = [:]
@@ -307,9 +310,10 @@ public final class WeightPerturbationRule: LearningRule {
         var outCycles: UInt64 = 0
         // 1. Step cost at the output core.
         for (_, pop) in outputs { for j in 0..<pop.count { o[pop.firstNeuron + j] = pop.learning!.post.v[j] } }
-        periodSum += lossUnit.cost(o, for: context)
-        let lossInstr = UInt64(LossUnit.instructionCount(outputs: o.count) + 2)
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, lossInstr) }
+        var lossCounts = ActionCounts()
+        lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
+        let lossInstr = lossCounts[.plastInstr]
+        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
         outCycles += lossInstr
         // 2. Readout from the local error.
         if p.readout == .error {
@@ -350,17 +354,21 @@ extension WeightPerturbationRule: TrainableRule {
     public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { PerturbationConfig.json(parameters) }
     public var extraSynapseBytes: Int { auxBytes }
-    /// [baseline low 32 bits, baseline high 32 bits, periods seen, periods since the last update]
-    /// (the G accumulators are the forward blocks' aux registers, saved with the blocks).
-    public var savedRegisters: [ContiguousArray<Int32>] {
-        get {
-            let u = UInt64(bitPattern: baseline)
-            return [[Int32(bitPattern: UInt32(truncatingIfNeeded: u)), Int32(bitPattern: UInt32(truncatingIfNeeded: u >> 32)), periodsSeen, periodsSinceUpdate]]
-        }
-        set {
-            guard let r = newValue.first, r.count == 4 else { return }
-            baseline = Int64(bitPattern: UInt64(UInt32(bitPattern: r[0])) | UInt64(UInt32(bitPattern: r[1])) << 32)
-            periodsSeen = r[2]; periodsSinceUpdate = r[3]
+    /// The period-cost baseline (64-bit), periods seen and periods since the last update (the
+    /// G accumulators are the forward blocks' aux registers, saved with the blocks).
+    public var stateRegisters: [RuleStateRegister] {
+        [RuleStateRegister("baseline", signedBits: 64, values: [baseline]),
+         RuleStateRegister("periodsSeen", range: 0...Int64(Int32.max), values: [Int64(periodsSeen)]),
+         RuleStateRegister("periodsSinceUpdate", range: 0...Int64(max(0, parameters.tauTheta / max(1, parameters.tauP) - 1)), values: [Int64(periodsSinceUpdate)])]
+    }
+    public func restoreState(_ registers: [RuleStateRegister]) {
+        for r in registers {
+            switch r.name {
+            case "baseline": baseline = r.values[0]
+            case "periodsSeen": periodsSeen = Int32(r.values[0])
+            case "periodsSinceUpdate": periodsSinceUpdate = Int32(r.values[0])
+            default: break
+            }
         }
     }
 }

@@ -8,8 +8,12 @@ public protocol TrainableRule: LearningRule {
     var parametersJSON: JSONValue { get }
     /// Synapse memory the rule adds beyond the forward blocks (e.g. OPZO's feedback synapses).
     var extraSynapseBytes: Int { get }
-    /// Registers the rule keeps outside the forward blocks, for checkpoints.
-    var savedRegisters: [ContiguousArray<Int32>] { get set }
+    /// The state the rule keeps outside the cores' synapse blocks and neuron state that
+    /// outlives a sample (see RuleStateRegister), for checkpoints. A fresh rule attached to the
+    /// same config declares the same names and lengths.
+    var stateRegisters: [RuleStateRegister] { get }
+    /// Restores registers already validated against `stateRegisters` (same names, lengths, in range).
+    func restoreState(_ registers: [RuleStateRegister])
     /// Learning-rate halvings in force (`training.halveRateEvery`); rules without rates ignore it.
     func setEtaOffset(_ k: Int) throws
     /// The output core's loss unit, when the rule has one (regression metrics use its mapping).
@@ -24,9 +28,21 @@ extension ErrorBroadcastRule: TrainableRule {
     public var outputLossUnit: LossUnit? { lossUnit }
     public var parametersJSON: JSONValue { LearningConfig.json(parameters) }
     public var extraSynapseBytes: Int { feedbackBytes }
-    public var savedRegisters: [ContiguousArray<Int32>] {
-        get { feedback.map(\.block.aux) }
-        set { for k in 0..<min(newValue.count, feedback.count) { feedback[k].block.aux = newValue[k] } }
+    /// Feedback registers M (per hidden population), the ZO_sp / MGD-NP loss baseline b (the
+    /// output core's 64-bit accumulator), and OPZO's held-noise readout sum (zero between samples).
+    public var stateRegisters: [RuleStateRegister] {
+        feedback.enumerated().map { k, f in RuleStateRegister("feedback[\(k)]", signedBits: f.block.auxBits, values: f.block.aux) }
+            + [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
+               RuleStateRegister("readoutSum", signedBits: 32, values: oSum)]
+    }
+    public func restoreState(_ registers: [RuleStateRegister]) {
+        for r in registers {
+            if r.name == "lossBaseline" { lossBaseline = r.values[0] }
+            else if r.name == "readoutSum" { oSum = r.values.map { Int32($0) } }
+            else if let k = feedback.indices.first(where: { r.name == "feedback[\($0)]" }) {
+                feedback[k].block.aux = ContiguousArray(r.values.map { Int32($0) })
+            }
+        }
     }
 }
 

@@ -28,7 +28,10 @@ public struct ConfigGradCheck {
     public init(experiment: ExperimentConfig, samples: Int, rule: ErrorBroadcastParameters.Kind? = nil) throws {
         let runner = try CompareRunner(config: try CompareConfig(experiment: experiment))
         network = runner.twinConfig
-        chipRule = rule ?? runner.config.onChipRules[0]
+        guard let base = rule ?? runner.config.onChipRules.first else {
+            throw ChipError.config(file: experiment.file, path: "$.learning.rule", message: "gradcheck needs a rule of the OPZO family (opzo, dfa, readout, zo_sp, mgd_np)")
+        }
+        chipRule = base
         let first = TwinRule(rawValue: chipRule.rawValue)!
         rules = [first] + Self.family.filter { $0 != first }
         var train = try runner.floatData().train
