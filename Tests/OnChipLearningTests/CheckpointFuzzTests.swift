@@ -122,7 +122,8 @@ import Testing
         ("feedback shortened", feedback + [.index(0)], { _ in nil }, "$.rule.registers[0].values", "entries"),
         ("2^70", u + [.index(0)], { _ in number("1180591620717411303424") }, "$.cores[0].populations[0].u[0]", "expected an integer"),
         ("fraction", counts, { _ in number("1.5") }, "$.cores[0].counts[0][0]", "expected an integer"),
-        ("infinity", counts, { _ in number("1e400") }, "$.cores[0].counts[0][0]", "expected an integer"),
+        // The JSON parser itself refuses a number that overflows to infinity (before the checksum).
+        ("infinity", counts, { _ in number("1e400") }, "$.cores[0].counts[0][0]", "out of range"),
         ("string", u + [.index(0)], { _ in .string("x") }, "$.cores[0].populations[0].u[0]", "expected an integer"),
         ("trainAccuracy 7", epoch0 + [.key("trainAccuracy")], { _ in number("7") }, "$.epochs[0].trainAccuracy", "out of range"),
         ("epoch 5", epoch0 + [.key("epoch")], { _ in number("5") }, "$.epochs[0].epoch", "expected 1, found 5"),
@@ -172,7 +173,8 @@ import Testing
         let edited = CheckpointFuzzTests.edit(CheckpointFuzzTests.checkpoint, path[...], f)
         #expect(edited != CheckpointFuzzTests.checkpoint, "\(name): the edit changed nothing")
         let unsealed = try CheckpointFuzzTests.restore(edited)
-        #expect(unsealed?.contains("$.checksum") == true || unsealed?.contains("$.version") == true, "\(name): \(unsealed ?? "restored")")
+        #expect(unsealed?.contains("$.checksum") == true || unsealed?.contains("$.version") == true
+                || (name == "infinity" && unsealed?.contains(where_) == true), "\(name): \(unsealed ?? "restored")")
         let sealed = try CheckpointFuzzTests.restore(Checkpoint.sealed(edited))
         #expect(sealed?.contains(where_) == true && sealed?.contains(words) == true, "\(name): \(sealed ?? "restored")")
     }
