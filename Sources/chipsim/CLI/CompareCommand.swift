@@ -35,7 +35,7 @@ enum CompareCommand: Subcommand {
                     and print each method's accuracy and energy as mean ± sd (the same as
                     `chipsim sweep seeds`; DIR defaults to runs/<name>-seeds)
 
-    EXAMPLE (about 5 s once built, release build):
+    EXAMPLE (about 10 s once built, release build):
       swift build -c release && .build/release/chipsim compare configs/compare-quick.json
     """
 
