@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import OnChipLearning
+@testable import ChipModel
+
+/// Independent oracle of a convolution, written in the scatter direction: for every input
+/// position (c, iy, ix) and kernel tap (ky, kx), the output row it reaches is
+/// oy = (iy + pH - ky dH) / sH when that division is exact and in range (likewise ox), for
+/// every output channel of c's group. TwinConnection.run gathers instead.
+private func scatterConv(_ g: ConvGeometry, w: [Float], x: [Float]) -> [Float] {
+    var y = [Float](repeating: 0, count: g.output.size)
+    for c in 0..<g.input.channels {
+        let group = c / g.inPerGroup, i = c % g.inPerGroup
+        for iy in 0..<g.input.height { for ix in 0..<g.input.width {
+            for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                let ny = iy + g.padH - ky * g.dilationH, nx = ix + g.padW - kx * g.dilationW
+                guard ny >= 0, nx >= 0, ny % g.strideH == 0, nx % g.strideW == 0 else { continue }
+                let oy = ny / g.strideH, ox = nx / g.strideW
+                guard oy < g.output.height, ox < g.output.width else { continue }
+                for oo in 0..<g.outPerGroup {
+                    let o = group * g.outPerGroup + oo
+                    y[(o * g.output.height + oy) * g.output.width + ox] += w[((o * g.inPerGroup + i) * g.kernelH + ky) * g.kernelW + kx] * x[(c * g.input.height + iy) * g.input.width + ix]
+                }
+            }}
+        }}
+    }
+    return y
+}
+
+private func values(_ n: Int, seed: Int) -> [Float] {
+    (0..<n).map { Float(((($0 + 1) * 7919 + seed * 104729) % 1999)) / 1999 - 0.5 }
+}
+
+@Suite struct TwinShapedConnectionTests {
+    /// 1x3x3 input, one 2x2 kernel, stride 1: each output is the dot product of the kernel
+    /// with its window, computed by hand.
+    @Test func convApplyByHand() {
+        let g = ConvGeometry(input: LayerShape(channels: 1, height: 3, width: 3),
+                             output: LayerShape(channels: 1, height: 2, width: 2), kernel: (2, 2))
+        var w: [Float] = [1, 2, 3, 4], x: [Float] = [1, 0, 2, 0, 1, 0, 3, 0, 1], y: [Float] = [0, 0, 0, 0]
+        w.withUnsafeMutableBufferPointer { wp in x.withUnsafeMutableBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+            TwinConnection.shaped(g, fixed: nil).run(.apply, w: wp.baseAddress!, pre: xp.baseAddress!, post: yp.baseAddress!)
+        }}}
+        // (0,0): 1*1 + 2*0 + 3*0 + 4*1 = 5; (0,1): 1*0 + 2*2 + 3*1 + 4*0 = 7;
+        // (1,0): 1*0 + 2*1 + 3*3 + 4*0 = 11; (1,1): 1*1 + 2*0 + 3*0 + 4*1 = 5.
+        #expect(y == [5, 7, 11, 5])
+    }
+
+    /// apply equals the scatter oracle; transpose is its adjoint (<A x, y> = <x, A^T y>);
+    /// accumulate is the weight derivative (<gw, w'> = <gy, A(w') x>, A linear in w), over
+    /// strides, padding wider than the kernel, dilation, groups and non-square kernels.
+    @Test func convMapsMatchOracleAndAreAdjoint() {
+        let cases: [ConvGeometry] = [
+            ConvGeometry(input: LayerShape(channels: 2, height: 5, width: 6), output: LayerShape(channels: 4, height: 3, width: 5),
+                         kernel: (3, 2), stride: (2, 1), padding: (1, 0), groups: 2),
+            ConvGeometry(input: LayerShape(channels: 3, height: 4, width: 4), output: LayerShape(channels: 3, height: 4, width: 3),
+                         kernel: (2, 3), stride: (2, 2), padding: (3, 2), dilation: (2, 1), groups: 1),
+            ConvGeometry(input: LayerShape(channels: 2, height: 4, width: 4), output: LayerShape(channels: 2, height: 2, width: 2),
+                         kernel: (2, 2), stride: (2, 2), groups: 2),   // a pool
+            .oneToOne(5),
+        ]
+        for g in cases {
+            #expect(ConvGeometry.outputExtent(g.input.height, kernel: g.kernelH, stride: g.strideH, padding: g.padH, dilation: g.dilationH) == g.output.height)
+            #expect(ConvGeometry.outputExtent(g.input.width, kernel: g.kernelW, stride: g.strideW, padding: g.padW, dilation: g.dilationW) == g.output.width)
+            let conn = TwinConnection.shaped(g, fixed: nil)
+            let w = FloatBuffer(values(g.weightCount, seed: 1)), w2 = FloatBuffer(values(g.weightCount, seed: 2))
+            let x = FloatBuffer(values(g.input.size, seed: 3)), gy = FloatBuffer(values(g.output.size, seed: 4))
+            let y = FloatBuffer(count: g.output.size)
+            conn.run(.apply, w: w.p, pre: x.p, post: y.p)
+            let oracle = scatterConv(g, w: w.array, x: x.array)
+            for i in 0..<y.count { #expect(abs(y[i] - oracle[i]) <= 1e-5, "\(g) output \(i)") }
+            let gx = FloatBuffer(count: g.input.size)
+            conn.run(.transpose, w: w.p, pre: gx.p, post: gy.p)
+            let lhs = (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(gy[$1]) }
+            let rhs = (0..<x.count).reduce(0.0) { $0 + Double(x[$1]) * Double(gx[$1]) }
+            #expect(abs(lhs - rhs) <= 1e-5 * max(1, abs(lhs)))
+            let gw = FloatBuffer(count: g.weightCount)
+            conn.run(.accumulate, w: gw.p, pre: x.p, post: gy.p)
+            let y2 = scatterConv(g, w: w2.array, x: x.array)
+            let a = (0..<gw.count).reduce(0.0) { $0 + Double(gw[$1]) * Double(w2[$1]) }
+            let b = (0..<y2.count).reduce(0.0) { $0 + Double(y2[$1]) * Double(gy[$1]) }
+            #expect(abs(a - b) <= 1e-5 * max(1, abs(b)))
+        }
+    }
+}
+
+@Suite struct TwinShapedNetworkTests {
+    /// A dense chain in the shaped twin is TwinNetwork: same initial weights, input spikes and
+    /// dynamics, so the summed readout equals it up to float association (TwinNetwork's
+    /// delta-coded input drive).
+    @Test func denseChainEqualsTwinNetwork() {
+        var c = TwinConfig(sizes: [6, 5, 4, 3], steps: 8, seed: 3)
+        c.hiddenDu = 2047
+        let x: [Float] = [0.9, 0.7, 0.5, 0.8, 0.6, 0.0]
+        let a = TwinNetwork(config: c), b = ShapedTwinNetwork(topology: TwinTopology(dense: c))
+        for l in 0..<c.layerCount { #expect(a.weights[l].array == b.params[b.forwardParam[l]].array) }
+        let pa = x.withUnsafeBufferPointer { a.predict($0.baseAddress!, coordinate: 11) }
+        let pb = x.withUnsafeBufferPointer { b.predict($0.baseAddress!, coordinate: 11) }
+        #expect(pa == pb)
+        let scale = (0..<3).map { abs(a.outSum[$0]) }.max()!
+        #expect(scale > 0.1)
+        for k in 0..<3 { #expect(abs(a.outSum[k] - b.outSum[k]) <= 1e-5 * scale, "class \(k)") }
+    }
+
+    /// A recurrent spike at t arrives at t + 1 (docs/CONV.md): input 0 always spikes (x = 1),
+    /// hidden 0 gets weight 2 from it (delivered from t = 1, so h0 = 2 and it spikes at t = 1),
+    /// hidden 1 only has R[0 -> 1] = 3: it sees nothing until t = 2, then h1 = 3 and spikes.
+    @Test func recurrentSpikeArrivesOneStepLater() {
+        var c = TwinConfig(sizes: [1, 2, 1], steps: 4, seed: 1)
+        c.hiddenDu = 4095; c.hiddenDv = 2048
+        let net = ShapedTwinNetwork(topology: TwinTopology(base: c, forward: [.dense(pre: 1, post: 2), .dense(pre: 2, post: 1)], recurrent: [true, false]))
+        let w0 = net.params[net.forwardParam[0]], r = net.params[net.recurrentParam[0]]
+        w0.p[0] = 2; w0.p[1] = 0
+        for k in 0..<4 { r.p[k] = 0 }
+        r.p[0 * 2 + 1] = 3   // [pre 0][post 1]
+        net.resetState()
+        let x: [Float] = [1]
+        x.withUnsafeBufferPointer { net.loadSample($0.baseAddress!, coordinate: 0) }
+        net.recording = true
+        for t in 0..<4 { net.step(t) }
+        let s = net.sRec[0].array, h = net.hRec[0].array   // [t][neuron]
+        // t=0: nothing delivered. t=1: h0 = 2 spikes (v0 = 1); h1 = 0. t=2: h0 = 0.5 + 2 spikes; h1 = 3 spikes.
+        #expect(h == [0, 0,  2, 0,  2.5, 3,  2.75, 0.5 * 2 + 3])
+        #expect(s == [0, 0,  1, 0,  1, 1,  1, 1])
+    }
+}
+
+@Suite struct TwinShapedGradientTests {
+    /// Central differences of the loss of the relaxed network (hidden output relaxed(h - theta),
+    /// the antiderivative of the triangular surrogate, so psi is its exact derivative; reset not
+    /// detached) against ShapedBPTT, for every parameter tensor.
+    /// Tolerance: the relaxed loss is C^1 and piecewise smooth (the triangular relaxation is
+    /// piecewise quadratic), so the central difference is exact to O(eps^2) except where a
+    /// membrane crosses a kink of psi inside [w - eps, w + eps], which adds O(eps) x the local
+    /// jump of the second derivative; float32 rounding of a loss of order 1 adds about
+    /// 1e-7 / eps = 1e-5. Hence |numeric - analytic| <= 2e-3 max|numeric| + 2e-3 |numeric|,
+    /// as TwinGradientTests.bpttMatchesFiniteDifferences (a wrong transpose, tap or delay gives
+    /// errors of the order of the gradient itself).
+    func check(_ topo: TwinTopology, x: [Float], label: Int) {
+        let net = ShapedTwinNetwork(topology: topo)
+        net.relaxed = true
+        var p = RuleParams(); p.detachReset = false
+        let b = ShapedBPTT(params: p, net: net)
+        let grad = net.params.map { FloatBuffer(count: $0.count) }
+        let scratch = net.params.map { FloatBuffer(count: $0.count) }
+        func loss() -> Double {
+            x.withUnsafeBufferPointer { Double(b.accumulate($0.baseAddress!, label: label, coordinate: 5, into: scratch).loss) }
+        }
+        _ = x.withUnsafeBufferPointer { b.accumulate($0.baseAddress!, label: label, coordinate: 5, into: grad) }
+        let eps: Float = 1e-2
+        for (q, w) in net.params.enumerated() {
+            var numeric: [Double] = [], analytic: [Double] = []
+            for k in 0..<w.count {
+                let v = w[k]
+                w[k] = v + eps; let lp = loss()
+                w[k] = v - eps; let lm = loss()
+                w[k] = v
+                numeric.append((lp - lm) / Double(2 * eps))
+                analytic.append(Double(grad[q][k]))
+            }
+            let scale = numeric.map(abs).max()!
+            #expect(scale > 1e-3, "parameter tensor \(q) has no gradient to check")
+            for i in 0..<numeric.count {
+                #expect(abs(numeric[i] - analytic[i]) <= 2e-3 * scale + 2e-3 * abs(numeric[i]),
+                        "tensor \(q) weight \(i): numeric \(numeric[i]) analytic \(analytic[i])")
+            }
+        }
+    }
+
+    /// 1x6x6 input -> conv 2@3x3 (padding 1, 2x6x6) -> avgPool 2 (fixed 0.5, 2x3x3) ->
+    /// flatten -> dense -> 3 readout.
+    @Test func convPoolFlattenDenseMatchesFiniteDifferences() {
+        var c = TwinConfig(sizes: [36, 72, 18, 3], steps: 6, seed: 4)
+        c.surrogate = Surrogate(shape: .triangular, halfWidth: 1.0)
+        c.hiddenInitScale = 2.5
+        c.hiddenDu = 2047
+        let inp = LayerShape(channels: 1, height: 6, width: 6), conv = LayerShape(channels: 2, height: 6, width: 6)
+        let pool = LayerShape(channels: 2, height: 3, width: 3)
+        let topo = TwinTopology(base: c, forward: [
+            .shaped(ConvGeometry(input: inp, output: conv, kernel: (3, 3), padding: (1, 1)), fixed: nil),
+            .shaped(ConvGeometry(input: conv, output: pool, kernel: (2, 2), stride: (2, 2), groups: 2), fixed: 0.5),
+            .dense(pre: 18, post: 3),
+        ])
+        let x = (0..<36).map { Float(($0 * 37) % 11) / 10 }
+        check(topo, x: x, label: 2)
+    }
+
+    /// 4 inputs -> 3 LIF with a 3x3 recurrent matrix -> 2 readout.
+    @Test func recurrentLayerMatchesFiniteDifferences() {
+        var c = TwinConfig(sizes: [4, 3, 2], steps: 8, seed: 6)
+        c.surrogate = Surrogate(shape: .triangular, halfWidth: 1.0)
+        c.hiddenInitScale = 2.5
+        c.hiddenDu = 2047
+        var topo = TwinTopology(base: c, forward: [.dense(pre: 4, post: 3), .dense(pre: 3, post: 2)], recurrent: [true, false])
+        topo.recurrentInitScale = 1.5
+        check(topo, x: [0.9, 0.6, 0.3, 0.8], label: 0)
+    }
+}
