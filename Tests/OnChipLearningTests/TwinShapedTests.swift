@@ -196,3 +196,51 @@ private func values(_ n: Int, seed: Int) -> [Float] {
         check(topo, x: [0.9, 0.6, 0.3, 0.8], label: 0)
     }
 }
+
+@Suite struct TwinTopologyFromConfigTests {
+    func topology(_ name: String) throws -> TwinTopology {
+        let e = try ExperimentConfig.load(path: repoRoot + "/configs/\(name).json")
+        let base = TwinConfig(sizes: e.network.layers.map(\.size), steps: e.run.steps, seed: e.seed)
+        return try TwinTopology(network: e.network, file: e.file, base: base, theta: 1)
+    }
+
+    /// conv-mnist: conv 16@5x5 p2, sumPool 2, conv 32@5x5 p2, sumPool 2, flatten -> 10.
+    @Test func convMnistBuildsItsChain() throws {
+        let t = try topology("conv-mnist")
+        #expect(t.layerCount == 5 && t.recurrent == [false, false, false, false, false])
+        guard case let .shaped(g0, nil) = t.forward[0], case let .shaped(g1, fixed?) = t.forward[1],
+              case let .shaped(g2, nil) = t.forward[2], case .dense(1568, 10) = t.forward[4] else {
+            Issue.record("unexpected kinds \(t.forward)"); return
+        }
+        #expect(g0.kernelH == 5 && g0.padH == 2 && g0.output == LayerShape(channels: 16, height: 28, width: 28))
+        #expect(g1.groups == 16 && g1.strideH == 2 && fixed == 1)   // poolWeight 1, e 0, vth 1: 1 * 1 * theta / 1
+        #expect(g2.weightCount == 32 * 16 * 25)
+        // conv1 du 4095, dv 410: cu = 0, cv = 3686 / 4096.
+        #expect(t.currentFactors[0] == 0 && t.voltageFactors[0] == Float(3686) / 4096)
+        #expect(t.thresholds[0] == 1)
+        let net = ShapedTwinNetwork(topology: t)
+        #expect(net.params.count == 5 && net.params[0].count == 16 * 25)
+    }
+
+    /// rec-braille: 12 -> 40 with a 40x40 self-connection -> 7.
+    @Test func recBrailleHasOneRecurrentMatrix() throws {
+        let t = try topology("rec-braille")
+        #expect(t.recurrent == [true, false])
+        let net = ShapedTwinNetwork(topology: t)
+        #expect(net.params.map(\.count) == [12 * 40, 40 * 40, 40 * 7])
+        // du 3000: cu = (4096 - 3001) / 4096; dv 400: cv = 3696 / 4096.
+        #expect(t.currentFactors[0] == Float(1095) / 4096 && t.voltageFactors[1] == Float(3696) / 4096)
+    }
+
+    @Test func skipConnectionIsRefusedWithItsPath() throws {
+        var e = try ExperimentConfig.load(path: repoRoot + "/configs/rec-braille.json")
+        var skip = e.network.connections[0]
+        skip.to = "output"
+        e.network.connections.append(skip)
+        let base = TwinConfig(sizes: e.network.layers.map(\.size), steps: 4, seed: 1)
+        #expect(throws: ChipError.self) { try TwinTopology(network: e.network, file: e.file, base: base, theta: 1) }
+        do { _ = try TwinTopology(network: e.network, file: e.file, base: base, theta: 1) } catch {
+            #expect("\(error)".contains("$.network.connections[3]"))
+        }
+    }
+}

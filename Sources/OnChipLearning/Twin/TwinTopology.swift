@@ -1,3 +1,4 @@
+import Foundation
 import ChipModel
 
 /// A connection of the shaped twin: a dense matrix (from a flat or a shaped layer: flatten is
@@ -77,5 +78,65 @@ public struct TwinTopology: Equatable, Sendable {
             if recurrent[l] { out.append((l, true, base.sizes[l + 1] * base.sizes[l + 1])) }
         }
         return out
+    }
+}
+
+extension TwinTopology {
+    /// The shaped twin of an experiment's network: layers[0] the only input layer, then a chain
+    /// in which layer l + 1 is fed by exactly one connection from layer l (dense, or a shaped
+    /// kind: conv2d, sumPool, avgPool, oneToOne; a dense connection from a shaped layer reads it
+    /// flattened), plus at most one self-connection (dense, recurrent) per hidden layer. The last
+    /// layer is the readout. `base` gives the loss, surrogate, steps, seed and init scales.
+    /// Per layer: cu = (4096 - (du + 1)) / 4096, cv = (4096 - dv) / 4096 from the layer's own
+    /// du, dv; threshold theta when vth > 0 and 0 when vth = 0 (a chip pool layer with vth 0
+    /// spikes when any input of its window spiked, docs/CONV.md). A pool's fixed weight in twin
+    /// units is poolWeight 2^e theta / max(vth, 1) (the hidden-layer weight map of
+    /// ConfigGradCheck, with vth 0 read as 1: any positive weight then gives the same spikes).
+    /// Anything else (skip or backward connections other than self-loops, sparse layouts,
+    /// recurrent shaped connections) is refused with the JSON path.
+    public init(network: NetworkConfig, file: String, base: TwinConfig, theta: Float) throws {
+        let layers = network.layers
+        func fail(_ path: String, _ m: String) -> ChipError { ChipError.config(file: file, path: path, message: m + " (the float twin reproduces chains with optional self-recurrence)") }
+        guard layers.count >= 2, layers[0].isInput, layers.dropFirst().allSatisfy({ !$0.isInput }) else {
+            throw fail("$.network.layers", "the first layer must be the only input layer")
+        }
+        guard base.sizes == layers.map(\.size) else { throw fail("$.network.layers", "the twin's sizes \(base.sizes) differ from the layers' \(layers.map(\.size))") }
+        var forward: [TwinConnection] = [], recurrent: [Bool] = [], used = Set<Int>()
+        var thresholds: [Float] = [], cus: [Float] = [], cvs: [Float] = []
+        for l in 0..<(layers.count - 1) {
+            let post = layers[l + 1], p = post.neuron.parameters
+            let feeds = network.connections.indices.filter { network.connections[$0].from == layers[l].name && network.connections[$0].to == post.name }
+            guard feeds.count == 1 else { throw fail("$.network.connections", "expected exactly one connection \(layers[l].name) -> \(post.name), found \(feeds.count)") }
+            let ci = feeds[0], cc = network.connections[ci]
+            used.insert(ci)
+            switch cc.kind {
+            case .dense:
+                if cc.layout != .dense { throw fail("$.network.connections[\(ci)].layout", "must be dense") }
+                forward.append(.dense(pre: layers[l].size, post: post.size))
+            case .sparse:
+                throw fail("$.network.connections[\(ci)].kind", "sparse connections are not reproduced")
+            case .conv2d, .oneToOne:
+                forward.append(.shaped(cc.shaped!.geometry, fixed: nil))
+            case .sumPool, .avgPool:
+                let w = Float(Double(cc.shaped!.fixedWeight!) * pow(2, Double(cc.weightExponent)) * Double(theta) / Double(max(p.vth, 1)))
+                forward.append(.shaped(cc.shaped!.geometry, fixed: w))
+            }
+            let selfLoops = network.connections.indices.filter { network.connections[$0].from == post.name && network.connections[$0].to == post.name }
+            if selfLoops.count > 1 { throw fail("$.network.connections[\(selfLoops[1])]", "at most one self-connection per layer") }
+            if let r = selfLoops.first {
+                if l == layers.count - 2 { throw fail("$.network.connections[\(r)]", "the readout cannot be recurrent") }
+                if network.connections[r].kind != .dense || network.connections[r].layout != .dense { throw fail("$.network.connections[\(r)].kind", "a recurrent connection must be dense") }
+                used.insert(r)
+            }
+            recurrent.append(!selfLoops.isEmpty)
+            thresholds.append(p.vth > 0 ? theta : 0)
+            cus.append(Float(4096 - (p.du + 1)) / 4096); cvs.append(Float(4096 - p.dv) / 4096)
+        }
+        if let extra = network.connections.indices.first(where: { !used.contains($0) }) {
+            let c = network.connections[extra]
+            throw fail("$.network.connections[\(extra)]", "'\(c.from)' -> '\(c.to)' is neither a chain link nor a self-connection")
+        }
+        self.init(base: base, forward: forward, recurrent: recurrent)
+        self.thresholds = thresholds; currentFactors = cus; voltageFactors = cvs
     }
 }
