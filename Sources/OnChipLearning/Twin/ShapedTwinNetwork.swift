@@ -147,4 +147,25 @@ public final class ShapedTwinNetwork {
         for t in 0..<topology.base.steps { step(t) }
         return argmax(outSum.p, topology.base.sizes.last!)
     }
+
+    /// Test accuracy, inputs keyed by sample index (as TwinNetwork.evaluate).
+    public func evaluate(_ data: FloatDataset) -> Double {
+        precondition(data.features == topology.base.sizes[0], "dataset width \(data.features) differs from the input layer \(topology.base.sizes[0])")
+        let saved = relaxed
+        relaxed = false
+        defer { relaxed = saved }
+        var correct = 0
+        data.x.withUnsafeBufferPointer { xp in
+            for i in 0..<data.count where predict(xp.baseAddress! + i * data.features, coordinate: UInt64(i)) == Int(data.y[i]) { correct += 1 }
+        }
+        return Double(correct) / Double(max(1, data.count))
+    }
+
+    /// Indices into params of the tensors a learner may change (not the fixed pools).
+    public var trainableParams: [Int] {
+        topology.parameters.indices.filter { q in
+            let l = topology.parameters[q]
+            return l.recurrent || topology.forward[l.layer].isTrainable
+        }
+    }
 }
