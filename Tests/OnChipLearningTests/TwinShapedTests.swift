@@ -304,6 +304,86 @@ func smallCNN(seed: UInt64 = 4) -> TwinTopology {
         let after = net.evaluate(data)
         #expect(net.params[net.forwardParam[1]].array == fixedPool)
         #expect(after >= 0.9, "accuracy \(before) -> \(after)")
-        #expect(after > before, "accuracy \(before) -> \(after)")
+        #expect(before <= 0.75, "accuracy \(before) -> \(after)")
+    }
+}
+
+@Suite struct TwinShapedOnlineTests {
+    func run(_ make: (ShapedTwinNetwork) -> (UnsafePointer<Float>, [FloatBuffer]) -> Void, _ net: ShapedTwinNetwork) -> [[Float]] {
+        let grad = net.params.map { FloatBuffer(count: $0.count) }
+        let data = barImages()
+        let f = make(net)
+        data.x.withUnsafeBufferPointer { xp in for i in [0, 9, 13] { f(xp.baseAddress! + i * 36, grad) } }
+        return grad.map(\.array)
+    }
+
+    /// With every decay 0 (cu = cv = 0) there is no temporal credit: BPTT's g_I^l[t] is
+    /// psi_l[t] (.) A_{l+1}^T g_I^{l+1}[t+1], which is OTTT's delta paired d steps later, and
+    /// the traces are the delivered values. With R = 0 the recurrent error path of BPTT
+    /// vanishes too, so OTTT equals BPTT on every tensor: conv kernel, its recurrent matrix,
+    /// the fixed pool and the readout.
+    @Test func otttEqualsBpttWithoutTemporalCredit() {
+        var t = smallCNN()
+        t.recurrent = [true, false, false]
+        t.currentFactors = [0, 0, 0]; t.voltageFactors = [0, 0, 0]
+        t.thresholds = [1, 0.4, 1]
+        func fresh() -> ShapedTwinNetwork {
+            let n = ShapedTwinNetwork(topology: t)
+            n.params[n.recurrentParam[0]].zero()
+            return n
+        }
+        let bp = run({ n in let b = ShapedBPTT(params: RuleParams(), net: n); return { _ = b.accumulate($0, label: 1, coordinate: 3, into: $1) } }, fresh())
+        let ot = run({ n in let o = ShapedOnlineLearner(rule: .ottt, params: RuleParams(), net: n); return { _ = o.accumulate($0, label: 1, coordinate: 3, into: $1) } }, fresh())
+        #expect(bp.count == 4)
+        for q in 0..<bp.count {
+            let scale = bp[q].map(abs).max()!
+            #expect(scale > 1e-4, "tensor \(q) has no gradient")
+            for k in 0..<bp[q].count { #expect(abs(bp[q][k] - ot[q][k]) <= 1e-5 * scale, "tensor \(q) weight \(k)") }
+        }
+    }
+
+    /// DFA with B_0 set to the readout weights (B [hidden i][output k] has the readout's
+    /// [pre][post] layout) is OTTT on a conv -> readout network.
+    @Test func dfaWithReadoutWeightsAsFeedbackIsOttt() {
+        var c = TwinConfig(sizes: [36, 72, 2], steps: 6, seed: 5)
+        c.hiddenInitScale = 2.5
+        let inp = LayerShape(channels: 1, height: 6, width: 6), conv = LayerShape(channels: 2, height: 6, width: 6)
+        let t = TwinTopology(base: c, forward: [.shaped(ConvGeometry(input: inp, output: conv, kernel: (3, 3), padding: (1, 1)), fixed: nil),
+                                                .dense(pre: 72, post: 2)])
+        let ot = run({ n in let o = ShapedOnlineLearner(rule: .ottt, params: RuleParams(), net: n); return { _ = o.accumulate($0, label: 0, coordinate: 3, into: $1) } },
+                     ShapedTwinNetwork(topology: t))
+        let df = run({ n in
+            let o = ShapedOnlineLearner(rule: .dfa, params: RuleParams(), net: n)
+            o.feedback[0].copy(from: n.params[n.forwardParam[1]])
+            return { _ = o.accumulate($0, label: 0, coordinate: 3, into: $1) }
+        }, ShapedTwinNetwork(topology: t))
+        for q in 0..<2 {
+            let scale = ot[q].map(abs).max()!
+            #expect(scale > 1e-4)
+            for k in 0..<ot[q].count { #expect(abs(ot[q][k] - df[q][k]) <= 1e-5 * scale, "tensor \(q) weight \(k)") }
+        }
+    }
+
+    /// OPZO (noise injected into the conv and pool layers, M learned online) and DFA train the
+    /// small CNN's kernel and readout on the bars.
+    @Test(arguments: [TwinRule.opzo, .dfa]) func onlineRulesLearnBarsThroughConv(rule: TwinRule) {
+        let data = barImages()
+        let net = ShapedTwinNetwork(topology: smallCNN(seed: 2))
+        let before = net.evaluate(data)
+        var p = RuleParams(); p.lambda = 0.99
+        let o = ShapedOnlineLearner(rule: rule, params: p, net: net)
+        let opt = TwinOptimiser(kind: .adam(lr: 0.05), shapes: net.params.map(\.count))
+        let grad = net.params.map { FloatBuffer(count: $0.count) }
+        for epoch in 0..<40 {
+            for g in grad { g.zero() }
+            data.x.withUnsafeBufferPointer { xp in
+                for i in 0..<data.count {
+                    o.accumulate(xp.baseAddress! + i * 36, label: Int(data.y[i]), coordinate: UInt64(i) | UInt64(epoch + 1) << 32, into: grad)
+                }
+            }
+            opt.step(weights: net.params, grad: grad, scale: 1 / Float(data.count), layers: net.trainableParams, counts: &net.counts)
+        }
+        let after = net.evaluate(data)
+        #expect(before <= 0.75 && after >= 0.85, "\(rule): accuracy \(before) -> \(after)")
     }
 }

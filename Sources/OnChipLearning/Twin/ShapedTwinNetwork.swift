@@ -21,6 +21,9 @@ public final class ShapedTwinNetwork {
     /// Index into params of forward[l]'s weights and of R_l (or -1).
     public let forwardParam: [Int], recurrentParam: [Int]
     public var relaxed = false
+    /// When set for layer l, noise[l][i] is added to I_i of layer l this step (OPZO, ZO_sp).
+    public var noiseOn: [Bool]
+    public let noise: [FloatBuffer]
     public var counts = TwinOpCounts()
 
     public let cur: [FloatBuffer], mem: [FloatBuffer], pre: [FloatBuffer], out: [FloatBuffer]
@@ -62,6 +65,7 @@ public final class ShapedTwinNetwork {
         let post = Array(c.sizes.dropFirst())
         cur = post.map { FloatBuffer(count: $0) }; mem = post.map { FloatBuffer(count: $0) }
         pre = post.map { FloatBuffer(count: $0) }; out = post.map { FloatBuffer(count: $0) }
+        noise = post.map { FloatBuffer(count: $0) }; noiseOn = Array(repeating: false, count: L)
         drive = post.map { FloatBuffer(count: $0) }; prevOut = post.map { FloatBuffer(count: $0) }
         outSum = FloatBuffer(count: c.sizes.last!)
         inputNow = FloatBuffer(count: c.sizes[0]); inputPrev = FloatBuffer(count: c.sizes[0])
@@ -112,6 +116,7 @@ public final class ShapedTwinNetwork {
                 TwinConnection.dense(pre: n, post: n).run(.apply, w: params[recurrentParam[l]].p, pre: prevOut[l].p, post: I)
                 counts.add(.synapse, flops: 2 * n * n)
             }
+            if noiseOn[l] { let z = noise[l].p; for i in 0..<n { I[i] += z[i] }; counts.add(.noise, flops: n) }
             let cu = topology.currentFactors[l], cv = topology.voltageFactors[l], theta = topology.thresholds[l]
             let u = cur[l].p, v = mem[l].p, h = pre[l].p, s = out[l].p
             if topology.isReadout(l) {
