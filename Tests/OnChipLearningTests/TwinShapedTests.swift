@@ -387,3 +387,30 @@ func smallCNN(seed: UInt64 = 4) -> TwinTopology {
         #expect(before <= 0.75 && after >= 0.85, "\(rule): accuracy \(before) -> \(after)")
     }
 }
+
+@Suite struct TwinShapedConfigGradCheckTests {
+    /// A small CNN on rate-coded MNIST-5k: 1x28x28 -> conv 2@5x5 stride 4 (2x6x6) -> sumPool 2
+    /// (vth 0: the chip's OR-pool, 2x3x3) -> flatten -> 10 readout; first 2 training samples.
+    @Test func convExperimentGradientsMatchFiniteDifferences() throws {
+        let exp = try ExperimentConfig(json: JSONValue.parse("""
+        {"seed": 3, "network": {"layers": [
+            {"name": "in", "kind": "input", "shape": [1, 28, 28]},
+            {"name": "c1", "shape": [2, 6, 6], "neuron": {"du": 2047, "dv": 410, "vth": 40}},
+            {"name": "p1", "shape": [2, 3, 3], "neuron": {"du": 4095, "dv": 4095, "vth": 0}},
+            {"name": "out", "size": 10, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+          "connections": [{"from": "in", "to": "c1", "kind": "conv2d", "kernel": 5, "stride": 4, "init": {"kind": "uniform", "low": -16, "high": 48}},
+                          {"from": "c1", "to": "p1", "kind": "sumPool", "kernel": 2},
+                          {"from": "p1", "to": "out", "init": {"kind": "uniform", "low": -8, "high": 8}}]},
+         "input": {"kind": "dataset", "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": 8}},
+         "run": {"steps": 8}}
+        """, file: "conv-gc.json"), file: "conv-gc.json")
+        let check = try ShapedConfigGradCheck(experiment: exp, samples: 2)
+        #expect(check.data.count == 2 && check.topology.thresholds == [1, 0, 1])
+        let rows = check.run(perTensor: 10)
+        #expect(rows.map(\.trainable) == [true, false, true])
+        for r in rows {
+            #expect(r.gradientScale > 1e-5, "tensor \(r.tensor) has no gradient")
+            #expect(r.maxError < 4e-3 && r.cosine > 0.9999, "\(r)")
+        }
+    }
+}
