@@ -32,6 +32,10 @@ enum GradcheckCommand: Subcommand {
     --rule replaces the experiment's rule (on the chip and first in the table).
     Exit status 1 if the chip check fails. Defaults: --samples 50, --draws 8, --warmup 400.
 
+    With CONFIG of a network with conv, pooling, one-to-one or recurrent connections: the
+    shaped twin's BPTT gradient of every weight tensor against central finite differences on
+    its first --samples training samples (default 1), --draws weights per tensor (docs/TWIN.md).
+
     EXAMPLE:
       chipsim gradcheck --rule opzo --draws 16
       chipsim gradcheck configs/opzo-yinyang.json --samples 20
@@ -57,6 +61,9 @@ enum GradcheckCommand: Subcommand {
             throw ChipError.usage("--reference: expected ottt or bptt, got '\(refName)'")
         }
         let experiment = try ExperimentConfig.load(path: path)
+        if let shaped = try shapedCheck(experiment, path: path, samples: args.has("samples") ? samples : 1, perTensor: draws, json: json) {
+            return shaped
+        }
         let setup = try ConfigGradCheck(experiment: experiment, samples: samples, rule: rule)
         let net = setup.network
         let rows = GradCheck.run(rules: setup.rules, network: net, params: RuleParams(), data: setup.data, draws: draws,
@@ -103,6 +110,38 @@ enum GradcheckCommand: Subcommand {
             }
         }
         return failures.isEmpty ? 0 : 1
+    }
+
+    /// Networks with conv, pooling, one-to-one or recurrent connections: the shaped twin's BPTT
+    /// gradient of every weight tensor against central finite differences (docs/TWIN.md) on
+    /// the first N training samples (default 1: a conv net's finite differences take one
+    /// forward pass per checked weight). --draws is the number of weights checked per tensor.
+    /// Exit status 1 when a tensor's cosine is below 0.999. nil for dense feedforward chains.
+    static func shapedCheck(_ e: ExperimentConfig, path: String, samples: Int, perTensor: Int, json: Bool) throws -> Int32? {
+        guard e.network.connections.contains(where: { $0.shaped != nil || e.network.isRecurrent($0) }) else { return nil }
+        let check = try ShapedConfigGradCheck(experiment: e, samples: samples)
+        let rows = check.run(perTensor: perTensor)
+        let failed = rows.filter { $0.trainable && $0.checked > 0 && !($0.cosine >= 0.999) }
+        if json {
+            print(JSONValue.object([
+                ("config", .string(path)), ("samples", .int(check.data.count)), ("reference", .string("central differences")),
+                ("rows", .array(rows.map { r in
+                    .object([("tensor", .int(r.tensor)), ("layer", .int(r.layer)), ("recurrent", .bool(r.recurrent)),
+                             ("trainable", .bool(r.trainable)), ("checked", .int(r.checked)), ("maxAbsError", .double(r.maxError)),
+                             ("cosine", .double(r.cosine)), ("gradientScale", .double(r.gradientScale))])
+                })),
+                ("passed", .bool(failed.isEmpty)),
+            ]).serialized())
+        } else {
+            print("shaped twin of \(path): BPTT gradient vs central differences (eps 1e-2), first \(check.data.count) training sample(s), \(perTensor) weights per tensor")
+            print("tensor  layer  kind        checked   max|err|    |grad|     cosine")
+            for r in rows {
+                let kind = r.recurrent ? "recurrent" : (r.trainable ? "forward" : "fixed")
+                print(String(format: "%6d  %5d  %-10@  %7d  %9.2e  %9.2e  %9.7f", r.tensor, r.layer, kind as NSString, r.checked, r.maxError, r.gradientScale, r.cosine))
+            }
+            print(failed.isEmpty ? "passed: every trainable tensor's cosine >= 0.999" : "FAILED: \(failed.count) tensor(s) with cosine < 0.999")
+        }
+        return failed.isEmpty ? 0 : 1
     }
 
     static func printRows(_ rows: [GradCheckRow]) {
