@@ -64,7 +64,7 @@ public struct RunConfig: Equatable, Sendable {
 
     public static let docs = SectionDoc("$.run", "Run options.", [
         KeyDoc("steps", "integer 1...100000", "32", "Timesteps per sample. Input spikes of step t reach the first layer at t+1 (one-step synaptic delay per layer)."),
-        KeyDoc("resetBetweenSamples", "boolean", "true", "Zero u, v, refractory counters and in-flight spikes before each sample."),
+        KeyDoc("resetBetweenSamples", "boolean", "true", "Before each sample: u and v back to their initial values (0 unless a layer sets initialU / initialV); refractory counters and in-flight spikes zeroed."),
     ])
 
     init(_ r: JSONReader?) throws {
@@ -131,6 +131,9 @@ public struct ExperimentConfig: Equatable, Sendable {
         learning = r.optional("learning")
         training = r.optional("training")
         try r.rejectUnknownKeys()
+        if let l = learning, l != .null, let reason = network.untrainableReason {
+            throw ChipError.config(file: file, path: "$.learning", message: "cannot train this network: \(reason)")
+        }
         if network.layers.filter(\.isInput).count != 1 {
             throw ChipError.config(file: file, path: "$.network.layers", message: "expected exactly one layer with \"kind\": \"input\", found \(network.layers.filter(\.isInput).count)")
         }

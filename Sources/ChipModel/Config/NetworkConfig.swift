@@ -44,11 +44,19 @@ public struct LayerConfig: Equatable, Sendable {
     public var isInput: Bool
     public var size: Int
     public var neuron: NeuronConfig
+    /// (channels, height, width) for layers that take part in shaped connections.
+    public var shape: LayerShape? = nil
+    /// Initial (and reset) current u and voltage v.
+    public var initialU: InitialValues = .zero
+    public var initialV: InitialValues = .zero
 
     public static let docs = SectionDoc("$.network.layers[]", "A population of neurons. The first layer is usually the input.", [
         KeyDoc("name", "string", "(required)", "Unique layer name, used by connections, probes and reports."),
         KeyDoc("kind", "\"input\" | \"lif\"", "\"lif\"", "input: a spike source fed by $.input (no neuron state); lif: neurons on cores."),
-        KeyDoc("size", "integer >= 1", "(required)", "Number of neurons (or input channels)."),
+        KeyDoc("size", "integer >= 1", "(required unless shape)", "Number of neurons (or input channels); with a shape, channels x height x width (may be omitted)."),
+        KeyDoc("shape", "[channels, height, width]", "(none)", "Shape of the layer's activations (NCHW order: neuron (c, y, x) is c*H*W + y*W + x, the flatten index map). Needed by conv2d and pooling connections."),
+        KeyDoc("initialU", "integer or array", "0", "Initial current u, for every neuron or one per neuron; also the value after a reset between samples. Signed 24-bit."),
+        KeyDoc("initialV", "integer or array", "0", "Initial voltage v, as initialU; within +/-(2^23 - 1)."),
         KeyDoc("neuron", "object", "see $.network.layers[].neuron", "Neuron model and parameters (lif layers only)."),
     ])
 
@@ -58,7 +66,21 @@ public struct LayerConfig: Equatable, Sendable {
             throw r.error("name", "'\(name)' is not a valid layer name; use letters, digits, '_' or '-'")
         }
         isInput = try r.string("kind", default: "lif", oneOf: ["input", "lif"]) == "input"
-        size = try r.int("size", range: 1...(1 << 24))
+        if let sv = try r.optionalArray("shape") {
+            guard sv.count == 3 else { throw r.error("shape", "expected [channels, height, width]") }
+            let d = try sv.enumerated().map { k, v in try JSONReader.integer(v, file: r.file, path: "\(r.path).shape[\(k)]", range: 1...(1 << 24)) }
+            let s = LayerShape(channels: d[0], height: d[1], width: d[2])
+            guard s.size <= 1 << 24 else { throw r.error("shape", "\(d[0])x\(d[1])x\(d[2]) = \(s.size) neurons; at most 2^24") }
+            shape = s
+            size = try r.int("size", default: s.size, range: 1...(1 << 24))
+            if size != s.size { throw r.error("size", "size \(size) does not match the shape \(d[0])x\(d[1])x\(d[2]) = \(s.size)") }
+        } else {
+            size = try r.int("size", range: 1...(1 << 24))
+        }
+        if isInput, r.has("initialU") || r.has("initialV") { throw r.error(r.has("initialU") ? "initialU" : "initialV", "input layers have no neuron state") }
+        let uMax = Int(FixedPoint.signedMax(bits: NeuronWidths.current)), vMax = Int(FixedPoint.signedMax(bits: NeuronWidths.voltage))
+        initialU = try InitialValues.decode(r, "initialU", size: size, range: (-uMax - 1)...uMax)
+        initialV = try InitialValues.decode(r, "initialV", size: size, range: -vMax...vMax)
         if isInput, r.has("neuron") { throw r.error("neuron", "input layers have no neuron model; remove this key") }
         neuron = try NeuronConfig(r.optionalObject("neuron"))
         try r.rejectUnknownKeys()
@@ -66,7 +88,10 @@ public struct LayerConfig: Equatable, Sendable {
 
     var json: JSONValue {
         var kv: [(String, JSONValue)] = [("name", .string(name)), ("kind", .string(isInput ? "input" : "lif")), ("size", .int(size))]
+        if let shape { kv.append(("shape", shape.json)) }
         if !isInput { kv.append(("neuron", neuron.json)) }
+        if let u = initialU.json { kv.append(("initialU", u)) }
+        if let v = initialV.json { kv.append(("initialV", v)) }
         return .object(kv)
     }
 }
@@ -94,6 +119,11 @@ public struct ConnectionConfig: Equatable, Sendable {
     /// Sparse layout: probability that a synapse exists (explicit weights: nonzero entries exist).
     public var density: Double
     public var initialization: WeightInit
+    /// dense / sparse (the layout) or a shaped kind (Config/ConnectionSpec.swift).
+    public var kind: ConnectionKind = .dense
+    /// The geometry of a shaped kind (nil for dense and sparse). Explicit weights of a shaped
+    /// kind are held as .explicit([w]): one row, OIHW order (oneToOne: one weight per neuron).
+    public var shaped: ShapedConnectionSpec? = nil
 
     public static let docs = SectionDoc("$.network.connections[]", "All-to-all (dense) or random sparse synapses from one layer to another.", [
         KeyDoc("from", "string", "(required)", "Presynaptic layer name."),
@@ -103,8 +133,8 @@ public struct ConnectionConfig: Equatable, Sendable {
         KeyDoc("weightExponent", "integer -8...7", "0", "Shift applied to this connection's dendritic sum: left if positive, floor right if negative."),
         KeyDoc("density", "number 0...1", "1", "Sparse layout only: probability that each synapse exists."),
         KeyDoc("init", "object", "{\"kind\": \"uniform\", \"low\": -8, \"high\": 8}", "Initial weights: {kind: uniform, low, high} | {kind: normal, mean, std} | {kind: constant, value}."),
-        KeyDoc("weights", "array of arrays", "(none)", "Explicit weights[pre][post] (replaces init); each must fit weightBits."),
-    ])
+        KeyDoc("weights", "array of arrays", "(none)", "Explicit weights[pre][post] (replaces init); each must fit weightBits. conv2d: the OIHW kernel, nested or flat; oneToOne: one weight per neuron."),
+    ] + ShapedConnectionSpec.docs)
 
     public static let initDocs = SectionDoc("$.network.connections[].init", "Random initial weights, drawn per synapse from the counter-based PRNG (stream weightInit, keyed by seed, connection, pre and post neuron), so they do not depend on placement.", [
         KeyDoc("kind", "\"uniform\" | \"normal\" | \"constant\"", "\"uniform\"", "Distribution."),
@@ -129,6 +159,44 @@ public struct ConnectionConfig: Equatable, Sendable {
         layout = SynapseLayout(rawValue: try r.string("layout", default: "dense", oneOf: SynapseLayout.allCases.map(\.rawValue)))!
         weightBits = try r.int("weightBits", default: SynapseWidths.defaultWeightBits, range: SynapseWidths.weightBitsRange)
         weightExponent = try r.int("weightExponent", default: 0, range: SynapseWidths.weightExponentRange)
+        kind = ConnectionKind(rawValue: try r.string("kind", default: layout.rawValue, oneOf: ConnectionKind.allCases.map(\.rawValue)))!
+        if kind == .dense || kind == .sparse {
+            if r.has("layout") && kind.rawValue != layout.rawValue { throw r.error("kind", "kind \(kind.rawValue) contradicts layout \(layout.rawValue)") }
+            layout = kind == .dense ? .dense : .sparse
+        } else {
+            if r.has("layout") { throw r.error("layout", "layout applies to dense and sparse connections; kind \(kind.rawValue) has its own (docs/CONV.md)") }
+            if r.has("density") { throw r.error("density", "density applies to sparse connections only") }
+            let spec = try ShapedConnectionSpec.decode(r, kind: kind, pre: pre, post: post, weightBits: weightBits)
+            shaped = spec
+            density = 1
+            let wMax = Int(FixedPoint.signedMax(bits: weightBits)), wMin = Int(FixedPoint.signedMin(bits: weightBits))
+            if let w = spec.fixedWeight {
+                initialization = .constant(w)
+            } else if let v = r.optional("weights") {
+                if r.has("init") { throw r.error("init", "give either init or weights, not both") }
+                var flat: [Int] = []
+                func walk(_ v: JSONValue, _ path: String) throws {
+                    if case let .array(items) = v { for (k, x) in items.enumerated() { try walk(x, "\(path)[\(k)]") } }
+                    else { flat.append(try JSONReader.integer(v, file: r.file, path: path, range: wMin...wMax)) }
+                }
+                try walk(v, "\(r.path).weights")
+                let n = spec.geometry.weightCount
+                guard flat.count == n else {
+                    throw r.error("weights", kind == .oneToOne ? "expected \(n) weights (one per neuron), found \(flat.count)"
+                                  : "expected \(n) weights (OIHW: \(spec.geometry.output.channels) x \(spec.geometry.inPerGroup) x \(spec.geometry.kernelH) x \(spec.geometry.kernelW)), found \(flat.count)")
+                }
+                initialization = .explicit([flat])
+            } else if let ir = try r.optionalObject("init") {
+                initialization = try ConnectionConfig.decodeInit(ir, wMin: wMin, wMax: wMax)
+            } else {
+                initialization = .uniform(low: max(-8, wMin), high: min(8, wMax))
+            }
+            try r.rejectUnknownKeys()
+            return
+        }
+        for k in ["kernel", "stride", "padding", "dilation", "groups", "poolWeight"] where r.has(k) {
+            throw r.error(k, "\(k) applies to conv2d and pooling connections; set kind")
+        }
         density = try r.double("density", default: 1, min: 0, max: 1)
         if layout == .dense && density != 1 { throw r.error("density", "density applies to the sparse layout only; set layout to \"sparse\"") }
         let wMax = Int(FixedPoint.signedMax(bits: weightBits)), wMin = Int(FixedPoint.signedMin(bits: weightBits))
@@ -149,28 +217,41 @@ public struct ConnectionConfig: Equatable, Sendable {
             }
             initialization = .explicit(m)
         } else if let ir = try r.optionalObject("init") {
-            let kind = try ir.string("kind", oneOf: ["uniform", "normal", "constant"])
-            switch kind {
-            case "uniform":
-                let lo = try ir.int("low", range: wMin...wMax), hi = try ir.int("high", range: wMin...wMax)
-                if lo > hi { throw ir.error("low", "low (\(lo)) must not exceed high (\(hi))") }
-                initialization = .uniform(low: lo, high: hi)
-            case "normal":
-                initialization = .normal(mean: try ir.double("mean", default: 0), std: try ir.double("std", min: 0))
-            default:
-                initialization = .constant(try ir.int("value", range: wMin...wMax))
-            }
-            try ir.rejectUnknownKeys()
+            initialization = try ConnectionConfig.decodeInit(ir, wMin: wMin, wMax: wMax)
         } else {
             initialization = .uniform(low: max(-8, wMin), high: min(8, wMax))
         }
         try r.rejectUnknownKeys()
     }
 
+    static func decodeInit(_ ir: JSONReader, wMin: Int, wMax: Int) throws -> WeightInit {
+        let kind = try ir.string("kind", oneOf: ["uniform", "normal", "constant"])
+        let w: WeightInit
+        switch kind {
+        case "uniform":
+            let lo = try ir.int("low", range: wMin...wMax), hi = try ir.int("high", range: wMin...wMax)
+            if lo > hi { throw ir.error("low", "low (\(lo)) must not exceed high (\(hi))") }
+            w = .uniform(low: lo, high: hi)
+        case "normal":
+            w = .normal(mean: try ir.double("mean", default: 0), std: try ir.double("std", min: 0))
+        default:
+            w = .constant(try ir.int("value", range: wMin...wMax))
+        }
+        try ir.rejectUnknownKeys()
+        return w
+    }
+
     var json: JSONValue {
-        var kv: [(String, JSONValue)] = [("from", .string(from)), ("to", .string(to)), ("layout", .string(layout.rawValue)),
-                                         ("weightBits", .int(weightBits)), ("weightExponent", .int(weightExponent))]
-        if layout == .sparse { kv.append(("density", .double(density))) }
+        var kv: [(String, JSONValue)] = [("from", .string(from)), ("to", .string(to))]
+        if let shaped {
+            kv.append(("kind", .string(kind.rawValue)))
+            kv.append(contentsOf: shaped.json(kind: kind))
+        } else {
+            kv.append(("layout", .string(layout.rawValue)))
+        }
+        kv.append(contentsOf: [("weightBits", .int(weightBits)), ("weightExponent", .int(weightExponent))])
+        if shaped?.fixedWeight != nil { return .object(kv) }
+        if layout == .sparse && shaped == nil { kv.append(("density", .double(density))) }
         switch initialization {
         case let .uniform(lo, hi): kv.append(("init", .object([("kind", .string("uniform")), ("low", .int(lo)), ("high", .int(hi))])))
         case let .normal(m, s): kv.append(("init", .object([("kind", .string("normal")), ("mean", .double(m)), ("std", .double(s))])))
@@ -185,7 +266,7 @@ public struct NetworkConfig: Equatable, Sendable {
     public var layers: [LayerConfig]
     public var connections: [ConnectionConfig]
 
-    public static let docs = SectionDoc("$.network", "Layers and connections (feedforward: each connection goes to a later layer).", [
+    public static let docs = SectionDoc("$.network", "Layers and connections. A connection to the same or an earlier layer is recurrent (one-step delay, like every connection; docs/SEMANTICS.md).", [
         KeyDoc("layers", "array of objects", "(required)", "Layers in order; see $.network.layers[]."),
         KeyDoc("connections", "array of objects", "(required)", "Connections; see $.network.connections[]."),
     ])
@@ -205,8 +286,8 @@ public struct NetworkConfig: Equatable, Sendable {
         var cs: [ConnectionConfig] = []
         for cr in try r.objects("connections") {
             let c = try ConnectionConfig(cr, layers: ls)
-            let fi = ls.firstIndex { $0.name == c.from }!, ti = ls.firstIndex { $0.name == c.to }!
-            if fi >= ti { throw cr.error("to", "connections must go forward (from an earlier to a later layer); '\(c.from)' is not before '\(c.to)'") }
+            // A connection to the same or an earlier layer is recurrent; every spike is delivered
+            // one step after it is emitted, so it acts at t+1 like any other (docs/SEMANTICS.md).
             if cs.contains(where: { $0.from == c.from && $0.to == c.to }) {
                 throw cr.error("to", "a connection from '\(c.from)' to '\(c.to)' already exists")
             }
@@ -222,4 +303,16 @@ public struct NetworkConfig: Equatable, Sendable {
     var json: JSONValue { .object([("layers", .array(layers.map(\.json))), ("connections", .array(connections.map(\.json)))]) }
 
     public func layerIndex(_ name: String) -> Int? { layers.firstIndex { $0.name == name } }
+
+    /// A connection to its own layer or to an earlier one.
+    public func isRecurrent(_ c: ConnectionConfig) -> Bool { layerIndex(c.from)! >= layerIndex(c.to)! }
+
+    /// Why this network cannot be trained on chip today (shaped or recurrent connections), or nil.
+    public var untrainableReason: String? {
+        for (i, c) in connections.enumerated() {
+            if c.kind.isShaped { return "connection \(i) ('\(c.from)' -> '\(c.to)') is \(c.kind.rawValue); learning on conv, pooling and one-to-one connections is not supported yet (inference only)" }
+            if isRecurrent(c) { return "connection \(i) ('\(c.from)' -> '\(c.to)') is recurrent; learning on recurrent networks is not supported yet (inference only)" }
+        }
+        return nil
+    }
 }

@@ -18,6 +18,9 @@ public final class Chip {
     public private(set) var coresOfLayer: [[Int]]
     /// For each layer, the layers it projects to (connection order).
     public let targetsOfLayer: [[Int]]
+    /// For each layer, parallel to targetsOfLayer: the halo route of a shaped connection (which
+    /// cores each presynaptic neuron's spike goes to), nil for dense/sparse (every core of the target).
+    public private(set) var haloRoutes: [[HaloRoute?]] = []
     /// For input layers placed on cores: the source core of each channel (else empty).
     public private(set) var sourceCoreOfChannel: [[Int32]]
     public let mesh: Mesh
@@ -26,9 +29,17 @@ public final class Chip {
 
     /// Synapse bytes a slice of `n` neurons of layer `li` needs (exact for dense; the
     /// expected value for sparse, whose actual size is checked after generation).
-    static func bytesNeeded(layer li: Int, neurons n: Int, network net: NetworkConfig) -> Int {
+    /// Shaped connections store the kernels of the output channels the slice touches: exact
+    /// when `first` is given, else the most a slice of n neurons can touch.
+    static func bytesNeeded(layer li: Int, first: Int? = nil, neurons n: Int, network net: NetworkConfig) -> Int {
         var total = 0
         for c in net.connections where c.to == net.layers[li].name {
+            if let sh = c.shaped {
+                let g = sh.geometry, ohw = g.output.height * g.output.width
+                let channels = first.map { ($0 + n - 1) / ohw - $0 / ohw + 1 } ?? min(g.output.channels, (n + ohw - 2) / ohw + 1)
+                total += ConvSynapseBlock.bytes(channels: channels, geometry: g, weightBits: c.weightBits)
+                continue
+            }
             let nPre = net.layers[net.layerIndex(c.from)!].size
             switch c.layout {
             case .dense: total += (nPre * n * c.weightBits + 7) / 8
@@ -53,6 +64,7 @@ public final class Chip {
         }
         if config.mapping.strategy != .packed {
             try placeWithMapper()
+            try buildHaloRoutes()
             return
         }
         func newCore(_ id: Int) -> Core {
@@ -63,7 +75,13 @@ public final class Chip {
         var current = newCore(0)
         cores = [current]
         for (li, layer) in net.layers.enumerated() where !layer.isInput {
-            let axons = net.connections.filter { $0.to == layer.name }.reduce(0) { $0 + net.layers[net.layerIndex($1.from)!].size }
+            // Dense and sparse connections need every presynaptic neuron as an input axon; shaped
+            // ones only those whose receptive field reaches the slice (counted per slice).
+            let axons = net.connections.filter { $0.to == layer.name && $0.shaped == nil }.reduce(0) { $0 + net.layers[net.layerIndex($1.from)!].size }
+            let shapedIn = net.connections.filter { $0.to == layer.name }.compactMap(\.shaped)
+            func shapedAxons(_ first: Int, _ n: Int) -> Int {
+                shapedIn.reduce(0) { $0 + ConvSynapseBlock.inputAxons(geometry: $1.geometry, postFirst: first, nPost: n) }
+            }
             if axons > limits.maxInputAxons {
                 throw ChipError.capacity(message: "layer '\(layer.name)' has a fan-in of \(axons) input axons per core; chip.core.maxInputAxons is \(limits.maxInputAxons)")
             }
@@ -75,15 +93,22 @@ public final class Chip {
                 if current.inputAxons + axons <= limits.maxInputAxons {
                     // Largest n <= min(remaining, freeNeurons) whose synapses fit (bytes grow with n).
                     var lo = 0, hi = min(layer.size - first, freeNeurons)
+                    let freeAxons = limits.maxInputAxons - current.inputAxons - axons
                     while lo < hi {
                         let mid = (lo + hi + 1) / 2
-                        if Chip.bytesNeeded(layer: li, neurons: mid, network: net) <= freeBytes { lo = mid } else { hi = mid - 1 }
+                        let fits = shapedIn.isEmpty ? Chip.bytesNeeded(layer: li, neurons: mid, network: net) <= freeBytes
+                            : Chip.bytesNeeded(layer: li, first: first, neurons: mid, network: net) <= freeBytes && shapedAxons(first, mid) <= freeAxons
+                        if fits { lo = mid } else { hi = mid - 1 }
                     }
                     n = lo
                 }
                 if n == 0 {
                     if current.populations.isEmpty {
-                        let one = Chip.bytesNeeded(layer: li, neurons: 1, network: net)
+                        let oneAxons = axons + shapedAxons(first, 1)
+                        if !shapedIn.isEmpty && oneAxons > limits.maxInputAxons {
+                            throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): neuron \(first) needs \(oneAxons) input axons; chip.core.maxInputAxons is \(limits.maxInputAxons)")
+                        }
+                        let one = Chip.bytesNeeded(layer: li, first: shapedIn.isEmpty ? nil : first, neurons: 1, network: net)
                         throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): one neuron needs \(one) bytes of synapse memory; chip.core.synapseMemoryBytes is \(limits.synapseMemoryBytes)")
                     }
                     guard cores.count < chip.cores else {
@@ -93,17 +118,7 @@ public final class Chip {
                     cores.append(current)
                     continue
                 }
-                var blocks: [SynapseBlock] = []
-                for (ci, c) in net.connections.enumerated() where c.to == layer.name {
-                    let pre = net.layerIndex(c.from)!
-                    let b = try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
-                                               postFirst: first, nPost: n, seed: config.seed)
-                    if Int64(b.nPre) << Int64(b.weightBits - 1) >= Int64(1) << 31 {
-                        throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): fan-in \(b.nPre) with \(b.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
-                    }
-                    blocks.append(b)
-                }
-                let pop = Population(layer: li, firstNeuron: first, count: n, parameters: layer.neuron.parameters, blocks: blocks)
+                let pop = try makePopulation(layer: li, first: first, count: n, core: current.id)
                 current.populations.append(pop)
                 if current.synapseBytes > limits.synapseMemoryBytes {
                     throw ChipError.capacity(message: "layer '\(layer.name)' on core \(current.id): the generated sparse synapses need \(current.synapseBytes) bytes; chip.core.synapseMemoryBytes is \(limits.synapseMemoryBytes) (lower the density or use more cores)")
@@ -113,9 +128,18 @@ public final class Chip {
             }
         }
         if cores.last!.populations.isEmpty { cores.removeLast() }
+        try buildHaloRoutes()
         for core in cores {
             var outAxons = 0
-            for p in core.populations { for t in targetsOfLayer[p.layer] { outAxons += p.count * coresOfLayer[t].count } }
+            for p in core.populations {
+                for (k, t) in targetsOfLayer[p.layer].enumerated() {
+                    if let h = haloRoutes[p.layer][k] {
+                        for j in p.firstNeuron..<(p.firstNeuron + p.count) { outAxons += h.destinationCount(of: j) }
+                    } else {
+                        outAxons += p.count * coresOfLayer[t].count
+                    }
+                }
+            }
             if outAxons > limits.maxOutputAxons {
                 throw ChipError.capacity(message: "core \(core.id) (layers \(core.populations.map { "'\(net.layers[$0.layer].name)'" }.joined(separator: ", "))) needs \(outAxons) output axons (neurons x destination cores); chip.core.maxOutputAxons is \(limits.maxOutputAxons)")
             }
@@ -126,7 +150,9 @@ public final class Chip {
     private func placeWithMapper() throws {
         let net = config.network
         let demands: [LayerDemand] = net.layers.enumerated().map { li, l in
-            let fanIn = net.connections.filter { $0.to == l.name }.reduce(0) { $0 + net.layers[net.layerIndex($1.from)!].size }
+            // Shaped connections count their kernel fan-in here (a lower bound: the halo is
+            // checked per core once the blocks are built).
+            let fanIn = net.connections.filter { $0.to == l.name }.reduce(0) { $0 + ($1.shaped.map { $0.geometry.kernelSize } ?? net.layers[net.layerIndex($1.from)!].size) }
             return LayerDemand(name: l.name, neurons: l.size, fanIn: fanIn, isInput: l.isInput, feeds: targetsOfLayer[li]) { n in
                 l.isInput ? 0 : Chip.bytesNeeded(layer: li, neurons: n, network: net)
             }
@@ -142,16 +168,12 @@ public final class Chip {
                 if layer.isInput {
                     core.inputSlices.append((li, s))
                 } else {
-                    var blocks: [SynapseBlock] = []
-                    for (ci, c) in net.connections.enumerated() where c.to == layer.name {
-                        let pre = net.layerIndex(c.from)!
-                        blocks.append(try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
-                                                         postFirst: s.firstNeuron, nPost: s.count, seed: config.seed))
-                    }
-                    core.populations.append(Population(layer: li, firstNeuron: s.firstNeuron, count: s.count,
-                                                       parameters: layer.neuron.parameters, blocks: blocks))
+                    core.populations.append(try makePopulation(layer: li, first: s.firstNeuron, count: s.count, core: s.core))
                     if core.synapseBytes > config.chip.core.synapseMemoryBytes {
                         throw ChipError.capacity(message: "layer '\(layer.name)' on core \(s.core): the generated sparse synapses need \(core.synapseBytes) bytes; chip.core.synapseMemoryBytes is \(config.chip.core.synapseMemoryBytes)")
+                    }
+                    if core.inputAxons > config.chip.core.maxInputAxons {
+                        throw ChipError.capacity(message: "layer '\(layer.name)' on core \(s.core): \(core.inputAxons) input axons (receptive fields included); chip.core.maxInputAxons is \(config.chip.core.maxInputAxons)")
                     }
                 }
                 if coresOfLayer[li].last != s.core { coresOfLayer[li].append(s.core) }
@@ -161,6 +183,88 @@ public final class Chip {
                 for s in placement.slices[li] { for j in s.firstNeuron..<(s.firstNeuron + s.count) { map[j] = Int32(s.core) } }
                 sourceCoreOfChannel[li] = map
             }
+        }
+    }
+
+    /// The neurons [first, first + count) of layer `li` on core `coreId`, with the synapse
+    /// blocks of every incoming connection (shaped ones as ConvSynapseBlocks).
+    private func makePopulation(layer li: Int, first: Int, count n: Int, core coreId: Int) throws -> Population {
+        let net = config.network, layer = net.layers[li]
+        var blocks: [SynapseBlock] = [], convBlocks: [ConvSynapseBlock] = []
+        for (ci, c) in net.connections.enumerated() where c.to == layer.name {
+            let pre = net.layerIndex(c.from)!
+            if let sh = c.shaped {
+                if Int64(sh.geometry.kernelSize) << Int64(c.weightBits - 1) >= Int64(1) << 31 {
+                    throw ChipError.capacity(message: "layer '\(layer.name)' on core \(coreId): kernel fan-in \(sh.geometry.kernelSize) with \(c.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
+                }
+                convBlocks.append(ConvSynapseBlock(connection: ci, preLayer: pre, geometry: sh.geometry, weightBits: c.weightBits,
+                                                   weightExponent: c.weightExponent, weightsOIHW: Chip.kernelWeights(connection: ci, config: c, seed: config.seed),
+                                                   postFirst: first, nPost: n))
+                continue
+            }
+            let b = try Chip.makeBlock(connection: ci, config: c, preLayer: pre, nPre: net.layers[pre].size,
+                                       postFirst: first, nPost: n, seed: config.seed)
+            if Int64(b.nPre) << Int64(b.weightBits - 1) >= Int64(1) << 31 {
+                throw ChipError.capacity(message: "layer '\(layer.name)' on core \(coreId): fan-in \(b.nPre) with \(b.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
+            }
+            blocks.append(b)
+        }
+        return Population(layer: li, firstNeuron: first, count: n, parameters: layer.neuron.parameters, blocks: blocks,
+                          convBlocks: convBlocks, initialU: layer.initialU, initialV: layer.initialV)
+    }
+
+    /// For every shaped connection: which cores each presynaptic neuron's spikes go to (the
+    /// cores whose blocks count it as an input axon), ascending core ids.
+    private func buildHaloRoutes() throws {
+        let net = config.network
+        haloRoutes = net.layers.map { l in
+            net.connections.filter { $0.from == l.name }.map { _ in nil }
+        }
+        for (li, l) in net.layers.enumerated() {
+            var k = 0
+            for (ci, c) in net.connections.enumerated() where c.from == l.name {
+                defer { k += 1 }
+                guard c.shaped != nil else { continue }
+                let post = net.layerIndex(c.to)!
+                var holders: [(core: Int, mask: ContiguousArray<UInt8>)] = []
+                for coreId in coresOfLayer[post] {
+                    for p in cores[coreId].populations where p.layer == post {
+                        for b in p.convBlocks where b.connection == ci { holders.append((coreId, b.isAxon)) }
+                    }
+                }
+                var start = ContiguousArray<Int32>([0]), dests = ContiguousArray<Int32>()
+                for s in 0..<l.size {
+                    var last = -1
+                    for h in holders where h.mask[s] != 0 && h.core != last { dests.append(Int32(h.core)); last = h.core }
+                    start.append(Int32(dests.count))
+                }
+                haloRoutes[li][k] = HaloRoute(start: start, cores: dests)
+            }
+        }
+    }
+
+    /// The whole OIHW kernel of shaped connection `ci` (oneToOne: one weight per neuron).
+    /// Random kinds draw kernel weight k with the draw index of synapse (pre 0, post k) in
+    /// makeBlock, so the kernel does not depend on placement.
+    static func kernelWeights(connection ci: Int, config c: ConnectionConfig, seed: UInt64) -> [Int16] {
+        let n = c.shaped!.geometry.weightCount
+        let wKey = RandomKey(seed: seed, stream: .weightInit).with(ci)
+        return (0..<n).map { k in Chip.initialWeight(c, key: wKey, index: k, explicit: { _ in c.initialization.explicitFlat![k] }) }
+    }
+
+    /// One initial weight of connection `c` with draw index `idx` (shared by makeBlock and kernelWeights).
+    static func initialWeight(_ c: ConnectionConfig, key wKey: RandomKey, index idx: Int, explicit: (Int) -> Int) -> Int16 {
+        switch c.initialization {
+        case let .uniform(lo, hi):
+            // lo + floor(r32 * (hi - lo + 1) / 2^32): exact-width multiply-high, no modulo bias beyond 2^-32.
+            let span = UInt64(hi - lo + 1)
+            return Int16(lo + Int(((wKey.draw(idx) >> 32) * span) >> 32))
+        case let .normal(mean, std):
+            let wMin = FixedPoint.signedMin(bits: c.weightBits), wMax = FixedPoint.signedMax(bits: c.weightBits)
+            let x = (mean + std * wKey.gaussian(idx)).rounded(.toNearestOrAwayFromZero)
+            return Int16(Swift.min(Swift.max(x, Double(wMin)), Double(wMax)))
+        case let .constant(v): return Int16(v)
+        case .explicit: return Int16(explicit(idx))
         }
     }
 
@@ -188,24 +292,14 @@ public final class Chip {
                           postFirst: Int, nPost: Int, seed: UInt64) throws -> SynapseBlock {
         let wKey = RandomKey(seed: seed, stream: .weightInit).with(ci)
         let exKey = wKey.with(Int(-1))
-        let wMin = FixedPoint.signedMin(bits: c.weightBits), wMax = FixedPoint.signedMax(bits: c.weightBits)
         // Draw index of synapse (pre i, post j): i * 2^24 + j (2^24 is the maximum layer
         // size), so indices never collide and do not depend on the post layer's size.
         let stride = 1 << 24
         func weight(_ i: Int, _ jGlobal: Int) -> Int16 {
-            let idx = i * stride + jGlobal
-            switch c.initialization {
-            case let .uniform(lo, hi):
-                // lo + floor(r32 * (hi - lo + 1) / 2^32): exact-width multiply-high, no modulo bias beyond 2^-32.
-                let span = UInt64(hi - lo + 1)
-                return Int16(lo + Int(((wKey.draw(idx) >> 32) * span) >> 32))
-            case let .normal(mean, std):
-                let x = (mean + std * wKey.gaussian(idx)).rounded(.toNearestOrAwayFromZero)
-                let clipped = Swift.min(Swift.max(x, Double(wMin)), Double(wMax))
-                return Int16(clipped)
-            case let .constant(v): return Int16(v)
-            case let .explicit(m): return Int16(m[i][jGlobal])
-            }
+            Chip.initialWeight(c, key: wKey, index: i * stride + jGlobal, explicit: { _ in
+                if case let .explicit(m) = c.initialization { return m[i][jGlobal] }
+                return 0
+            })
         }
         switch c.layout {
         case .dense:

@@ -18,18 +18,40 @@ public final class Population {
     public var emitted: ContiguousArray<Int32> = []
     /// Learning state, when a rule is attached.
     public var learning: PopulationLearning?
+    /// Shaped incoming connections (conv2d, pools, oneToOne; inference only) and their
+    /// dendritic accumulators (channel-minor, see ConvSynapseBlock), summed into a_in like `blocks`.
+    public let convBlocks: [ConvSynapseBlock]
+    public var convAccumulators: [ContiguousArray<Int32>]
+    /// Initial u and v of this slice (the layer's initialU / initialV), restored by a reset.
+    public let initialU: ContiguousArray<Int32>?
+    public let initialV: ContiguousArray<Int32>?
 
-    init(layer: Int, firstNeuron: Int, count: Int, parameters: LIFParameters, blocks: [SynapseBlock]) {
+    init(layer: Int, firstNeuron: Int, count: Int, parameters: LIFParameters, blocks: [SynapseBlock],
+         convBlocks: [ConvSynapseBlock] = [], initialU: InitialValues = .zero, initialV: InitialValues = .zero) {
         self.layer = layer; self.firstNeuron = firstNeuron; self.count = count
         self.parameters = parameters; self.derived = LIFDerived(parameters)
         self.state = LIFState(count: count); self.blocks = blocks
         accumulators = blocks.map { _ in ContiguousArray(repeating: 0, count: count) }
+        self.convBlocks = convBlocks
+        convAccumulators = convBlocks.map { ContiguousArray(repeating: 0, count: $0.accumulatorCount) }
         aIn = ContiguousArray(repeating: 0, count: count)
         emitted.reserveCapacity(count)
+        func slice(_ v: InitialValues) -> ContiguousArray<Int32>? {
+            v == .zero ? nil : ContiguousArray((0..<count).map { v.value(firstNeuron + $0) })
+        }
+        self.initialU = slice(initialU); self.initialV = slice(initialV)
+        applyInitialState()
     }
 
-    public var synapseBytes: Int { blocks.reduce(0) { $0 + $1.bytes } }
-    public var inputAxons: Int { blocks.reduce(0) { $0 + $1.nPre } }
+    /// Sets u and v to the layer's initial values (after a reset, which zeroes them).
+    func applyInitialState() {
+        // Element copies, so u and v keep their own storage (no copy-on-write in the step).
+        if let initialU { for j in 0..<count { state.u[j] = initialU[j] } }
+        if let initialV { for j in 0..<count { state.v[j] = initialV[j] } }
+    }
+
+    public var synapseBytes: Int { blocks.reduce(0) { $0 + $1.bytes } + convBlocks.reduce(0) { $0 + $1.bytes } }
+    public var inputAxons: Int { blocks.reduce(0) { $0 + $1.nPre } + convBlocks.reduce(0) { $0 + $1.inputAxons } }
     /// Neuron state bits: u and v (24 each) + refractory counter (6).
     public static let stateBitsPerNeuron = NeuronWidths.current + NeuronWidths.voltage + 6
     public var stateBytes: Int { (count * Population.stateBitsPerNeuron + 7) / 8 }
@@ -39,6 +61,8 @@ public final class Population {
         for k in 0..<accumulators.count {
             accumulators[k].zeroFill()
         }
+        for k in 0..<convAccumulators.count { convAccumulators[k].zeroFill() }
+        applyInitialState()
         emitted.removeAll(keepingCapacity: true)
         learning?.reset()
     }
@@ -64,7 +88,8 @@ public final class Core {
     public var synapseBytes: Int { populations.reduce(0) { $0 + $1.synapseBytes } }
     public var inputAxons: Int { populations.reduce(0) { $0 + $1.inputAxons } }
     public var stateBytes: Int { populations.reduce(0) { $0 + $1.stateBytes } }
-    public var synapseCount: Int { populations.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.synapseCount } } }
+    /// Synapses (pre, post pairs; for shaped connections the real ones, not the stored kernel weights).
+    public var synapseCount: Int { populations.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.synapseCount } + $1.convBlocks.reduce(0) { $0 + $1.synapseCount } } }
 
     public func resetState() { for p in populations { p.resetState() } }
 }

@@ -81,6 +81,7 @@ public final class Simulator {
         pending = Array(repeating: [], count: n)
         emitted = Array(repeating: [], count: n)
         for l in 0..<n { pending[l].reserveCapacity(chip.layers[l].size); emitted[l].reserveCapacity(chip.layers[l].size) }
+        haloCount = [Int](repeating: 0, count: chip.cores.count)
         inputLayer = chip.layers.firstIndex { $0.isInput }!
         outputLayer = n - 1
         let c = chip.config.chip
@@ -92,6 +93,9 @@ public final class Simulator {
     /// Attaches a learning rule: allocates every population's learning state (counted in the
     /// report's memory), then lets the rule add its own (feedback blocks, aux registers).
     public func attach(rule: LearningRule) throws {
+        if let reason = chip.config.network.untrainableReason {
+            throw ChipError.config(file: chip.config.file, path: "$.learning", message: "cannot train this network: \(reason)")
+        }
         for core in chip.cores { for pop in core.populations { pop.learning = PopulationLearning(population: pop, rule: rule) } }
         self.rule = rule
         try rule.attach(to: self)
@@ -179,6 +183,8 @@ public final class Simulator {
         pendingInjected = 0; pendingLocal = 0; pendingClosedFormDrain = 0
         return drain
     }
+    /// Packets per destination core while a halo route is being sent (zero between sends).
+    private var haloCount: [Int]
     private var pendingInjected = 0
     private var pendingLocal = 0
     private var pendingClosedFormDrain: UInt64 = 0
@@ -276,6 +282,19 @@ public final class Simulator {
                     synops += n
                     readBits += n * pop.blocks[k].bitsPerSynop
                 }
+                // Shaped connections: only the spikes routed to this core (its input axons) arrive.
+                for k in 0..<pop.convBlocks.count {
+                    let spikes = pending[pop.convBlocks[k].preLayer]
+                    if spikes.isEmpty { continue }
+                    let r = spikes.withUnsafeBufferPointer { sp in
+                        pop.convAccumulators[k].withUnsafeMutableBufferPointer { acc in
+                            pop.convBlocks[k].deliver(spikes: sp, into: acc.baseAddress!)
+                        }
+                    }
+                    spikesIn += r.spikesIn
+                    synops += r.synops
+                    readBits += r.synops * pop.convBlocks[k].bitsPerSynop
+                }
                 // Dendritic sum: a_in[j] = sum_k shift(acc_k[j], e_k); accumulators cleared for the next step.
                 let n = pop.count
                 pop.aIn.withUnsafeMutableBufferPointer { a in
@@ -293,6 +312,22 @@ public final class Simulator {
                             } else {
                                 let s = Int64(-e)
                                 for j in 0..<n { a[j] &+= Int64(acc[j]) &>> s; acc[j] = 0 }
+                            }
+                        }
+                    }
+                    for k in 0..<pop.convBlocks.count {
+                        // The same shifted sum (and exactness argument) as for `blocks`, read
+                        // through the block's channel-minor accumulator index.
+                        let e = pop.convBlocks[k].weightExponent
+                        pop.convBlocks[k].accumulatorIndex.withUnsafeBufferPointer { ix in
+                            pop.convAccumulators[k].withUnsafeMutableBufferPointer { acc in
+                                if e >= 0 {
+                                    let s = Int64(e)
+                                    for j in 0..<n { let i = Int(ix[j]); a[j] &+= Int64(acc[i]) &<< s; acc[i] = 0 }
+                                } else {
+                                    let s = Int64(-e)
+                                    for j in 0..<n { let i = Int(ix[j]); a[j] &+= Int64(acc[i]) &>> s; acc[i] = 0 }
+                                }
                             }
                         }
                     }
@@ -347,9 +382,26 @@ public final class Simulator {
         func send(from src: Core, count: Int, target: Int) {
             for d in chip.coresOfLayer[target] { route(from: src.id, to: d, kind: .spike, count: count, phase: .routing) }
         }
+        // Shaped connections: one packet per spike per core in the spike's halo route only.
+        func sendHalo(from src: Core, spikes: ContiguousArray<Int32>, range: Range<Int>, route h: HaloRoute, target: Int) {
+            for k in range {
+                let s = Int(spikes[k])
+                for d in Int(h.start[s])..<Int(h.start[s + 1]) { haloCount[Int(h.cores[d])] += 1 }
+            }
+            for d in chip.coresOfLayer[target] where haloCount[d] > 0 {
+                route(from: src.id, to: d, kind: .spike, count: haloCount[d], phase: .routing)
+                haloCount[d] = 0
+            }
+        }
         for core in chip.cores {
             for pop in core.populations where !pop.emitted.isEmpty {
-                for target in chip.targetsOfLayer[pop.layer] { send(from: core, count: pop.emitted.count, target: target) }
+                for (k, target) in chip.targetsOfLayer[pop.layer].enumerated() {
+                    if let h = chip.haloRoutes[pop.layer][k] {
+                        sendHalo(from: core, spikes: pop.emitted, range: 0..<pop.emitted.count, route: h, target: target)
+                    } else {
+                        send(from: core, count: pop.emitted.count, target: target)
+                    }
+                }
             }
         }
         // Input layers placed on cores: their spikes leave from the core holding the channel.
@@ -361,7 +413,13 @@ public final class Simulator {
                 let core = map[Int(spikes[k])]
                 var n = 1
                 while k + n < spikes.count && map[Int(spikes[k + n])] == core { n += 1 }
-                for target in chip.targetsOfLayer[inputLayer] { send(from: chip.cores[Int(core)], count: n, target: target) }
+                for (h, target) in chip.targetsOfLayer[inputLayer].enumerated() {
+                    if let route = chip.haloRoutes[inputLayer][h] {
+                        sendHalo(from: chip.cores[Int(core)], spikes: spikes, range: k..<(k + n), route: route, target: target)
+                    } else {
+                        send(from: chip.cores[Int(core)], count: n, target: target)
+                    }
+                }
                 k += n
             }
         }

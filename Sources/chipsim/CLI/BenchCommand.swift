@@ -25,6 +25,9 @@ enum BenchCommand: Subcommand {
       twin        train the float software twin (784-500-10, T = 16) with a rule: samples/s.
                   Options: see docs/TWIN.md (--rule bptt|ottt|opzo|dfa|readout|zo_sp|mgd_wp|mgd_np|fwd_grad)
       encode      rate-encode all 5000 MNIST-5k images at T = 32: seconds and spikes per second.
+      conv        the MNIST CNN of configs/conv-mnist.json, one core: synaptic events/s.
+      scale       104,000 neurons, ~54 M synapses, 128 cores, cycle-accurate routing: steps/s,
+                  synaptic events/s, peak memory.
       plasticity  a 6-instruction synapse program over the 392,000 synapses of a 784x500 layer
                   on one core: synapse-program executions per second (fast vs scalar interpreter).
                   Options: --reps N, --pre N, --post N, --tile N, --no-scalar
@@ -45,6 +48,8 @@ enum BenchCommand: Subcommand {
         case "encode": return try BenchEncode.run(&args)
         case "twin": return try BenchTwin.run(&args)
         case "train": return try BenchTrain.run(&args)
+        case "conv": return try BenchConv.run(&args)
+        case "scale": return try BenchScale.run(&args)
         default: throw ChipError.usage("unknown benchmark '\(workload)'; see 'chipsim bench --help'")
         }
     }
