@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ChipModel
+import OnChipLearning
 
 /// chipsim import and export end to end: a NIR file from Norse imports, runs and validates;
 /// a run exports and re-imports to the same network; unsupported graphs exit 1 naming the node.
@@ -25,8 +26,15 @@ import ChipModel
 
     @Test func unsupportedGraphsExitWithTheNodeNamed() throws {
         let dir = tempDir("nir-bad")
-        let conv = try chipsim(["import", fixtures + "snntorch_cnn_mnist.nir", "--out", dir + "/x.json"])
-        #expect(conv.status == 1 && conv.err.contains("node 'c1' of type Conv2d") && conv.err.contains("not supported yet"))
+        let delayed = NIRGraph(version: "1.0.8", nodes: [
+            NIRNode(name: "in", type: "Input", parameters: ["shape": .int64([2])]),
+            NIRNode(name: "d", type: "Delay", parameters: ["delay": .float64([1e-3, 1e-3])]),
+            NIRNode(name: "lif", type: "IF", parameters: ["r": .float64([1, 1]), "v_threshold": .float64([1, 1])]),
+            NIRNode(name: "out", type: "Output", parameters: ["shape": .int64([2])]),
+        ], edges: [("in", "d"), ("d", "lif"), ("lif", "out")], file: "delay.nir")
+        try Data(HDF5Writer.write(delayed.hdf5Tree())).write(to: URL(fileURLWithPath: dir + "/delay.nir"))
+        let conv = try chipsim(["import", dir + "/delay.nir", "--out", dir + "/x.json"])
+        #expect(conv.status == 1 && conv.err.contains("node 'd' of type Delay") && conv.err.contains("not supported"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.json"))
         let missing = try chipsim(["import", fixtures + "lif_norse.nir"])
         #expect(missing.status == 64 && missing.err.contains("--out"))

@@ -5,7 +5,7 @@ import OnChipLearning
 enum ImportCommand: Subcommand {
     static let name = "import"
     static let summary = "Map a dense NIR graph (.nir) onto chip layers; write an experiment config."
-    static let flags: Set<String> = ["quiet"]
+    static let flags: Set<String> = ["quiet", "one-core"]
     static let help = """
     USAGE: chipsim import <MODEL.nir> --out CONFIG.json [--dt SECONDS] [--reset hard|soft]
                           [--weight-bits N] [--steps N] [--quiet]
@@ -25,6 +25,10 @@ enum ImportCommand: Subcommand {
                          snnTorch's reset by subtraction)
       --weight-bits N    signed weight width 1...9 (default 8)
       --steps N          run.steps of the written config (default 32)
+      --input JSON       the config's input section, verbatim (e.g. '{"kind": "dataset",
+                         "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": 16}}')
+      --one-core         do not choose a mesh (by default the smallest mesh on which the
+                         network builds, up to 16 x 16 tiles, is written into the chip section)
       --quiet            print nothing on success
 
     EXAMPLE:
@@ -49,11 +53,20 @@ enum ImportCommand: Subcommand {
         options.steps = try args.int("steps", default: 32)
         guard (1 ... 100_000).contains(options.steps) else { throw ChipError.usage("--steps must be in 1...100000") }
         options.name = ((out as NSString).lastPathComponent as NSString).deletingPathExtension
+        let inputJSON = try args.value("input")
+        let oneCore = args.flag("one-core")
         let quiet = args.flag("quiet")
         try args.finish()
 
-        let imported = try NIRImport.run(try NIRGraph.read(path: path), options: options)
-        let json = imported.config
+        var imported = try NIRImport.run(try NIRGraph.read(path: path), options: options)
+        if !oneCore { try imported.fitChip() }
+        var json = imported.config
+        if let inputJSON {
+            let v = try JSONValue.parse(inputJSON, file: "--input")
+            guard case .object = v, case var .object(kv) = json else { throw ChipError.usage("--input expects a JSON object") }
+            kv.insert(("input", v), at: kv.firstIndex { $0.0 == "run" } ?? kv.count)
+            json = .object(kv)
+        }
         _ = try ExperimentConfig(json: json, file: out)  // the written config must load
         do { try Data((json.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic) }
         catch { throw ChipError.io(path: out, message: "cannot write the config: \(error.localizedDescription)") }
