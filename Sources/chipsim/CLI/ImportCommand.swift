@@ -27,6 +27,9 @@ enum ImportCommand: Subcommand {
       --steps N          run.steps of the written config (default 32)
       --input JSON       the config's input section, verbatim (e.g. '{"kind": "dataset",
                          "dataset": {"kind": "mnist5k"}, "encoder": {"kind": "rate", "steps": 16}}')
+      --template CONFIG  write CONFIG with its network replaced by the imported one (its input,
+                         run, learning and training sections kept; its chip section too, if it
+                         has one): import, then train on chip
       --one-core         do not choose a mesh (by default the smallest mesh on which the
                          network builds, up to 16 x 16 tiles, is written into the chip section)
       --quiet            print nothing on success
@@ -54,6 +57,7 @@ enum ImportCommand: Subcommand {
         guard (1 ... 100_000).contains(options.steps) else { throw ChipError.usage("--steps must be in 1...100000") }
         options.name = ((out as NSString).lastPathComponent as NSString).deletingPathExtension
         let inputJSON = try args.value("input")
+        let template = try args.value("template")
         let oneCore = args.flag("one-core")
         let quiet = args.flag("quiet")
         try args.finish()
@@ -61,6 +65,17 @@ enum ImportCommand: Subcommand {
         var imported = try NIRImport.run(try NIRGraph.read(path: path), options: options)
         if !oneCore { try imported.fitChip() }
         var json = imported.config
+        if let template {
+            guard let data = FileManager.default.contents(atPath: template) else { throw ChipError.io(path: template, message: "cannot read the template config") }
+            guard case let .object(tkv) = try JSONValue.parse(data, file: template), case let .object(kv) = json else {
+                throw ChipError.config(file: template, path: "$", message: "expected a config object")
+            }
+            // name, comment and network from the import; chip from the template if it has one;
+            // every other section (seed, input, run, learning, training, ...) from the template.
+            func pick(_ k: String, _ from: [(String, JSONValue)]) -> [(String, JSONValue)] { from.filter { $0.0 == k } }
+            json = .object(pick("name", kv) + pick("comment", kv) + (tkv.contains { $0.0 == "chip" } ? pick("chip", tkv) : pick("chip", kv))
+                           + pick("network", kv) + tkv.filter { !["name", "comment", "chip", "network"].contains($0.0) })
+        }
         if let inputJSON {
             let v = try JSONValue.parse(inputJSON, file: "--input")
             guard case .object = v, case var .object(kv) = json else { throw ChipError.usage("--input expects a JSON object") }
