@@ -130,7 +130,7 @@ struct NIRConvImportTests {
         // about 8 s of CPU in a debug build, so the unit test stops at the config (shapes,
         // kernel and output-shape checks); `chipsim validate configs/nir-snntorch-cnn.json`
         // builds it, and NIRCLITests runs the smaller Sinabs CNN on the chip.
-        m.chip = .object([("meshWidth", .int(8)), ("meshHeight", .int(7)), ("core", .object([("maxOutputAxons", .int(32768))]))])
+        m.chip = .object([("meshWidth", .int(7)), ("meshHeight", .int(6)), ("core", .object([("maxOutputAxons", .int(32768))]))])
         let config = try ExperimentConfig(json: m.config, file: "snntorch.json")
         #expect(config.network.layers.map(\.name) == ["input", "bias", "l1", "l2", "l3"])
     }
@@ -145,7 +145,11 @@ struct NIRConvImportTests {
         #expect((c3.kernelH, c3.strideH, c3.padH) == (6, 2, 2))  // SumPool2d(2) fused into the 3x3 conv
         #expect(m.layers.allSatisfy { $0.type == "IF" && $0.parameters.dv == 0 })
         try m.fitChip()
-        _ = try ExperimentConfig(json: m.config, file: "sinabs.json")
+        let config = try ExperimentConfig(json: m.config, file: "sinabs.json")
+        // Export of shaped connections is not done: a clean error naming the connection.
+        do { _ = try NIRExport.initialWeights(config); Issue.record("export of a conv network must be refused") } catch {
+            #expect("\(error)".contains("connections[0]") && "\(error)".contains("conv2d") && "\(error)".contains("not supported yet"))
+        }
     }
 
     @Test(arguments: ["braille_noDelay_bias_zero", "braille_noDelay_noBias_subtract"]) func brailleImportsWithRecurrence(_ name: String) throws {

@@ -170,7 +170,7 @@ extension NIRImport {
     /// that built; throws the last error if none did.
     @discardableResult
     public mutating func fitChip() throws -> Chip {
-        var tiles = layers.reduce(biasUnit == nil ? 0 : 1) { $0 + ($1.size + 1023) / 1024 }
+        var tiles = max(1, (layers.reduce(biasUnit == nil ? 0 : 1) { $0 + $1.size } + 1023) / 1024)
         var lastError: Error = ChipError.usage("the network does not fit 16 x 16 tiles")
         while true {
             let t = min(tiles, 256)

@@ -8,14 +8,16 @@ enum ImportCommand: Subcommand {
     static let flags: Set<String> = ["quiet", "one-core"]
     static let help = """
     USAGE: chipsim import <MODEL.nir> --out CONFIG.json [--dt SECONDS] [--reset hard|soft]
-                          [--weight-bits N] [--steps N] [--quiet]
+                          [--weight-bits N] [--steps N] [--input JSON] [--template CONFIG]
+                          [--one-core] [--quiet]
 
     Reads a NIR file (HDF5, written by snnTorch, Norse, Sinabs, Rockpool, the nir package or
-    chipsim export) and maps Input, Output, Affine, Linear, Scale, LIF, IF, LI, CubaLIF and
-    CubaLI nodes onto chip layers with dense connections and explicit weights (docs/NIR.md:
-    the fixed-point mapping and what it approximates). Prints a per-layer quantisation report
-    (max and RMS error of weights, decays, thresholds and biases, in NIR units). Conv2d,
-    pooling, Flatten, Delay and recurrent edges are not supported yet: the error names the node.
+    chipsim export) and maps Input, Output, Affine, Linear, Scale, Conv2d, SumPool2d,
+    AvgPool2d, Flatten, LIF, IF, LI, CubaLIF and CubaLI nodes, and recurrent edges, onto chip
+    layers and dense, conv2d, sumPool and recurrent connections with explicit weights
+    (docs/NIR.md: the fixed-point mapping and what it approximates). Prints a per-layer
+    quantisation report (max and RMS error of weights, decays, thresholds and biases, in NIR
+    units). Delay nodes are not supported (the chip has no delays): the error names the node.
 
     OPTIONS:
       --out FILE         config to write (required)
