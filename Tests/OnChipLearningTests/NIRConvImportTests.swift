@@ -227,6 +227,7 @@ struct NIRConvImportTests {
         let input = bernoulli(channels: 64, steps: 400, rate: 0.3, seed: 11)
         let chip = try runOnChip(m, input: input)
         let reference = graphReference(g, dt: 1e-4, input: input, soft: true)
+        #expect(chip.spikes["bias"]!.allSatisfy { $0 == [0] }, "the bias unit spikes at every step, from step 0")
         for l in m.layers {
             let a = chip.spikes[l.name]!, b = reference[l.node]!
             let differing = zip(a, b).filter { $0 != $1 }.count
@@ -234,6 +235,45 @@ struct NIRConvImportTests {
             print("small cnn \(l.name): chip \(ca) spikes, float \(cb), steps differing \(differing) of \(a.count)")
             #expect(cb > 50, "\(l.name) must be active for the comparison to mean something")
             #expect(abs(ca - cb) <= max(2, cb / 20), "small cnn \(l.name): spike counts within 5 %")
+        }
+    }
+
+    /// Pooling fused into the convolution after it, by hand: AvgPool2d(2) over 1x4x4 then a
+    /// 1 -> 1 conv with kernel [[1, 2], [3, 4]] (stride 1, no padding) is a 4x4 conv of stride
+    /// 2 whose taps are each weight / 4 repeated over its 2x2 window; an input whose size does
+    /// not divide by the window (5x5) is not fused (the pooled grid drops a row the fused conv
+    /// would read).
+    @Test func poolingFusedIntoConvByHand() throws {
+        func pool(_ side: Int) -> NIRShapedOp {
+            let s = LayerShape(channels: 1, height: side, width: side), o = LayerShape(channels: 1, height: side / 2, width: side / 2)
+            return NIRShapedOp(kind: .avgPool, geometry: ConvGeometry(input: s, output: o, kernel: (2, 2), stride: (2, 2), groups: 1), poolWeight: 0.25)
+        }
+        func conv(_ side: Int) -> NIRShapedOp {
+            let s = LayerShape(channels: 1, height: side, width: side), o = LayerShape(channels: 1, height: side - 1, width: side - 1)
+            return NIRShapedOp(kind: .conv, geometry: ConvGeometry(input: s, output: o, kernel: (2, 2)), kernel: [1, 2, 3, 4], bias: [0.5])
+        }
+        let f = try #require(NIRShapedOp.fuse(pool: pool(4), conv: conv(2)))
+        let g = f.geometry!
+        #expect((g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW) == (4, 4, 2, 2, 0, 0))
+        #expect(g.output == LayerShape(channels: 1, height: 1, width: 1))
+        #expect(f.kernel == [0.25, 0.25, 0.5, 0.5, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1, 0.75, 0.75, 1, 1])
+        #expect(f.bias == [0.5])
+        #expect(NIRShapedOp.fuse(pool: pool(5), conv: conv(2)) == nil)
+    }
+
+    /// A cycle must pass through a spiking node: a loop of linear nodes is refused, naming it.
+    @Test func cycleOfLinearNodesIsRefused() throws {
+        let lif: [String: HDF5Dataset] = ["tau": .float64([1e-3, 1e-3]), "r": .float64([10, 10]), "v_leak": .float64([0, 0]), "v_threshold": .float64([1, 1])]
+        let w: HDF5Dataset = .float64([1, 0, 0, 1], shape: [2, 2])
+        let g = NIRGraph(version: nil, nodes: [
+            NIRNode(name: "in", type: "Input", parameters: ["shape": .int64([2])]),
+            NIRNode(name: "a", type: "Linear", parameters: ["weight": w]),
+            NIRNode(name: "b", type: "Linear", parameters: ["weight": w]),
+            NIRNode(name: "lif", type: "LIF", parameters: lif),
+            NIRNode(name: "out", type: "Output", parameters: ["shape": .int64([2])]),
+        ], edges: [("in", "a"), ("a", "b"), ("b", "a"), ("b", "lif"), ("lif", "out")], file: "loop.nir")
+        do { _ = try NIRImport.run(g); Issue.record("a loop of linear nodes must be refused") } catch {
+            #expect("\(error)".contains("closes a cycle without a spiking neuron node") && "\(error)".contains("a -> b"))
         }
     }
 }
