@@ -174,7 +174,8 @@ struct NIRConvImportTests {
             let a = chip.spikes[l.name]!, b = reference[l.node]!
             let differing = zip(a, b).filter { $0 != $1 }.count
             let ca = a.joined().count, cb = b.joined().count
-            print("\(name) \(l.name): chip \(ca) spikes, float \(cb), steps differing \(differing) of \(a.count)")
+            let mismatched = zip(a, b).map { Set($0).symmetricDifference(Set($1)).count }.reduce(0, +)
+            print("\(name) \(l.name): chip \(ca) spikes, float \(cb), steps differing \(differing) of \(a.count), neuron-steps differing \(mismatched) of \(a.count * l.size)")
             #expect(cb > 20, "\(l.name) must be active for the comparison to mean something")
             #expect(abs(ca - cb) <= max(2, cb / 20), "\(name) \(l.name): spike counts within 5 %")
         }
@@ -187,13 +188,15 @@ struct NIRConvImportTests {
     /// (composed into one dense connection) -> D LIF 4 -> Output. snnTorch-style LIF (tau 1 ms,
     /// r 10: v' = 0.9 v + I, threshold 1, reset by subtraction). The chip's spike counts
     /// per layer match the float reference (graphReference: plain loops over the NIR
-    /// parameters) within 5 %; with 8-bit weights spike times drift, so counts are held.
-    @Test func smallCNNMatchesFloatReference() throws {
+    /// parameters) within 5 %; with 8-bit weights spike times drift, so counts are held. With
+    /// weights on a 1/16 grid the first steps must agree exactly.
+    @Test(arguments: [false, true]) func smallCNNMatchesFloatReference(grid: Bool) throws {
         var seed: UInt64 = 7
         func uniform(_ n: Int, _ lo: Double, _ hi: Double) -> [Double] {
             (0 ..< n).map { _ in
                 seed = seed &* 6364136223846793005 &+ 1442695040888963407
-                return lo + (hi - lo) * Double(seed >> 11) / Double(1 << 53)
+                let x = lo + (hi - lo) * Double(seed >> 11) / Double(1 << 53)
+                return grid ? (x * 16).rounded() / 16 : x
             }
         }
         func lif(_ shape: [Int]) -> [String: HDF5Dataset] {
@@ -232,9 +235,15 @@ struct NIRConvImportTests {
             let a = chip.spikes[l.name]!, b = reference[l.node]!
             let differing = zip(a, b).filter { $0 != $1 }.count
             let ca = a.joined().count, cb = b.joined().count
-            print("small cnn \(l.name): chip \(ca) spikes, float \(cb), steps differing \(differing) of \(a.count)")
+            let mismatched = zip(a, b).map { Set($0).symmetricDifference(Set($1)).count }.reduce(0, +)
+            let firstDifference = (0 ..< a.count).first { a[$0] != b[$0] } ?? a.count
+            print("small cnn (grid \(grid)) \(l.name): chip \(ca) spikes, float \(cb), steps differing \(differing) of \(a.count), first at step \(firstDifference), neuron-steps differing \(mismatched) of \(a.count * l.size)")
             #expect(cb > 50, "\(l.name) must be active for the comparison to mean something")
             #expect(abs(ca - cb) <= max(2, cb / 20), "small cnn \(l.name): spike counts within 5 %")
+            // Weights on a 1/16 grid: the first steps agree exactly in every layer (no
+            // systematic error: kernel orientation, fusion, delays); later, the rounded decay
+            // (410 / 4096 for 0.1) and biases move spikes, and the differences spread.
+            #expect(!grid || firstDifference >= 5, "small cnn \(l.name): first difference at step \(firstDifference)")
         }
     }
 
