@@ -20,6 +20,7 @@ public enum NIRExport {
     public static func graph(network net: NetworkConfig, weights: [[Int]], dt: Double, file: String) throws -> NIRGraph {
         func fail(_ path: String, _ m: String) -> ChipError { ChipError.config(file: file, path: path, message: m) }
         guard dt > 0, dt.isFinite else { throw ChipError.usage("--dt must be a positive number of seconds") }
+        try refuseShaped(net, file: file)
         guard let input = net.layers.first(where: \.isInput) else { throw fail("$.network.layers", "no input layer") }
         var nodes: [NIRNode] = [NIRNode(name: input.name, type: "Input", parameters: ["shape": .int64([Int64(input.size)])])]
         var edges: [(from: String, to: String)] = []
@@ -107,7 +108,8 @@ public enum NIRExport {
 
     /// The weights the chip starts from (explicit or drawn as the chip draws them).
     public static func initialWeights(_ config: ExperimentConfig) throws -> [[Int]] {
-        try (0 ..< config.network.connections.count).map { try Chip.initialWeights(connection: $0, of: config) }
+        try refuseShaped(config.network, file: config.file)
+        return try (0 ..< config.network.connections.count).map { try Chip.initialWeights(connection: $0, of: config) }
     }
 
     /// The trained weights in a training checkpoint (chipsim run writes one after every
@@ -149,5 +151,13 @@ public enum NIRExport {
             }
         }
         return out
+    }
+
+    /// Conv, pooling and one-to-one connections have no export yet (import maps them).
+    static func refuseShaped(_ net: NetworkConfig, file: String) throws {
+        if let (i, c) = net.connections.enumerated().first(where: { $0.element.kind.isShaped }) {
+            throw ChipError.config(file: file, path: "$.network.connections[\(i)]",
+                                   message: "connection '\(c.from)' -> '\(c.to)' is \(c.kind.rawValue): export of conv, pooling and one-to-one connections to NIR is not supported yet")
+        }
     }
 }

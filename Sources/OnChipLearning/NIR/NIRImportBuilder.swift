@@ -12,7 +12,15 @@ struct NIRImportBuilder {
     let options: NIRImportOptions
     var report: [NIRQuantisation] = []
 
-    init(graph: NIRGraph, options: NIRImportOptions) { self.graph = graph; self.options = options }
+    /// Predecessors of each node, in edge order.
+    let predsOf: [String: [String]]
+
+    init(graph: NIRGraph, options: NIRImportOptions) {
+        self.graph = graph; self.options = options
+        var p: [String: [String]] = [:]
+        for e in graph.edges { p[e.to, default: []].append(e.from) }
+        predsOf = p
+    }
 
     func fail(_ node: String, _ key: String?, _ m: String) -> ChipError {
         ChipError.config(file: graph.file, path: "node/nodes/\(node)" + (key.map { "/" + $0 } ?? ""), message: m)
@@ -53,15 +61,15 @@ struct NIRImportBuilder {
 
     /// An Input's or Output's `shape`: integers 1...2^24 whose product is at most 2^24 (the
     /// chip's largest layer).
-    func shapeValues(_ n: NIRNode) throws -> [Int] {
-        let v = try param(n, "shape").doubles
+    func shapeValues(_ n: NIRNode, key: String = "shape") throws -> [Int] {
+        let v = try param(n, key).doubles
         var product = 1
         for x in v {
             guard x.isFinite, x >= 1, x <= Double(1 << 24), x == x.rounded() else {
-                throw fail(n.name, "shape", "expected positive integers, found \(v)")
+                throw fail(n.name, key, "expected positive integers, found \(v)")
             }
             product *= Int(x)
-            guard product <= 1 << 24 else { throw fail(n.name, "shape", "\(v) has more than 2^24 elements (the largest chip layer)") }
+            guard product <= 1 << 24 else { throw fail(n.name, key, "\(v) has more than 2^24 elements (the largest chip layer)") }
         }
         return v.map { Int($0) }
     }
@@ -77,8 +85,10 @@ struct NIRImportBuilder {
         return product
     }
 
-    /// Shape of what a node emits.
-    func outShape(_ n: NIRNode) throws -> [Int] {
+    /// Shape of what a node emits. Pooling (and a Conv2d or Flatten without its
+    /// input_shape / input_type) take the shape of their predecessor; `depth` bounds that
+    /// recursion (a cycle of such nodes is an error).
+    func outShape(_ n: NIRNode, depth: Int = 0) throws -> [Int] {
         switch n.type {
         case "Input": return try shapeValues(n)
         case "Affine", "Linear":
@@ -86,19 +96,110 @@ struct NIRImportBuilder {
             guard w.shape.count == 2 else { throw fail(n.name, "weight", "expected a 2-D weight (out x in), found shape \(w.shape)") }
             return [w.shape[0]]
         case "Scale": return try param(n, "scale").shape
+        case "Conv2d", "SumPool2d", "AvgPool2d":
+            let g = try shapedOp(n, depth: depth).geometry!
+            return [g.output.channels, g.output.height, g.output.width]
+        case "Flatten":
+            let input = try inShape(n, depth: depth)
+            let rank = input.count
+            var s = Int(try uniform(n, "start_dim", default: 0)), e = Int(try uniform(n, "end_dim", default: -1))
+            if s < 0 { s += rank }
+            if e < 0 { e += rank }
+            guard rank > 0, 0 <= s, s <= e, e < rank else { throw fail(n.name, "start_dim", "start_dim / end_dim do not fit the input shape \(input)") }
+            return Array(input[..<s]) + [input[s ... e].reduce(1, *)] + Array(input[(e + 1)...])
         default: return try param(n, "r").shape
         }
     }
 
     /// Shape of what a node takes in.
-    func inShape(_ n: NIRNode) throws -> [Int] {
+    func inShape(_ n: NIRNode, depth: Int = 0) throws -> [Int] {
         switch n.type {
         case "Output": return try shapeValues(n)
         case "Affine", "Linear":
             let w = try param(n, "weight")
             guard w.shape.count == 2 else { throw fail(n.name, "weight", "expected a 2-D weight (out x in), found shape \(w.shape)") }
             return [w.shape[1]]
-        default: return try outShape(n)
+        case "Conv2d", "SumPool2d", "AvgPool2d":
+            let g = try shapedOp(n, depth: depth).geometry!
+            return [g.input.channels, g.input.height, g.input.width]
+        case "Flatten":
+            if n.parameters["input_type"] != nil { return try shapeValues(n, key: "input_type") }
+            return try predecessorShape(n, depth: depth)
+        default: return try outShape(n, depth: depth)
+        }
+    }
+
+    /// The shape the (first) predecessor of a node produces.
+    func predecessorShape(_ n: NIRNode, depth: Int) throws -> [Int] {
+        guard depth < 64 else { throw fail(n.name, nil, "cannot infer the input shape of \(describe(n.name)): too many shape-inferring nodes in a row, or a cycle of them") }
+        guard let p = predsOf[n.name]?.first, let pn = graph.node(p) else {
+            throw fail(n.name, nil, "\(describe(n.name)) has no predecessor to take its input shape from")
+        }
+        return try outShape(pn, depth: depth + 1)
+    }
+
+    /// An integer or a pair (NIR writes 2-vectors) of a shaped node, within lo...4096.
+    func pair(_ n: NIRNode, _ key: String, default d: (Int, Int)?, min lo: Int) throws -> (Int, Int) {
+        guard n.parameters[key] != nil else {
+            guard let d else { throw fail(n.name, key, "missing: a \(n.type) node has \(key)") }
+            return d
+        }
+        let v = try param(n, key).doubles
+        guard v.count == 1 || v.count == 2, v.allSatisfy({ $0 == $0.rounded() && $0 >= Double(lo) && $0 <= 4096 }) else {
+            throw fail(n.name, key, "expected an integer or two integers in \(lo)...4096, found \(v)")
+        }
+        return (Int(v[0]), Int(v[v.count - 1]))
+    }
+
+    /// A Conv2d, SumPool2d or AvgPool2d node as an operator (geometry from its parameters and
+    /// its input shape).
+    func shapedOp(_ n: NIRNode, depth: Int = 0) throws -> NIRShapedOp {
+        func shape3(_ s: [Int]) throws -> LayerShape {
+            guard s.count == 3 else { throw fail(n.name, nil, "\(describe(n.name)) needs a [channels, height, width] input, found \(s)") }
+            return LayerShape(channels: s[0], height: s[1], width: s[2])
+        }
+        let stride: (Int, Int), padding: (Int, Int), kernel: (Int, Int), input: LayerShape
+        switch n.type {
+        case "Conv2d":
+            let w = try param(n, "weight")
+            guard w.shape.count == 4, w.shape.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
+                throw fail(n.name, "weight", "expected an OIHW weight [out, in / groups, kH, kW], found shape \(w.shape)")
+            }
+            let groups = Int(try uniform(n, "groups", default: 1))
+            guard groups >= 1, groups <= 4096, w.shape[0] % groups == 0 else { throw fail(n.name, "groups", "groups \(groups) does not divide the \(w.shape[0]) output channels") }
+            if let pd = n.parameters["padding"], !pd.strings.isEmpty {
+                throw fail(n.name, "padding", "padding \"\(pd.strings[0])\": only explicit integer padding is supported")
+            }
+            padding = try pair(n, "padding", default: (0, 0), min: 0)
+            stride = try pair(n, "stride", default: (1, 1), min: 1)
+            let dilation = try pair(n, "dilation", default: (1, 1), min: 1)
+            let hw: (Int, Int)
+            if n.parameters["input_shape"] != nil { hw = try pair(n, "input_shape", default: nil, min: 1) } else {
+                let s = try predecessorShape(n, depth: depth)
+                guard s.count == 3 else { throw fail(n.name, "input_shape", "missing, and the predecessor's shape \(s) is not [C, H, W]") }
+                hw = (s[1], s[2])
+            }
+            input = LayerShape(channels: w.shape[1] * groups, height: hw.0, width: hw.1)
+            let oh = ConvGeometry.outputExtent(hw.0, kernel: w.shape[2], stride: stride.0, padding: padding.0, dilation: dilation.0)
+            let ow = ConvGeometry.outputExtent(hw.1, kernel: w.shape[3], stride: stride.1, padding: padding.1, dilation: dilation.1)
+            guard oh >= 1, ow >= 1 else { throw fail(n.name, "weight", "the kernel does not fit the \(hw.0)x\(hw.1) input") }
+            let g = ConvGeometry(input: input, output: LayerShape(channels: w.shape[0], height: oh, width: ow), kernel: (w.shape[2], w.shape[3]),
+                                 stride: stride, padding: padding, dilation: dilation, groups: groups)
+            let bias = n.parameters["bias"] == nil ? [Double](repeating: 0, count: w.shape[0]) : try param(n, "bias").doubles
+            guard bias.count == w.shape[0] else { throw fail(n.name, "bias", "expected \(w.shape[0]) values (one per output channel), found \(bias.count)") }
+            return NIRShapedOp(kind: .conv, geometry: g, kernel: w.doubles, bias: bias)
+        default:  // SumPool2d, AvgPool2d
+            kernel = try pair(n, "kernel_size", default: nil, min: 1)
+            stride = try pair(n, "stride", default: kernel, min: 1)
+            padding = try pair(n, "padding", default: (0, 0), min: 0)
+            input = try shape3(predecessorShape(n, depth: depth))
+            let oh = ConvGeometry.outputExtent(input.height, kernel: kernel.0, stride: stride.0, padding: padding.0, dilation: 1)
+            let ow = ConvGeometry.outputExtent(input.width, kernel: kernel.1, stride: stride.1, padding: padding.1, dilation: 1)
+            guard oh >= 1, ow >= 1 else { throw fail(n.name, "kernel_size", "the window does not fit the \(input.height)x\(input.width) input") }
+            let g = ConvGeometry(input: input, output: LayerShape(channels: input.channels, height: oh, width: ow), kernel: kernel,
+                                 stride: stride, padding: padding, groups: input.channels)
+            return NIRShapedOp(kind: n.type == "SumPool2d" ? .sumPool : .avgPool, geometry: g,
+                               poolWeight: n.type == "SumPool2d" ? 1 : 1 / Double(kernel.0 * kernel.1))
         }
     }
 
@@ -112,13 +213,12 @@ struct NIRImportBuilder {
             if n.type == "Input" || n.type == "Output" || NIRImport.linearTypes.contains(n.type) || NIRImport.neuronTypes.contains(n.type) { continue }
             let why: String
             switch n.type {
-            case "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten":
-                why = "convolution, pooling and Flatten are not supported yet (they need the chip's convolution layers)"
-            case "Delay": why = "Delay is not supported yet (the chip has one fixed synaptic delay per layer)"
+            case "Conv1d": why = "1-D convolution is not supported (the chip's shaped layers are [channels, height, width])"
+            case "Delay": why = "Delay is not supported: the chip delivers every spike one step after it is emitted, with no per-synapse or per-connection delay"
             case "NIRGraph": why = "nested graphs are not supported yet"
             default: why = "this node type is not supported"
             }
-            throw fail(n.name, "type", "node '\(n.name)' of type \(n.type): \(why); supported: Input, Output, Affine, Linear, Scale, LIF, IF, LI, CubaLIF, CubaLI")
+            throw fail(n.name, "type", "node '\(n.name)' of type \(n.type): \(why); supported: Input, Output, Affine, Linear, Scale, Conv2d, SumPool2d, AvgPool2d, Flatten, LIF, IF, LI, CubaLIF, CubaLI")
         }
         // 2. Edges name nodes, shapes agree along them.
         var preds: [String: [String]] = [:], succs: [String: [String]] = [:]
@@ -139,19 +239,29 @@ struct NIRImportBuilder {
                     message: "inconsistent graph: \(describe(b.name)) takes shape \(expected) but \(describe(a.name)) produces \(produced) on the edge \(a.name) -> \(b.name)")
             }
         }
-        // 3. No cycles (recurrent edges are not supported yet).
+        // 3. Cycles: each must pass through a spiking neuron node (a recurrent connection,
+        // delivered one step later on the chip); a cycle of linear nodes alone has no meaning.
+        // Depth-first from the Input, then from the other nodes; back edges are recurrent and
+        // left out of the layer order.
         var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var stack: [String] = []
+        var backEdges = Set<String>()
         func visit(_ n: String) throws {
-            state[n] = 1
+            state[n] = 1; stack.append(n)
             for s in succs[n] ?? [] {
                 if state[s] == 1 {
-                    throw fail(s, nil, "recurrent edge \(describe(n)) -> \(describe(s)) closes a cycle: recurrent connections are not supported yet")
+                    let cycle = stack[stack.lastIndex(of: s)!...]
+                    guard cycle.contains(where: { NIRImport.spikingTypes.contains(graph.node($0)!.type) }) else {
+                        throw fail(s, nil, "the edge \(describe(n)) -> \(describe(s)) closes a cycle without a spiking neuron node (\(cycle.joined(separator: " -> "))): a recurrent loop must pass through LIF, IF or CubaLIF")
+                    }
+                    backEdges.insert(n + "\u{0}" + s)
                 }
                 if state[s] == nil { try visit(s) }
             }
-            state[n] = 2
+            stack.removeLast(); state[n] = 2
         }
-        for n in graph.nodes where state[n.name] == nil { try visit(n.name) }
+        for n in graph.nodes.filter({ $0.type == "Input" }) + graph.nodes where state[n.name] == nil { try visit(n.name) }
+        func forward(_ n: String) -> [String] { (succs[n] ?? []).filter { !backEdges.contains(n + "\u{0}" + $0) } }
         // 4. One Input, at most one Output fed by one neuron node.
         let inputs = graph.nodes.filter { $0.type == "Input" }
         guard inputs.count == 1 else {
@@ -171,14 +281,15 @@ struct NIRImportBuilder {
         // 5. Layer order: topological, ties by first appearance in the edge list; the output
         // layer last.
         var indegree: [String: Int] = [:]
-        for n in graph.nodes { indegree[n.name] = (preds[n.name] ?? []).count }
+        for n in graph.nodes { indegree[n.name] = 0 }
+        for n in graph.nodes { for s in forward(n.name) { indegree[s]! += 1 } }
         var ready = graph.nodes.map(\.name).filter { indegree[$0] == 0 }
         var order: [String] = []
         while !ready.isEmpty {
             ready.sort { (firstSeen[$0] ?? .max, $0) < (firstSeen[$1] ?? .max, $1) }
             let n = ready.removeFirst()
             order.append(n)
-            for s in succs[n] ?? [] { indegree[s]! -= 1; if indegree[s] == 0 { ready.append(s) } }
+            for s in forward(n) { indegree[s]! -= 1; if indegree[s] == 0 { ready.append(s) } }
         }
         var neuronOrder = order.filter { NIRImport.neuronTypes.contains(graph.node($0)!.type) }
         if let o = outputLayer, let i = neuronOrder.firstIndex(of: o) {
@@ -225,12 +336,26 @@ struct NIRImportBuilder {
             memo[name] = m
             return m
         }
-        func inMap(_ name: String) throws -> LinearMap {
+        func inMap(_ name: String, excluding: Set<String> = []) throws -> LinearMap {
             let n = graph.node(name)!
             let size = try elements(inShape(n), n)
             var sum = LinearMap(size: size, sources: [:], bias: [Double](repeating: 0, count: size))
-            for p in preds[name] ?? [] { sum.add(try outMap(p)) }
+            for p in preds[name] ?? [] where !excluding.contains(p) { sum.add(try outMap(p)) }
             return sum
+        }
+        func isSource(_ name: String) -> Bool {
+            guard let t = graph.node(name)?.type else { return false }
+            return t == "Input" || NIRImport.spikingTypes.contains(t)
+        }
+        // The bias unit: a one-neuron layer that spikes every step (vth 0, bias 1), created
+        // when a layer's bias differs between its neurons (conv biases per channel, Affine
+        // biases per neuron); its connection carries the biases as weights.
+        let biasKey = "\u{0}bias"
+        var biasUnitUsed = false
+        do {
+            var s = "bias", k = 2
+            while used.contains(s) { s = "bias_\(k)"; k += 1 }
+            chipName[biasKey] = s
         }
         let dt = options.dt
         guard dt > 0, dt.isFinite else { throw ChipError.usage("--dt must be a positive number of seconds, got \(dt)") }
@@ -238,8 +363,36 @@ struct NIRImportBuilder {
         var connections: [NIRImportedConnection] = []
         for name in neuronOrder {
             let n = graph.node(name)!
-            let incoming = try inMap(name)
+            // Shaped connections: a Conv2d (with a pooling before it that it can absorb, see
+            // NIRShapedOp.fuse) or a pooling between a source layer and this layer, nothing else
+            // on the path, becomes one chip conv2d / sumPool connection with a shared kernel.
+            var structured: [(src: String, op: NIRShapedOp, via: [String])] = []
+            for p in preds[name] ?? [] {
+                guard let pn = graph.node(p), ["Conv2d", "SumPool2d", "AvgPool2d"].contains(pn.type), succs[p] == [name],
+                      let q = preds[p], q.count == 1 else { continue }
+                let op = try shapedOp(pn)
+                if isSource(q[0]) { structured.append((q[0], op, [p])); continue }
+                if pn.type == "Conv2d", let qn = graph.node(q[0]), qn.type == "SumPool2d" || qn.type == "AvgPool2d", succs[q[0]] == [p],
+                   let r = preds[q[0]], r.count == 1, isSource(r[0]), let fused = NIRShapedOp.fuse(pool: try shapedOp(qn), conv: op) {
+                    structured.append((r[0], fused, [q[0], p]))
+                }
+            }
+            var incoming = try inMap(name, excluding: Set(structured.map { $0.via.last! }))
             let size = incoming.size
+            for st in structured where incoming.sources[st.src] != nil || structured.filter({ $0.src == st.src }).count > 1 {
+                throw fail(name, nil, "\(describe(st.src)) reaches \(describe(name)) along two paths (one through \(describe(st.via.last!))): the chip has one connection per pair of layers")
+            }
+            // Per-neuron input bias (Affine biases composed, plus conv biases per channel).
+            var inBias = incoming.bias
+            for st in structured where st.op.kind == .conv {
+                let out = st.op.geometry!.output
+                for j in 0 ..< size { inBias[j] += st.op.bias[out.coordinates(of: j).c] }
+            }
+            if let lo = inBias.min(), let hi = inBias.max(), hi - lo > 1e-9 * max(abs(lo), abs(hi)) {
+                incoming.sources[biasKey] = inBias.map { [$0] }
+                inBias = [Double](repeating: 0, count: size)
+                biasUnitUsed = true
+            }
             let cuba = n.type.hasPrefix("Cuba"), spiking = NIRImport.spikingTypes.contains(n.type)
             let tauMem = n.type == "IF" ? Double.infinity : try uniform(n, cuba ? "tau_mem" : "tau")
             let tauSyn = cuba ? try uniform(n, "tau_syn") : dt
@@ -267,10 +420,16 @@ struct NIRImportBuilder {
             let gain = (0 ..< size).map { j in (n.type == "IF" ? dt : aMem) * r[j] * (cuba ? aSyn * wIn[j] : 1) }
             // The bias current per step (NIR voltage units): v_leak pulls, the Affine bias
             // pushes (for Cuba nodes through the synaptic current: its steady state).
-            let biases = (0 ..< size).map { j in aMem * vLeak + (cuba ? gain[j] / aSyn : gain[j]) * incoming.bias[j] }
-            let bias = biases.first ?? 0
+            let biases = (0 ..< size).map { j in aMem * vLeak + (cuba ? gain[j] / aSyn : gain[j]) * inBias[j] }
+            var bias = biases.first ?? 0
             if let lo = biases.min(), let hi = biases.max(), hi - lo > 1e-9 * max(abs(lo), abs(hi)) {
-                throw fail(name, "v_leak", "the bias current (v_leak and Affine bias) differs across neurons (\(lo) ... \(hi)): the chip has one bias per layer")
+                // Uniform input bias, per-neuron gain (r, w_in): through the bias unit too.
+                incoming.sources[biasKey] = inBias.map { [$0] }
+                biasUnitUsed = true
+                bias = aMem * vLeak
+            }
+            if !structured.isEmpty, let lo = gain.min(), let hi = gain.max(), hi - lo > 1e-9 * max(abs(lo), abs(hi)) {
+                throw fail(name, "r", "r (or w_in) differs across the node's neurons (\(lo) ... \(hi) as a gain): a shared convolution or pooling kernel needs one gain per layer")
             }
             // Voltage scale: the largest power of two that keeps every register in range:
             // v up to the threshold plus one step's worst-case input (spiking) or the readout's
@@ -290,6 +449,21 @@ struct NIRImportBuilder {
                 } }
                 let bits = min(max(metaInt(hintNode(src), "chipsim_weight_bits") ?? options.weightBits, 1), 9)
                 if jump > 0 { limit = min(limit, 64 * Double((1 << (bits - 1)) - 1) * 128 / jump) }
+            }
+            for st in structured {
+                let g = st.op.geometry!, k = st.op.fullKernel
+                var jump = 0.0
+                for o in 0 ..< g.output.channels {
+                    var p = 0.0, q = 0.0
+                    for x in k[(o * g.kernelSize) ..< ((o + 1) * g.kernelSize)] {
+                        let y = gain[0] * x
+                        jump = max(jump, abs(y))
+                        if y > 0 { p += y } else { q -= y }
+                    }
+                    let plane = g.output.height * g.output.width
+                    for j in (o * plane) ..< ((o + 1) * plane) { pos[j] += p; neg[j] += q }
+                }
+                if jump > 0 { limit = min(limit, 64 * Double((1 << (options.weightBits - 1)) - 1) * 128 / jump) }
             }
             for j in 0 ..< size { uBound = max(uBound, max(pos[j], neg[j]) / aSyn) }
             if uBound > 0 { limit = min(limit, register / uBound) }
@@ -328,9 +502,37 @@ struct NIRImportBuilder {
             let parameters = LIFParameters(du: du, dv: dv, vth: vth, biasMant: biasMant, biasExp: biasExp, refractory: refractory,
                                            reset: reset, spiking: spiking)
             layers.append(NIRImportedLayer(name: chipName[name]!, node: name, type: n.type, size: size, parameters: parameters, scale: scale,
-                                           aMem: aMem, aSyn: aSyn, vThreshold: vThreshold, gain: gain, biasPerStep: bias))
-            // Connections, one per source layer, in layer order.
-            for src in ([input.name] + neuronOrder) where incoming.sources[src] != nil {
+                                           aMem: aMem, aSyn: aSyn, vThreshold: vThreshold, gain: gain, biasPerStep: bias,
+                                           shape: try layerShape(outShape(n))))
+            // Shaped connections: the kernel w 2^(e+6) = S g W (one gain for the layer), e the
+            // smallest that fits the largest tap into the mantissa, as for dense ones.
+            for st in structured {
+                let g = st.op.geometry!, k = st.op.fullKernel
+                let bits = options.weightBits
+                let wMax = Double((1 << (bits - 1)) - 1), wMin = -Double(1 << (bits - 1))
+                let targets = k.map { scale * gain[0] * $0 / 64 }
+                let largest = targets.map(abs).max() ?? 0
+                var e = 0
+                if largest > 0 {
+                    e = -8
+                    while e < 7 && (largest / Foundation.pow(2, Double(e))).rounded() > wMax { e += 1 }
+                }
+                let unit = Foundation.pow(2, Double(e))
+                let q = targets.map { min(max(($0 / unit).rounded(), wMin), wMax) }
+                var maxErr = 0.0, sumSq = 0.0
+                for (x, y) in zip(q, k) {
+                    let err = gain[0] != 0 ? abs(x * unit * 64 / (scale * gain[0]) - y) : abs(y)
+                    maxErr = max(maxErr, err); sumSq += err * err
+                }
+                let kind: ConnectionKind = st.op.kind == .conv ? .conv2d : .sumPool
+                report.append(NIRQuantisation(layer: chipName[name]!, item: "\(kind.rawValue) from \(chipName[st.src]!) (e=\(e))", maxError: maxErr,
+                                              rmsError: (sumSq / Double(max(1, k.count))).squareRoot(), scale: k.map(abs).max() ?? 0))
+                connections.append(NIRImportedConnection(from: chipName[st.src]!, to: chipName[name]!, weightBits: bits, weightExponent: e,
+                                                         weights: [], floatWeights: [], kind: kind, geometry: g,
+                                                         kernel: kind == .conv2d ? q.map { Int($0) } : [Int(q.first ?? 0)], floatKernel: k))
+            }
+            // Dense connections, one per source layer, in layer order (the bias unit first).
+            for src in ([input.name, biasKey] + neuronOrder) where incoming.sources[src] != nil {
                 let m = incoming.sources[src]!
                 // Hints from a single linear node between the two layers (written by chipsim export).
                 let via = hintNode(src)
@@ -375,13 +577,25 @@ struct NIRImportBuilder {
         }
         let ordered = connections.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }.map(\.element)
         let inputSize = try elements(outShape(input), input)
-        return NIRImport(inputName: chipName[input.name]!, inputSize: inputSize, layers: layers, connections: ordered,
-                         report: report, options: options, version: graph.version)
+        var result = NIRImport(inputName: chipName[input.name]!, inputSize: inputSize, layers: layers, connections: ordered,
+                               report: report, options: options, version: graph.version)
+        result.inputShape = try layerShape(outShape(input))
+        if biasUnitUsed { result.biasUnit = chipName[biasKey]! }
+        return result
     }
+
+    /// A [C, H, W] shape as a chip layer shape (other ranks: none).
+    func layerShape(_ s: [Int]) -> LayerShape? { s.count == 3 ? LayerShape(channels: s[0], height: s[1], width: s[2]) : nil }
 
     /// y = W x + b of one linear node applied to a map.
     func apply(_ n: NIRNode, _ x: LinearMap) throws -> LinearMap {
         switch n.type {
+        case "Conv2d", "SumPool2d", "AvgPool2d":
+            let op = try shapedOp(n)
+            guard op.geometry!.input.size == x.size else { throw fail(n.name, nil, "\(describe(n.name)) takes \(op.geometry!.input.size) values, its input has \(x.size)") }
+            return op.apply(x)
+        case "Flatten":
+            return x  // NCHW order is already the flat order
         case "Scale":
             let s = try param(n, "scale").doubles
             guard s.count == x.size else { throw fail(n.name, "scale", "expected \(x.size) values, found \(s.count)") }
