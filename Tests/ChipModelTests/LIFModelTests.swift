@@ -2,7 +2,7 @@ import Testing
 @testable import ChipModel
 
 // LIF sequences against values computed by hand from the formulas in LIFModel.swift /
-// DESIGN.md section 4. Each expected number is worked out in the comment beside it.
+// docs/SEMANTICS.md. Each expected number is worked out in the comment beside it.
 
 private func run(_ p: LIFParameters, inputs: [Int64], u0: Int32 = 0, v0: Int32 = 0)
     -> (u: [Int32], v: [Int32], spikes: [Bool]) {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-// Golden end-to-end runs (DESIGN.md validation ladder, item 6): the integers of small runs'
+// Golden end-to-end runs (docs/SEMANTICS.md): the integers of small runs'
 // reports — counts per action, cycles per phase, spikes per layer, routing stalls — are pinned
 // in Golden/*.json. These are regression guards, not correctness oracles (the oracles are the
 // hand-computed unit tests): they catch any unintended change of simulated behaviour, e.g. in

@@ -1,5 +1,5 @@
 // The phases of one algorithmic timestep, run in this order on every core
-// (DESIGN.md section 3; Lava's LoihiProtocol has the same shape).
+// (docs/SEMANTICS.md, phase order; Lava's LoihiProtocol has the same shape).
 
 public enum Phase: Int, CaseIterable, Sendable {
     /// Spikes emitted at step t-1 are read from synapse SRAM and accumulated.

@@ -1,7 +1,7 @@
 // Bit widths of the chip's datapaths, named once so that every saturate, wrap and
 // shift in the model says which hardware register it models. See docs/SEMANTICS.md.
 
-/// Widths and shifts of the `loihi-cuba` neuron datapath (DESIGN.md section 4).
+/// Widths and shifts of the `loihi-cuba` neuron datapath (docs/SEMANTICS.md).
 public enum NeuronWidths {
     /// Current u: signed 24-bit, wraps on overflow (two's complement).
     public static let current = 24
@@ -34,7 +34,7 @@ public enum SynapseWidths {
     public static let dendriticAccumulator = 32
 }
 
-/// Widths of the learning datapath (DESIGN.md section 4, "Learning state").
+/// Widths of the learning datapath (docs/SEMANTICS.md and docs/LEARNING.md, the learning state).
 public enum LearningWidths {
     public static let defaultTraceBits = 8
     public static let traceDecay = 12

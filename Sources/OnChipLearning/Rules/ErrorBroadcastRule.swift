@@ -2,7 +2,7 @@ import Foundation
 import ChipModel
 
 
-// OPZO and the rules that share its machinery (ALGORITHMS.md): DFA (fixed random feedback),
+// OPZO and the rules that share its machinery (docs/LEARNING.md): DFA (fixed random feedback),
 // readout-only (hidden frozen, the floor that shows whether hidden layers learn), and ZO_sp
 // (single-point zeroth order: the scalar loss minus a running baseline is broadcast and each
 // hidden neuron correlates it with its own noise: g_i = ((L - b) z_i[t-1]) >> zoShift, with

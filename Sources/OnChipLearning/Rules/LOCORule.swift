@@ -1,6 +1,6 @@
 import ChipModel
 
-// LOCO (Ma & Yu) on chip, as interpreted here (the exact projector is not public; ALGORITHMS.md):
+// LOCO (Ma & Yu) on chip, as interpreted here (the exact projector is not public; docs/LEARNING.md):
 // node perturbation whose update is projected onto a low-rank subspace of presynaptic activity.
 // Each hidden block keeps k cluster prototypes P_c of its presynaptic activity (spike counts per
 // sample in units of 2^-F); a sample's presynaptic factor is the projection of its counts r onto

@@ -2,7 +2,7 @@ import Foundation
 import ChipModel
 
 // Weight perturbation on chip: MGD-WP (McCaughan/Oripov) and the randomized forward gradient
-// (Wan/Zhang/Karniadakis), ALGORITHMS.md. One forward pass per sample; the perturbed pass IS
+// (Wan/Zhang/Karniadakis), docs/LEARNING.md. One forward pass per sample; the perturbed pass IS
 // the training pass, and the baseline is a running mean of the period cost.
 //
 // How the perturbed forward pass is realised: at the start of every perturbation period the

@@ -15,8 +15,7 @@ enum BenchTwin {
       --shards   data-parallel gradient shards per batch (bptt/ottt/dfa/readout; 1); results
                  depend on K but not on --threads (threads running the shards; 1)
       --rule     ottt | opzo | dfa | readout | zo_sp | bptt | mgd_wp | mgd_np | fwd_grad (bptt)
-      --data     a MNIST-5k CSV instead of the shipped data/ (784 pixels 0..255 + label per line), e.g.
-                 gunzip -c /work/shared/data/mnist_5k.csv.gz > /tmp/mnist_5k.csv   (/tmp/mnist_5k.csv)
+      --data     a MNIST-5k CSV instead of the shipped data/ (784 pixels 0..255 + label per line)
       --epochs   epochs (1); --train: limit training samples (all 4000); --batch (16)
       Split: per class the first 400 rows train, the next 100 test. Adam, lr 1e-3 unless --lr;
       --optimiser sgd: plain SGD (W -= lr g, g averaged over the batch), the chip's optimiser.
