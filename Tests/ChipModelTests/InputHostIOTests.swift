@@ -29,3 +29,40 @@ import Testing
         #expect(sim.samples.map { $0.counts[.hostIOBytes] } == [8, 4])
     }
 }
+
+// The learning units' counting functions, against hand-computed totals.
+@Suite struct LearningUnitCountTests {
+    @Test func unitFunctionsCountTheirActions() {
+        var c = ActionCounts()
+        PlasticityUnit.countSynapsePass(synapses: 10, instructions: 4, draws: 2, bits: 8, into: &c)
+        PRNGUnit.countDraws(3, into: &c)
+        GradedDelivery.count(pre: 5, post: 7, bitsPerValue: 32, into: &c)
+        PlasticityUnit.countControllerInstructions(6, into: &c)
+        PlasticityUnit.countPrototypeAccess(readBits: 11, writeBits: 13, into: &c)
+        #expect(c[.plastSynapse] == 10)
+        #expect(c[.plastInstr] == 10 * 4 + 6)
+        #expect(c[.prngDraw] == 10 * 2 + 3)
+        #expect(c[.synop] == 35)
+        #expect(c[.sramReadBits] == 10 * 8 + 35 * 32 + 11)
+        #expect(c[.sramWriteBits] == 10 * 8 + 13)
+    }
+
+    @Test func coreMethodsCountIntoTheLearningPhaseOnly() throws {
+        let chip = try Chip(config: config("""
+            {"network": {"layers": [{"name": "in", "kind": "input", "size": 2}, {"name": "a", "size": 2}],
+                         "connections": [{"from": "in", "to": "a", "init": {"kind": "uniform", "low": -8, "high": 7}}]}}
+            """))
+        let core = chip.cores[0]
+        var run = ActionCounts(); run.add(.plastInstr, 5); run.add(.synop, 2)
+        core.recordLearning(run)
+        core.countModulatorBroadcasts()
+        core.countModulatorBroadcasts(2)
+        core.countRandomDraws(7)
+        core.countControllerInstructions(4)
+        #expect(core.counts[.learning][.plastInstr] == 9)
+        #expect(core.counts[.learning][.synop] == 2)
+        #expect(core.counts[.learning][.modBroadcast] == 3)
+        #expect(core.counts[.learning][.prngDraw] == 7)
+        for phase in Phase.allCases where phase != .learning { #expect(core.counts[phase] == ActionCounts()) }
+    }
+}

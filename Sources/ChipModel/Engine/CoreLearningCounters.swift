@@ -10,6 +10,9 @@ extension Core {
         counts.byPhase[Phase.learning.rawValue].add(unitCounts)
     }
 
+    /// Sets the counters to a checkpoint's values (resuming a run; nothing else writes them).
+    public func restoreCounters(_ saved: PhaseCounts) { counts = saved }
+
     /// Router: `n` modulatory values broadcast to all neurons of this core (one each).
     public func countModulatorBroadcasts(_ n: UInt64 = 1) {
         counts.add(.learning, .modBroadcast, n)
