@@ -76,7 +76,9 @@ public final class Core {
     /// Slices of input layers placed here (mapper strategies other than packed): this core
     /// is their spike source; it updates no neurons for them.
     public internal(set) var inputSlices: [(layer: Int, slice: CoreSlice)] = []
-    public var counts = PhaseCounts()
+    /// The core's counters. Only the core's own units add to them (the simulator's phases and
+    /// the methods of CoreLearningCounters.swift); outside ChipModel they are read-only.
+    public internal(set) var counts = PhaseCounts()
     /// Busy cycles per phase accumulated over the run (for utilisation).
     public var busyCycles = [UInt64](repeating: 0, count: Phase.count)
     /// The core's plasticity unit (microcode interpreter).

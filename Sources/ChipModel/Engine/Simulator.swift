@@ -65,6 +65,15 @@ public final class Simulator {
     private var pending: [ContiguousArray<Int32>]
     private var emitted: [ContiguousArray<Int32>]
     private let inputLayer: Int
+    /// Bytes of one input spike event over the host link (see `inputEventBytes(channels:)`).
+    private let inputEventBytes: UInt64
+
+    /// An input spike event carries the index of its input channel: ceil(log2 channels) bits
+    /// rounded up to whole bytes, at least one (2 channels: 1 byte; 256: 1; 257...65,536: 2).
+    public static func inputEventBytes(channels: Int) -> UInt64 {
+        let bits = channels > 1 ? Int.bitWidth - (channels - 1).leadingZeroBitCount : 0
+        return UInt64(max(1, (bits + 7) / 8))
+    }
     private let outputLayer: Int
     private let barrierCycles: UInt64
     private var router: MeshRouter
@@ -83,6 +92,7 @@ public final class Simulator {
         for l in 0..<n { pending[l].reserveCapacity(chip.layers[l].size); emitted[l].reserveCapacity(chip.layers[l].size) }
         haloCount = [Int](repeating: 0, count: chip.cores.count)
         inputLayer = chip.layers.firstIndex { $0.isInput }!
+        inputEventBytes = Simulator.inputEventBytes(channels: chip.layers[inputLayer].size)
         outputLayer = n - 1
         let c = chip.config.chip
         barrierCycles = UInt64(c.timing.barrierBaseCycles + c.timing.barrierCyclesPerHop * (c.meshWidth - 1 + c.meshHeight - 1))
@@ -374,6 +384,9 @@ public final class Simulator {
         // Gather this step's spikes per layer in core order (ascending global indices).
         for l in 0..<emitted.count { emitted[l].removeAll(keepingCapacity: true) }
         source.spikes(sample: sample, step: t, into: &emitted[inputLayer])
+        // Host I/O: the host encodes each sample and streams its input spikes in, one address
+        // event of `inputEventBytes` per spike (docs/LEARNING.md, "What the cost model changed").
+        meshCounts.add(.routing, .hostIOBytes, UInt64(emitted[inputLayer].count) &* inputEventBytes)
         for core in chip.cores { for pop in core.populations { emitted[pop.layer].append(contentsOf: pop.emitted) } }
 
         // Phase 3: routing. One unicast packet per spike per destination core of each target

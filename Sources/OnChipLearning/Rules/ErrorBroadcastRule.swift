@@ -262,7 +262,7 @@ public final class ErrorBroadcastRule: LearningRule {
             let key = noiseKey(layer: population.layer, globalStep: noiseStep(context))
             for j in 0..<n { aIn[j] += noise(key, neuron: population.firstNeuron + j) }
         }
-        if drawsNow { counts.add(.prngDraw, UInt64(n)) }
+        if drawsNow { PRNGUnit.countDraws(n, into: &counts) }
     }
 
     /// Post-neuron noise: a population fed by a hidden layer integrates the graded noise part of
@@ -290,9 +290,8 @@ public final class ErrorBroadcastRule: LearningRule {
                 }
                 for j in 0..<nPost { aIn[j] += FixedPoint.shift(sums[j] >> 8, by: block.weightExponent) }
             }
-            counts.add(.prngDraw, UInt64(nPre))
-            counts.add(.synop, UInt64(nPre * nPost))
-            counts.add(.sramReadBits, UInt64(nPre * nPost * block.weightBits))
+            PRNGUnit.countDraws(nPre, into: &counts)
+            GradedDelivery.count(pre: nPre, post: nPost, bitsPerValue: block.weightBits, into: &counts)
         }
     }
 
@@ -404,7 +403,7 @@ public final class ErrorBroadcastRule: LearningRule {
                 let r = f.core.plasticityUnit.runNeuronScope(psiProgram, neurons: &l.post,
                                                              random: MicrocodeRandom(seed: seed, core: f.core.id, step: step, block: 0, scope: .neuron),
                                                              counts: &c)
-                f.core.counts.byPhase[Phase.learning.rawValue].add(c)
+                f.core.recordLearning(c)
                 coreCycles[f.core.id, default: 0] += UInt64(r.cycles)
             }
             return (coreCycles.values.max() ?? 0) + gradedDrain
@@ -419,7 +418,7 @@ public final class ErrorBroadcastRule: LearningRule {
             var c = ActionCounts()
             var cycles = pop.receiveError(e, counts: &c)
             cycles += updateForward(readout: true, core: core, population: pop, context: context, counts: &c)
-            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            core.recordLearning(c)
             coreCycles[core.id, default: 0] += cycles
         }
         guard p.kind != .readout else { return (coreCycles.values.max() ?? 0) + gradedDrain }
@@ -432,21 +431,21 @@ public final class ErrorBroadcastRule: LearningRule {
             var c = ActionCounts()
             let L = lossUnit.cost(o, for: context, probabilitiesKnown: true, counts: &c)
             lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: 4, counts: &c)
-            oc.counts.byPhase[Phase.learning.rawValue].add(c)
+            oc.recordLearning(c)
             coreCycles[oc.id, default: 0] += c[.plastInstr]
         }
         // OPZO sends o with e; with held noise only the epoch's summed o, at the epoch's end.
         let momentumNow = p.kind == .opzo && (!p.holdNoise || epochEnds(context))
         if p.kind == .opzo && p.holdNoise {
             for k in 0..<o.count { oSum[k] = Int32(FixedPoint.saturate(Int64(oSum[k]) + Int64(o[k]), bits: 32)) }
-            for (oc, pop) in outputs { oc.counts.add(.learning, .plastInstr, UInt64(pop.count)) }
+            for (oc, pop) in outputs { oc.countControllerInstructions(UInt64(pop.count)) }
         }
         let perOutput = momentumNow ? 2 : 1
         for (oc, pop) in outputs {
             for h in hiddenCores {
                 if p.kind.scalarLoss {
                     sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1)
-                    sim.chip.cores[h].counts.add(.learning, .modBroadcast, 1)
+                    sim.chip.cores[h].countModulatorBroadcasts()
                 } else {
                     sim.sendLearningPackets(from: oc.id, to: h, kind: .graded, count: perOutput * pop.count)
                 }
@@ -468,8 +467,8 @@ public final class ErrorBroadcastRule: LearningRule {
                     let z = context.step > 0 ? noise(key, neuron: pop.firstNeuron + j) : 0
                     l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(p.zoShift), bits: LearningWidths.modulator))
                 }
-                c.add(.prngDraw, UInt64(n))
-                c.add(.plastInstr, UInt64(2 * n))
+                PRNGUnit.countDraws(n, into: &c)
+                PlasticityUnit.countControllerInstructions(UInt64(2 * n), into: &c)
             } else if momentumNow {
                 // Momentum: M <- M - sround(M, K) + (o_k z_i) >> S, pairing the output with the
                 // noise it reflects: o[t] with z[t-1] (none at a sample's first step), or with
@@ -481,7 +480,7 @@ public final class ErrorBroadcastRule: LearningRule {
                 l.post.r1.withUnsafeMutableBufferPointer { r1 in
                     for j in 0..<n { r1[j] = key.map { Int32(noise($0, neuron: pop.firstNeuron + j)) } ?? 0 }
                 }
-                if key != nil { c.add(.prngDraw, UInt64(n)) }
+                if key != nil { PRNGUnit.countDraws(n, into: &c) }
                 let r = core.plasticityUnit.runSynapseScope(momentumProgram, block: &feedback[fi].block, pre: feedback[fi].pre, post: l.post,
                                                             random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
                                                             counts: &c)
@@ -522,13 +521,12 @@ public final class ErrorBroadcastRule: LearningRule {
             var shift = Int64(p.gShift)
             if p.gNormalise > 0 {
                 shift = max(0, Int64(64 - maxAbs.leadingZeroBitCount) - Int64(p.gNormalise))
-                c.add(.plastInstr, UInt64(n))
+                PlasticityUnit.countControllerInstructions(UInt64(n), into: &c)
             }
             l.post.modulator.withUnsafeMutableBufferPointer { mod in
                 for j in 0..<n { mod[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator)) }
             }
-            c.add(.synop, UInt64(m * n))
-            c.add(.sramReadBits, UInt64(m * n * p.auxBits))
+            GradedDelivery.count(pre: m, post: n, bitsPerValue: p.auxBits, into: &c)
             cycles += UInt64(m * n * sim.chip.config.chip.timing.synopCycles)
             }
             let rn = core.plasticityUnit.runNeuronScope(psiProgram, neurons: &l.post,
@@ -536,7 +534,7 @@ public final class ErrorBroadcastRule: LearningRule {
                                                         counts: &c)
             cycles += UInt64(rn.cycles)
             cycles += updateForward(readout: false, core: core, population: pop, context: context, counts: &c)
-            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            core.recordLearning(c)
             coreCycles[core.id, default: 0] += cycles
         }
         if momentumNow && p.holdNoise { for k in 0..<oSum.count { oSum[k] = 0 } }

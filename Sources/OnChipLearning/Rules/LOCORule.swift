@@ -40,7 +40,7 @@ public final class LOCORule: LearningRule {
         let core: Core
         let population: Population
         let block: Int
-        var counts: ContiguousArray<Int32>
+        var tally: ContiguousArray<Int32>
         /// k x nPre prototypes, row c at c * nPre.
         var protos: ContiguousArray<Int32>
         var used: Int32 = 0
@@ -78,7 +78,7 @@ public final class LOCORule: LearningRule {
                 if !hiddenCores.contains(core.id) { hiddenCores.append(core.id) }
                 for k in 0..<pop.blocks.count {
                     let n = pop.blocks[k].nPre
-                    hidden.append(Hidden(core: core, population: pop, block: k, counts: ContiguousArray(repeating: 0, count: n),
+                    hidden.append(Hidden(core: core, population: pop, block: k, tally: ContiguousArray(repeating: 0, count: n),
                                          protos: ContiguousArray(repeating: 0, count: p.clusters * n)))
                 }
                 let limit = chip.config.chip.core.synapseMemoryBytes
@@ -95,7 +95,7 @@ public final class LOCORule: LearningRule {
 
     func extraBytes(core: Int) -> Int {
         hidden.filter { $0.core.id == core }.reduce(0) { acc, h in
-            acc + (h.protos.count * LOCORule.protoBits + h.counts.count * LOCORule.counterBits + 7) / 8
+            acc + (h.protos.count * LOCORule.protoBits + h.tally.count * LOCORule.counterBits + 7) / 8
         }
     }
 
@@ -122,9 +122,9 @@ public final class LOCORule: LearningRule {
         for (core, pop) in hiddenPops {
             let l = pop.learning!
             for j in 0..<pop.count { l.post.r1[j] = LOCORule.theta(seed: seed, layer: pop.layer, sampleStart: context.globalStep, neuron: pop.firstNeuron + j) }
-            core.counts.add(.learning, .prngDraw, UInt64(pop.count))
+            core.countRandomDraws(UInt64(pop.count))
         }
-        for h in 0..<hidden.count { for i in 0..<hidden[h].counts.count { hidden[h].counts[i] = 0 } }
+        for h in 0..<hidden.count { for i in 0..<hidden[h].tally.count { hidden[h].tally[i] = 0 } }
     }
 
     public func beforeNeuronUpdate(core: Core, population: Population, aIn: UnsafeMutableBufferPointer<Int64>,
@@ -140,7 +140,7 @@ public final class LOCORule: LearningRule {
         var lossCounts = ActionCounts()
         lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
         let lossInstr = lossCounts[.plastInstr]
-        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
+        for (core, _) in outputs { core.recordLearning(lossCounts) }
         var outCycles = lossInstr
         outCycles += WeightPerturbationRule.updateReadout(outputs: outputs, error: lossUnit.error(o, for: context), program: readoutProgram,
                                                          seed: seed, step: context.globalStep)
@@ -149,8 +149,8 @@ public final class LOCORule: LearningRule {
         for h in 0..<hidden.count {
             let pre = hidden[h].population.learning!.pre[hidden[h].block]
             var n: UInt64 = 0
-            for i in 0..<pre.count where pre.spikes[i] != 0 { hidden[h].counts[i] = min(hidden[h].counts[i] + 1, 255); n += 1 }
-            hidden[h].core.counts.add(.learning, .plastInstr, n)
+            for i in 0..<pre.count where pre.spikes[i] != 0 { hidden[h].tally[i] = min(hidden[h].tally[i] + 1, 255); n += 1 }
+            hidden[h].core.countControllerInstructions(n)
             coreCycles[hidden[h].core.id, default: 0] += n
         }
         guard context.step + 1 == context.stepsPerSample else { return max(outCycles, coreCycles.values.max() ?? 0) }
@@ -161,44 +161,45 @@ public final class LOCORule: LearningRule {
         var ct: Int64 = 0
         if samplesSeen == 0 { baseline = C } else { ct = C - baseline; baseline += ct >> Int64(p.baselineShift) }
         if samplesSeen < Int32.max { samplesSeen += 1 }
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, 4) }
+        for (core, _) in outputs { core.countControllerInstructions(4) }
         for (oc, _) in outputs { for h in hiddenCores where h != oc.id { sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1) } }
-        for h in hiddenCores { sim.chip.cores[h].counts.add(.learning, .modBroadcast, 1) }
+        for h in hiddenCores { sim.chip.cores[h].countModulatorBroadcasts() }
         let drain = sim.drainLearningPackets()
         let F = Int64(p.protoFrac)
         for h in 0..<hidden.count {
             let core = hidden[h].core, pop = hidden[h].population, k = hidden[h].block
             let l = pop.learning!
-            let nPre = hidden[h].counts.count
+            let nPre = hidden[h].tally.count
             var c = ActionCounts()
             var instr: UInt64 = 0
+            var protoReadBits: UInt64 = 0
             let winner: Int
             if Int(hidden[h].used) < p.clusters {
                 winner = Int(hidden[h].used)
-                for j in 0..<nPre { hidden[h].protos[winner * nPre + j] = hidden[h].counts[j] << Int32(F) }
+                for j in 0..<nPre { hidden[h].protos[winner * nPre + j] = hidden[h].tally[j] << Int32(F) }
                 hidden[h].used += 1
                 instr += UInt64(2 * nPre)
             } else {
                 var best = Int64.max, bestC = 0
                 for cl in 0..<p.clusters {
                     var d: Int64 = 0
-                    for j in 0..<nPre { d += abs(Int64(hidden[h].counts[j]) << F - Int64(hidden[h].protos[cl * nPre + j])) }
+                    for j in 0..<nPre { d += abs(Int64(hidden[h].tally[j]) << F - Int64(hidden[h].protos[cl * nPre + j])) }
                     if d < best { best = d; bestC = cl }
                 }
                 winner = bestC
                 for j in 0..<nPre {
                     let q = Int64(hidden[h].protos[winner * nPre + j])
-                    hidden[h].protos[winner * nPre + j] = Int32(q + ((Int64(hidden[h].counts[j]) << F - q) >> Int64(p.protoShift)))
+                    hidden[h].protos[winner * nPre + j] = Int32(q + ((Int64(hidden[h].tally[j]) << F - q) >> Int64(p.protoShift)))
                 }
                 instr += UInt64(2 * p.clusters * nPre + p.clusters + 3 * nPre)
-                c.add(.sramReadBits, UInt64(p.clusters * nPre * LOCORule.protoBits))
+                protoReadBits = UInt64(p.clusters * nPre * LOCORule.protoBits)
             }
-            c.add(.sramWriteBits, UInt64(nPre * LOCORule.protoBits))
+            PlasticityUnit.countPrototypeAccess(readBits: protoReadBits, writeBits: UInt64(nPre * LOCORule.protoBits), into: &c)
             // Projection onto the winning prototype.
             var num: Int64 = 0, den: Int64 = 0
             for j in 0..<nPre {
                 let q = Int64(hidden[h].protos[winner * nPre + j])
-                num += q * Int64(hidden[h].counts[j]); den += q * q
+                num += q * Int64(hidden[h].tally[j]); den += q * q
             }
             for j in 0..<nPre {
                 let q = Int64(hidden[h].protos[winner * nPre + j])
@@ -209,14 +210,14 @@ public final class LOCORule: LearningRule {
                 l.post.modulator[i] = Int32(FixedPoint.saturate((ct * Int64(l.post.r1[i])) >> Int64(p.zoShift), bits: LearningWidths.modulator))
             }
             instr += UInt64(2 * pop.count)
-            c.add(.plastInstr, instr)
+            PlasticityUnit.countControllerInstructions(instr, into: &c)
             let lanes = UInt64(core.plasticityUnit.lanes)
             var cycles = (instr + lanes - 1) / lanes
             let r = core.plasticityUnit.runSynapseScope(hiddenProgram, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
                                                         random: MicrocodeRandom(seed: seed, core: core.id, step: context.globalStep, block: k, scope: .synapse),
                                                         counts: &c)
             cycles += UInt64(r.cycles)
-            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            core.recordLearning(c)
             coreCycles[core.id, default: 0] += cycles
         }
         return max(outCycles, coreCycles.values.max() ?? 0) + 4 + drain

@@ -160,18 +160,18 @@ public final class MicrocodeRule: LearningRule, TrainableRule {
                         for s in t.population.emitted {
                             let j = Int(s) - t.population.firstNeuron
                             l.post.modulator[j] = Int32(Int(s) == label ? config.correct : config.wrong)
-                            c.add(.modBroadcast, 1)
+                            t.core.countModulatorBroadcasts()
                         }
                     }
                 } else {
                     l.post.broadcastModulator(reward)
-                    c.add(.modBroadcast, 1)
+                    t.core.countModulatorBroadcasts()
                 }
             }
             let r = t.core.plasticityUnit.runSynapseScope(t.program, block: &t.population.blocks[t.block], pre: l.pre[t.block], post: l.post,
                                                           random: MicrocodeRandom(seed: seed, core: t.core.id, step: context.globalStep, block: t.block, scope: .synapse),
                                                           counts: &c)
-            t.core.counts.byPhase[Phase.learning.rawValue].add(c)
+            t.core.recordLearning(c)
             coreCycles[t.core.id, default: 0] += UInt64(r.cycles)
         }
         return coreCycles.values.max() ?? 0

@@ -207,12 +207,9 @@ public final class WeightPerturbationRule: LearningRule {
             }
             let s = UInt64(nPre * nPost), wb = UInt64(pop.blocks[t.block].weightBits)
             var c = ActionCounts()
-            c.add(.plastSynapse, s)
-            c.add(.plastInstr, s * UInt64(WeightPerturbationRule.perturbInstructions))
-            c.add(.prngDraw, s * draws)
-            c.add(.sramReadBits, s * wb)
-            c.add(.sramWriteBits, s * wb)
-            t.core.counts.byPhase[Phase.learning.rawValue].add(c)
+            PlasticityUnit.countSynapsePass(synapses: s, instructions: UInt64(WeightPerturbationRule.perturbInstructions),
+                                            draws: draws, bits: wb, into: &c)
+            t.core.recordLearning(c)
             let lanes = UInt64(t.core.plasticityUnit.lanes)
             cycles[t.core.id, default: 0] += (s + lanes - 1) / lanes * UInt64(WeightPerturbationRule.perturbInstructions)
         }
@@ -264,12 +261,8 @@ public final class WeightPerturbationRule: LearningRule {
             let s = UInt64(nPre * nPost)
             let instr = UInt64(WeightPerturbationRule.endInstructions + (update ? WeightPerturbationRule.updateInstructions : 0))
             var c = ActionCounts()
-            c.add(.plastSynapse, s)
-            c.add(.plastInstr, s * instr)
-            c.add(.prngDraw, s * draws)
-            c.add(.sramReadBits, s * UInt64(wBits + aBits))
-            c.add(.sramWriteBits, s * UInt64(wBits + aBits))
-            t.core.counts.byPhase[Phase.learning.rawValue].add(c)
+            PlasticityUnit.countSynapsePass(synapses: s, instructions: instr, draws: draws, bits: UInt64(wBits + aBits), into: &c)
+            t.core.recordLearning(c)
             let lanes = UInt64(t.core.plasticityUnit.lanes)
             cycles[t.core.id, default: 0] += (s + lanes - 1) / lanes * instr
         }
@@ -291,7 +284,7 @@ public final class WeightPerturbationRule: LearningRule {
                                                             counts: &c)
                 cycles += UInt64(r.cycles)
             }
-            core.counts.byPhase[Phase.learning.rawValue].add(c)
+            core.recordLearning(c)
             slowest = max(slowest, cycles)
         }
         return slowest
@@ -313,7 +306,7 @@ public final class WeightPerturbationRule: LearningRule {
         var lossCounts = ActionCounts()
         lossUnit.accumulate(&periodSum, cost: lossUnit.cost(o, for: context, counts: &lossCounts), counts: &lossCounts)
         let lossInstr = lossCounts[.plastInstr]
-        for (core, _) in outputs { core.counts.byPhase[Phase.learning.rawValue].add(lossCounts) }
+        for (core, _) in outputs { core.recordLearning(lossCounts) }
         outCycles += lossInstr
         // 2. Readout from the local error.
         if p.readout == .error {
@@ -329,11 +322,11 @@ public final class WeightPerturbationRule: LearningRule {
         var ct: Int64 = 0
         if periodsSeen == 0 { baseline = C } else { ct = C - baseline; baseline += ct >> Int64(p.baselineShift) }
         if periodsSeen < Int32.max { periodsSeen += 1 }
-        for (core, _) in outputs { core.counts.add(.learning, .plastInstr, 4) }
+        for (core, _) in outputs { core.countControllerInstructions(4) }
         for (oc, _) in outputs {
             for h in perturbedCores where h != oc.id { sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1) }
         }
-        for h in perturbedCores { sim.chip.cores[h].counts.add(.learning, .modBroadcast, 1) }
+        for h in perturbedCores { sim.chip.cores[h].countModulatorBroadcasts() }
         let drain = sim.drainLearningPackets()
         periodsSinceUpdate += 1
         let update = Int(periodsSinceUpdate) == p.tauTheta / p.tauP

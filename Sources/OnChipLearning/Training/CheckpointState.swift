@@ -19,7 +19,7 @@ struct CheckpointState {
     func apply(trainer: Trainer, rule: TrainableRule) {
         let sim = trainer.simulator
         for (core, c) in zip(sim.chip.cores, cores) {
-            core.counts = c.counts
+            core.restoreCounters(c.counts)
             core.busyCycles = c.busy
             for (pop, p) in zip(core.populations, c.populations) {
                 pop.state.u = p.u; pop.state.v = p.v; pop.state.refractoryLeft = p.refractory

@@ -1,5 +1,3 @@
-import ChipModel
-
 // The output core's loss unit for the task of a step: classification (the label; CE + MSE
 // error, cost -ln p_label) or regression (targets; MSE error and cost). One place for every
 // rule of the family, so they all see the same error and cost for the same readout values.
@@ -44,7 +42,7 @@ extension LossUnit {
 extension Population {
     /// The output core's loss unit writes its error into this readout population's modulators
     /// (mod_j = e[firstNeuron + j]); counts the loss unit's instructions and returns their cycles.
-    func receiveError(_ e: [Int32], counts c: inout ActionCounts) -> UInt64 {
+    public func receiveError(_ e: [Int32], counts c: inout ActionCounts) -> UInt64 {
         let instructions = UInt64(LossUnit.instructionCount(outputs: count))
         c.add(.plastInstr, instructions)
         let first = firstNeuron
