@@ -85,7 +85,14 @@ struct InputHardeningTests {
 
     @Test func networkSizeIsCheckedBeforeAllocating() {
         let big = #"{"network": {"layers": [{"name": "in", "kind": "input", "size": 100000}, {"name": "h", "size": 100000}], "connections": [{"from": "in", "to": "h"}]}}"#
-        #expect(errorText { _ = try config(big) }.contains("$.network.connections: 10000000000 synapse positions"))
+        #expect(errorText { _ = try config(big) }.contains("$.network.connections: 10000000000 synapses"))
+        // Sparse: what is stored is pre x post x density (2^28 at most), what is drawn pre x post (2^32).
+        let sparseOK = #"{"network": {"layers": [{"name": "in", "kind": "input", "size": 32768}, {"name": "h", "size": 32768}], "connections": [{"from": "in", "to": "h", "layout": "sparse", "density": 0.01}]}}"#
+        #expect(errorText { _ = try config(sparseOK) } == "<no error>")
+        let sparseDense = #"{"network": {"layers": [{"name": "in", "kind": "input", "size": 32768}, {"name": "h", "size": 32768}], "connections": [{"from": "in", "to": "h", "layout": "sparse", "density": 0.5}]}}"#
+        #expect(errorText { _ = try config(sparseDense) }.contains("536870912 synapses"))
+        let sparseWide = #"{"network": {"layers": [{"name": "in", "kind": "input", "size": 100000}, {"name": "h", "size": 100000}], "connections": [{"from": "in", "to": "h", "layout": "sparse", "density": 0.001}]}}"#
+        #expect(errorText { _ = try config(sparseWide) }.contains("draw 10000000000 positions"))
         var layers = #"{"name": "in", "kind": "input", "size": 16777216}"#
         for k in 0 ..< 4 { layers += #", {"name": "l\#(k)", "size": 16777216, "neuron": {"biasMant": 1}}"# }
         #expect(errorText { _ = try config(#"{"network": {"layers": [\#(layers)], "connections": []}}"#) }.contains("neurons in all exceed the limit"))

@@ -272,11 +272,14 @@ public struct NetworkConfig: Equatable, Sendable {
     public var layers: [LayerConfig]
     public var connections: [ConnectionConfig]
 
-    /// Most synapse positions (pre x post, summed over connections; sparse ones included, as
-    /// building them draws every position) a network may have: 2^28, 512 MiB of 16-bit
+    /// Most synapses a network may store (dense: pre x post; sparse: the expected pre x post x
+    /// density; shaped: post x kernel size), summed over connections: 2^28, 512 MiB of 16-bit
     /// weights. Checked when the config is read, before anything is allocated, so an
     /// oversized network fails at once even on a chip whose limits were raised (docs/LIMITS.md).
     public static let maxSynapses = 1 << 28
+    /// Most positions a network's sparse connections may draw (pre x post each: building a
+    /// sparse block draws every position once): 2^32, tens of seconds of drawing.
+    public static let maxSparsePositions = 1 << 32
     /// Most neurons over all layers (input channels included): 2^26 (docs/LIMITS.md).
     public static let maxNeurons = 1 << 26
 
@@ -314,12 +317,23 @@ public struct NetworkConfig: Equatable, Sendable {
         }
         // A shaped connection has at most kernelSize synapses per target neuron (its kernel is
         // stored once per core, but delivery touches every position); a matrix has pre x post.
-        let synapses = cs.reduce(0) { acc, c in
-            if let g = c.shaped?.geometry { return acc + ls.first { $0.name == c.to }!.size * g.kernelSize }
-            return acc + ls.first { $0.name == c.from }!.size * ls.first { $0.name == c.to }!.size
+        var synapses = 0, sparsePositions = 0
+        for c in cs {
+            let pre = ls.first { $0.name == c.from }!.size, post = ls.first { $0.name == c.to }!.size
+            if let g = c.shaped?.geometry {
+                synapses += post * g.kernelSize
+            } else if c.layout == .sparse {
+                sparsePositions += pre * post
+                synapses += Int((Double(pre) * Double(post) * c.density).rounded(.up))
+            } else {
+                synapses += pre * post
+            }
         }
         if synapses > NetworkConfig.maxSynapses {
-            throw r.error("connections", "\(synapses) synapse positions (pre x post for a matrix, post x kernel size for a shaped connection, summed over connections) exceed the limit of \(NetworkConfig.maxSynapses) (docs/LIMITS.md)")
+            throw r.error("connections", "\(synapses) synapses (pre x post for a dense matrix, pre x post x density for a sparse one, post x kernel size for a shaped connection, summed over connections) exceed the limit of \(NetworkConfig.maxSynapses) (docs/LIMITS.md)")
+        }
+        if sparsePositions > NetworkConfig.maxSparsePositions {
+            throw r.error("connections", "the sparse connections draw \(sparsePositions) positions (pre x post each), more than the limit of \(NetworkConfig.maxSparsePositions) (docs/LIMITS.md)")
         }
         for (i, l) in ls.enumerated() where !l.isInput && l.neuron.parameters.biasMant == 0 && !cs.contains(where: { $0.to == l.name }) {
             throw ChipError.config(file: r.file, path: "\(r.path).layers[\(i)]", message: "layer '\(l.name)' receives no connection; with no input and no bias it could never spike")
