@@ -103,7 +103,8 @@ enum RunCommand: Subcommand {
 extension RunCommand {
     /// On-chip training: epochs over the train split with the rule learning, test passes after each.
     static func train(_ setup: RunSetup, out outPath: String, overwrite: Bool, quiet: Bool, checkpoint: String?, resume: Bool) throws -> Int32 {
-        guard case let .training(trainSource, testSource, training, rule, resolvedText) = setup.work else { return 1 }
+        guard case let .training(session, _, resolvedText) = setup.work else { return 1 }
+        let trainer = session.trainer, rule = session.rule
         let sim = setup.simulator, table = setup.table
         let dir = try OutputDirectory(outPath, kind: "run", overwrite: overwrite)
         // The checkpoint is locked for the whole run: two trainings sharing one checkpoint
@@ -122,14 +123,12 @@ extension RunCommand {
         }
         defer { checkpointLock.release() }
         do {
-            let trainer = Trainer(simulator: sim, train: trainSource, test: testSource, config: training)
             if resume {
                 try Checkpoint.restore(path: checkpointPath, trainer: trainer, rule: rule, config: resolvedText)
                 Console.error("resumed from \(checkpointPath) after epoch \(trainer.epochs.count)")
             }
             // CHIPSIM_STOP_AFTER_EPOCH=N simulates an interruption right after epoch N's checkpoint
             // (exit status 75), for testing --resume.
-            trainer.beforeEpoch = { e in try rule.setEtaOffset(training.halveRateEvery > 0 ? e / training.halveRateEvery : 0) }
             let stopAfter = ProcessInfo.processInfo.environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
             trainer.afterEpoch = {
                 try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)

@@ -12,7 +12,7 @@ struct RunSetup {
         case inference(source: SpikeSource, probes: [Probe])
         /// `resolved` is the resolved config with the rule's and training's defaults filled in
         /// (what the report and the checkpoint store).
-        case training(train: SpikeSource, test: SpikeSource, training: TrainingConfig, rule: TrainableRule, resolved: String)
+        case training(session: TrainingSession, training: TrainingConfig, resolved: String)
     }
 
     let config: ExperimentConfig
@@ -33,21 +33,17 @@ struct RunSetup {
             if !config.run.resetBetweenSamples {
                 throw ChipError.config(file: config.file, path: "$.run.resetBetweenSamples", message: "training needs true (per-sample learning state is not checkpointed)")
             }
-            let (trainSource, testSource) = try Experiment.sources(for: config)
-            guard let trainSource else {
-                throw ChipError.config(file: config.file, path: "$.input", message: "training needs a dataset input (\"kind\": \"dataset\")")
-            }
-            let sim = Simulator(chip: try Chip(config: config))
-            let rule = try RuleFactory.make(learning, config: config)
-            try sim.attach(rule: rule)
+            // The same chip, rule, trainer and rate schedule compare builds (one training path).
+            let session = try TrainingSession(experiment: config, learning: learning, training: training)
+            let rule = session.rule
             var resolved = config.resolvedJSON
             if case var .object(kv) = resolved {
                 if let i = kv.firstIndex(where: { $0.0 == "learning" }) { kv[i].1 = rule.parametersJSON }
                 if let i = kv.firstIndex(where: { $0.0 == "training" }) { kv[i].1 = training.json } else { kv.append(("training", training.json)) }
                 resolved = .object(kv)
             }
-            simulator = sim
-            work = .training(train: trainSource, test: testSource, training: training, rule: rule, resolved: resolved.serialized())
+            simulator = session.simulator
+            work = .training(session: session, training: training, resolved: resolved.serialized())
         } else {
             let source = try Experiment.source(for: config)
             let inputSize = config.network.layers.first { $0.isInput }!.size

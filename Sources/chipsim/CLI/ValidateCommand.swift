@@ -40,7 +40,8 @@ enum ValidateCommand: Subcommand {
         switch setup.work {
         case let .inference(source, _):
             print("\(path): valid run config. \(source.samples) samples x \(steps) steps (inference)")
-        case let .training(train, test, training, _, _):
+        case let .training(session, training, _):
+            let train = session.trainer.train, test = session.trainer.test
             let n = RunSetup.counts(training, train: train, test: test)
             print("\(path): valid training config. \(training.epochs) epoch(s) of \(n.train) training samples (of \(train.samples)) then \(n.test) test samples (of \(test.samples)), \(steps) steps each")
         }
