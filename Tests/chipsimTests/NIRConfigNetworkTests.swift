@@ -84,6 +84,24 @@ import OnChipLearning
         #expect(w0.count == w1.count && w0 != w1, "on-chip training changed the imported weights")
     }
 
+    /// compare reads the key in an experiment file and in an inline experiment (paths relative
+    /// to the file that holds the key), also with `--set` (which inlines the experiment).
+    @Test func compareImportsTheNetwork() throws {
+        let dir = tempDir("nir-key-compare")
+        try copyFixture("two_lif_neurons.nir", to: dir)
+        let exp = #"{"network": {"nir": "two_lif_neurons.nir", "reset": "soft"}, "learning": {"rule": "opzo"}}"#
+        try write(exp, dir + "/exp.json")
+        let hosts = #""hosts": ["\#(repoRoot)/configs/host/cpu-server.json"]"#
+        try write(#"{"experiment": "exp.json", \#(hosts)}"#, dir + "/file.json")
+        try write(#"{"experiment": \#(exp), \#(hosts)}"#, dir + "/inline.json")
+        let direct = try ConfigLoader.experiment(path: dir + "/exp.json", set: [])
+        #expect(direct.network.layers.contains { $0.name == "lif1" })
+        for (f, set) in [("file", [String]()), ("inline", []), ("file", ["experiment.seed=3"])] {
+            let c = try ConfigLoader.compare(path: dir + "/\(f).json", set: set)
+            #expect(c.experiment.network == direct.network, "\(f) \(set)")
+        }
+    }
+
     /// Bad files and options: a ChipError naming the config file and the JSON path.
     @Test func badPathsAndOptionsNameTheKey() throws {
         let dir = tempDir("nir-key-bad")
