@@ -283,9 +283,13 @@ public struct NetworkConfig: Equatable, Sendable {
     /// Most neurons over all layers (input channels included): 2^26 (docs/LIMITS.md).
     public static let maxNeurons = 1 << 26
 
-    public static let docs = SectionDoc("$.network", "Layers and connections. A connection to the same or an earlier layer is recurrent (one-step delay, like every connection; docs/SEMANTICS.md).", [
+    public static let docs = SectionDoc("$.network", "Layers and connections. A connection to the same or an earlier layer is recurrent (one-step delay, like every connection; docs/SEMANTICS.md). Or a NIR file: {\"nir\": \"MODEL.nir\", \"dt\", \"reset\", \"weightBits\"} (no layers or connections) is imported when the config is loaded, as `chipsim import --template` would (docs/NIR.md); the resolved config holds the imported network in full.", [
         KeyDoc("layers", "array of objects", "(required)", "Layers in order; see $.network.layers[]."),
         KeyDoc("connections", "array of objects", "(required)", "Connections; see $.network.connections[]."),
+        KeyDoc("nir", "string", "(none)", "Instead of layers and connections: a NIR file (path relative to the config file) imported as the network, with explicit weights. Without a chip section, the config gets the mesh import chooses; with one (even {}), it is kept."),
+        KeyDoc("dt", "number > 0", "1e-4", "nir: the time step of the discretisation in seconds (chipsim import --dt)."),
+        KeyDoc("reset", "\"hard\" | \"soft\"", "(node metadata, else hard)", "nir: the reset after a spike (chipsim import --reset)."),
+        KeyDoc("weightBits", "integer 1...9", "8", "nir: the signed weight width of every imported connection (chipsim import --weight-bits)."),
     ])
 
     init(_ r: JSONReader) throws {

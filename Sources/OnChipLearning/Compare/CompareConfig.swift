@@ -61,10 +61,11 @@ public struct CompareConfig {
         func resolve(_ p: String) -> String { p.hasPrefix("/") || dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p) }
         guard let ev = r.optional("experiment") else { throw r.error("experiment", "missing: an experiment config file name or an inline experiment object") }
         switch ev {
-        case let .string(p): experiment = try ExperimentConfig.load(path: resolve(p))
+        case let .string(p): experiment = try ConfigLoader.experiment(path: resolve(p))
         case .object:
             experimentInline = true
-            experiment = try Self.prefixingPaths(file: file) { try ExperimentConfig(json: ev, file: file) }
+            // A "network": {"nir": ...} is imported here, its path relative to this file.
+            experiment = try Self.prefixingPaths(file: file) { try ExperimentConfig(json: try NIRConfigNetwork.resolve(ev, file: file), file: file) }
         default: throw r.error("experiment", "expected a file name or an object, found \(ev.typeName)")
         }
         guard let learning = experiment.learning else {

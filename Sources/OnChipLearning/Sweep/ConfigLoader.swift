@@ -6,9 +6,17 @@ import ChipModel
 /// the config is decoded (so they are checked like the file, errors naming their JSON path)
 /// and are recorded in the resolved config's "overrides" list (docs/SWEEP.md).
 public enum ConfigLoader {
-    /// An experiment config (`chipsim run` / `validate` / `bench train --config`).
+    /// An experiment config (`chipsim run` / `validate` / `bench train --config`). The
+    /// overrides are applied first (so `--set network.dt=1e-3` reaches a NIR network), then a
+    /// `"network": {"nir": ...}` is imported (NIRConfigNetwork, docs/NIR.md).
     public static func experiment(path: String, set: [String]) throws -> ExperimentConfig {
-        try ExperimentConfig.load(path: path, overrides: try ConfigOverride.parse(set))
+        let json = try ConfigOverride.loadJSON(path: path, overrides: try ConfigOverride.parse(set))
+        return try ExperimentConfig(json: try NIRConfigNetwork.resolve(json, file: path), file: path)
+    }
+
+    /// An experiment config file without overrides (compare's experiment file, gradcheck).
+    public static func experiment(path: String) throws -> ExperimentConfig {
+        try experiment(path: path, set: [])
     }
 
     /// A compare config's JSON with the overrides applied. Paths are those of the compare file
