@@ -60,7 +60,7 @@ enum GradcheckCommand: Subcommand {
         guard let reference = TwinRule(rawValue: refName), reference == .ottt || reference == .bptt else {
             throw ChipError.usage("--reference: expected ottt or bptt, got '\(refName)'")
         }
-        let experiment = try ExperimentConfig.load(path: path)
+        let experiment = try ConfigLoader.experiment(path: path)
         if let shaped = try shapedCheck(experiment, path: path, samples: args.has("samples") ? samples : 1, perTensor: draws, json: json) {
             return shaped
         }
