@@ -52,6 +52,12 @@ public final class Simulator {
     /// Samples run and spikes per layer since the start (kept when `discardSamples` is called).
     public private(set) var samplesRun = 0
     public private(set) lazy var totalSpikesPerLayer = [Int](repeating: 0, count: chip.layers.count)
+    /// Spikes per neuron since the start (or since `restore`, which does not carry them: a
+    /// checkpoint holds layer totals only): neuron g of layer l at `neuronSpikeOffset[l] + g`.
+    /// One increment per emitted spike (not per synapse); NeuroBench's effective ACs weigh each
+    /// neuron's spikes by its own nonzero fan-out (docs/NEUROBENCH.md).
+    public private(set) var totalSpikesPerNeuron: [Int]
+    public let neuronSpikeOffset: [Int]
     /// Called after the neuron update of every step with (sample, step); for probes.
     public var onStep: ((Int, Int) -> Void)?
     /// The attached learning rule, if any, and whether it learns in the current sample.
@@ -90,6 +96,10 @@ public final class Simulator {
         pending = Array(repeating: [], count: n)
         emitted = Array(repeating: [], count: n)
         for l in 0..<n { pending[l].reserveCapacity(chip.layers[l].size); emitted[l].reserveCapacity(chip.layers[l].size) }
+        var offsets = [Int](), total = 0
+        for l in 0..<n { offsets.append(total); total += chip.layers[l].size }
+        neuronSpikeOffset = offsets
+        totalSpikesPerNeuron = [Int](repeating: 0, count: total)
         haloCount = [Int](repeating: 0, count: chip.cores.count)
         inputLayer = chip.layers.firstIndex { $0.isInput }!
         inputEventBytes = Simulator.inputEventBytes(channels: chip.layers[inputLayer].size)
@@ -141,6 +151,7 @@ public final class Simulator {
         totals = t.totals; meshCounts = t.meshCounts; globalStep = t.globalStep; routingStalls = t.routingStalls
         router.restoreTotals(linkFlits: t.linkFlits, drainCycles: t.drainCycles, steps: t.routedSteps)
         samplesRun = t.samplesRun; totalSpikesPerLayer = t.spikesPerLayer
+        for i in totalSpikesPerNeuron.indices { totalSpikesPerNeuron[i] = 0 }
     }
 
     /// Forgets the per-sample results kept so far (long training runs).
@@ -232,7 +243,11 @@ public final class Simulator {
             context.globalStep = globalStep
             step(sample: sample, t: t, source: source)
             globalStep += 1
-            for l in 0..<emitted.count { spikesPerLayer[l] += emitted[l].count }
+            for l in 0..<emitted.count {
+                spikesPerLayer[l] += emitted[l].count
+                let base = neuronSpikeOffset[l]
+                for g in emitted[l] { totalSpikesPerNeuron[base &+ Int(g)] &+= 1 }
+            }
             if readout {
                 for c in chip.coresOfLayer[outputLayer] {
                     for p in chip.cores[c].populations where p.layer == outputLayer {
