@@ -62,8 +62,13 @@ import Testing
         #expect(m.layers[0].effectiveACs == Double(2 * i[0] + 1 * i[1] + 0 * i[2]) / 3)
         #expect(m.layers[1].effectiveACs == Double(1 * h[0] + 2 * h[1]) / 3)
         #expect(m.layers.allSatisfy(\.effectiveACsExact) && m.total.effectiveACsExact)
-        // A restored run keeps layer totals only: the estimate returns, flagged.
+        // Restored totals carry the per-neuron counts: still exact.
         sim.restore(sim.savedTotals)
+        #expect(NeuroBenchMetrics.of(simulator: sim) == m)
+        // Totals without them (a checkpoint written before they existed): the estimate, flagged.
+        var old = sim.savedTotals
+        old.spikesPerNeuron = []
+        sim.restore(old)
         let r = NeuroBenchMetrics.of(simulator: sim)
         #expect(!r.layers[0].effectiveACsExact && r.layers[0].effectiveACs == Double(i.reduce(0, +)) * 3 / 3 / 3)
     }
