@@ -52,6 +52,12 @@ public final class Simulator {
     /// Samples run and spikes per layer since the start (kept when `discardSamples` is called).
     public private(set) var samplesRun = 0
     public private(set) lazy var totalSpikesPerLayer = [Int](repeating: 0, count: chip.layers.count)
+    /// Spikes per neuron since the start (restored from a checkpoint that carries them, else
+    /// zeroed on restore): neuron g of layer l at `neuronSpikeOffset[l] + g`.
+    /// One increment per emitted spike (not per synapse); NeuroBench's effective ACs weigh each
+    /// neuron's spikes by its own nonzero fan-out (docs/NEUROBENCH.md).
+    public private(set) var totalSpikesPerNeuron: [Int]
+    public let neuronSpikeOffset: [Int]
     /// Called after the neuron update of every step with (sample, step); for probes.
     public var onStep: ((Int, Int) -> Void)?
     /// The attached learning rule, if any, and whether it learns in the current sample.
@@ -90,6 +96,10 @@ public final class Simulator {
         pending = Array(repeating: [], count: n)
         emitted = Array(repeating: [], count: n)
         for l in 0..<n { pending[l].reserveCapacity(chip.layers[l].size); emitted[l].reserveCapacity(chip.layers[l].size) }
+        var offsets = [Int](), total = 0
+        for l in 0..<n { offsets.append(total); total += chip.layers[l].size }
+        neuronSpikeOffset = offsets
+        totalSpikesPerNeuron = [Int](repeating: 0, count: total)
         haloCount = [Int](repeating: 0, count: chip.cores.count)
         inputLayer = chip.layers.firstIndex { $0.isInput }!
         inputEventBytes = Simulator.inputEventBytes(channels: chip.layers[inputLayer].size)
@@ -123,8 +133,12 @@ public final class Simulator {
         public var routedSteps: Int
         public var samplesRun: Int
         public var spikesPerLayer: [Int]
+        /// `totalSpikesPerNeuron`; empty when a checkpoint did not carry it (then zeroed on restore).
+        public var spikesPerNeuron: [Int]
         public init(totals: RunTotals, meshCounts: PhaseCounts, globalStep: Int, routingStalls: UInt64,
-                    linkFlits: [UInt64], drainCycles: UInt64, routedSteps: Int, samplesRun: Int, spikesPerLayer: [Int]) {
+                    linkFlits: [UInt64], drainCycles: UInt64, routedSteps: Int, samplesRun: Int, spikesPerLayer: [Int],
+                    spikesPerNeuron: [Int] = []) {
+            self.spikesPerNeuron = spikesPerNeuron
             self.totals = totals; self.meshCounts = meshCounts; self.globalStep = globalStep; self.routingStalls = routingStalls
             self.linkFlits = linkFlits; self.drainCycles = drainCycles; self.routedSteps = routedSteps
             self.samplesRun = samplesRun; self.spikesPerLayer = spikesPerLayer
@@ -134,13 +148,15 @@ public final class Simulator {
     public var savedTotals: Totals {
         Totals(totals: totals, meshCounts: meshCounts, globalStep: globalStep, routingStalls: routingStalls,
                linkFlits: router.totalLinkFlits, drainCycles: router.totalDrainCycles, routedSteps: router.totalSteps,
-               samplesRun: samplesRun, spikesPerLayer: totalSpikesPerLayer)
+               samplesRun: samplesRun, spikesPerLayer: totalSpikesPerLayer, spikesPerNeuron: totalSpikesPerNeuron)
     }
 
     public func restore(_ t: Totals) {
         totals = t.totals; meshCounts = t.meshCounts; globalStep = t.globalStep; routingStalls = t.routingStalls
         router.restoreTotals(linkFlits: t.linkFlits, drainCycles: t.drainCycles, steps: t.routedSteps)
         samplesRun = t.samplesRun; totalSpikesPerLayer = t.spikesPerLayer
+        if t.spikesPerNeuron.count == totalSpikesPerNeuron.count { totalSpikesPerNeuron = t.spikesPerNeuron }
+        else { for i in totalSpikesPerNeuron.indices { totalSpikesPerNeuron[i] = 0 } }
     }
 
     /// Forgets the per-sample results kept so far (long training runs).
@@ -215,6 +231,19 @@ public final class Simulator {
         for l in 0..<pending.count { pending[l].removeAll(keepingCapacity: true); emitted[l].removeAll(keepingCapacity: true) }
     }
 
+    /// One increment per spike emitted this step. One access to the counters per step (not per
+    /// spike): the class property's exclusivity check stays out of the spike loop.
+    private func countSpikesPerNeuron() {
+        totalSpikesPerNeuron.withUnsafeMutableBufferPointer { counts in
+            for l in 0..<emitted.count {
+                let base = neuronSpikeOffset[l]
+                emitted[l].withUnsafeBufferPointer { spikes in
+                    for g in spikes { counts[base &+ Int(g)] &+= 1 }
+                }
+            }
+        }
+    }
+
     public func runSample(_ sample: Int, source: SpikeSource) {
         let steps = chip.config.run.steps
         if chip.config.run.resetBetweenSamples { resetNetworkState() }
@@ -233,6 +262,7 @@ public final class Simulator {
             step(sample: sample, t: t, source: source)
             globalStep += 1
             for l in 0..<emitted.count { spikesPerLayer[l] += emitted[l].count }
+            countSpikesPerNeuron()
             if readout {
                 for c in chip.coresOfLayer[outputLayer] {
                     for p in chip.cores[c].populations where p.layer == outputLayer {

@@ -21,6 +21,9 @@ public struct NeuroBenchLayerInput: Equatable, Sendable {
     public var spiking: Bool
     /// Spikes the layer emitted over the whole run.
     public var spikes: Int
+    /// The same per neuron (they sum to `spikes`), or nil when the run does not have them (a run
+    /// resumed from a checkpoint, which keeps layer totals only).
+    public var spikesPerNeuron: [Int]?
     /// `neuron.active` / `neuron.idle` counts attributed to this layer, or nil when a core holds
     /// neurons of several layers (the chip counts per core, not per layer).
     public var activeUpdates: UInt64?
@@ -36,8 +39,9 @@ public struct NeuroBenchLayerInput: Equatable, Sendable {
     public var chipStateBytes: Int
     public init(name: String, neurons: Int, isInput: Bool, spiking: Bool, spikes: Int,
                 activeUpdates: UInt64?, idleUpdates: UInt64?, chipSynops: UInt64? = nil, chipGradedSynops: UInt64? = 0,
-                chipSynapseBytes: Int, chipStateBytes: Int) {
+                chipSynapseBytes: Int, chipStateBytes: Int, spikesPerNeuron: [Int]? = nil) {
         self.name = name; self.neurons = neurons; self.isInput = isInput; self.spiking = spiking; self.spikes = spikes
+        self.spikesPerNeuron = spikesPerNeuron
         self.activeUpdates = activeUpdates; self.idleUpdates = idleUpdates; self.chipSynops = chipSynops
         self.chipGradedSynops = chipGradedSynops
         self.chipSynapseBytes = chipSynapseBytes; self.chipStateBytes = chipStateBytes
@@ -56,14 +60,17 @@ public struct NeuroBenchConnectionInput: Equatable, Sendable {
     /// costs one synaptic operation per presynaptic spike, whatever its value.
     public var storedSynapses: Int
     public var weightBits: Int
+    /// Nonzero weights of each presynaptic neuron (nPre entries summing to `nonzeroWeights`;
+    /// shaped connections: the real fan-out positions only, padding excluded), or nil.
+    public var nonzeroFanOut: [Int]?
     /// True when every presynaptic neuron has the same number of nonzero weights, which makes
-    /// the effective-AC figure exact from layer spike totals.
+    /// the effective-AC figure exact from layer spike totals alone.
     public var uniformNonzeroFanOut: Bool
     public init(from: Int, to: Int, nPre: Int, nPost: Int, nonzeroWeights: Int, storedSynapses: Int, weightBits: Int,
-                uniformNonzeroFanOut: Bool = true) {
+                uniformNonzeroFanOut: Bool = true, nonzeroFanOut: [Int]? = nil) {
         self.from = from; self.to = to; self.nPre = nPre; self.nPost = nPost
         self.nonzeroWeights = nonzeroWeights; self.storedSynapses = storedSynapses; self.weightBits = weightBits
-        self.uniformNonzeroFanOut = uniformNonzeroFanOut
+        self.uniformNonzeroFanOut = uniformNonzeroFanOut; self.nonzeroFanOut = nonzeroFanOut
     }
 }
 
@@ -73,7 +80,8 @@ public struct NeuroBenchLayer: Equatable, Sendable {
     public var neurons: Int
     public var denseSynapticOperations: Double
     public var effectiveACs: Double
-    /// False when the mean nonzero fan-out stood in for per-neuron fan-outs (an estimate).
+    /// False only when per-neuron spikes or fan-outs were missing (a run resumed from a
+    /// checkpoint) and the presynaptic fan-outs differ: the mean fan-out stood in (an estimate).
     public var effectiveACsExact: Bool = true
     /// 0 when no graded packet reached the layer (exact); nil when some did: the chip counts every
     /// stored synapse of a graded packet and does not record which payloads were zero.
@@ -129,12 +137,21 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
         for (li, l) in layers.enumerated() where !l.isInput {
             let incoming = connections.filter { $0.to == li }
             var dense = 0.0, effective = 0.0, nnz = 0, all = 0, footprint = 0, params = 0
+            var effectiveExact = true
             for c in incoming {
-                let preSpikes = Double(layers[c.from].spikes)
                 dense += Double(c.nPre * c.nPost * t)
-                // Mean nonzero fan-out per presynaptic neuron times its spikes: exact when every
-                // presynaptic neuron has the same number of nonzero weights (docs/NEUROBENCH.md).
-                effective += preSpikes * Double(c.nonzeroWeights) / Double(c.nPre)
+                if let fan = c.nonzeroFanOut, let spikes = layers[c.from].spikesPerNeuron, fan.count == c.nPre, spikes.count == c.nPre {
+                    // Each presynaptic neuron's spikes times its own nonzero fan-out: the nonzero
+                    // weights its spikes met (exact, docs/NEUROBENCH.md). Integer sum, exact.
+                    var sum = 0
+                    for i in 0..<c.nPre { sum += spikes[i] * fan[i] }
+                    effective += Double(sum)
+                } else {
+                    // Layer spikes times the mean nonzero fan-out: exact only when every
+                    // presynaptic neuron has the same number of nonzero weights.
+                    effective += Double(layers[c.from].spikes) * Double(c.nonzeroWeights) / Double(c.nPre)
+                    if !c.uniformNonzeroFanOut { effectiveExact = false }
+                }
                 nnz += c.nonzeroWeights; all += c.nPre * c.nPost
                 params += c.nPre * c.nPost
                 footprint += c.nPre * c.nPost * weightElementBytes(bits: c.weightBits)
@@ -158,7 +175,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 neuronUpdates: Double(l.neurons * t),
                 chipNeuronUpdates: l.activeUpdates.flatMap { a in l.idleUpdates.map { Double(a + $0) / s } },
                 membraneUpdates: l.activeUpdates.map { Double($0) / s })
-            layer.effectiveACsExact = incoming.allSatisfy(\.uniformNonzeroFanOut)
+            layer.effectiveACsExact = effectiveExact
             out.append(layer)
         }
         var total = NeuroBenchLayer(
@@ -201,10 +218,15 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             }
         }
         let layers = net.layers.enumerated().map { li, l in
-            NeuroBenchLayerInput(name: l.name, neurons: l.size, isInput: l.isInput, spiking: l.neuron.parameters.spiking,
+            // Per-neuron spikes are kept since the start or the last restore; they are used only
+            // when they account for all of the layer's spikes (not after a checkpoint resume).
+            let first = sim.neuronSpikeOffset[li]
+            let perNeuron = Array(sim.totalSpikesPerNeuron[first..<(first + l.size)])
+            return NeuroBenchLayerInput(name: l.name, neurons: l.size, isInput: l.isInput, spiking: l.neuron.parameters.spiking,
                                  spikes: sim.totalSpikesPerLayer[li], activeUpdates: l.isInput ? nil : active[li],
                                  idleUpdates: l.isInput ? nil : idle[li],
-                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li])
+                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li],
+                                 spikesPerNeuron: perNeuron.reduce(0, +) == sim.totalSpikesPerLayer[li] ? perNeuron : nil)
         }
         var conns: [NeuroBenchConnectionInput] = net.connections.map { c in
             let from = net.layerIndex(c.from)!, to = net.layerIndex(c.to)!
@@ -223,15 +245,41 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 }
                 perPre[b.connection][i] += n
             }
+        }
+        // Shaped connections: the real (pre, post) pairs of the slice whose kernel weight is
+        // nonzero; taps falling in the padding are no synapse.
+        for b in p.convBlocks {
+            conns[b.connection].storedSynapses += b.synapseCount
+            addNonzeroFanOut(of: b, into: &perPre[b.connection])
         } } }
         for c in conns.indices {
             conns[c].nonzeroWeights = perPre[c].reduce(0, +)
             conns[c].uniformNonzeroFanOut = Set(perPre[c]).count <= 1
+            conns[c].nonzeroFanOut = perPre[c]
         }
         return compute(layers: layers, connections: conns, samples: sim.samplesRun, stepsPerSample: chip.config.run.steps,
                        chipSynops: phases[.delivery][.synop], chipGradedSynops: phases[.neuronUpdate][.synop],
                        chipLearningSynops: phases[.learning][.synop],
                        activeUpdates: counts[.neuronActive], idleUpdates: counts[.neuronIdle])
+    }
+
+    /// Adds, for each presynaptic neuron, the nonzero kernel weights through which it reaches a
+    /// neuron of the block's slice (the plain walk over the slice's neurons and kernel taps).
+    static func addNonzeroFanOut(of b: ConvSynapseBlock, into perPre: inout [Int]) {
+        let g = b.geometry
+        for j in 0..<b.nPost {
+            let (o, oy, ox) = g.output.coordinates(of: b.postFirst + j)
+            let grp = o / g.outPerGroup
+            for i in 0..<g.inPerGroup { for ky in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padH + ky * g.dilationH
+                if iy < 0 || iy >= g.input.height { continue }
+                for kx in 0..<g.kernelW {
+                    let ix = ox * g.strideW - g.padW + kx * g.dilationW
+                    if ix < 0 || ix >= g.input.width || b.weight(o: o, i: i, ky: ky, kx: kx) == 0 { continue }
+                    perPre[g.input.flatIndex(c: grp * g.inPerGroup + i, y: iy, x: ix)] += 1
+                }
+            } }
+        }
     }
 
     public var json: JSONValue {

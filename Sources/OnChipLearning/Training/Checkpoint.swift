@@ -56,6 +56,7 @@ public enum Checkpoint {
             ("globalStep", .int(t.globalStep)), ("routingStalls", .uint(t.routingStalls)),
             ("linkFlits", ints(t.linkFlits)), ("drainCycles", .uint(t.drainCycles)), ("routedSteps", .int(t.routedSteps)),
             ("samplesRun", .int(t.samplesRun)), ("spikesPerLayer", ints(t.spikesPerLayer)),
+            ("spikesPerNeuron", ints(t.spikesPerNeuron)),
         ]
         return sealed(.object(content))
     }

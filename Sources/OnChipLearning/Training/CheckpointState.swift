@@ -184,7 +184,12 @@ struct CheckpointState {
             linkFlits: try r.counters(try r.member(root, "linkFlits", "$"), "$.linkFlits", count: fresh.linkFlits.count),
             drainCycles: try r.counter(root, "drainCycles", "$"),
             routedSteps: Int(try r.counter(root, "routedSteps", "$")), samplesRun: samplesRun,
-            spikesPerLayer: try r.counters(try r.member(root, "spikesPerLayer", "$"), "$.spikesPerLayer", count: fresh.spikesPerLayer.count).map { Int($0) })
+            spikesPerLayer: try r.counters(try r.member(root, "spikesPerLayer", "$"), "$.spikesPerLayer", count: fresh.spikesPerLayer.count).map { Int($0) },
+            // Optional: a checkpoint written before it existed resumes with NeuroBench's
+            // effective ACs estimated from layer totals (docs/NEUROBENCH.md).
+            spikesPerNeuron: try root["spikesPerNeuron"].map {
+                try r.counters($0, "$.spikesPerNeuron", count: fresh.spikesPerNeuron.count).map { Int($0) }
+            } ?? [])
         // 5. Epochs: numbered 1..n, n within the config's epochs, sample counts as configured.
         let epochsJ = try r.array(try r.member(root, "epochs", "$"), "$.epochs")
         guard epochsJ.count <= trainer.config.epochs else {
