@@ -93,6 +93,12 @@ import Testing
         #expect(i.reduce(0, +) > 0)
         #expect(m.layers[0].effectiveACs == Double(zip(i, fan).reduce(0) { $0 + $1.0 * $1.1 }) / 2)
         #expect(m.layers[0].effectiveACsExact)
-        #expect(m.layers[0].connectionSparsity == Double(81 - 4) / 81)   // 4 nonzero of 9 x 9
+        // Real positions of a 3x3 kernel with padding 1 on a 3x3 map: 4 corners x 4 taps,
+        // 4 edges x 6, the centre 9 = 49 (not 9 x 9); 4 of them have the nonzero tap.
+        #expect(m.layers[0].connectionSparsity == Double(49 - 4) / 49)
+        #expect(m.layers[0].denseSynapticOperations == Double(49 * 6))
+        // One shared 3x3 kernel (9 int8 weights) + du, dv, vth; buffers 9 bytes x 9 neurons.
+        #expect(m.layers[0].parameters == 9 + 3)
+        #expect(m.layers[0].footprintBytes == 9 + 12 + 9 * 9)
     }
 }

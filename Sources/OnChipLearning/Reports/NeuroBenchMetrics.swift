@@ -66,6 +66,11 @@ public struct NeuroBenchConnectionInput: Equatable, Sendable {
     /// True when every presynaptic neuron has the same number of nonzero weights, which makes
     /// the effective-AC figure exact from layer spike totals alone.
     public var uniformNonzeroFanOut: Bool
+    /// Shaped (conv, pool, one-to-one) connections: the real synapse positions (pre, post pairs
+    /// inside the input, padding excluded) and the shared kernel's weight count. nil for a
+    /// matrix, whose positions and parameters are nPre x nPost.
+    public var shapedPositions: Int? = nil
+    public var shapedParameters: Int? = nil
     public init(from: Int, to: Int, nPre: Int, nPost: Int, nonzeroWeights: Int, storedSynapses: Int, weightBits: Int,
                 uniformNonzeroFanOut: Bool = true, nonzeroFanOut: [Int]? = nil) {
         self.from = from; self.to = to; self.nPre = nPre; self.nPost = nPost
@@ -139,7 +144,11 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             var dense = 0.0, effective = 0.0, nnz = 0, all = 0, footprint = 0, params = 0
             var effectiveExact = true
             for c in incoming {
-                dense += Double(c.nPre * c.nPost * t)
+                // A matrix has nPre x nPost positions and as many parameters; a shaped
+                // connection its real positions and one shared kernel (docs/NEUROBENCH.md).
+                let positions = c.shapedPositions ?? c.nPre * c.nPost
+                let parameters = c.shapedParameters ?? c.nPre * c.nPost
+                dense += Double(positions * t)
                 if let fan = c.nonzeroFanOut, let spikes = layers[c.from].spikesPerNeuron, fan.count == c.nPre, spikes.count == c.nPre {
                     // Each presynaptic neuron's spikes times its own nonzero fan-out: the nonzero
                     // weights its spikes met (exact, docs/NEUROBENCH.md). Integer sum, exact.
@@ -152,9 +161,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                     effective += Double(layers[c.from].spikes) * Double(c.nonzeroWeights) / Double(c.nPre)
                     if !c.uniformNonzeroFanOut { effectiveExact = false }
                 }
-                nnz += c.nonzeroWeights; all += c.nPre * c.nPost
-                params += c.nPre * c.nPost
-                footprint += c.nPre * c.nPost * weightElementBytes(bits: c.weightBits)
+                nnz += c.nonzeroWeights; all += positions
+                params += parameters
+                footprint += parameters * weightElementBytes(bits: c.weightBits)
             }
             params += neuronParametersPerLayer
             footprint += neuronParameterBytesPerLayer + l.neurons * bufferBytesPerNeuron
@@ -252,6 +261,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             conns[b.connection].storedSynapses += b.synapseCount
             addNonzeroFanOut(of: b, into: &perPre[b.connection])
         } } }
+        for (i, c) in net.connections.enumerated() {
+            if let g = c.shaped?.geometry { conns[i].shapedPositions = conns[i].storedSynapses; conns[i].shapedParameters = g.weightCount }
+        }
         for c in conns.indices {
             conns[c].nonzeroWeights = perPre[c].reduce(0, +)
             conns[c].uniformNonzeroFanOut = Set(perPre[c]).count <= 1
