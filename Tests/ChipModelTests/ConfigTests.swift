@@ -106,3 +106,19 @@ private func mutate(_ from: String, _ to: String) -> String {
         walk(c.resolvedJSON, "$")
     }
 }
+
+/// Path splits on the string (Foundation's deletingLastPathComponent traps on "c" on Linux).
+@Suite struct PathPartsTests {
+    @Test func directoryOfEveryShapeOfPath() throws {
+        #expect(PathParts.directory(of: "c") == "")
+        #expect(PathParts.directory(of: "a.json") == "")
+        #expect(PathParts.directory(of: "dir/a.json") == "dir")
+        #expect(PathParts.directory(of: "/a.json") == "/")
+        #expect(PathParts.directory(of: "/x/y/a.json") == "/x/y")
+        // A config whose own path is one character resolves its relative paths (it trapped).
+        var c = try config(#"{"network": {"layers": [{"name": "in", "kind": "input", "size": 2}, {"name": "h", "size": 2}], "connections": [{"from": "in", "to": "h"}]}}"#, file: "c")
+        #expect(c.resolve("data") == "data")
+        c.file = "d/c"
+        #expect(c.resolve("data") == "d/data")
+    }
+}

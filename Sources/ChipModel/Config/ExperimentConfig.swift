@@ -156,7 +156,7 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// Resolves a path written in the config against the config file's directory.
     public func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
-        let dir = (file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: file)
         return dir.isEmpty ? path : (dir as NSString).appendingPathComponent(path)
     }
 

@@ -81,7 +81,7 @@ public final class CompareRunner {
             throw ChipError.config(file: experiment.file, path: "$.input", message: "compare needs a dataset input")
         }
         let spec = try DatasetSpec(json: JSONReader(d, file: experiment.file, path: "$.input.dataset"))
-        let dir = (experiment.file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: experiment.file)
         guard case let .images(tr, te) = try spec.load(relativeTo: dir.isEmpty ? "." : dir) else {
             throw ChipError.config(file: experiment.file, path: "$.input.dataset", message: "compare needs an image dataset (the twin encodes pixels as rates)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ChipModel
 
 // Pinning a config's dataset before its resolved form is written: the shipped mnist5k set is
 // otherwise found by searching for a `data/` directory, so two runs of identical resolved
@@ -12,7 +13,7 @@ extension ExperimentConfig {
         guard case let .dataset(d, e, split, limit) = input else { return self }
         let spec = try DatasetSpec(json: JSONReader(d, file: file, path: "$.input.dataset"))
         guard case .mnist5k = spec else { return self }
-        let dir = (file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: file)
         var c = self
         c.input = .dataset(dataset: try spec.resolved(relativeTo: dir.isEmpty ? "." : dir).resolvedJSON, encoder: e, split: split, limit: limit)
         return c

@@ -40,7 +40,7 @@ public enum NIRConfigNetwork {
         }
         try r.rejectUnknownKeys()
 
-        let dir = (file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: file)
         let nirPath = name.hasPrefix("/") || dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: nirPath) else {
             throw r.error("nir", "cannot read '\(nirPath)' (does it exist? relative paths are relative to the config's directory)")

@@ -87,11 +87,7 @@ public enum OutputPath {
 
     /// The directory part of a path as given ("" for a bare name), computed on the string
     /// itself: Foundation's `deletingLastPathComponent` traps on some one-character paths.
-    public static func directoryPart(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        let d = String(path[..<slash])
-        return d.isEmpty ? "/" : d
-    }
+    public static func directoryPart(of path: String) -> String { PathParts.directory(of: path) }
 
     /// The last component without its extension ("dir/a.b.json" -> "a.b"), on the string itself.
     public static func stem(of path: String) -> String {

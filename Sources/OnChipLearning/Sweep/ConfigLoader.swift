@@ -58,9 +58,9 @@ public enum ConfigLoader {
             throw ChipError.config(file: path, path: "$.experiment", message: "missing: an experiment config file name or an inline experiment object")
         }
         guard case let .string(name) = kv[i].1 else { return doc }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: path)
         let expPath = name.hasPrefix("/") || dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
-        let expDir = (expPath as NSString).deletingLastPathComponent
+        let expDir = PathParts.directory(of: expPath)
         if URL(fileURLWithPath: expDir.isEmpty ? "." : expDir).standardizedFileURL.path != URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.path {
             throw ChipError.config(file: path, path: "$.experiment", message: "--set needs the experiment inline or in the compare file's directory; '\(name)' is elsewhere")
         }

@@ -121,7 +121,7 @@ public struct SweepSpec {
 
     /// A path in the spec, relative to the spec file's directory.
     public func resolve(_ p: String) -> String {
-        let dir = (file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: file)
         return p.hasPrefix("/") || dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p)
     }
 

@@ -86,7 +86,7 @@ public struct SweepStore {
     /// Temporary file in the same directory, then rename(2): readers see the old file or the
     /// whole new one, never part of it.
     public static func writeAtomically(_ path: String, _ text: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: path)
         let tmp = (dir.isEmpty ? "" : dir + "/") + ".tmp-\(getpid())-" + (path as NSString).lastPathComponent
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))

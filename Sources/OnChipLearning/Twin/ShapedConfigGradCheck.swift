@@ -19,7 +19,7 @@ public struct ShapedConfigGradCheck {
             throw ChipError.config(file: e.file, path: "$.input.encoder.kind", message: "the shaped twin's gradcheck needs a rate encoder")
         }
         let spec = try DatasetSpec(json: JSONReader(d, file: e.file, path: "$.input.dataset"))
-        let dir = (e.file as NSString).deletingLastPathComponent
+        let dir = PathParts.directory(of: e.file)
         guard case let .images(tr, _) = try spec.load(relativeTo: dir.isEmpty ? "." : dir), tr.targets == nil else {
             throw ChipError.config(file: e.file, path: "$.input.dataset", message: "gradcheck needs an image classification dataset")
         }
