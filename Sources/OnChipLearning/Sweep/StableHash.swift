@@ -14,16 +14,9 @@ import ChipModel
 /// collision in a sweep of 10^4 points below 10^-11; the sweep also refuses two points with
 /// the same id (the same resolved config twice).
 public enum StableHash {
-    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
+    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 { FNV1a64.hash(bytes: bytes) }
 
-    public static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
+    public static func hex(_ v: UInt64) -> String { FNV1a64.hex(v) }
 
     static let dropped: Set<String> = ["comment", "//", "overrides"]
 
