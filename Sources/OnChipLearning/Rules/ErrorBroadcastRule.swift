@@ -176,7 +176,7 @@ public final class ErrorBroadcastRule: LearningRule {
                         let span = UInt64(2 * scale + 1)
                         for k in 0..<m {
                             for j in 0..<pop.count {
-                                let r = (key.draw(k << 24 + pop.firstNeuron + j) >> 32) * span >> 32
+                                let r = ((key.draw(k << 24 + pop.firstNeuron + j) >> 32) * span) >> 32
                                 block.aux[k * pop.count + j] = Int32(Int(r) - scale)
                             }
                         }
