@@ -80,4 +80,15 @@ for n, title, pub in [
     r2("training latency per sample (ms)", "train_t", 1e3, "ms")
     r2("inference energy per sample (uJ)", "inf_e", 1e-6, "uJ")
     r2("inference latency per sample (ms)", "inf_t", 1e3, "ms")
+
+print()
+print("V4  ODIN (Frenkel et al., IEEE TBioCAS 2019, abstract): MNIST inference, 10-neuron single layer, 0.55 V")
+r = rep("odin-mnist")
+by = r["energy"]["byAction"]
+host = sum(by[a] for a in ("host.io.bytes", "host.flop", "host.dram.bytes"))
+samples = r["summary"]["samples"]
+print(f"  chipsim workload: configs/validation/odin-mnist.json (odin profile), {samples} test samples, "
+      f"{r['counts']['synop'] / samples:.0f} synaptic ops and {r['summary']['spikesPerLayer']['input'] / samples:.0f} input spikes per sample")
+print(f"  {'figure':<44} {'published':>10} {'chipsim':>12}      deviation")
+row("chip energy per inference, host link excluded (nJ)", 15, (r["energy"]["dynamicPicojoules"] - host) / samples / 1e3, "nJ")
 EOF
