@@ -82,6 +82,26 @@ import Testing
         #expect(c[.synop] == 36)
     }
 
+    /// The tiny task on two cores (hidden and readout apart): the count is attributed per layer,
+    /// all of it to the readout, the only layer fed by a hidden layer.
+    @Test func aSplitRunAttributesTheCountPerLayer() throws {
+        var config = try tinyConfig(rule: "opzo")
+        config.chip.core.neurons = 24; config.chip.meshWidth = 2
+        var p = try LearningConfig.decode(config.learning!, file: "tiny.json")
+        p.etaReadout = 14; p.etaHidden = 16; p.gShift = 16; p.lambdaShift = 8
+        p.postNeuronNoise = true; p.alpha = 300
+        let sim = Simulator(chip: try Chip(config: config))
+        try sim.attach(rule: ErrorBroadcastRule(p))
+        var t = TrainingConfig(); t.epochs = 1
+        try Trainer(simulator: sim, train: TwoPatternSource(samples: 30), test: TwoPatternSource(samples: 10), config: t).run()
+        let m = NeuroBenchMetrics.of(simulator: sim)
+        #expect(m.perLayerNeuronCountsExact)
+        let readout = sim.chip.cores.first { $0.populations.contains { $0.layer == 2 } }!
+        let expected = Double(readout.counts[.neuronUpdate].gradedNonzeroProducts) / Double(sim.samplesRun)
+        #expect(expected > 0)
+        #expect(m.layers[0].effectiveMACs == 0 && m.layers[1].effectiveMACs == expected && m.total.effectiveMACs == expected)
+    }
+
     /// Whole training runs: the NeuroBench block reads the graded deliveries' count, per layer and
     /// in total, and never counts the learning phase's graded traffic (g = M e).
     @Test func aTrainingRunReportsTheDeliveriesCount() throws {
