@@ -60,21 +60,21 @@ import Testing
         #expect(m.perLayerNeuronCountsExact)
     }
 
-    /// Graded packets into a layer: the chip's MAC count per sample; NeuroBench's effective MACs
-    /// cannot be derived (zero payloads are not recorded), so they are null, not 0.
-    @Test func gradedPacketsGiveChipMACsAndOpenEffectiveMACs() {
+    /// Graded packets into a layer: the chip's MAC count per sample, and NeuroBench's effective
+    /// MACs from the graded delivery's count of nonzero-input, nonzero-weight products.
+    @Test func gradedPacketsGiveChipMACsAndEffectiveMACs() {
         let layers = [
             NeuroBenchLayerInput(name: "in", neurons: 3, isInput: true, spiking: true, spikes: 10, activeUpdates: nil, idleUpdates: nil, chipSynapseBytes: 0, chipStateBytes: 0),
             NeuroBenchLayerInput(name: "h", neurons: 2, isInput: false, spiking: true, spikes: 6, activeUpdates: 10, idleUpdates: 6, chipSynops: 20, chipGradedSynops: 0, chipSynapseBytes: 6, chipStateBytes: 14),
-            NeuroBenchLayerInput(name: "out", neurons: 2, isInput: false, spiking: false, spikes: 0, activeUpdates: 16, idleUpdates: 0, chipSynops: 12, chipGradedSynops: 28, chipSynapseBytes: 4, chipStateBytes: 14),
+            NeuroBenchLayerInput(name: "out", neurons: 2, isInput: false, spiking: false, spikes: 0, activeUpdates: 16, idleUpdates: 0, chipSynops: 12, chipGradedSynops: 28, gradedNonzeroProducts: 9, chipSynapseBytes: 4, chipStateBytes: 14),
         ]
         let conns = [NeuroBenchConnectionInput(from: 0, to: 1, nPre: 3, nPost: 2, nonzeroWeights: 6, storedSynapses: 6, weightBits: 8),
                      NeuroBenchConnectionInput(from: 1, to: 2, nPre: 2, nPost: 2, nonzeroWeights: 4, storedSynapses: 4, weightBits: 8)]
         let m = NeuroBenchMetrics.compute(layers: layers, connections: conns, samples: 2, stepsPerSample: 4, chipSynops: 32,
-                                          chipGradedSynops: 28, chipLearningSynops: 50, activeUpdates: 26, idleUpdates: 6)
+                                          chipGradedSynops: 28, gradedNonzeroProducts: 9, chipLearningSynops: 50, activeUpdates: 26, idleUpdates: 6)
         #expect(m.layers[0].effectiveMACs == 0 && m.layers[0].chipMACs == 0)
-        #expect(m.layers[1].effectiveMACs == nil && m.layers[1].chipMACs == 14)      // 28 / 2
-        #expect(m.total.effectiveMACs == nil && m.total.chipMACs == 14 && m.total.chipLearningSynapticOperations == 25)
+        #expect(m.layers[1].effectiveMACs == 4.5 && m.layers[1].chipMACs == 14)      // 9 / 2, 28 / 2
+        #expect(m.total.effectiveMACs == 4.5 && m.total.chipMACs == 14 && m.total.chipLearningSynapticOperations == 25)
         #expect(m.layers[1].activationSparsity == nil)                                 // the readout is no activation module
         #expect(m.total.activationSparsity == 1 - 6.0 / 16)                             // h only
     }
@@ -87,7 +87,7 @@ import Testing
         let (_, post) = try trainTiny(rule: "opzo") { $0.postNeuronNoise = true; $0.alpha = 300 }
         let b = NeuroBenchMetrics.of(simulator: post)
         let phases = post.totalPhaseCounts
-        #expect((b.total.chipMACs ?? 0) > 0 && b.total.effectiveMACs == nil)
+        #expect((b.total.chipMACs ?? 0) > 0 && (b.total.effectiveMACs ?? 0) > 0 && b.total.effectiveMACs! <= b.total.chipMACs!)
         #expect(b.total.chipMACs == Double(phases[.neuronUpdate][.synop]) / Double(post.samplesRun))
         #expect(b.total.chipSynapticOperations! + b.total.chipMACs! + b.total.chipLearningSynapticOperations!
                 == Double(post.totalCounts[.synop]) / Double(post.samplesRun))

@@ -113,6 +113,23 @@ func tempDir(_ name: String) -> String {
         #expect(abs((ec["totalPicojoules"] as! Double) - (ea["totalPicojoules"] as! Double) - synopA) < 1e-6 * synopA)
     }
 
+    /// The ODIN profile by name: ODIN's 12.7 pJ per synaptic op (Frenkel et al. 2019), half of it
+    /// per active neuron update, idle updates and static power free (configs/energy/odin.json).
+    @Test func costWithTheOdinProfile() throws {
+        let dir = tempDir("cost-odin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try chipsim(["run", "configs/quickstart.json", "--out", dir + "/q", "--quiet"]).status == 0)
+        let r = try chipsim(["cost", dir + "/q/report.json", "--energy", "odin", "--out", dir + "/odin.json"])
+        #expect(r.status == 0, "\(r.err)")
+        let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/odin.json"))) as! [String: Any]
+        let counts = (a["counts"] as! [String: Any]).mapValues { ($0 as! NSNumber).doubleValue }
+        let e = a["energy"] as! [String: Any], by = e["byAction"] as! [String: Double]
+        #expect(counts["synop"]! > 0 && counts["neuron.active"]! > 0 && counts["neuron.idle"]! > 0)
+        #expect(abs(by["synop"]! - 12.7 * counts["synop"]!) <= 1e-9 * by["synop"]!)
+        #expect(abs(by["neuron.active"]! - 6.35 * counts["neuron.active"]!) <= 1e-9 * by["neuron.active"]!)
+        #expect(by["neuron.idle"]! == 0 && e["staticPicojoules"] as! Double == 0)
+    }
+
     /// `cost --out` never replaces a directory (it used to delete it with its contents).
     @Test func costOutRefusesADirectory() throws {
         let dir = tempDir("cost-dir")

@@ -105,7 +105,7 @@ public struct ChipConfig: Equatable, Sendable {
         KeyDoc("clockMHz", "number > 0", "1000", "Core clock; converts cycles to simulated seconds."),
         KeyDoc("core", "object", "see $.chip.core", "Per-core limits."),
         KeyDoc("timing", "object", "see $.chip.timing", "Cycle costs."),
-        KeyDoc("energyTable", "string", "\"loihi\"", "Energy table (chip profile): \"loihi\" (Davies et al. 2018; configs/energy/loihi.json), \"loihi-sanafe\" (SANA-FE's calibrated Loihi figures; configs/energy/loihi-sanafe.json), both built in, or a JSON file path, relative to the config file."),
+        KeyDoc("energyTable", "string", "\"loihi\"", "Energy table (chip profile): \"loihi\" (Davies et al. 2018; configs/energy/loihi.json), \"loihi-sanafe\" (SANA-FE's calibrated Loihi figures; configs/energy/loihi-sanafe.json), \"odin\" (ODIN, Frenkel et al. 2019; configs/energy/odin.json), all built in, or a JSON file path, relative to the config file."),
         KeyDoc("noc", "object", "see $.chip.noc", "Network-on-chip: hop cycles, cores per tile, host port, flits per packet kind."),
         KeyDoc("routing", "\"cycle-accurate\" | \"closed-form\"", "\"cycle-accurate\"", "Routing phase timing: cycle-accurate mesh with link contention, or closed-form XY latency without contention (same counts and energy, optimistic drain, faster)."),
     ])

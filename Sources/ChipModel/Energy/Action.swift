@@ -74,6 +74,11 @@ public enum Action: Int, CaseIterable, Codable, Sendable {
 /// ratios (utilisation, energy per sample) are derived when reporting, never stored.
 public struct ActionCounts: Equatable, Sendable {
     public var values: [UInt64]
+    /// Not an action (it costs nothing beyond the `synop`s already counted): of the products a
+    /// graded delivery performed, those whose graded input and stored weight were both nonzero,
+    /// NeuroBench's effective MACs (`GradedDelivery.count`, docs/NEUROBENCH.md). Summed by
+    /// `add(_:)` like the actions; not in energy tables, `byName` or checkpoints.
+    public var gradedNonzeroProducts: UInt64 = 0
 
     public init() { values = [UInt64](repeating: 0, count: Action.count) }
 
@@ -89,6 +94,7 @@ public struct ActionCounts: Equatable, Sendable {
     @inlinable
     public mutating func add(_ other: ActionCounts) {
         for i in 0..<values.count { values[i] += other.values[i] }
+        gradedNonzeroProducts += other.gradedNonzeroProducts
     }
 
     /// Name -> count for every action, including zeros (reports list all actions).

@@ -34,16 +34,20 @@ public struct NeuroBenchLayerInput: Equatable, Sendable {
     /// Neuron-update-phase `synop` counts: graded packets integrated (post-neuron noise of the
     /// error-broadcast rules), every stored synapse of every graded packet.
     public var chipGradedSynops: UInt64?
+    /// Of those graded products, the ones with a nonzero input and a nonzero weight, as the
+    /// graded delivery counted them (NeuroBench's effective MACs); nil as the other counts.
+    public var gradedNonzeroProducts: UInt64?
     /// The chip's SRAM for this layer: synapse bytes of its incoming blocks and neuron state.
     public var chipSynapseBytes: Int
     public var chipStateBytes: Int
     public init(name: String, neurons: Int, isInput: Bool, spiking: Bool, spikes: Int,
                 activeUpdates: UInt64?, idleUpdates: UInt64?, chipSynops: UInt64? = nil, chipGradedSynops: UInt64? = 0,
+                gradedNonzeroProducts: UInt64? = 0,
                 chipSynapseBytes: Int, chipStateBytes: Int, spikesPerNeuron: [Int]? = nil) {
         self.name = name; self.neurons = neurons; self.isInput = isInput; self.spiking = spiking; self.spikes = spikes
         self.spikesPerNeuron = spikesPerNeuron
         self.activeUpdates = activeUpdates; self.idleUpdates = idleUpdates; self.chipSynops = chipSynops
-        self.chipGradedSynops = chipGradedSynops
+        self.chipGradedSynops = chipGradedSynops; self.gradedNonzeroProducts = gradedNonzeroProducts
         self.chipSynapseBytes = chipSynapseBytes; self.chipStateBytes = chipStateBytes
     }
 }
@@ -88,8 +92,8 @@ public struct NeuroBenchLayer: Equatable, Sendable {
     /// False only when per-neuron spikes or fan-outs were missing (a run resumed from a
     /// checkpoint) and the presynaptic fan-outs differ: the mean fan-out stood in (an estimate).
     public var effectiveACsExact: Bool = true
-    /// 0 when no graded packet reached the layer (exact); nil when some did: the chip counts every
-    /// stored synapse of a graded packet and does not record which payloads were zero.
+    /// Graded products with a nonzero input and a nonzero weight, as the graded delivery counted
+    /// them (0 when no graded packet reached the layer); nil when the layer shares a core.
     public var effectiveMACs: Double?
     /// The chip's own count of binary-spike operations (every stored synapse of every delivered
     /// spike); nil when the layer shares a core with another layer.
@@ -133,7 +137,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
     /// per-layer figures where attribution is possible.
     public static func compute(layers: [NeuroBenchLayerInput], connections: [NeuroBenchConnectionInput],
                                samples: Int, stepsPerSample t: Int, chipSynops: UInt64,
-                               chipGradedSynops: UInt64 = 0, chipLearningSynops: UInt64 = 0,
+                               chipGradedSynops: UInt64 = 0, gradedNonzeroProducts: UInt64 = 0, chipLearningSynops: UInt64 = 0,
                                activeUpdates: UInt64, idleUpdates: UInt64) -> NeuroBenchMetrics {
         let s = Double(max(1, samples))
         var out: [NeuroBenchLayer] = []
@@ -177,7 +181,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             if l.activeUpdates == nil { exact = false }
             var layer = NeuroBenchLayer(
                 name: l.name, neurons: l.neurons, denseSynapticOperations: dense, effectiveACs: effective / s,
-                effectiveMACs: l.chipGradedSynops == 0 ? 0 : nil, chipSynapticOperations: l.chipSynops.map { Double($0) / s },
+                effectiveMACs: l.gradedNonzeroProducts.map { Double($0) / s }, chipSynapticOperations: l.chipSynops.map { Double($0) / s },
                 chipMACs: l.chipGradedSynops.map { Double($0) / s }, activationSparsity: sparsity,
                 connectionSparsity: all > 0 ? Double(all - nnz) / Double(all) : nil,
                 parameters: params, footprintBytes: footprint, chipSRAMBytes: l.chipSynapseBytes + l.chipStateBytes,
@@ -190,7 +194,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
         var total = NeuroBenchLayer(
             name: "total", neurons: out.reduce(0) { $0 + $1.neurons },
             denseSynapticOperations: out.reduce(0) { $0 + $1.denseSynapticOperations },
-            effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: chipGradedSynops == 0 ? 0 : nil,
+            effectiveACs: out.reduce(0) { $0 + $1.effectiveACs }, effectiveMACs: Double(gradedNonzeroProducts) / s,
             chipSynapticOperations: Double(chipSynops) / s, chipMACs: Double(chipGradedSynops) / s,
             chipLearningSynapticOperations: Double(chipLearningSynops) / s,
             activationSparsity: actAll > 0 ? actZeros / actAll : nil,
@@ -210,7 +214,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
         // Per-layer neuron counts: a core's counters belong to one layer only if it holds one.
         var active = [UInt64?](repeating: 0, count: net.layers.count)
         var idle = [UInt64?](repeating: 0, count: net.layers.count)
-        var synops = [UInt64?](repeating: 0, count: net.layers.count), graded = synops
+        var synops = [UInt64?](repeating: 0, count: net.layers.count), graded = synops, gradedNonzero = synops
         var synBytes = [Int](repeating: 0, count: net.layers.count), stBytes = synBytes
         for core in chip.cores {
             let layersHere = Set(core.populations.map(\.layer))
@@ -222,8 +226,9 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
                 idle[l] = idle[l].map { $0 + c[.neuronIdle] }
                 synops[l] = synops[l].map { $0 + core.counts[.delivery][.synop] }
                 graded[l] = graded[l].map { $0 + core.counts[.neuronUpdate][.synop] }
+                gradedNonzero[l] = gradedNonzero[l].map { $0 + core.counts[.neuronUpdate].gradedNonzeroProducts }
             } else {
-                for l in layersHere { active[l] = nil; idle[l] = nil; synops[l] = nil; graded[l] = nil }
+                for l in layersHere { active[l] = nil; idle[l] = nil; synops[l] = nil; graded[l] = nil; gradedNonzero[l] = nil }
             }
         }
         let layers = net.layers.enumerated().map { li, l in
@@ -234,7 +239,8 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
             return NeuroBenchLayerInput(name: l.name, neurons: l.size, isInput: l.isInput, spiking: l.neuron.parameters.spiking,
                                  spikes: sim.totalSpikesPerLayer[li], activeUpdates: l.isInput ? nil : active[li],
                                  idleUpdates: l.isInput ? nil : idle[li],
-                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li],
+                                 chipSynops: l.isInput ? nil : synops[li], chipGradedSynops: l.isInput ? 0 : graded[li],
+                                 gradedNonzeroProducts: l.isInput ? 0 : gradedNonzero[li], chipSynapseBytes: synBytes[li], chipStateBytes: stBytes[li],
                                  spikesPerNeuron: perNeuron.reduce(0, +) == sim.totalSpikesPerLayer[li] ? perNeuron : nil)
         }
         var conns: [NeuroBenchConnectionInput] = net.connections.map { c in
@@ -271,6 +277,7 @@ public struct NeuroBenchMetrics: Equatable, Sendable {
         }
         return compute(layers: layers, connections: conns, samples: sim.samplesRun, stepsPerSample: chip.config.run.steps,
                        chipSynops: phases[.delivery][.synop], chipGradedSynops: phases[.neuronUpdate][.synop],
+                       gradedNonzeroProducts: phases[.neuronUpdate].gradedNonzeroProducts,
                        chipLearningSynops: phases[.learning][.synop],
                        activeUpdates: counts[.neuronActive], idleUpdates: counts[.neuronIdle])
     }

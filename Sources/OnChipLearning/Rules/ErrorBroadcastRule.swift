@@ -274,11 +274,13 @@ public final class ErrorBroadcastRule: LearningRule {
             let key = noiseKey(layer: block.preLayer, globalStep: noiseStep(localStep: context.step - 1, globalStep: context.globalStep - 1))
             let nPre = block.nPre, nPost = block.nPost
             if gradedSums.count < nPost { gradedSums = [Int64](repeating: 0, count: nPost) }
+            var nonzeroProducts = 0
             gradedSums.withUnsafeMutableBufferPointer { sums in
                 for j in 0..<nPost { sums[j] = 0 }
                 for i in 0..<nPre {
                     let z = noise(key, neuron: i)
                     if z == 0 { continue }
+                    nonzeroProducts += GradedDelivery.nonzeroFanOut(block, pre: i)
                     if block.layout == .dense {
                         block.weights.withUnsafeBufferPointer { w in
                             let row = w.baseAddress! + i * nPost
@@ -291,7 +293,7 @@ public final class ErrorBroadcastRule: LearningRule {
                 for j in 0..<nPost { aIn[j] += FixedPoint.shift(sums[j] >> 8, by: block.weightExponent) }
             }
             PRNGUnit.countDraws(nPre, into: &counts)
-            GradedDelivery.count(pre: nPre, post: nPost, bitsPerValue: block.weightBits, into: &counts)
+            GradedDelivery.count(pre: nPre, post: nPost, bitsPerValue: block.weightBits, nonzeroProducts: nonzeroProducts, into: &counts)
         }
     }
 
