@@ -30,6 +30,8 @@ import Testing
     static let rules: [(String, String, Bool)] = [
         ("opzo", "{\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 8}", false),
         ("opzo-held", "{\"rule\": \"opzo\", \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 6, \"tEpoch\": 8, \"learnFrom\": 2, \"holdNoise\": true}", false),
+        // Post-neuron noise: graded packets, so the NeuroBench block's effective MACs must resume too.
+        ("opzo-post", "{\"rule\": \"opzo\", \"noisePlacement\": \"post\", \"alpha\": 64, \"etaHidden\": 16, \"etaReadout\": 16, \"gShift\": 16, \"lambdaShift\": 8}", false),
         ("dfa", "{\"rule\": \"dfa\", \"alpha\": 16, \"etaHidden\": 16, \"etaReadout\": 16, \"gNormalise\": 10, \(loss)}", false),
         ("readout", "{\"rule\": \"readout\", \"etaReadout\": 16, \(loss)}", false),
         ("zo_sp", "{\"rule\": \"zo_sp\", \"alpha\": 16, \"zoShift\": 6, \"etaHidden\": 16, \"etaReadout\": 16, \(loss)}", false),

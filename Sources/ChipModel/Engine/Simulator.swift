@@ -279,6 +279,7 @@ public final class Simulator {
         for (k, c) in outCounts.enumerated() where c > best { best = c; pred = k }
         var delta = currentTotalCounts()
         for i in 0..<delta.values.count { delta.values[i] -= before.values[i] }
+        delta.gradedNonzeroProducts -= before.gradedNonzeroProducts
         for l in 0..<spikesPerLayer.count { totalSpikesPerLayer[l] += spikesPerLayer[l] }
         samplesRun += 1
         var result = SampleResult(label: source.label(sample: sample), prediction: pred, outputSpikeCounts: outCounts,

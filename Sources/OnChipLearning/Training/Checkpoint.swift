@@ -43,7 +43,12 @@ public enum Checkpoint {
                         + (e.testMSE.map { [("testMSE", JSONValue.double($0))] } ?? []))
             })),
             ("cores", .array(sim.chip.cores.map { c in
-                .object([("counts", countsJSON(c.counts)), ("busy", ints(c.busyCycles)),
+                .object([("counts", countsJSON(c.counts))]
+                        // Optional (written only when a graded delivery occurred): NeuroBench's
+                        // effective MACs per phase, a statistic beside the actions.
+                        + (c.counts.byPhase.contains { $0.gradedNonzeroProducts != 0 }
+                           ? [("gradedNonzeroProducts", ints(c.counts.byPhase.map(\.gradedNonzeroProducts)))] : [])
+                        + [("busy", ints(c.busyCycles)),
                          ("populations", .array(c.populations.map { p in
                              .object([("u", ints(p.state.u)), ("v", ints(p.state.v)), ("refractory", ints(p.state.refractoryLeft)),
                                       ("blocks", .array(p.blocks.map { b in .object([("w", ints(b.weights)), ("aux", ints(b.aux))]) }))])

@@ -122,7 +122,12 @@ struct CheckpointState {
         let vMax = Int64(1) << (NeuronWidths.voltage - 1) - 1
         for (ci, cj) in coresJ.enumerated() {
             let core = sim.chip.cores[ci], cp = "$.cores[\(ci)]"
-            let counts = try r.phaseCounts(try r.member(cj, "counts", cp), cp + ".counts")
+            var counts = try r.phaseCounts(try r.member(cj, "counts", cp), cp + ".counts")
+            if let g = cj["gradedNonzeroProducts"] {
+                for (k, n) in try r.counters(g, cp + ".gradedNonzeroProducts", count: Phase.count).enumerated() {
+                    counts.byPhase[k].gradedNonzeroProducts = n
+                }
+            }
             let busy = try r.counters(try r.member(cj, "busy", cp), cp + ".busy", count: Phase.count)
             let popsJ = try r.array(try r.member(cj, "populations", cp), cp + ".populations", count: core.populations.count)
             var pops: [PopulationState] = []

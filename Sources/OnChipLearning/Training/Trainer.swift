@@ -130,6 +130,7 @@ extension ActionCounts {
     public func minus(_ o: ActionCounts) -> ActionCounts {
         var r = self
         for i in 0..<r.values.count { r.values[i] -= o.values[i] }
+        r.gradedNonzeroProducts -= o.gradedNonzeroProducts
         return r
     }
 }
