@@ -11,8 +11,8 @@
 //
 // Exactness (why these programs give the 64-bit arithmetic of the specification): clean
 // weights lie in [WLO, WHI] = [wmin + cmax, wmax - cmax], so W + c and W' - c stay inside the
-// weight width and no store saturates; |C~| < 2^22 (the loss unit's costs are below 2^18 units
-// of 2^-14) and |c| <= 2^9, so C~ c fits 32 bits unsaturated; the sum G + round(C~ c / 2^P) is
+// weight width and no store saturates; C~ c (|c| <= 2^9) clips only for |C~| >= 2^22, far above
+// the loss unit's costs (classification: below 2^18 units of 2^-14); the sum G + round(C~ c / 2^P) is
 // saturated to 32 bits and then to auxBits, which equals saturating the exact sum to auxBits.
 
 public enum WeightPerturbationPrograms {
