@@ -90,26 +90,6 @@ public final class WeightPerturbationRule: LearningRule {
         lossUnit = LossUnit(p.loss)
     }
 
-    /// The code of synapse `index` of a target in the period starting at `periodStart`.
-    @inline(__always)
-    static func code(_ key: RandomKey, period: Int, index: Int, _ p: WeightPerturbationParameters) -> Int32 {
-        code(key.with(period), index: index, p)
-    }
-
-    /// The code of synapse `index` under a key that already includes the period.
-    @inline(__always)
-    static func code(_ k: RandomKey, index: Int, _ p: WeightPerturbationParameters) -> Int32 {
-        switch p.kind {
-        case .mgdWP: return (k.draw(index) >> 63) == 0 ? Int32(p.delta) : -Int32(p.delta)
-        case .fwdGrad:
-            // c = round-half-away(delta z), z the PRNG unit's fixed-point Gaussian (units of 2^-24).
-            let x = Int64(p.delta) * k.gaussianQ24(index)
-            let c = x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)
-            let m = Int64(p.codeClip * p.delta)
-            return Int32(min(max(c, -m), m))
-        }
-    }
-
     /// The key of a block's codes (without the period).
     public static func codeKey(seed: UInt64, layer: Int, connection: Int) -> RandomKey {
         RandomKey(seed: seed, stream: .perturbation).with(layer).with(connection)
@@ -150,7 +130,9 @@ public final class WeightPerturbationRule: LearningRule {
                         throw ChipError.config(file: file, path: "$.learning.delta", message: "perturbations up to \(p.codeMax) LSBs leave no room in \(b.weightBits)-bit weights of layer '\(chip.layers[pop.layer].name)'")
                     }
                     pop.blocks[k].enableAux(bits: p.auxBits)
-                    // Clean weights live inside the margin (so W + c never saturates).
+                    // Clean weights live inside the margin (so W + c never saturates). Part of the
+                    // weight initialisation the host loads (like the initial weights themselves,
+                    // not chip work and not counted); from here on only the programs edit weights.
                     for i in 0..<pop.blocks[k].weights.count {
                         pop.blocks[k].weights[i] = Int16(min(max(Int32(pop.blocks[k].weights[i]), lo), hi))
                     }
