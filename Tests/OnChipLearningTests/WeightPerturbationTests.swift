@@ -182,6 +182,23 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
         #expect(r.restoreProgram.instructions.count == (productShift == 0 ? 9 : 12))
     }
 
+    @Test func theProgramsInTheDocsAreTheRulesPrograms() throws {
+        // docs/LEARNING.md shows the perturb and endPeriod programs for mgd_wp with delta 4,
+        // productShift 6, 16-bit G, eta_l 8 and 8-bit weights: they must be what the rule runs.
+        let doc = try String(contentsOfFile: repoRoot + "/docs/LEARNING.md", encoding: .utf8)
+        let start = try #require(doc.range(of: "; weight perturbation, start of a period"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let text = doc[start.lowerBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.drop(while: { $0 == " " }) }.joined(separator: "\n")
+        let parts = text.components(separatedBy: "\n\n")
+        #expect(parts.count == 2)
+        var p = WeightPerturbationParameters()
+        p.delta = 4; p.productShift = 6; p.auxBits = 16
+        #expect(try MicrocodeAssembler.assemble(parts[0]) == MicrocodeAssembler.assemble(WeightPerturbationPrograms.perturb(p)))
+        #expect(try MicrocodeAssembler.assemble(parts[1])
+                == MicrocodeAssembler.assemble(WeightPerturbationPrograms.endPeriod(p, update: true, eta: 8, weightRange: -124...123)))
+    }
+
     @Test func configErrorsNameTheJSONPath() throws {
         func message(_ learning: String) -> String {
             do { _ = try build(learning); return "no error" } catch { return "\(error)" }
