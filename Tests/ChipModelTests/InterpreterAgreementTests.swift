@@ -45,6 +45,9 @@ enum RandomPrograms {
             case .sround: code.append(.sround(r(), r(), shift: rng.int(1...31)))
             case .sel: code.append(.sel(r(), r(), r(), r()))
             case .st: code.append(.st(dests[rng.int(0...(dests.count - 1))], r()))
+            case .rad: code.append(.rad(r(), delta: rng.chance(0.2) ? 32767 : rng.int(1...64)))
+            case .gau: code.append(.gau(r(), delta: rng.chance(0.2) ? 32767 : rng.int(1...64), clip: rng.chance(0.2) ? 255 : rng.int(1...8)))
+            case .srk: code.append(.srk(r(), r(), shift: rng.int(0...62)))
             }
         }
         var gates: [MicrocodeSource] = []
@@ -154,7 +157,10 @@ enum RandomPrograms {
             let post = RandomPrograms.randomPost(nPost, bits: 8, rng: &rng)
             var b1 = RandomPrograms.randomBlock(nPre: nPre, nPost: nPost, weightBits: 8, auxBits: 16, rng: &rng)
             var b2 = b1
-            let random = MicrocodeRandom(seed: 8, core: 1, step: trial, block: 0, scope: .synapse)
+            // Half the trials with rule keys (keyed draws at global indices, filled by row segments).
+            let keyed = trial % 2 == 0 ? nil : MicrocodeRandom.KeyedDraws(codeKey: RandomKey(rawValue: UInt64(trial)), roundKey: RandomKey(rawValue: 99),
+                                                                          rowStride: nPost + rng.int(0...50), columnOffset: rng.int(0...50))
+            let random = MicrocodeRandom(seed: 8, core: 1, step: trial, block: 0, scope: .synapse, keyed: keyed)
             var c1 = ActionCounts(), c2 = ActionCounts()
             let r1 = ScalarInterpreter.runSynapseScope(program, block: &b1, pre: pre, post: post, random: random, counts: &c1)
             let r2 = PlasticityUnit(tileSize: rng.int(16...300)).runSynapseScope(program, block: &b2, pre: pre, post: post,
@@ -162,6 +168,51 @@ enum RandomPrograms {
             #expect(b1.weights == b2.weights && b1.aux == b2.aux, "trial \(trial)\n\(MicrocodeAssembler.disassemble(program))")
             #expect(r1 == r2 && c1 == c2, "trial \(trial)")
             if c1 != c2 || b1.weights != b2.weights { break }
+        }
+    }
+
+    @Test func keyedDrawsAgreeOnRandomPrograms() {
+        // Random programs in which the keyed draws are common, with rule keys (global indices)
+        // or without; tiny tiles (per-lane indices) and whole-row tiles (row segments).
+        var rng = TestRNG(4242)
+        for trial in 0..<200 {
+            let nPre = rng.int(1...12), nPost = rng.int(1...40)
+            var program = RandomPrograms.make(scope: .synapse, length: rng.int(1...12), rng: &rng)
+            if rng.chance(0.5) { program.gates = []; program.requires = [] }
+            var code = program.instructions
+            for _ in 0..<rng.int(1...4) {
+                let r = rng.int(0...7)
+                let k: MicrocodeInstruction = [.rad(r, delta: rng.int(1...9)), .gau(r, delta: rng.int(1...64), clip: rng.int(1...8)),
+                                               .srk(r, rng.int(0...7), shift: rng.int(0...62))][rng.int(0...2)]
+                code.insert(k, at: rng.int(0...code.count))
+            }
+            code.append(.st(rng.chance(0.5) ? .w : .aux, rng.int(0...7)))
+            program.instructions = code
+            let keyed = rng.chance(0.25) ? nil : MicrocodeRandom.KeyedDraws(
+                codeKey: RandomKey(rawValue: rng.next()), roundKey: RandomKey(rawValue: rng.next()),
+                rowStride: nPost + rng.int(0...30), columnOffset: rng.int(0...30))
+            let pre = RandomPrograms.randomPre(nPre, bits: 8, rng: &rng)
+            let post = RandomPrograms.randomPost(nPost, bits: 8, rng: &rng)
+            var b1 = RandomPrograms.randomBlock(nPre: nPre, nPost: nPost, weightBits: rng.int(1...9), auxBits: [0, 8, 16, 32][rng.int(0...3)], rng: &rng)
+            var b2 = b1
+            let random = MicrocodeRandom(seed: 3, core: 0, step: trial, block: 2, scope: .synapse, keyed: keyed)
+            var c1 = ActionCounts(), c2 = ActionCounts()
+            let r1 = ScalarInterpreter.runSynapseScope(program, block: &b1, pre: pre, post: post, random: random, counts: &c1)
+            let tile = rng.chance(0.5) ? rng.int(1...7) : rng.int(64...1024)
+            let r2 = PlasticityUnit(tileSize: tile).runSynapseScope(program, block: &b2, pre: pre, post: post, random: random, counts: &c2)
+            #expect(b1.weights == b2.weights && b1.aux == b2.aux, "trial \(trial)\n\(MicrocodeAssembler.disassemble(program))")
+            #expect(r1 == r2 && c1 == c2, "trial \(trial)")
+            // Neuron scope, the same keyed ops.
+            let nprog = MicrocodeProgram(scope: .neuron, instructions: code.dropLast() + [.st(.r1, rng.int(0...7))])
+            if nprog.validationError() == nil {
+                var p1 = post, p2 = post
+                let nr = MicrocodeRandom(seed: 3, core: 0, step: trial, block: 2, scope: .neuron, keyed: keyed)
+                var d1 = ActionCounts(), d2 = ActionCounts()
+                _ = ScalarInterpreter.runNeuronScope(nprog, neurons: &p1, random: nr, counts: &d1)
+                _ = PlasticityUnit(tileSize: rng.int(1...9)).runNeuronScope(nprog, neurons: &p2, random: nr, counts: &d2)
+                #expect(p1.r0 == p2.r0 && p1.r1 == p2.r1 && p1.r2 == p2.r2 && p1.modulator == p2.modulator && d1 == d2, "trial \(trial) neuron")
+            }
+            if b1.weights != b2.weights || c1 != c2 { break }
         }
     }
 

@@ -148,6 +148,57 @@ private func referenceCode(seed: UInt64, layer: Int, connection: Int, period: In
         #expect(trainer.epochs[0].testCounts[.plastSynapse] == 0)
     }
 
+    @Test(arguments: [(0, "mgd_wp"), (6, "mgd_wp"), (6, "fwd_grad")])
+    func learningCountsAreThoseOfThePrograms(productShift: Int, rule: String) throws {
+        // 3-2-2, one core, T = 4, tauP = 2 = tauTheta: per sample one perturb pass at beginSample,
+        // and per period one end-of-period pass with the update and (first period) one perturb pass.
+        let (sim, r, _) = try build("{\"rule\": \"\(rule)\", \"tauP\": 2, \"productShift\": \(productShift)}")
+        var t = TrainingConfig(); t.epochs = 1
+        let trainer = Trainer(simulator: sim, train: ThreeChannelSource(samples: 3), test: ThreeChannelSource(samples: 1), config: t)
+        try trainer.run()
+        // The learning phase's counts (delivery and neuron updates read SRAM too).
+        var c = ActionCounts()
+        for core in sim.chip.cores { c.add(core.counts.byPhase[Phase.learning.rawValue]) }
+        #expect(c[.plastInstr] == trainer.epochs[0].trainCounts[.plastInstr])
+        let visits: UInt64 = 6 + 4   // synapses of the two forward blocks
+        let periods: UInt64 = 3 * 2
+        // Per visit, written out from WeightPerturbationPrograms: perturb = code, ld w, add, st w (4);
+        // end with update = code, ld w, sub, ld r0, mul, [ldi, add, sh when productShift > 0], ld aux, add,
+        // sat, srk, sub, ldi, max, ldi, min, st w, st aux (16 or 19).
+        let perturb: UInt64 = 4, endUpdate: UInt64 = productShift == 0 ? 16 : 19
+        // Loss unit per step: softmax 6 m, log table, accumulate into S; per period 4 controller instructions.
+        let loss = UInt64(12 * (6 * 2 + NegativeLogTable.instructions + 1)) + periods * 4
+        #expect(c[.plastInstr] == periods * visits * (perturb + endUpdate) + loss)
+        #expect(c[.plastSynapse] == periods * visits * 2)
+        // One draw per code; one more per update (srk).
+        #expect(c[.prngDraw] == periods * visits * (1 + 2))
+        // 8-bit weights, 16-bit G: perturb reads and writes w; the end pass reads and writes w and G.
+        #expect(c[.sramReadBits] == periods * visits * (8 + 8 + 16))
+        #expect(c[.sramWriteBits] == periods * visits * (8 + 8 + 16))
+        // Cycles of one program pass on one lane: the sum of its instructions' cycles.
+        let gauExtra = rule == "fwd_grad" ? 1 : 0
+        #expect(r.perturbProgram.cyclesPerElement == 2 + 1 + 1 + 1 + gauExtra)
+        #expect(r.targets[0].update.cyclesPerElement == (productShift == 0 ? 19 : 22) + gauExtra)
+        #expect(r.restoreProgram.instructions.count == (productShift == 0 ? 9 : 12))
+    }
+
+    @Test func theProgramsInTheDocsAreTheRulesPrograms() throws {
+        // docs/LEARNING.md shows the perturb and endPeriod programs for mgd_wp with delta 4,
+        // productShift 6, 16-bit G, eta_l 8 and 8-bit weights: they must be what the rule runs.
+        let doc = try String(contentsOfFile: repoRoot + "/docs/LEARNING.md", encoding: .utf8)
+        let start = try #require(doc.range(of: "; weight perturbation, start of a period"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let text = doc[start.lowerBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.drop(while: { $0 == " " }) }.joined(separator: "\n")
+        let parts = text.components(separatedBy: "\n\n")
+        #expect(parts.count == 2)
+        var p = WeightPerturbationParameters()
+        p.delta = 4; p.productShift = 6; p.auxBits = 16
+        #expect(try MicrocodeAssembler.assemble(parts[0]) == MicrocodeAssembler.assemble(WeightPerturbationPrograms.perturb(p)))
+        #expect(try MicrocodeAssembler.assemble(parts[1])
+                == MicrocodeAssembler.assemble(WeightPerturbationPrograms.endPeriod(p, update: true, eta: 8, weightRange: -124...123)))
+    }
+
     @Test func configErrorsNameTheJSONPath() throws {
         func message(_ learning: String) -> String {
             do { _ = try build(learning); return "no error" } catch { return "\(error)" }

@@ -81,6 +81,14 @@ public struct PostSynapticState: Sendable {
         for i in 0..<count { modulator[i] = m }
     }
 
+    /// Sets every neuron's scratch register r0 to `value` saturated to 32 bits (a scalar
+    /// broadcast wider than the modulator, e.g. a period's cost difference; the engine counts
+    /// `.modBroadcast`).
+    public mutating func broadcastScratch(_ value: Int64) {
+        let x = Int32(FixedPoint.saturate(value, bits: LearningWidths.aluRegister))
+        for i in 0..<count { r0[i] = x }
+    }
+
     /// Decays y1 (and y2, y3 when used) and adds this step's impulses (TraceUnit's formula).
     public mutating func updateTraces(seed: UInt64, core: Int, step: Int, population: Int,
                                       counts: inout ActionCounts) {

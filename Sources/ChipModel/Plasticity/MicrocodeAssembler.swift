@@ -194,6 +194,9 @@ public enum MicrocodeAssembler {
         case .sh, .sat, .sround: return "\(m) \(r(ins.d)), \(r(ins.a)), \(ins.imm)"
         case .sel: return "\(m) \(r(ins.d)), \(r(ins.a)), \(r(ins.b)), \(r(ins.c))"
         case .st: return "\(m) \(MicrocodeDestination(rawValue: ins.d)?.name ?? "?"), \(r(ins.a))"
+        case .rad: return "\(m) \(r(ins.d)), \(ins.imm)"
+        case .gau: return "\(m) \(r(ins.d)), \(ins.imm), \(ins.b)"
+        case .srk: return "\(m) \(r(ins.d)), \(r(ins.a)), \(ins.imm)"
         }
     }
 
@@ -225,6 +228,9 @@ public enum MicrocodeAssembler {
         case .sround: return [.register, .register, .immediate(1...31)]
         case .sel: return [.register, .register, .register, .register]
         case .st: return [.destination, .register]
+        case .rad: return [.register, .immediate(1...32767)]
+        case .gau: return [.register, .immediate(1...32767), .immediate(1...255)]
+        case .srk: return [.register, .register, .immediate(0...62)]
         }
     }
 
@@ -239,6 +245,9 @@ public enum MicrocodeAssembler {
         case .sh, .sat, .sround: return .init(op, d: u(0), a: u(1), imm: Int32(f[2]))
         case .sel: return .init(op, d: u(0), a: u(1), b: u(2), c: u(3))
         case .st: return .init(op, d: u(0), a: u(1))
+        case .rad: return .init(op, d: u(0), imm: Int32(f[1]))
+        case .gau: return .init(op, d: u(0), b: u(2), imm: Int32(f[1]))
+        case .srk: return .init(op, d: u(0), a: u(1), imm: Int32(f[2]))
         }
     }
 

@@ -123,10 +123,29 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     /// `st DST, aA`: DST = saturate(aA, width of DST) (d = destination id, a = register).
     /// Writing w/aux counts sramWriteBits.
     case st
+    // Keyed draws (appended, so the encodings above keep their values). They draw from the
+    // run's element keys (MicrocodeRandom.elementKey / elementIndex): by default the run's own
+    // per-pc keys at the element's index, or, when the rule supplies `KeyedDraws`, one rule key
+    // at the element's mapping-independent global index (a weight-perturbation code that a
+    // later pass regenerates bit for bit). Each counts one prngDraw.
+    /// `rad aD, DELTA`: Rademacher code, aD = +DELTA if the draw's top bit is 0, else -DELTA.
+    /// DELTA in 1...32767.
+    case rad
+    /// `gau aD, DELTA, CLIP`: Gaussian code, aD = clamp(rha(DELTA z), -CLIP DELTA, CLIP DELTA)
+    /// with z = RandomKey.gaussianQ24 of the draw (six 10-bit fields of bits 4...63 summed,
+    /// centred, times 23170, units of 2^-24) and rha(x) = x rounded half away from zero:
+    /// sign(x) floor((|DELTA z| + 2^23) / 2^24), exact in 64 bits. DELTA in 1...32767 (imm),
+    /// CLIP in 1...255 (field b).
+    case gau
+    /// `srk aD, aA, S`: stochastic rounding with the keyed draw: floor((aA + (draw mod 2^S)) / 2^S),
+    /// S in 0...62 (S = 0: aA; S >= 32 gives -1, 0 or 1); the sum is exact in 64 bits, so the
+    /// result fits 32 bits.
+    case srk
 
     public var mnemonic: String { Opcode.mnemonics[Int(rawValue)] }
     static let mnemonics = ["ld", "ldi", "rand", "mov", "add", "sub", "mul", "sh", "sat",
-                            "sign", "abs", "neg", "min", "max", "sel", "sround", "st"]
+                            "sign", "abs", "neg", "min", "max", "sel", "sround", "st",
+                            "rad", "gau", "srk"]
 
     public init?(mnemonic: String) {
         guard let k = Opcode.mnemonics.firstIndex(of: mnemonic) else { return nil }
@@ -136,15 +155,23 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     /// Core cycles of one lane executing this instruction for one element. Assumption
     /// (no published figure): a single-cycle ALU, a 2-cycle multiplier, and a PRNG port
     /// that delivers one draw per 2 cycles; loads/stores hit a 1-cycle learning SRAM port.
+    /// `gau` adds one cycle to its draw for the six-field adder tree, the scale and the
+    /// rounding (a multiplier-free constant scale, as in the PRNG unit's Gaussian).
     public var cycles: Int {
         switch self {
-        case .mul, .rand, .sround: return 2
+        case .mul, .rand, .sround, .rad, .srk: return 2
+        case .gau: return 3
         default: return 1
         }
     }
 
     /// Whether this op draws from the PRNG (one 64-bit draw per executed element).
-    public var drawsRandom: Bool { self == .rand || self == .sround }
+    public var drawsRandom: Bool {
+        switch self {
+        case .rand, .sround, .rad, .gau, .srk: return true
+        default: return false
+        }
+    }
 }
 
 /// Number of ALU registers per element.
@@ -189,6 +216,9 @@ public struct MicrocodeInstruction: Equatable, Hashable, Sendable {
         .init(.sround, d: UInt8(d), a: UInt8(a), imm: Int32(shift))
     }
     public static func st(_ dst: MicrocodeDestination, _ a: Int) -> Self { .init(.st, d: dst.rawValue, a: UInt8(a)) }
+    public static func rad(_ d: Int, delta: Int) -> Self { .init(.rad, d: UInt8(d), imm: Int32(delta)) }
+    public static func gau(_ d: Int, delta: Int, clip: Int) -> Self { .init(.gau, d: UInt8(d), b: UInt8(clip), imm: Int32(delta)) }
+    public static func srk(_ d: Int, _ a: Int, shift: Int) -> Self { .init(.srk, d: UInt8(d), a: UInt8(a), imm: Int32(shift)) }
 }
 
 /// A program: its scope, its skip factors and its instructions.
@@ -228,8 +258,8 @@ public struct MicrocodeProgram: Equatable, Hashable, Sendable {
         for ins in instructions {
             let reads: [UInt8]
             switch ins.op {
-            case .ld, .ldi, .rand: reads = []
-            case .mov, .sign, .abs, .neg, .sh, .sat, .sround, .st: reads = [ins.a]
+            case .ld, .ldi, .rand, .rad, .gau: reads = []
+            case .mov, .sign, .abs, .neg, .sh, .sat, .sround, .st, .srk: reads = [ins.a]
             case .add, .sub, .min, .max, .mul: reads = [ins.a, ins.b]
             case .sel: reads = [ins.a, ins.b, ins.c]
             }
@@ -290,6 +320,16 @@ public struct MicrocodeProgram: Equatable, Hashable, Sendable {
                 guard let dst = MicrocodeDestination(rawValue: ins.d), reg(ins.a) else { return "\(at): bad operands" }
                 if !dst.writable(in: scope) { return "\(at): \(dst.name) is not writable in \(scope.name) scope" }
                 if ins.b != 0 || ins.c != 0 || ins.imm != 0 { return "\(at): unused fields must be 0" }
+            case .rad:
+                if !reg(ins.d) || ins.a != 0 || ins.b != 0 || ins.c != 0 { return "\(at): bad operands" }
+                if !(1...32767).contains(ins.imm) { return "\(at): amplitude \(ins.imm) outside 1...32767" }
+            case .gau:
+                if !reg(ins.d) || ins.a != 0 || ins.c != 0 { return "\(at): bad operands" }
+                if !(1...32767).contains(ins.imm) { return "\(at): amplitude \(ins.imm) outside 1...32767" }
+                if ins.b == 0 { return "\(at): clip 0 outside 1...255" }
+            case .srk:
+                if !reg(ins.d) || !reg(ins.a) || ins.b != 0 || ins.c != 0 { return "\(at): bad operands" }
+                if !(0...62).contains(ins.imm) { return "\(at): shift \(ins.imm) outside 0...62" }
             }
         }
         return nil

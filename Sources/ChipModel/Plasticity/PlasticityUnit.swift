@@ -34,7 +34,8 @@ public final class PlasticityUnit {
     /// Stands in for the weight memory in neuron scope (never read: neuron programs cannot
     /// address w or aux), so a neuron-scope run allocates nothing.
     let zeroWeight: UnsafeMutablePointer<Int16>
-    /// The fused three-factor form's draws for one row chunk (tileSize of them).
+    /// The fused three-factor form's draws for one row chunk, and the keyed draws of one
+    /// tile (tileSize of them).
     let drawBuffer: UnsafeMutablePointer<UInt64>
 
     public init(lanes: Int = 1, tileSize: Int = 1024) {
@@ -416,6 +417,7 @@ struct TileContext {
     let preIndex: UnsafeMutablePointer<Int32>
     let postIndex: UnsafeMutablePointer<Int32>
     let segments: UnsafeMutablePointer<Int32>
+    let draws: UnsafeMutablePointer<UInt64>
     let stride: Int
     let sources: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
     let weights: UnsafeMutablePointer<Int16>
@@ -428,6 +430,7 @@ struct TileContext {
          aux: UnsafeMutablePointer<Int32>, hasAux: Bool, weightBits: Int, auxBits: Int) {
         regs = unit.regs; elementIndex = unit.elementIndex; preIndex = unit.preIndex
         postIndex = unit.postIndex; segments = unit.segments; stride = unit.tileSize
+        draws = unit.drawBuffer
         self.sources = sources; self.weights = weights; self.aux = aux
         self.hasAux = hasAux; self.weightBits = weightBits; self.auxBits = auxBits
     }
@@ -546,6 +549,24 @@ struct TileContext {
                     d[k] = Int32(truncatingIfNeeded: (Int64(a[k]) &+ low) &>> s)
                     k += 1
                 }
+            case .rad:
+                counts.add(.prngDraw, nn)
+                fillKeyedDraws(random.elementKey(for: .rad, pc: pc), random: random, count: n, contiguous: contiguous,
+                               useSegments: useSegments, segmentCount: segmentCount)
+                let dr = draws, pos = imm, neg = -imm
+                for k in 0..<n { d[k] = dr[k] >> 63 == 0 ? pos : neg }
+            case .gau:
+                counts.add(.prngDraw, nn)
+                fillKeyedDraws(random.elementKey(for: .gau, pc: pc), random: random, count: n, contiguous: contiguous,
+                               useSegments: useSegments, segmentCount: segmentCount)
+                let dr = draws, delta = Int64(imm), m = Int64(imm) * Int64(ins.b)
+                for k in 0..<n { d[k] = Int32(truncatingIfNeeded: gaussianCode(dr[k], delta: delta, limit: m)) }
+            case .srk:
+                counts.add(.prngDraw, nn)
+                fillKeyedDraws(random.elementKey(for: .srk, pc: pc), random: random, count: n, contiguous: contiguous,
+                               useSegments: useSegments, segmentCount: segmentCount)
+                let dr = draws, mask = (UInt64(1) << UInt64(imm)) &- 1, s = Int64(imm)
+                for k in 0..<n { d[k] = Int32(truncatingIfNeeded: (Int64(a[k]) &+ Int64(bitPattern: dr[k] & mask)) &>> s) }
             case .st:
                 let dst = MicrocodeDestination(rawValue: ins.d)!
                 switch dst {
@@ -586,6 +607,58 @@ struct TileContext {
             }
         }
     }
+}
+
+extension TileContext {
+    /// draws[k] = key.draw(index of lane k) for the n lanes of the tile, the index being
+    /// MicrocodeRandom.elementIndex (local index, or the keyed global index). Runs of
+    /// consecutive indices (a contiguous tile, or row segments when keyed) draw four lanes at a
+    /// time from an offset key (RandomKey.offset: the same values).
+    func fillKeyedDraws(_ key: RandomKey, random: MicrocodeRandom, count n: Int, contiguous: Bool,
+                        useSegments: Bool, segmentCount: Int) {
+        let dr = draws
+        func run(_ first: Int, _ lane: Int, _ length: Int) {
+            let k0 = key.offset(by: first), out = dr + lane
+            var t = 0
+            while t + 4 <= length {
+                let u = UInt64(t)
+                let z = k0.draw(SIMD4<UInt64>(u, u + 1, u + 2, u + 3))
+                out[t] = z[0]; out[t + 1] = z[1]; out[t + 2] = z[2]; out[t + 3] = z[3]
+                t += 4
+            }
+            while t < length { out[t] = k0.draw(t); t += 1 }
+        }
+        if let kd = random.keyed {
+            let rs = kd.rowStride, off = kd.columnOffset
+            if useSegments {
+                for g in 0..<segmentCount {
+                    let sg = segments + 4 * g
+                    run(Int(sg[2]) * rs + off + Int(sg[3]), Int(sg[0]), Int(sg[1]))
+                }
+            } else {
+                let pi = preIndex, qi = postIndex
+                for k in 0..<n { dr[k] = key.draw(Int(pi[k]) * rs + off + Int(qi[k])) }
+            }
+        } else if contiguous {
+            run(Int(elementIndex[0]), 0, n)
+        } else {
+            let ei = elementIndex
+            for k in 0..<n { dr[k] = key.draw(Int(ei[k])) }
+        }
+    }
+}
+
+/// The `gau` code of one draw: clamp(round-half-away(delta z), -limit, limit) with z the
+/// PRNG unit's Gaussian (RandomKey.gaussianQ24's arithmetic, on the draw's bits).
+@inline(__always) func gaussianCode(_ draw: UInt64, delta: Int64, limit: Int64) -> Int64 {
+    let r = draw >> 4
+    var s = Int64(r & 1023) + Int64((r >> 10) & 1023) + Int64((r >> 20) & 1023)
+    s += Int64((r >> 30) & 1023) + Int64((r >> 40) & 1023) + Int64((r >> 50) & 1023)
+    let x = delta * (s - RandomKey.gaussianCentre) * RandomKey.gaussianScale
+    let a = x < 0 ? -x : x
+    let rounded = (a + (1 << 23)) >> 24
+    let c = x < 0 ? -rounded : rounded
+    return Swift.min(Swift.max(c, -limit), limit)
 }
 
 /// d[k] = f(a[k]) for k < n. ALU register rows are either the same row or disjoint, and the

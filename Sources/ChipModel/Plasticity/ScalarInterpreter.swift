@@ -51,7 +51,8 @@ public enum ScalarInterpreter {
                 }
                 executed += 1
                 counts.add(.plastSynapse, 1)
-                execute(program, index: s, random: random, counts: &counts, read: read) { dst, value in
+                execute(program, index: s, keyedIndex: random.elementIndex(local: s, pre: i, post: j),
+                        random: random, counts: &counts, read: read) { dst, value in
                     switch dst {
                     case .w:
                         block.weights[s] = Int16(FixedPoint.saturate(value, bits: block.weightBits))
@@ -83,8 +84,8 @@ public enum ScalarInterpreter {
                 continue
             }
             executed += 1
-            execute(program, index: j, random: random, counts: &counts,
-                    read: { readPost(neurons, $0, j) }) { dst, value in
+            execute(program, index: j, keyedIndex: random.elementIndex(local: j, pre: 0, post: j),
+                    random: random, counts: &counts, read: { readPost(neurons, $0, j) }) { dst, value in
                 switch dst {
                 case .mod: neurons.modulator[j] = Int32(FixedPoint.saturate(value, bits: LearningWidths.modulator))
                 case .r0: neurons.r0[j] = sat32(value)
@@ -118,8 +119,9 @@ public enum ScalarInterpreter {
 
     /// Executes every instruction for one element. `read` yields a source's current value,
     /// `store` writes a destination (saturating) and returns the SRAM bits it wrote,
-    /// `readBits` gives the SRAM bits of a load.
-    static func execute(_ program: MicrocodeProgram, index: Int, random: MicrocodeRandom,
+    /// `readBits` gives the SRAM bits of a load. `keyedIndex` is the element's index for the
+    /// keyed draws (MicrocodeRandom.elementIndex).
+    static func execute(_ program: MicrocodeProgram, index: Int, keyedIndex: Int, random: MicrocodeRandom,
                         counts: inout ActionCounts, read: (MicrocodeSource) -> Int64,
                         store: (MicrocodeDestination, Int64) -> Int,
                         readBits: (MicrocodeSource) -> Int) {
@@ -157,6 +159,20 @@ public enum ScalarInterpreter {
             case .st:
                 counts.add(.sramWriteBits, UInt64(store(MicrocodeDestination(rawValue: ins.d)!, a)))
                 continue
+            case .rad:
+                counts.add(.prngDraw, 1)
+                let top = random.elementKey(for: .rad, pc: pc).draw(keyedIndex) >> 63
+                result = top == 0 ? k : -k
+            case .gau:
+                counts.add(.prngDraw, 1)
+                let x = k * random.elementKey(for: .gau, pc: pc).gaussianQ24(keyedIndex)   // units of 2^-24
+                let rounded = x >= 0 ? (x + (1 << 23)) >> 24 : -((-x + (1 << 23)) >> 24)   // half away from 0
+                let m = k * Int64(ins.b)
+                result = Swift.min(Swift.max(rounded, -m), m)
+            case .srk:
+                counts.add(.prngDraw, 1)
+                let low = Int64(random.elementKey(for: .srk, pc: pc).draw(keyedIndex) & ((UInt64(1) << UInt64(k)) - 1))
+                result = (a + low) >> k
             }
             r[Int(ins.d)] = Int64(sat32(result))
         }
