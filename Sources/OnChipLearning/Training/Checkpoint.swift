@@ -58,7 +58,15 @@ public enum Checkpoint {
             ("samplesRun", .int(t.samplesRun)), ("spikesPerLayer", ints(t.spikesPerLayer)),
             ("spikesPerNeuron", ints(t.spikesPerNeuron)),
         ]
-        return sealed(.object(content))
+        // Declared host steps' counts (HostSteps.swift), only when the rule declares any.
+        var hostSteps: [(String, JSONValue)] = []
+        if !sim.hostSteps.isEmpty {
+            let entries: [JSONValue] = sim.hostSteps.steps.map { s in
+                JSONValue.object([("name", JSONValue.string(s.name)), ("values", ints(s.counts.values))])
+            }
+            hostSteps.append(("hostSteps", JSONValue.array(entries)))
+        }
+        return sealed(.object(content + hostSteps))
     }
 
     /// `value` (an object) with its `checksum` key (re)computed over the other keys.
