@@ -80,8 +80,8 @@ public final class HostStepLedger {
     /// Adds what one or more executions moved and computed.
     public func record(_ id: HostStepID, _ c: HostStepCounts) { steps[id.index].counts.add(c) }
 
-    /// Counts by step name (restoring a checkpoint): names not declared are ignored by the
-    /// caller's validation, which checks them first.
+    /// Sets every declared step's counts from `counts` by name, zero where absent (restoring a
+    /// checkpoint, which has checked the names against the declared steps first).
     public func restore(_ counts: [String: HostStepCounts]) {
         for i in steps.indices { steps[i].counts = counts[steps[i].name] ?? HostStepCounts() }
     }
