@@ -168,4 +168,38 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
         #expect(sim.hostSteps.steps[0].counts.bytesToHost == 3 * (3 + 4 + 4))
         for l in 0..<3 { #expect(Array(pops[l].blocks[0].weights) != weights0[l], "layer \(l + 1) did not learn") }
     }
+
+    /// A hidden layer split over two cores: one connection, so one projection per sample (the
+    /// counters of the first core's block are read) and x^ written to both cores' blocks.
+    @Test func aSplitLayerIsProjectedOnceAndWrittenToEveryCore() throws {
+        let c = try ExperimentConfig(json: JSONValue.parse("""
+        {"seed": 3, "network": {"layers": [
+            {"name": "in", "kind": "input", "size": 3},
+            {"name": "h", "size": 4, "neuron": {"du": 4095, "dv": 410, "vth": 30}},
+            {"name": "out", "size": 2, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+          "connections": [{"from": "in", "to": "h", "init": {"kind": "uniform", "low": -60, "high": 60}},
+                          {"from": "h", "to": "out", "init": {"kind": "uniform", "low": -20, "high": 20}}]},
+         "chip": {"meshWidth": 2, "meshHeight": 2, "core": {"neurons": 2}},
+         "run": {"steps": 4}, "learning": {"rule": "loco", "clusters": 2, "protoFrac": 3}}
+        """, file: "split.json"), file: "split.json")
+        let rule = try RuleFactory.make(c.learning!, config: c) as! LOCORule
+        let sim = Simulator(chip: try Chip(config: c))
+        try sim.attach(rule: rule)
+        let pops = sim.chip.cores.flatMap(\.populations).filter { $0.layer == 1 }
+        #expect(pops.count == 2)
+        sim.training = true
+        let src = ThreeChannelSource(samples: 3)
+        for s in 0..<3 {
+            sim.runSample(s, source: src)
+            if s < 2 {   // fresh prototypes: x^ = r << F on both cores
+                let expected = src.delivered(sample: s, steps: 4).map { $0 << 3 }
+                for p in pops { #expect(p.learning!.pre[0].x2.map { Int64($0) } == expected, "sample \(s)") }
+            }
+        }
+        let h = sim.hostSteps.steps[0].counts
+        #expect(h.executions == 3 && h.bytesToHost == 3 * 3 && h.bytesToChip == 3 * 2 * 3 * 4)
+        // One prototype set for the connection (host state), not one per core.
+        #expect(rule.stateRegisters.filter { $0.name.hasPrefix("prototypes[") }.count == 1)
+        #expect(rule.extraSynapseBytes == 2 * ((3 * (8 + 32) + 7) / 8))
+    }
 }

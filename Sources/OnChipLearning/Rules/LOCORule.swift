@@ -24,19 +24,21 @@ import ChipModel
 //     hidden cores: r_j += 1 (saturating at 255) for every delivered presynaptic spike.
 //   last step: output core: C = (S + T/2) / T, C~ = C - b, b += C~ >> baselineShift (the first sample
 //     only sets b); one broadcast packet to every other hidden core (mod.broadcast counted per core).
-//     host step, per hidden block: the core sends r (nPre bytes); the host computes (`project`)
+//     host step, once per hidden connection (its blocks on every core see the same presynaptic
+//     spikes, so their counters are equal): the first block's core sends r (nPre bytes); the host
+//     computes (`project`)
 //     rF_j = r_j << F; the first k samples initialise P_0..P_{k-1} = rF; afterwards
 //     c = argmin_c sum_j |rF_j - P_cj| (lowest c on ties), P_c += (rF - P_c) >> protoShift
 //     (arithmetic shift); num = sum_j P_cj r_j, den = sum_j P_cj^2 (64-bit), x^F_j = (num P_cj 2^F) / den
-//     (truncating division; 0 if den = 0), and writes x^F into the block's x2 registers (32 bits each,
-//     nPre x 4 bytes). x2 because this rule declares no x2 trace: the trace unit never touches it, so
+//     (truncating division; 0 if den = 0), and writes x^F into every block's x2 registers (32 bits
+//     each, nPre x 4 bytes per block). x2 because this rule declares no x2 trace: the trace unit never touches it, so
 //     it holds the host's value until the program reads it, and x1 stays the presynaptic trace.
 //     hidden core: mod_i = sat16((C~ theta_i) >> zoShift);
 //     `hiddenUpdate` program: w -= sround(x^F_j mod_i, etaHidden) (skipped where x^ or mod is 0).
 // Counted on chip: counters (nPre x 8 bit) and the x^ registers (nPre x 32 bit) as synapse memory of
 // the core; one instruction per counted presynaptic spike; 2 n instructions for the modulators; the
-// programs' own counts. Counted on the host (HostStepCounts, per block and sample): nPre bytes
-// chip->host, 4 nPre bytes host->chip; nPre shifts; clustering (after the first k samples)
+// programs' own counts. Counted on the host (HostStepCounts, per hidden connection and sample): nPre
+// bytes chip->host, 4 nPre bytes host->chip per block of the connection; nPre shifts; clustering (after the first k samples)
 // 3 k nPre int ops (subtract, abs, add) + k compares + 3 nPre (prototype update); projection
 // 2 nPre MACs + 1 compare + 3 nPre int ops (multiply, shift, divide) when den > 0.
 public final class LOCORule: LearningRule {
@@ -51,16 +53,26 @@ public final class LOCORule: LearningRule {
     /// Width of the x^ register the host writes (the x2 slot of each presynaptic axon).
     static let projectionBits = 32
 
+    /// A hidden block on a core: its presynaptic spike counters (chip).
     struct Hidden {
         let core: Core
         let population: Population
         let block: Int
         var tally: ContiguousArray<Int32>
+    }
+    /// The host's state for one hidden connection: every block of a connection (one per core
+    /// holding a slice of the postsynaptic layer) receives the same presynaptic spikes, so its
+    /// counters, prototypes and x^ are the same on every core; the host reads the counters of
+    /// the first block, projects once, and writes x^ to every block.
+    struct Projection {
+        /// Indices into `hidden` of the connection's blocks, in core order.
+        var members: [Int]
         /// k x nPre prototypes, row c at c * nPre (host memory).
         var protos: ContiguousArray<Int32>
         var used: Int32 = 0
     }
     var hidden: [Hidden] = []
+    var projections: [Projection] = []
     var hiddenPops: [(core: Core, population: Population)] = []
     var hiddenCores: [Int] = []
     var outputs: [(core: Core, population: Population)] = []
@@ -96,8 +108,13 @@ public final class LOCORule: LearningRule {
                 if !hiddenCores.contains(core.id) { hiddenCores.append(core.id) }
                 for k in 0..<pop.blocks.count {
                     let n = pop.blocks[k].nPre
-                    hidden.append(Hidden(core: core, population: pop, block: k, tally: ContiguousArray(repeating: 0, count: n),
-                                         protos: ContiguousArray(repeating: 0, count: p.clusters * n)))
+                    hidden.append(Hidden(core: core, population: pop, block: k, tally: ContiguousArray(repeating: 0, count: n)))
+                    let connection = pop.blocks[k].connection
+                    if let g = projections.firstIndex(where: { hidden[$0.members[0]].population.blocks[hidden[$0.members[0]].block].connection == connection }) {
+                        projections[g].members.append(hidden.count - 1)
+                    } else {
+                        projections.append(Projection(members: [hidden.count - 1], protos: ContiguousArray(repeating: 0, count: p.clusters * n)))
+                    }
                 }
                 let limit = chip.config.chip.core.synapseMemoryBytes
                 let used = core.synapseBytes + extraBytes(core: core.id)
@@ -109,7 +126,7 @@ public final class LOCORule: LearningRule {
         guard !outputs.isEmpty else { throw ChipError.config(file: chip.config.file, path: "$.learning", message: "the network has no output layer on a core") }
         guard !hidden.isEmpty else { throw ChipError.config(file: chip.config.file, path: "$.learning.rule", message: "loco needs a hidden layer") }
         projectionStep = sim.hostSteps.declare(LOCORule.projectionStepName,
-            description: "per hidden block and sample: read the presynaptic spike counts, pick the nearest of k prototypes (L1), move it, project the counts onto it (64-bit dot products, one division per axon), write x^ into the block's x2 registers")
+            description: "per hidden connection and sample: read the presynaptic spike counts, pick the nearest of k prototypes (L1), move it, project the counts onto it (64-bit dot products, one division per axon), write x^ into the x2 registers of the connection's block on every core")
         try assemble()
     }
 
@@ -157,11 +174,13 @@ public final class LOCORule: LearningRule {
 
     /// The host step's arithmetic for one block and sample (see the type's comment): updates
     /// `protos` / `used`, writes x^F into `xhat`, and returns what the host computed and moved.
+    /// `destinations`: the blocks x^ is written to (each gets nPre x 4 bytes).
     static func project(tally: UnsafeBufferPointer<Int32>, protos: inout ContiguousArray<Int32>, used: inout Int32,
-                        clusters: Int, protoFrac F: Int64, protoShift: Int64, xhat: UnsafeMutableBufferPointer<Int32>) -> HostStepCounts {
+                        clusters: Int, protoFrac F: Int64, protoShift: Int64, xhat: UnsafeMutableBufferPointer<Int32>,
+                        destinations: Int = 1) -> HostStepCounts {
         let nPre = tally.count
         var h = HostStepCounts(executions: 1, bytesToHost: UInt64(nPre * LOCORule.counterBits / 8),
-                               bytesToChip: UInt64(nPre * LOCORule.projectionBits / 8))
+                               bytesToChip: UInt64(destinations * nPre * LOCORule.projectionBits / 8))
         h.intOps += UInt64(nPre)   // rF_j = r_j << F
         let winner: Int
         if Int(used) < clusters {
@@ -249,22 +268,30 @@ public final class LOCORule: LearningRule {
         for (oc, _) in outputs { for h in hiddenCores where h != oc.id { sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1) } }
         for h in hiddenCores { sim.chip.cores[h].countModulatorBroadcasts() }
         let drain = sim.drainLearningPackets()
+        // The host step, once per hidden connection: x^ into the first block's x2, copied to the others'.
+        for g in 0..<projections.count {
+            let members = projections[g].members
+            let first = hidden[members[0]]
+            let l0 = first.population.learning!
+            // The host's state moved out for the step (no overlapping access, no copy).
+            var protos = ContiguousArray<Int32>(), used = projections[g].used
+            swap(&protos, &projections[g].protos)
+            let host = first.tally.withUnsafeBufferPointer { r in
+                l0.pre[first.block].x2.withUnsafeMutableBufferPointer { x in
+                    LOCORule.project(tally: r, protos: &protos, used: &used, clusters: p.clusters,
+                                     protoFrac: Int64(p.protoFrac), protoShift: Int64(p.protoShift), xhat: x,
+                                     destinations: members.count)
+                }
+            }
+            swap(&protos, &projections[g].protos)
+            projections[g].used = used
+            let xhat = l0.pre[first.block].x2
+            for m in members.dropFirst() { hidden[m].population.learning!.pre[hidden[m].block].x2 = xhat }
+            sim.hostSteps.record(projectionStep!, host)
+        }
         for h in 0..<hidden.count {
             let core = hidden[h].core, pop = hidden[h].population, k = hidden[h].block
             let l = pop.learning!
-            // The host's state moved out for the step (no overlapping access to `hidden`, no copy).
-            var protos = ContiguousArray<Int32>(), used = hidden[h].used
-            swap(&protos, &hidden[h].protos)
-            let tally = hidden[h].tally
-            let host = tally.withUnsafeBufferPointer { r in
-                l.pre[k].x2.withUnsafeMutableBufferPointer { x in
-                    LOCORule.project(tally: r, protos: &protos, used: &used, clusters: p.clusters,
-                                     protoFrac: Int64(p.protoFrac), protoShift: Int64(p.protoShift), xhat: x)
-                }
-            }
-            swap(&protos, &hidden[h].protos)
-            hidden[h].used = used
-            sim.hostSteps.record(projectionStep!, host)
             var c = ActionCounts()
             for i in 0..<pop.count {
                 l.post.modulator[i] = Int32(FixedPoint.saturate((ct * Int64(l.post.r1[i])) >> Int64(p.zoShift), bits: LearningWidths.modulator))
@@ -293,17 +320,17 @@ extension LOCORule: TrainableRule {
     public var stateRegisters: [RuleStateRegister] {
         [RuleStateRegister("baseline", signedBits: 64, values: [baseline]),
          RuleStateRegister("samplesSeen", range: 0...Int64(Int32.max), values: [Int64(samplesSeen)])]
-        + hidden.enumerated().flatMap { h, b in
-            [RuleStateRegister("prototypes[\(h)]", signedBits: LOCORule.protoBits, values: b.protos),
-             RuleStateRegister("prototypesUsed[\(h)]", range: 0...Int64(parameters.clusters), values: [Int64(b.used)])]
+        + projections.enumerated().flatMap { g, b in
+            [RuleStateRegister("prototypes[\(g)]", signedBits: LOCORule.protoBits, values: b.protos),
+             RuleStateRegister("prototypesUsed[\(g)]", range: 0...Int64(parameters.clusters), values: [Int64(b.used)])]
         }
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
             if r.name == "baseline" { baseline = r.values[0] }
             else if r.name == "samplesSeen" { samplesSeen = Int32(r.values[0]) }
-            else if let h = hidden.indices.first(where: { r.name == "prototypes[\($0)]" }) { hidden[h].protos = ContiguousArray(r.values.map { Int32($0) }) }
-            else if let h = hidden.indices.first(where: { r.name == "prototypesUsed[\($0)]" }) { hidden[h].used = Int32(r.values[0]) }
+            else if let g = projections.indices.first(where: { r.name == "prototypes[\($0)]" }) { projections[g].protos = ContiguousArray(r.values.map { Int32($0) }) }
+            else if let g = projections.indices.first(where: { r.name == "prototypesUsed[\($0)]" }) { projections[g].used = Int32(r.values[0]) }
         }
     }
 }
