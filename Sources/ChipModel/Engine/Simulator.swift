@@ -48,6 +48,9 @@ public final class Simulator {
     public private(set) var totals = RunTotals()
     /// Counts of mesh-wide actions not owned by a core (the barrier).
     public private(set) var meshCounts = PhaseCounts()
+    /// The host steps rules declared and what they moved and computed (HostSteps.swift): host
+    /// work, kept apart from the chip's action counts.
+    public let hostSteps = HostStepLedger()
     public private(set) var samples: [SampleResult] = []
     /// Samples run and spikes per layer since the start (kept when `discardSamples` is called).
     public private(set) var samplesRun = 0

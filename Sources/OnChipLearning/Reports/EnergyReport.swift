@@ -14,8 +14,12 @@ public struct ComponentCounts: Equatable, Sendable {
 /// `staticCores` chooses the powered cores: the `usedCores` that hold neurons, or all
 /// `coresOnChip` of the mesh. Simulated time includes the cycles a core waits idle at the barrier.
 public enum EnergyReport {
+    /// `hostSteps`: the run's declared host steps and the host profile that costs them; their
+    /// energy is the block's `hostSteps` member, apart from (and not included in) the chip's
+    /// total, dynamic and static figures. Absent when the run declared none.
     public static func json(components: [ComponentCounts], table: EnergyTable, usedCores: Int, coresOnChip: Int,
-                            simulatedSeconds: Double, samples: Int) -> JSONValue {
+                            simulatedSeconds: Double, samples: Int,
+                            hostSteps: (steps: [HostStepRecord], profile: HostProfile)? = nil) -> JSONValue {
         var total = PhaseCounts()
         for c in components { total.add(c.counts) }
         let cores = table.poweredCores(used: usedCores, onChip: coresOnChip)
@@ -29,7 +33,7 @@ public enum EnergyReport {
         let byComponent: [(String, JSONValue)] = components.map { c in
             (c.component, .double(EnergyModel.cost(c.counts.total, table: table).dynamicPicojoules))
         }
-        return .object([
+        let chipFigures: [(String, JSONValue)] = [
             ("table", .string(table.name)),
             ("totalPicojoules", .double(all.totalPicojoules)),
             ("dynamicPicojoules", .double(all.dynamicPicojoules)),
@@ -44,7 +48,9 @@ public enum EnergyReport {
             ("byPhase", .object(byPhase)),
             ("byComponent", .object(byComponent)),
             ("missingActions", .array(table.missingActions.map { .string($0) })),
-        ])
+        ]
+        guard let h = hostSteps, !h.steps.isEmpty else { return .object(chipFigures) }
+        return .object(chipFigures + [("hostSteps", HostStepReport.energyJSON(h.steps, profile: h.profile, samples: samples))])
     }
 
     public static func countsJSON(_ c: ActionCounts) -> JSONValue {

@@ -5,7 +5,9 @@ import ChipModel
 /// is recomputed from the counts and simulated times the report stores, with the same
 /// functions that wrote them. Counts, cycles and everything else are left as they are.
 public enum ReportRecost {
-    public static func recost(_ report: JSONValue, table: EnergyTable, file: String) throws -> JSONValue {
+    /// `hostProfile`: re-costs the report's declared host steps with this profile instead of
+    /// the one the report carries (its `hostSteps.profile` is replaced too).
+    public static func recost(_ report: JSONValue, table: EnergyTable, file: String, hostProfile: HostProfile? = nil) throws -> JSONValue {
         guard case .number(let v, _)? = report["schemaVersion"], Int(v) == RunReport.schemaVersion else {
             throw ChipError.config(file: file, path: "$.schemaVersion", message: "expected a chipsim report with schemaVersion \(RunReport.schemaVersion)")
         }
@@ -21,8 +23,12 @@ public enum ReportRecost {
         let onChip = try summary.optionalInt("coresOnChip", range: 0...Int.max) ?? coreComponents
         let seconds = try r.double("simulatedSeconds", min: 0)
         let powered = table.poweredCores(used: used, onChip: onChip)
+        var hostSteps = try HostStepReport.fromReport(report, file: file)
+        if let p = hostProfile, hostSteps != nil { hostSteps!.profile = p }
         var out = replacing(report, [("energy", EnergyReport.json(components: components, table: table, usedCores: used,
-                                                                   coresOnChip: onChip, simulatedSeconds: seconds, samples: samples))])
+                                                                   coresOnChip: onChip, simulatedSeconds: seconds, samples: samples,
+                                                                   hostSteps: hostSteps))])
+        if let h = hostSteps { out = replacing(out, [("hostSteps", HostStepReport.countsJSON(h.steps, profile: h.profile))]) }
         guard let training = report["training"] else { return out }
         let tr = try r.object("training")
         let epochs = try tr.array("epochs")

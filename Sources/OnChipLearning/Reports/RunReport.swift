@@ -23,9 +23,18 @@ public struct RunReport {
     public let wallSeconds: Double
     /// Steps simulated during `wallSeconds` (a resumed run: only the resumed part's).
     public let timedSteps: UInt64?
+    /// The host profile the run's declared host steps are costed with (docs/LEARNING.md, "Host steps").
+    public let hostProfile: HostProfile
 
-    public init(simulator: Simulator, table: EnergyTable, wallSeconds: Double, timedSteps: UInt64? = nil) {
+    public init(simulator: Simulator, table: EnergyTable, wallSeconds: Double, timedSteps: UInt64? = nil,
+                hostProfile: HostProfile = BuiltinHostProfiles.default) {
         self.simulator = simulator; self.table = table; self.wallSeconds = wallSeconds; self.timedSteps = timedSteps
+        self.hostProfile = hostProfile
+    }
+
+    /// The declared host steps with their profile, nil when the run declared none.
+    var hostSteps: (steps: [HostStepRecord], profile: HostProfile)? {
+        simulator.hostSteps.isEmpty ? nil : (simulator.hostSteps.steps, hostProfile)
     }
 
     var stepsPerSecond: Double { wallSeconds > 0 ? Double(timedSteps ?? simulator.totals.steps) / wallSeconds : 0 }
@@ -88,7 +97,7 @@ public struct RunReport {
             ("synapseBytes", .int(synBytes)), ("neuronStateBytes", .int(stateBytes)),
             ("synapseCapacityBytes", .int(config.chip.core.synapseMemoryBytes * chip.cores.count)),
         ])
-        return .object([
+        let head: [(String, JSONValue)] = [
             ("schemaVersion", .int(RunReport.schemaVersion)),
             ("name", .string(config.name)),
             ("summary", .object(summary)),
@@ -102,12 +111,18 @@ public struct RunReport {
             ("cycles", cycles),
             ("simulatedSeconds", .double(s.simulatedSeconds)),
             ("energy", EnergyReport.json(components: components, table: table, usedCores: chip.usedCores.count,
-                                         coresOnChip: config.chip.cores, simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun)),
+                                         coresOnChip: config.chip.cores, simulatedSeconds: s.simulatedSeconds, samples: s.samplesRun,
+                                         hostSteps: hostSteps)),
+        ]
+        // Declared host steps (only when the rule declares any): counts and their profile.
+        let host: [(String, JSONValue)] = hostSteps.map { [("hostSteps", HostStepReport.countsJSON($0.steps, profile: $0.profile))] } ?? []
+        let tail: [(String, JSONValue)] = [
             ("memory", memory),
             ("neurobench", NeuroBenchMetrics.of(simulator: s).json),
             ("wallClock", .object([("seconds", .double(wallSeconds)),
                                    ("stepsPerSecond", .double(stepsPerSecond))])),
-        ])
+        ]
+        return .object(head + host + tail)
     }
 
     /// Sum over used cores of (total cycles - the core's busy cycles).
@@ -163,6 +178,7 @@ public struct RunReport {
             out += "  " + "static".padding(toLength: 16, withPad: " ", startingAt: 0) + lpad("\(poweredCores) core(s)", 16) + lpad(Units.energy(e.staticPicojoules), 14)
                 + lpad(fmt(100 * e.staticPicojoules / e.totalPicojoules, 1) + "%", 8) + "\n"
         }
+        if let h = hostSteps { out += HostStepReport.text(h.steps, profile: h.profile, chipPicojoules: e.totalPicojoules) }
         out += "\ncycles: total \(s.totals.cycles) (\(fmt(Double(s.totals.cycles) / Double(max(1, s.totals.steps)), 1)) per step); simulated time \(Units.time(s.simulatedSeconds))\n"
         for p in Phase.allCases {
             let c = s.totals.cyclesByPhase[p.rawValue]

@@ -8,8 +8,9 @@ import ChipModel
 /// What is saved: every synapse block's weights and aux registers, neuron state, the rule's
 /// state registers (RuleStateRegister: feedback synapses, loss baselines, period counters,
 /// prototypes; declared by the rule, saved and validated generically), every counter and
-/// cycle total, router link totals, the global step (which keys every random draw, so it is
-/// the PRNG position), and the epochs' metrics. Learning traces and per-sample registers are
+/// cycle total, router link totals, the declared host steps' counts (`hostSteps`, only when the
+/// rule declares any), the global step (which keys every random draw, so it is the PRNG
+/// position), and the epochs' metrics. Learning traces and per-sample registers are
 /// not saved: they are reset at every sample (run.resetBetweenSamples must be true).
 ///
 /// Integrity: the file carries the resolved config it was written for (and its FNV-1a 64
@@ -63,7 +64,15 @@ public enum Checkpoint {
             ("samplesRun", .int(t.samplesRun)), ("spikesPerLayer", ints(t.spikesPerLayer)),
             ("spikesPerNeuron", ints(t.spikesPerNeuron)),
         ]
-        return sealed(.object(content))
+        // Declared host steps' counts (HostSteps.swift), only when the rule declares any.
+        var hostSteps: [(String, JSONValue)] = []
+        if !sim.hostSteps.isEmpty {
+            let entries: [JSONValue] = sim.hostSteps.steps.map { s in
+                JSONValue.object([("name", JSONValue.string(s.name)), ("values", ints(s.counts.values))])
+            }
+            hostSteps.append(("hostSteps", JSONValue.array(entries)))
+        }
+        return sealed(.object(content + hostSteps))
     }
 
     /// `value` (an object) with its `checksum` key (re)computed over the other keys.

@@ -15,6 +15,8 @@ struct CheckpointState {
     var registers: [RuleStateRegister] = []
     var totals: Simulator.Totals
     var epochs: [EpochMetrics] = []
+    /// Counts of the declared host steps by name (empty: the checkpoint has none; they restart at 0).
+    var hostSteps: [String: HostStepCounts] = [:]
 
     func apply(trainer: Trainer, rule: TrainableRule) {
         let sim = trainer.simulator
@@ -28,6 +30,7 @@ struct CheckpointState {
         }
         rule.restoreState(registers)
         sim.restore(totals)
+        sim.hostSteps.restore(hostSteps)
         trainer.restore(epochs: epochs)
     }
 
@@ -227,7 +230,21 @@ struct CheckpointState {
                 trainCycles: try r.counter(e, "trainCycles", ep), testCycles: try r.counter(e, "testCycles", ep),
                 trainMSE: try optionalMSE("trainMSE"), testMSE: try optionalMSE("testMSE")))
         }
-        return CheckpointState(cores: cores, registers: registers, totals: saved, epochs: epochs)
+        // 6. Host steps (optional: written only when the rule declares any), by the declared names.
+        var hostSteps: [String: HostStepCounts] = [:]
+        if let hj = root["hostSteps"] {
+            let declaredSteps = sim.hostSteps.steps.map(\.name)
+            let entries = try r.array(hj, "$.hostSteps", count: declaredSteps.count)
+            for (k, (name, e)) in zip(declaredSteps, entries).enumerated() {
+                let p = "$.hostSteps[\(k)]"
+                guard case .string(name)? = e["name"] else { throw r.fail(p + ".name", "expected \"\(name)\"") }
+                let v = try r.counters(try r.member(e, "values", p), p + ".values", count: HostStepCounts.fieldNames.count)
+                hostSteps[name] = HostStepCounts(values: v)
+            }
+        }
+        var state = CheckpointState(cores: cores, registers: registers, totals: saved, epochs: epochs)
+        state.hostSteps = hostSteps
+        return state
     }
 }
 

@@ -143,10 +143,10 @@ public struct LOCOParameters: Equatable, Sendable {
 }
 
 public enum LOCOConfig {
-    public static let docs = SectionDoc("$.learning (rule \"loco\")", "LOCO on chip, as interpreted in docs/LEARNING.md (\"LOCO on chip\"): node perturbation (theta_i = +-1 per hidden neuron, held for the sample) whose presynaptic factor is the projection of the sample's presynaptic spike counts onto the prototype of their nearest cluster (k prototypes per hidden block, learned online); the readout learns from the local error. Loss keys as in $.learning.loss, trace keys as in $.learning.trace.", [
+    public static let docs = SectionDoc("$.learning (rule \"loco\")", "LOCO on chip, as interpreted in docs/LEARNING.md (\"LOCO on chip\"): node perturbation (theta_i = +-1 per hidden neuron, held for the sample) whose presynaptic factor is the projection of the sample's presynaptic spike counts onto the prototype of their nearest cluster (k prototypes per hidden block, learned online; the clustering and projection are the declared host step loco.projection); the readout learns from the local error; any number of hidden layers. Loss keys as in $.learning.loss, trace keys as in $.learning.trace.", [
         KeyDoc("rule", "\"loco\"", "-", "LOCO (low-rank cluster-projected node perturbation)."),
         KeyDoc("alpha", "integer 1...4096", "64", "Node perturbation a_in += alpha theta_i (weight units, before the << 6 alignment), theta_i = +-1 held for the sample."),
-        KeyDoc("clusters", "integer 1...64", "8", "Prototypes k per hidden block (the rank of the update subspace)."),
+        KeyDoc("clusters", "integer 1...64", "8", "Prototypes k per hidden block (the rank of the update subspace); host memory of the host step loco.projection (docs/LEARNING.md, \"Host steps\")."),
         KeyDoc("protoShift", "integer 0...16", "3", "Prototype learning rate: P_c += (r 2^protoFrac - P_c) >> protoShift for the winning cluster c."),
         KeyDoc("protoFrac", "integer 0...8", "4", "Fraction bits of the prototypes and of the projected activity x^."),
         KeyDoc("zoShift", "integer 0...40", "4", "mod_i = sat16((C~ theta_i) >> zoShift)."),
