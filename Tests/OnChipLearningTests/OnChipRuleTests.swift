@@ -267,11 +267,18 @@ func trainTiny(rule: String, parameters: (inout ErrorBroadcastParameters) -> Voi
                 for j in 0..<n {
                     // uniform in [-scale, scale]: floor(u32 * (2 scale + 1) / 2^32) - scale
                     let u = key.draw(k << 24 + f.population.firstNeuron + j) >> 32
-                    let expected = scale == 0 ? 0 : Int(u * UInt64(2 * scale + 1) >> 32) - scale
+                    // (Swift's >> binds tighter than *: the product must be parenthesised; an
+                    // unparenthesised copy of this line made every entry -scale once.)
+                    let expected = scale == 0 ? 0 : Int((u * UInt64(2 * scale + 1)) >> 32) - scale
                     #expect(Int(f.block.aux[k * n + j]) == expected)
                 }
             }
-            if scale > 0 { #expect(f.block.aux.contains { $0 != 0 } && f.block.aux.allSatisfy { abs($0) <= 1000 }) }
+            if scale > 0 {
+                #expect(f.block.aux.contains { $0 != 0 } && f.block.aux.allSatisfy { abs($0) <= 1000 })
+                // Uniform, not constant: both signs occur and the entries differ.
+                #expect(f.block.aux.contains { $0 > 0 } && f.block.aux.contains { $0 < 0 })
+                #expect(Set(f.block.aux).count > f.block.aux.count / 2)
+            }
         }
     }
 
