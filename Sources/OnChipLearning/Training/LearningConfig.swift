@@ -3,8 +3,9 @@ import ChipModel
 // The "learning" and "training" sections of an experiment config, decoded strictly.
 
 public enum LearningConfig {
-    public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings share one machinery: noise, an output error unit, graded packets, feedback synapses and three-factor microcode.", [
+    public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings are rule specs (configs/rules/<rule>.json) run by one schedule interpreter: noise, an output error unit, graded packets, feedback synapses and three-factor microcode; the keys below are their parameters.", [
         KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\" | \"zo_sp\" | \"mgd_np\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen); zo_sp: broadcast scalar loss x own noise; mgd_np: zo_sp without the surrogate gate (node perturbation, tau_p = tau_theta = 1 step)."),
+        KeyDoc("spec", "path or object", "(none: the shipped spec of \"rule\")", "A rule spec of your own (docs/LEARNING.md, \"Rules as specs\"): a JSON file path, relative to the config, or the spec inline. The section's other keys override its parameters' defaults; \"rule\" may be left out. The shipped specs are configs/rules/<rule>.json."),
         KeyDoc("zoShift", "integer 0...40", "6", "zo_sp / mgd_np: g_i = ((L - b) z_i) >> zoShift."),
         KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron) or output (post-neuron, see noisePlacement)."),
         KeyDoc("noisePlacement", "\"pre\" | \"post\"", "\"pre\"", "pre: a_in += alpha z before the neuron update (spikes stay binary); post: each hidden output becomes graded, s + alpha z / 256 (alpha in 1/256 of a spike), sent as a graded packet every step and integrated by the next layer one step later."),
