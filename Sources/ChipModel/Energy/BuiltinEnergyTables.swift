@@ -28,7 +28,9 @@ public enum BuiltinEnergyTables {
     "mod.broadcast": {"picojoules": 3.0, "source": "assumption: one modulatory value written to a core's neuron registers, costed like a hop", "assumption": true},
     "host.io.bytes": {"picojoules": 100, "source": "assumption: off-chip host link about 12.5 pJ/bit (FPGA/USB class host interface)", "assumption": true},
     "host.flop": {"picojoules": 1.0, "source": "assumption: placeholder host FP32 operation; host profiles in configs/host/ replace it", "assumption": true},
-    "host.dram.bytes": {"picojoules": 20, "source": "assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true}
+    "host.dram.bytes": {"picojoules": 20, "source": "assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true},
+    "graded.mac.bits": {"picojoules": 2.95, "source": "assumption: a synop (Davies et al. 2018, Table 2: 23.6 pJ, synapse SRAM read included) reads one weight of at most 8 bits and accumulates it; a graded delivery reading wider stored values (the 32-bit feedback registers of g = M e) is charged per bit read, 23.6 / 8 pJ, so a 32-bit read and multiply-accumulate costs 4 synops; the multiplier (a 16-bit graded value instead of a spike) is not charged separately", "assumption": true},
+    "reduce.op": {"picojoules": 2.0, "source": "assumption: one 64-bit magnitude compare-and-keep (or add) in a core's reducer on a value streamed from the accumulation buffer, without instruction fetch or register-file access: a quarter of plast.instr (8 pJ, one 32-bit ALU operation with register-file access)", "assumption": true}
   }
 }
 """#
@@ -58,7 +60,9 @@ public enum BuiltinEnergyTables {
     "mod.broadcast": {"picojoules": 3.0, "source": "as the 'loihi' table: assumption: one modulatory value written to a core's neuron registers, costed like a hop", "assumption": true},
     "host.io.bytes": {"picojoules": 100, "source": "as the 'loihi' table: assumption: off-chip host link about 12.5 pJ/bit (FPGA/USB class host interface)", "assumption": true},
     "host.flop": {"picojoules": 1.0, "source": "as the 'loihi' table: assumption: placeholder host FP32 operation; host profiles in configs/host/ replace it", "assumption": true},
-    "host.dram.bytes": {"picojoules": 20, "source": "as the 'loihi' table: assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true}
+    "host.dram.bytes": {"picojoules": 20, "source": "as the 'loihi' table: assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true},
+    "graded.mac.bits": {"picojoules": 4.4375, "source": "assumption, as the 'loihi' table but from this table's synop: 35.5 / 8 pJ per bit of a stored value read and multiply-accumulated by a graded delivery (a 32-bit feedback register costs 4 synops)", "assumption": true},
+    "reduce.op": {"picojoules": 2.0, "source": "as the 'loihi' table: assumption: one 64-bit magnitude compare-and-keep (or add) in a core's reducer on a value streamed from the accumulation buffer, without instruction fetch or register-file access: a quarter of plast.instr (8 pJ, one 32-bit ALU operation with register-file access)", "assumption": true}
   }
 }
 """#
