@@ -149,3 +149,46 @@ struct RuleSpecTests {
         #expect(rule.parametersJSON == (builtInSim.rule as? TrainableRule)?.parametersJSON)
     }
 }
+
+/// The shipped specs declare the same parameters, defaults and ranges as the learning section's
+/// decoder (LearningConfig): at every range bound and just outside it, both accept the same
+/// values or both refuse them at the same path.
+struct RuleSpecParameterAgreementTests {
+    @Test(arguments: BuiltinRuleSpecs.names)
+    func specDeclarationsAgreeWithTheLearningSectionDecoder(name: String) throws {
+        let spec = try BuiltinRuleSpecs.spec(named: name)
+        func both(_ extra: [(String, JSONValue)]) -> (String, String) {
+            let section = JSONValue.object([("rule", .string(name))] + extra)
+            let a: String, b: String
+            do {
+                let p = try LearningConfig.decode(section, file: "c.json")
+                a = LearningConfig.json(p).serialized()
+            } catch { a = "error at \(String(describing: error).components(separatedBy: ": ").dropFirst().first ?? "")" }
+            do {
+                b = ScheduledRule(spec: spec, values: try RuleParameterValues.decode(section, spec: spec, file: "c.json")).parametersJSON.serialized()
+            } catch { b = "error at \(String(describing: error).components(separatedBy: ": ").dropFirst().first ?? "")" }
+            return (a, b)
+        }
+        let defaults = both([])
+        #expect(defaults.0 == defaults.1)
+        var tried = 0
+        for p in spec.parameters {
+            var values: [JSONValue] = []
+            switch p.kind {
+            case let .integer(r): values = [r.lowerBound - 1, r.lowerBound, r.upperBound, r.upperBound + 1].map { .int($0) }
+            case .boolean: values = [.bool(true), .bool(false), .int(1)]
+            case let .choice(c): values = c.map { .string($0) } + [.string("none")]
+            case .lossUnit: values = [.object([("ceWeight", .int(64)), ("mseWeight", .int(0))]), .object([("outputShift", .int(25))])]
+            case .trace: values = [.object([("bits", .int(4)), ("impulse", .int(15))]), .object([("decay", .int(5000))])]
+            }
+            for v in values {
+                // holdNoise needs tEpoch >= 2 in both; give it so the value itself is what is checked.
+                let extra: [(String, JSONValue)] = p.name == "holdNoise" ? [(p.name, v), ("tEpoch", .int(4))] : [(p.name, v)]
+                let (a, b) = both(extra)
+                #expect(a == b, "\(name).\(p.name) = \(v.serialized()): decoder \(a.prefix(120)) vs spec \(b.prefix(120))")
+                tried += 1
+            }
+        }
+        #expect(tried > 60)
+    }
+}

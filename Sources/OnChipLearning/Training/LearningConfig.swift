@@ -63,13 +63,7 @@ public enum LearningConfig {
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
         p.mInitScale = try r.int("mInitScale", default: p.mInitScale, range: 0...(1 << 30))
-        if let l = try r.optionalObject("loss") {
-            p.loss.outputShift = try l.int("outputShift", default: p.loss.outputShift, range: 0...24)
-            p.loss.ceWeight = try l.int("ceWeight", default: p.loss.ceWeight, range: 0...64)
-            p.loss.mseWeight = try l.int("mseWeight", default: p.loss.mseWeight, range: 0...64)
-            if p.loss.ceWeight + p.loss.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.loss.ceWeight + p.loss.mseWeight)") }
-            try l.rejectUnknownKeys()
-        }
+        p.loss = try RuleParameter.loss(from: r.optionalObject("loss"), default: p.loss)
         p.trace = try TraceConfig.decode(r.optionalObject("trace"), default: p.trace)
         try r.rejectUnknownKeys()
         return p

@@ -29,7 +29,7 @@ extension ScheduledRule {
                 let maxAbs = gBuffer.withUnsafeBufferPointer { reducer.maxMagnitude(UnsafeBufferPointer(rebasing: $0[0..<n])) }
                 shift = max(0, Int64(64 - maxAbs.leadingZeroBitCount) - Int64(normalise))
                 let r = reducer.collect()
-                c.add(r.counts)
+                core.recordLearning(r.counts)       // the core aggregates its reducer's counters
                 cycles += r.cycles
                 PlasticityUnit.countControllerInstructions(2, into: &c)
             }
