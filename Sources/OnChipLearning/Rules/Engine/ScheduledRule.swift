@@ -71,6 +71,9 @@ public final class ScheduledRule: LearningRule {
     /// its float formula.
     public var observeForwardUpdate: ((ForwardUpdateObservation) -> Void)?
 
+    /// The parameters that are learning-rate shifts.
+    let learningRates: Set<String>
+
     /// Learning-rate halvings in force (added to every learning-rate parameter, capped at 31).
     public private(set) var etaOffset = 0
 
@@ -78,6 +81,7 @@ public final class ScheduledRule: LearningRule {
         self.spec = spec
         self.values = values
         self.deferredError = deferredError
+        learningRates = Set(spec.parameters.filter(\.learningRate).map(\.name))
         trace = (try? values[spec.traceParameter].map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
         lossUnit = LossUnit((try? values[spec.lossParameter].map { try RuleParameter.loss(from: JSONReader($0, file: spec.file, path: "$"), default: LossUnitParameters()) } ?? nil) ?? LossUnitParameters())
         func number(_ n: RuleNumber) -> Int {
@@ -113,7 +117,7 @@ public final class ScheduledRule: LearningRule {
         case let .literal(x): return x
         case let .parameter(p):
             let v = values.int(p)
-            return spec.parameters.first { $0.name == p }?.learningRate == true ? min(31, v + etaOffset) : v
+            return learningRates.contains(p) ? min(31, v + etaOffset) : v
         case let .network(name): return name == "outputs" ? o.count : hiddenThreshold
         }
     }
