@@ -133,15 +133,21 @@ extension ScheduledRule {
                                        : noiseStep(context)
         for (core, pop) in hidden {
             let n = pop.count
-            let key = zStep.map { noiseKey(layer: pop.layer, globalStep: $0) }
+            guard let zStep else {
+                pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in for j in 0..<n { r1[j] = 0 } }
+                continue
+            }
+            // The lane-wise fill (fillNoise, tested equal to the scalar draw), then narrowed:
+            // |z| < 2^16 fits r1.
+            if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
+            let key = noiseKey(layer: pop.layer, globalStep: zStep)
+            gBuffer.withUnsafeMutableBufferPointer { z in fillNoise(key, firstNeuron: pop.firstNeuron, into: UnsafeMutableBufferPointer(rebasing: z[0..<n])) }
             pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in
-                for j in 0..<n { r1[j] = key.map { Int32(noise($0, neuron: pop.firstNeuron + j)) } ?? 0 }
+                gBuffer.withUnsafeBufferPointer { z in for j in 0..<n { r1[j] = Int32(truncatingIfNeeded: z[j]) } }
             }
-            if key != nil {
-                var c = ActionCounts()
-                PRNGUnit.countDraws(n, into: &c)
-                core.recordLearning(c)
-            }
+            var c = ActionCounts()
+            PRNGUnit.countDraws(n, into: &c)
+            core.recordLearning(c)
         }
     }
 
