@@ -35,13 +35,13 @@ extension ScheduledRule {
 
     /// plasticity.run: a program over the target's blocks or neurons. Neuron programs draw
     /// with random block `key`; forward blocks with their index, feedback blocks 1000 + index.
-    func run(_ name: String, on target: RuleTarget, key: Int, factor: RuleUpdateFactor, step: Int) {
-        guard let program = programs[name] else { return }
+    func run(_ index: Int, on target: RuleTarget, key: Int, factor: RuleUpdateFactor, step: Int) {
+        let program = programList[index]
         switch target {
         case .outputBlocks, .hiddenBlocks:
             for (core, pop) in target.isOutput ? outputs : hidden {
                 var c = ActionCounts()
-                let cycles = runForwardBlocks(program, name: name, factor: factor, core: core, population: pop, step: step, counts: &c)
+                let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &c)
                 core.recordLearning(c)
                 coreCycles[core.id, default: 0] += cycles
             }
@@ -70,7 +70,7 @@ extension ScheduledRule {
     }
 
     /// Runs a synapse program over every incoming (forward) block of a population; returns cycles.
-    func runForwardBlocks(_ program: MicrocodeProgram, name: String, factor: RuleUpdateFactor, core: Core, population pop: Population,
+    func runForwardBlocks(_ program: MicrocodeProgram, etaShift: Int, factor: RuleUpdateFactor, core: Core, population pop: Population,
                           step: Int, counts c: inout ActionCounts) -> UInt64 {
         let l = pop.learning!
         var cycles: UInt64 = 0
@@ -85,7 +85,7 @@ extension ScheduledRule {
                     case .gatedMod: f = ContiguousArray((0..<l.post.count).map { l.post.r2[$0] == 0 ? 0 : l.post.modulator[$0] })
                     }
                     observe(ForwardUpdateObservation(layer: pop.layer, block: k, globalStep: step,
-                                                     etaShift: programConstants[name]?["ETA"] ?? 0,
+                                                     etaShift: etaShift,
                                                      x1: l.pre[k].x1, factor: f, weightsBefore: before,
                                                      weightsAfter: pop.blocks[k].weights, weightBits: pop.blocks[k].weightBits))
                 }

@@ -35,6 +35,10 @@ public final class ScheduledRule: LearningRule {
     var programs: [String: MicrocodeProgram] = [:]
     /// Each program's `.const` values after substitution (the observer reads ETA).
     var programConstants: [String: [String: Int]] = [:]
+    /// The learn schedule with names and numbers resolved (rebuilt with the programs).
+    var compiled: [CompiledStep] = []
+    var programList: [MicrocodeProgram] = []
+    var programETA: [Int] = []
 
     var outputLayer = 0
     var hiddenLayers: Set<Int> = []
@@ -139,6 +143,7 @@ public final class ScheduledRule: LearningRule {
             }
             programConstants[name] = constants
         }
+        compileSchedule()
     }
 
     public func attach(to sim: Simulator) throws {
@@ -246,24 +251,23 @@ public final class ScheduledRule: LearningRule {
             }
         }
         var drains: UInt64 = 0
-        for step in learnSteps where due(step.timing) {
+        for step in compiled where due(step.timing) {
             switch step.operation {
             case .lossError: evaluateError(context)
-            case let .lossCost(shift): evaluateCost(context, baselineShift: resolve(shift))
+            case let .lossCost(shift): evaluateCost(context, baselineShift: shift)
             case let .run(program, target, key, factor): run(program, on: target, key: key, factor: factor, step: context.globalStep)
             case .accumulateOutput: accumulateOutput()
             case .clearOutputSum: for k in 0..<oSum.count { oSum[k] = 0 }
-            case let .scaleNoise(shift, previousStep): scaleNoise(context, shift: resolve(shift), previousStep: previousStep)
-            case let .send(fromOutput, items):
-                let active = items.reduce(0) { $0 + (due($1.timing) ? 1 : 0) }
+            case let .scaleNoise(shift, previousStep): scaleNoise(context, shift: shift, previousStep: previousStep)
+            case let .send(fromOutput, always, learningValues, burnIn, epochValues):
+                let active = always + (learning ? learningValues : 0) + (lastBurnIn ? burnIn : 0) + (epochEnd ? epochValues : 0)
                 if active > 0 { send(sim, fromOutput: fromOutput, perNeuron: active) }
             case .broadcast: broadcast(sim)
             case .drain: drains += sim.drainLearningPackets()
             case let .regenerateNoise(previousStep): regenerateNoise(context, previousStep: previousStep)
-            case let .receive(value): receive(value == .oSum ? oSum : o)
+            case let .receive(outputSum): receive(outputSum ? oSum : o)
             case let .deliverTransposed(shift, normalise):
-                deliverTransposed(shift: resolve(shift), normalise: resolve(normalise), synopCycles: sim.chip.config.chip.timing.synopCycles)
-            case .injectNoise, .deliverGradedNoise, .sendLabel: continue
+                deliverTransposed(shift: shift, normalise: normalise, synopCycles: sim.chip.config.chip.timing.synopCycles)
             }
         }
         return (coreCycles.values.max() ?? 0) + drains
