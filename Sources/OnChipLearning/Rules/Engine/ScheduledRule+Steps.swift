@@ -15,9 +15,9 @@ extension ScheduledRule {
         e = lossUnit.error(o, for: context)
         errorEvaluated = true
         for (core, pop) in outputs {
-            var c = ActionCounts()
-            let cycles = pop.receiveError(e, counts: &c)
-            core.recordLearning(c)
+            scratch.clear()
+            let cycles = pop.receiveError(e, counts: &scratch)
+            core.recordLearning(scratch)
             coreCycles[core.id, default: 0] += cycles
         }
     }
@@ -26,11 +26,11 @@ extension ScheduledRule {
     /// when the error was evaluated), then the baseline b <- b + (L - b) >> shift; keeps L - b.
     func evaluateCost(_ context: StepContext, baselineShift: Int) {
         guard let oc = outputs.first?.core else { return }
-        var c = ActionCounts()
-        let L = lossUnit.cost(o, for: context, probabilitiesKnown: errorEvaluated, counts: &c)
-        lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: baselineShift, counts: &c)
-        oc.recordLearning(c)
-        coreCycles[oc.id, default: 0] += c[.plastInstr]
+        scratch.clear()
+        let L = lossUnit.cost(o, for: context, probabilitiesKnown: errorEvaluated, counts: &scratch)
+        lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: baselineShift, counts: &scratch)
+        oc.recordLearning(scratch)
+        coreCycles[oc.id, default: 0] += scratch[.plastInstr]
     }
 
     /// plasticity.run: a program over the target's blocks or neurons. Neuron programs draw
@@ -40,30 +40,30 @@ extension ScheduledRule {
         switch target {
         case .outputBlocks, .hiddenBlocks:
             for (core, pop) in target.isOutput ? outputs : hidden {
-                var c = ActionCounts()
-                let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &c)
-                core.recordLearning(c)
+                scratch.clear()
+                let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &scratch)
+                core.recordLearning(scratch)
                 coreCycles[core.id, default: 0] += cycles
             }
         case .outputNeurons, .hiddenNeurons:
             for (core, pop) in target.isOutput ? outputs : hidden {
-                var c = ActionCounts()
+                scratch.clear()
                 let l = pop.learning!
                 let r = core.plasticityUnit.runNeuronScope(program, neurons: &l.post,
                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: key, scope: .neuron),
-                                                           counts: &c)
-                core.recordLearning(c)
+                                                           counts: &scratch)
+                core.recordLearning(scratch)
                 coreCycles[core.id, default: 0] += UInt64(r.cycles)
             }
         case .hiddenFeedback:
             for fi in feedback.indices {
                 let core = feedback[fi].core
-                var c = ActionCounts()
+                scratch.clear()
                 let r = core.plasticityUnit.runSynapseScope(program, block: &feedback[fi].block, pre: feedback[fi].pre,
                                                             post: feedback[fi].population.learning!.post,
                                                             random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
-                                                            counts: &c)
-                core.recordLearning(c)
+                                                            counts: &scratch)
+                core.recordLearning(scratch)
                 coreCycles[core.id, default: 0] += UInt64(r.cycles)
             }
         }
@@ -111,7 +111,7 @@ extension ScheduledRule {
         let step = context.globalStep
         for (core, pop) in hidden {
             let l = pop.learning!
-            var c = ActionCounts()
+            scratch.clear()
             let n = pop.count
             let key = previousStep ? noiseKey(layer: pop.layer, globalStep: noiseStep(localStep: max(0, context.step - 1), globalStep: step - 1))
                                    : noiseKey(layer: pop.layer, globalStep: noiseStep(context))
@@ -120,9 +120,9 @@ extension ScheduledRule {
                 let z = zero ? 0 : noise(key, neuron: pop.firstNeuron + j)
                 l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(shift), bits: LearningWidths.modulator))
             }
-            PRNGUnit.countDraws(n, into: &c)
-            PlasticityUnit.countControllerInstructions(UInt64(2 * n), into: &c)
-            core.recordLearning(c)
+            PRNGUnit.countDraws(n, into: &scratch)
+            PlasticityUnit.countControllerInstructions(UInt64(2 * n), into: &scratch)
+            core.recordLearning(scratch)
         }
     }
 
@@ -145,9 +145,9 @@ extension ScheduledRule {
             pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in
                 gBuffer.withUnsafeBufferPointer { z in for j in 0..<n { r1[j] = Int32(truncatingIfNeeded: z[j]) } }
             }
-            var c = ActionCounts()
-            PRNGUnit.countDraws(n, into: &c)
-            core.recordLearning(c)
+            scratch.clear()
+            PRNGUnit.countDraws(n, into: &scratch)
+            core.recordLearning(scratch)
         }
     }
 

@@ -14,7 +14,7 @@ extension ScheduledRule {
         for fi in feedback.indices {
             let core = feedback[fi].core, pop = feedback[fi].population
             let l = pop.learning!
-            var c = ActionCounts()
+            scratch.clear()
             let n = pop.count
             if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
             feedback[fi].block.aux.withUnsafeBufferPointer { M in
@@ -31,13 +31,13 @@ extension ScheduledRule {
                 let r = reducer.collect()
                 core.recordLearning(r.counts)       // the core aggregates its reducer's counters
                 cycles += r.cycles
-                PlasticityUnit.countControllerInstructions(2, into: &c)
+                PlasticityUnit.countControllerInstructions(2, into: &scratch)
             }
             l.post.modulator.withUnsafeMutableBufferPointer { mod in
                 for j in 0..<n { mod[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator)) }
             }
-            TransposedDelivery.count(rows: m, columns: n, bitsPerValue: feedback[fi].block.auxBits, into: &c)
-            core.recordLearning(c)
+            TransposedDelivery.count(rows: m, columns: n, bitsPerValue: feedback[fi].block.auxBits, into: &scratch)
+            core.recordLearning(scratch)
             coreCycles[core.id, default: 0] += cycles
         }
     }

@@ -50,6 +50,8 @@ public final class ScheduledRule: LearningRule {
     /// The cores holding hidden populations, in order (one entry per run of populations on a core).
     var hiddenCores: [Int] = []
     var outputs: [(core: Core, population: Population)] = []
+    /// One unit run's counters before the core records them (cleared, not reallocated, per run).
+    var scratch = ActionCounts()
     /// Learning cycles per core within one step (kept between steps so no table is allocated per step).
     var coreCycles: [Int: UInt64] = [:]
     var noiseKey = RandomKey(seed: 0, stream: .neuronNoise)
@@ -271,5 +273,12 @@ public final class ScheduledRule: LearningRule {
             }
         }
         return (coreCycles.values.max() ?? 0) + drains
+    }
+}
+
+extension ActionCounts {
+    /// Every count back to 0, keeping the storage.
+    mutating func clear() {
+        values.withUnsafeMutableBufferPointer { v in for i in 0..<v.count { v[i] = 0 } }
     }
 }
