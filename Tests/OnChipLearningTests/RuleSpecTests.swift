@@ -115,6 +115,29 @@ struct RuleSpecTests {
         #expect(error("\"alpha\": {\"default\": 8,", "\"alpha\": {\"default\": 9,") == "ok")
     }
 
+    /// A spec file whose program is a .mc file beside it (parameters substituted the same way)
+    /// builds the same programs as the shipped spec.
+    @Test func specFileWithAProgramFileBesideIt() throws {
+        let dir = NSTemporaryDirectory() + "rulespec-mc-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = BuiltinRuleSpecs.text(named: "opzo")!
+        let start = text.range(of: "\"psi\": {\"source\": [")!, end = text.range(of: "]},", range: start.upperBound..<text.endIndex)!
+        let lines = try JSONValue.parse("[" + text[start.upperBound..<end.lowerBound] + "]", file: "x")
+        guard case let .array(items) = lines else { Issue.record("no psi lines"); return }
+        let mc = items.compactMap { if case let .string(l) = $0 { return l } else { return nil } }.joined(separator: "\n")
+        try mc.write(toFile: dir + "/rules/psi.mc", atomically: true, encoding: .utf8)
+        try text.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "\"psi\": {\"file\": \"psi.mc\"},")
+            .write(toFile: dir + "/rules/my.json", atomically: true, encoding: .utf8)
+        let config = try tinyConfig(rule: "opzo")
+        let spec = try RuleSpec.load(.string("rules/my.json"), configFile: dir + "/c.json", path: "$.learning.spec")
+        #expect(spec.programs["psi"]?.origin == dir + "/rules/psi.mc")
+        let mine = ScheduledRule(spec: spec, values: .defaults(of: spec)), shipped = ErrorBroadcastRule(ErrorBroadcastParameters())
+        try Simulator(chip: try Chip(config: config)).attach(rule: mine)
+        try Simulator(chip: try Chip(config: config)).attach(rule: shipped)
+        #expect(mine.programs == shipped.programs && mine.programs["psi"] != nil)
+    }
+
     /// A learning section's "spec" that names no readable file is an error at $.learning.spec.
     @Test func missingSpecFileIsAConfigError() throws {
         var config = try tinyConfig(rule: "opzo")
