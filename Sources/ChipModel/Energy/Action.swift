@@ -38,6 +38,12 @@ public enum Action: Int, CaseIterable, Codable, Sendable {
     case hostFlop
     /// Host-side DRAM traffic in bytes (off-chip training).
     case hostDRAMBytes
+    /// Bits of stored synaptic values read and multiply-accumulated by a graded (non-spike)
+    /// delivery, e.g. g = M e through a feedback block: charged by the bits it reads, not as
+    /// 8-bit synops (TransposedDelivery).
+    case gradedMACBits
+    /// One element visited by a core's reducer (a max |x| or sum over its neurons; Reducer).
+    case reduceOp
 
     /// Stable name used in tables and reports.
     public var name: String {
@@ -59,6 +65,8 @@ public enum Action: Int, CaseIterable, Codable, Sendable {
         case .hostIOBytes: return "host.io.bytes"
         case .hostFlop: return "host.flop"
         case .hostDRAMBytes: return "host.dram.bytes"
+        case .gradedMACBits: return "graded.mac.bits"
+        case .reduceOp: return "reduce.op"
         }
     }
 

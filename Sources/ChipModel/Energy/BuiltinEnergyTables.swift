@@ -28,7 +28,9 @@ public enum BuiltinEnergyTables {
     "mod.broadcast": {"picojoules": 3.0, "source": "assumption: one modulatory value written to a core's neuron registers, costed like a hop", "assumption": true},
     "host.io.bytes": {"picojoules": 100, "source": "assumption: off-chip host link about 12.5 pJ/bit (FPGA/USB class host interface)", "assumption": true},
     "host.flop": {"picojoules": 1.0, "source": "assumption: placeholder host FP32 operation; host profiles in configs/host/ replace it", "assumption": true},
-    "host.dram.bytes": {"picojoules": 20, "source": "assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true}
+    "host.dram.bytes": {"picojoules": 20, "source": "assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true},
+    "graded.mac.bits": {"picojoules": 2.95, "source": "assumption: a synop (Davies et al. 2018, Table 2: 23.6 pJ, synapse SRAM read included) reads one weight of at most 8 bits and accumulates it; a graded delivery reading wider stored values (the 32-bit feedback registers of g = M e) is charged per bit read, 23.6 / 8 pJ, so a 32-bit read and multiply-accumulate costs 4 synops; the multiplier (a 16-bit graded value instead of a spike) is not charged separately", "assumption": true},
+    "reduce.op": {"picojoules": 2.0, "source": "assumption: one 64-bit magnitude compare-and-keep (or add) in a core's reducer on a value streamed from the accumulation buffer, without instruction fetch or register-file access: a quarter of plast.instr (8 pJ, one 32-bit ALU operation with register-file access)", "assumption": true}
   }
 }
 """#
@@ -58,7 +60,9 @@ public enum BuiltinEnergyTables {
     "mod.broadcast": {"picojoules": 3.0, "source": "as the 'loihi' table: assumption: one modulatory value written to a core's neuron registers, costed like a hop", "assumption": true},
     "host.io.bytes": {"picojoules": 100, "source": "as the 'loihi' table: assumption: off-chip host link about 12.5 pJ/bit (FPGA/USB class host interface)", "assumption": true},
     "host.flop": {"picojoules": 1.0, "source": "as the 'loihi' table: assumption: placeholder host FP32 operation; host profiles in configs/host/ replace it", "assumption": true},
-    "host.dram.bytes": {"picojoules": 20, "source": "as the 'loihi' table: assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true}
+    "host.dram.bytes": {"picojoules": 20, "source": "as the 'loihi' table: assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true},
+    "graded.mac.bits": {"picojoules": 4.4375, "source": "assumption, as the 'loihi' table but from this table's synop: 35.5 / 8 pJ per bit of a stored value read and multiply-accumulated by a graded delivery (a 32-bit feedback register costs 4 synops)", "assumption": true},
+    "reduce.op": {"picojoules": 2.0, "source": "as the 'loihi' table: assumption: one 64-bit magnitude compare-and-keep (or add) in a core's reducer on a value streamed from the accumulation buffer, without instruction fetch or register-file access: a quarter of plast.instr (8 pJ, one 32-bit ALU operation with register-file access)", "assumption": true}
   }
 }
 """#
@@ -86,6 +90,8 @@ public enum BuiltinEnergyTables {
     "trace.update": {"picojoules": 8, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: one 12x8-bit multiply-add and a register write, costed like one microcode instruction (Loihi publishes no separate figure)", "assumption": true},
     "prng.draw": {"picojoules": 1.0, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: one 64-bit draw of a hardware PRNG (a few xorshift/multiply rounds)", "assumption": true},
     "mod.broadcast": {"picojoules": 3.0, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: one modulatory value written to a core's neuron registers, costed like a hop", "assumption": true},
+    "graded.mac.bits": {"picojoules": 1.5875, "source": "assumption, as the 'loihi' table but from this table's synop: 12.7 / 8 pJ per bit of a stored value read and multiply-accumulated by a graded delivery (a 32-bit feedback register costs four SOPs); ODIN has no graded delivery", "assumption": true},
+    "reduce.op": {"picojoules": 2.0, "source": "as the 'loihi' table (no ODIN figure): assumption: one 64-bit magnitude compare-and-keep (or add) in a core's reducer", "assumption": true},
     "host.io.bytes": {"picojoules": 100, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: off-chip host link about 12.5 pJ/bit (FPGA/USB class host interface)", "assumption": true},
     "host.flop": {"picojoules": 1.0, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: placeholder host FP32 operation; host profiles in configs/host/ replace it", "assumption": true},
     "host.dram.bytes": {"picojoules": 20, "source": "as the 'loihi' table (no ODIN figure; a Loihi figure, Davies et al. 2018 or chipsim's assumption, stands in): assumption: placeholder DRAM access about 2.5 pJ/bit; host profiles in configs/host/ replace it", "assumption": true}

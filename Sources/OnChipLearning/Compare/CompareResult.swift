@@ -33,6 +33,7 @@ public enum EnergyCategory: String, CaseIterable, Sendable {
         case .hostIOBytes: return .hostLink
         case .hostFlop: return .hostCompute
         case .hostDRAMBytes: return .hostDRAM
+        case .gradedMACBits, .reduceOp: return .chipLearning
         }
     }
 

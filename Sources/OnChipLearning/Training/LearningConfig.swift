@@ -3,8 +3,9 @@ import ChipModel
 // The "learning" and "training" sections of an experiment config, decoded strictly.
 
 public enum LearningConfig {
-    public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings share one machinery: noise, an output error unit, graded packets, feedback synapses and three-factor microcode.", [
+    public static let docs = SectionDoc("$.learning", "On-chip learning rule (docs/LEARNING.md). OPZO and its siblings are rule specs (configs/rules/<rule>.json) run by one schedule interpreter: noise, an output error unit, graded packets, feedback synapses and three-factor microcode; the keys below are their parameters.", [
         KeyDoc("rule", "\"opzo\" | \"dfa\" | \"readout\" | \"zo_sp\" | \"mgd_np\"", "\"opzo\"", "opzo: learned momentum feedback from one noisy forward pass; dfa: fixed random feedback; readout: only the readout learns (hidden frozen); zo_sp: broadcast scalar loss x own noise; mgd_np: zo_sp without the surrogate gate (node perturbation, tau_p = tau_theta = 1 step)."),
+        KeyDoc("spec", "path or object", "(none: the shipped spec of \"rule\")", "A rule spec of your own (docs/LEARNING.md, \"Rules as specs\"): a JSON file path, relative to the config, or the spec inline. The section's other keys override its parameters' defaults; \"rule\" may be left out. The shipped specs are configs/rules/<rule>.json."),
         KeyDoc("zoShift", "integer 0...40", "6", "zo_sp / mgd_np: g_i = ((L - b) z_i) >> zoShift."),
         KeyDoc("noise", "\"rademacher\" | \"gaussian\"", "\"rademacher\"", "OPZO: noise z injected into the hidden neurons' input (pre-neuron) or output (post-neuron, see noisePlacement)."),
         KeyDoc("noisePlacement", "\"pre\" | \"post\"", "\"pre\"", "pre: a_in += alpha z before the neuron update (spikes stay binary); post: each hidden output becomes graded, s + alpha z / 256 (alpha in 1/256 of a spike), sent as a graded packet every step and integrated by the next layer one step later."),
@@ -62,13 +63,7 @@ public enum LearningConfig {
         p.auxBits = try r.int("auxBits", default: p.auxBits, range: 8...32)
         p.dfaScale = try r.int("dfaScale", default: p.dfaScale, range: 1...(1 << 30))
         p.mInitScale = try r.int("mInitScale", default: p.mInitScale, range: 0...(1 << 30))
-        if let l = try r.optionalObject("loss") {
-            p.loss.outputShift = try l.int("outputShift", default: p.loss.outputShift, range: 0...24)
-            p.loss.ceWeight = try l.int("ceWeight", default: p.loss.ceWeight, range: 0...64)
-            p.loss.mseWeight = try l.int("mseWeight", default: p.loss.mseWeight, range: 0...64)
-            if p.loss.ceWeight + p.loss.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.loss.ceWeight + p.loss.mseWeight)") }
-            try l.rejectUnknownKeys()
-        }
+        p.loss = try RuleParameter.loss(from: r.optionalObject("loss"), default: p.loss)
         p.trace = try TraceConfig.decode(r.optionalObject("trace"), default: p.trace)
         try r.rejectUnknownKeys()
         return p

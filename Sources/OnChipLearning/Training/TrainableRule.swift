@@ -24,9 +24,11 @@ extension TrainableRule {
     public var outputLossUnit: LossUnit? { nil }
 }
 
-extension ErrorBroadcastRule: TrainableRule {
+extension ScheduledRule: TrainableRule {
     public var outputLossUnit: LossUnit? { lossUnit }
-    public var parametersJSON: JSONValue { LearningConfig.json(parameters) }
+    /// The rule's name and every parameter's value (for a shipped rule, the same object the
+    /// learning section resolves to).
+    public var parametersJSON: JSONValue { .object([("rule", .string(spec.name))] + values.entries) }
     public var extraSynapseBytes: Int { feedbackBytes }
     /// Feedback registers M (per hidden population), the ZO_sp / MGD-NP loss baseline b (the
     /// output core's 64-bit accumulator), and OPZO's held-noise readout sum (zero between samples).
@@ -54,6 +56,12 @@ public enum RuleFactory {
         }
         if case let .string(name)? = learning["rule"], PerturbationConfig.rules.contains(name) {
             return WeightPerturbationRule(try PerturbationConfig.decode(learning, config: config))
+        }
+        if let reference = learning["spec"] {
+            // A user's rule spec (a file relative to the config, or inline): its parameters
+            // are its own, overridden by the section's other keys.
+            let spec = try RuleSpec.load(reference, configFile: config.file, path: "$.learning.spec")
+            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file))
         }
         if case .string("loco")? = learning["rule"] {
             return LOCORule(try LOCOConfig.decode(learning, file: config.file))

@@ -1,0 +1,263 @@
+import ChipModel
+
+// The step vocabulary of a rule spec's schedule (docs/LEARNING.md, "Rules as specs"). Each
+// step names the hardware unit that does the work, so each count in a report comes from the
+// unit the spec names. The vocabulary is what the error-broadcast family needs, no more:
+//
+// neuronInput (before each population's neuron update):
+//   prng.injectNoise          a_in += z for the hidden neurons (the noise source, below)
+//   synapse.deliverGradedNoise a population fed by a hidden layer integrates that layer's
+//                             graded noise of the previous step through its forward block
+// sampleStart:
+//   host.sendLabel            the label to each output core (1 byte over the host link)
+// learn (the learning phase, in order):
+//   loss.error                o = readout v; e = the loss unit's error, into the readout modulators
+//   loss.cost                 L and the baseline update; L - b kept for a broadcast
+//   plasticity.run            a microcode program over output/hidden blocks, neurons or the
+//                             hidden feedback blocks
+//   controller.accumulate     oSum += o on the output core (one instruction per output)
+//   controller.clear          oSum = 0
+//   controller.scaleNoise     mod_i = sat16(((L - b) z_i) >> shift) on each hidden neuron
+//   router.send               graded packets (values e, o, oSum, hiddenOutputs)
+//   router.broadcast          one modulatory scalar to every neuron of each hidden core
+//   router.drain              waits for the packets sent so far (their cycles)
+//   prng.regenerateNoise      z of the previous step / of the learning epoch into r1
+//   synapse.receive           a received graded vector (o, oSum) into the feedback block's x2
+//   synapse.deliverTransposed G_i = sum_k M_ik e_k through the feedback block, g = sat16(G >> s)
+// Each step may carry "when" (always | learning, the default | lastBurnInStep | epochEnd) and
+// "if" (a static condition on parameters, RuleCondition).
+
+/// When a step runs within a sample.
+public enum RuleStepTiming: String, CaseIterable, Sendable {
+    /// Every step, burn-in included.
+    case always
+    /// Steps from `learnFrom` on.
+    case learning
+    /// Only the last burn-in step (learnFrom - 1).
+    case lastBurnInStep
+    /// Learning steps that end a learning epoch (every tEpoch steps and a sample's last step).
+    case epochEnd
+}
+
+/// Which neurons or synapses a program runs on.
+public enum RuleTarget: String, CaseIterable, Sendable {
+    case outputBlocks = "output.blocks", outputNeurons = "output.neurons"
+    case hiddenBlocks = "hidden.blocks", hiddenNeurons = "hidden.neurons", hiddenFeedback = "hidden.feedback"
+    var scope: MicrocodeScope { self == .outputNeurons || self == .hiddenNeurons ? .neuron : .synapse }
+    var isOutput: Bool { self == .outputBlocks || self == .outputNeurons }
+}
+
+/// The factor a forward-update program multiplied x1 by, for the update observer (gradcheck).
+public enum RuleUpdateFactor: String, CaseIterable, Sendable {
+    case mod, gatedMod, r3
+}
+
+/// The vectors and scalars steps pass between units.
+public enum RuleValueName: String, CaseIterable, Sendable {
+    case e, o, oSum, hiddenOutputs, lossDelta
+}
+
+/// A number in a step: a literal, a parameter ("$name") or a property of the network ("@name").
+public enum RuleNumber: Sendable, Equatable {
+    case literal(Int)
+    case parameter(String)
+    case network(String)
+
+    /// Properties of the network a spec may use.
+    static let networkNames = ["hiddenThreshold", "outputs"]
+}
+
+public enum RuleStepOperation: Sendable {
+    case injectNoise
+    case deliverGradedNoise
+    case sendLabel
+    case lossError
+    case lossCost(baselineShift: RuleNumber)
+    case run(program: String, on: RuleTarget, key: Int, factor: RuleUpdateFactor)
+    case accumulateOutput
+    case clearOutputSum
+    case scaleNoise(shift: RuleNumber, previousStep: Bool)
+    case send(fromOutput: Bool, values: [(value: RuleValueName, timing: RuleStepTiming, condition: RuleCondition?)])
+    case broadcast
+    case drain
+    case regenerateNoise(previousStep: Bool)
+    case receive(RuleValueName)
+    case deliverTransposed(shift: RuleNumber, normalise: RuleNumber)
+
+    /// The unit each operation belongs to (a spec must name it).
+    static let units: [String: String] = [
+        "injectNoise": "prng", "regenerateNoise": "prng",
+        "deliverGradedNoise": "synapse", "receive": "synapse", "deliverTransposed": "synapse",
+        "sendLabel": "host",
+        "error": "loss", "cost": "loss",
+        "run": "plasticity",
+        "accumulate": "controller", "clear": "controller", "scaleNoise": "controller",
+        "send": "router", "broadcast": "router", "drain": "router",
+    ]
+    static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router"]
+}
+
+public struct RuleStep: Sendable {
+    public var operation: RuleStepOperation
+    public var timing: RuleStepTiming
+    public var condition: RuleCondition?
+    /// JSON path of the step in its spec (for errors).
+    public var path: String
+}
+
+/// Reads one step of a schedule.
+enum RuleStepReader {
+    static func read(_ r: JSONReader, phase: String, spec: RuleSpecContext) throws -> RuleStep {
+        let unit = try r.string("unit", oneOf: RuleStepOperation.unitNames)
+        let op = try r.string("op")
+        guard let owner = RuleStepOperation.units[op] else {
+            throw r.error("op", "unknown step '\(op)'; expected one of: \(RuleStepOperation.units.keys.sorted().joined(separator: ", "))")
+        }
+        guard owner == unit else { throw r.error("unit", "step '\(op)' is done by the \(owner) unit, not '\(unit)'") }
+        let allowed: [String]
+        switch phase {
+        case "neuronInput": allowed = ["injectNoise", "deliverGradedNoise"]
+        case "sampleStart": allowed = ["sendLabel"]
+        default: allowed = Array(RuleStepOperation.units.keys).filter { !["injectNoise", "deliverGradedNoise", "sendLabel"].contains($0) }
+        }
+        guard allowed.contains(op) else {
+            throw r.error("op", "step '\(op)' cannot run in \(phase); there: \(allowed.sorted().joined(separator: ", "))")
+        }
+        let timing = RuleStepTiming(rawValue: try r.string("when", default: phase == "learn" ? "learning" : "always",
+                                                           oneOf: RuleStepTiming.allCases.map(\.rawValue)))!
+        if phase != "learn" && timing != .always { throw r.error("when", "only learn steps have a timing") }
+        let condition = try r.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(r.path).if") }
+        func expect(_ key: String, _ value: String) throws {
+            _ = try r.string(key, oneOf: [value])
+        }
+        let operation: RuleStepOperation
+        switch op {
+        case "injectNoise":
+            try expect("into", "hidden.input")
+            guard spec.hasNoiseSource else { throw r.error("op", "injectNoise needs the spec's \"noiseSource\"") }
+            operation = .injectNoise
+        case "deliverGradedNoise":
+            try expect("from", "hidden")
+            guard spec.hasNoiseSource else { throw r.error("op", "deliverGradedNoise needs the spec's \"noiseSource\"") }
+            operation = .deliverGradedNoise
+        case "sendLabel":
+            try expect("to", "output")
+            operation = .sendLabel
+        case "error":
+            try expect("into", "output.modulator")
+            operation = .lossError
+        case "cost":
+            try expect("into", "lossDelta")
+            operation = .lossCost(baselineShift: try number(r, "baselineShift", spec: spec))
+        case "run":
+            let name = try r.string("program")
+            guard let program = spec.programScopes[name] else {
+                throw r.error("program", "no program '\(name)' in $.programs (defined: \(spec.programScopes.keys.sorted().joined(separator: ", ")))")
+            }
+            let target = RuleTarget(rawValue: try r.string("on", oneOf: RuleTarget.allCases.map(\.rawValue)))!
+            guard program == target.scope else {
+                throw r.error("on", "program '\(name)' has \(program) scope; \(target.rawValue) needs a \(target.scope)-scope program")
+            }
+            if target == .hiddenFeedback && !spec.hasFeedback { throw r.error("on", "hidden.feedback needs the spec's \"feedback\" block") }
+            let key = try r.int("key", default: 0, range: 0...999)
+            if target.scope == .synapse && r.has("key") { throw r.error("key", "synapse programs are keyed by their block; key is for neuron programs") }
+            let factor = RuleUpdateFactor(rawValue: try r.string("factor", default: "mod", oneOf: RuleUpdateFactor.allCases.map(\.rawValue)))!
+            operation = .run(program: name, on: target, key: key, factor: factor)
+        case "accumulate":
+            try expect("value", "o"); try expect("into", "oSum")
+            operation = .accumulateOutput
+        case "clear":
+            try expect("value", "oSum")
+            operation = .clearOutputSum
+        case "scaleNoise":
+            try expect("scalar", "lossDelta"); try expect("into", "hidden.modulator")
+            guard spec.hasNoiseSource else { throw r.error("op", "scaleNoise needs the spec's \"noiseSource\"") }
+            let which = try r.string("noise", oneOf: ["previousStep", "epoch"])
+            operation = .scaleNoise(shift: try number(r, "shift", spec: spec), previousStep: which == "previousStep")
+        case "send":
+            try expect("kind", "graded")
+            let from = try r.string("from", oneOf: ["output", "hidden"])
+            _ = try r.string("to", oneOf: [from == "output" ? "hidden" : "output"])
+            let items = try r.array("values")
+            guard !items.isEmpty else { throw r.error("values", "expected at least one value to send") }
+            let allowedValues: [RuleValueName] = from == "output" ? [.e, .o, .oSum] : [.hiddenOutputs]
+            var values: [(value: RuleValueName, timing: RuleStepTiming, condition: RuleCondition?)] = []
+            for (i, item) in items.enumerated() {
+                let path = "\(r.path).values[\(i)]"
+                let name: String, itemTiming: RuleStepTiming, itemCondition: RuleCondition?
+                if case let .string(s) = item {
+                    name = s; itemTiming = .learning; itemCondition = nil
+                } else {
+                    let ir = try JSONReader(item, file: r.file, path: path)
+                    name = try ir.string("value")
+                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.map(\.rawValue)))!
+                    itemCondition = try ir.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(path).if") }
+                    try ir.rejectUnknownKeys()
+                }
+                guard let v = RuleValueName(rawValue: name), allowedValues.contains(v) else {
+                    throw ChipError.config(file: r.file, path: path, message: "'\(name)' cannot be sent from \(from); expected one of: \(allowedValues.map(\.rawValue).joined(separator: ", "))")
+                }
+                values.append((v, itemTiming, itemCondition))
+            }
+            operation = .send(fromOutput: from == "output", values: values)
+        case "broadcast":
+            try expect("value", "lossDelta"); try expect("from", "output"); try expect("to", "hidden")
+            operation = .broadcast
+        case "drain":
+            operation = .drain
+        case "regenerateNoise":
+            try expect("into", "hidden.r1")
+            guard spec.hasNoiseSource else { throw r.error("op", "regenerateNoise needs the spec's \"noiseSource\"") }
+            operation = .regenerateNoise(previousStep: try r.string("noise", oneOf: ["previousStep", "epoch"]) == "previousStep")
+        case "receive":
+            let v = try r.string("value", oneOf: ["o", "oSum"])
+            try expect("into", "feedback.x2")
+            guard spec.hasFeedback else { throw r.error("into", "feedback.x2 needs the spec's \"feedback\" block") }
+            operation = .receive(RuleValueName(rawValue: v)!)
+        default: // "deliverTransposed"
+            try expect("block", "feedback"); try expect("value", "e"); try expect("into", "hidden.modulator")
+            guard spec.hasFeedback else { throw r.error("block", "deliverTransposed needs the spec's \"feedback\" block") }
+            operation = .deliverTransposed(shift: try number(r, "shift", spec: spec), normalise: try number(r, "normalise", spec: spec))
+        }
+        try r.rejectUnknownKeys()
+        return RuleStep(operation: operation, timing: timing, condition: condition, path: r.path)
+    }
+
+    /// An integer field: a literal, "$parameter" (an integer or boolean parameter) or "@network".
+    static func number(_ r: JSONReader, _ key: String, spec: RuleSpecContext) throws -> RuleNumber {
+        guard let v = r.optional(key) else { throw r.error(key, "missing; expected an integer, \"$parameter\" or \"@\(RuleNumber.networkNames.joined(separator: "\" | \"@"))\"") }
+        return try number(v, file: r.file, path: "\(r.path).\(key)", spec: spec)
+    }
+
+    static func number(_ v: JSONValue, file: String, path: String, spec: RuleSpecContext) throws -> RuleNumber {
+        if case let .string(s) = v {
+            if s.hasPrefix("$") {
+                let name = String(s.dropFirst())
+                guard let p = spec.parameters.first(where: { $0.name == name }) else {
+                    throw ChipError.config(file: file, path: path, message: "'\(s)' names no parameter of the spec (declared: \(spec.parameters.map(\.name).joined(separator: ", ")))")
+                }
+                switch p.kind {
+                case .integer, .boolean: return .parameter(name)
+                default: throw ChipError.config(file: file, path: path, message: "'\(s)' is not an integer or boolean parameter")
+                }
+            }
+            if s.hasPrefix("@") {
+                let name = String(s.dropFirst())
+                guard RuleNumber.networkNames.contains(name) else {
+                    throw ChipError.config(file: file, path: path, message: "'\(s)' is not a network property; expected one of: @\(RuleNumber.networkNames.joined(separator: ", @"))")
+                }
+                return .network(name)
+            }
+            throw ChipError.config(file: file, path: path, message: "expected an integer, \"$parameter\" or \"@network\", found '\(s)'")
+        }
+        return .literal(try JSONReader.integer(v, file: file, path: path))
+    }
+}
+
+/// What a step reader needs to know about the spec read so far.
+struct RuleSpecContext {
+    var parameters: [RuleParameter]
+    var programScopes: [String: MicrocodeScope]
+    var hasNoiseSource: Bool
+    var hasFeedback: Bool
+}

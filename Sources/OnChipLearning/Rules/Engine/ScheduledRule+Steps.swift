@@ -1,0 +1,185 @@
+import ChipModel
+
+// The generic learning-phase steps of the schedule interpreter. Each counts through the unit
+// that does the work (the loss unit, the plasticity unit's programs and scalar controller, the
+// router) and adds its cycles to the core that runs it; the phase takes the slowest core.
+
+extension ScheduledRule {
+    /// loss.error: o = the readout's v; e = the loss unit's error, written into every readout
+    /// population's modulators (the loss unit counts its instructions).
+    func evaluateError(_ context: StepContext) {
+        for (_, pop) in outputs {
+            let v = pop.learning!.post.v
+            for j in 0..<pop.count { o[pop.firstNeuron + j] = v[j] }
+        }
+        e = lossUnit.error(o, for: context)
+        errorEvaluated = true
+        for (core, pop) in outputs {
+            scratch.clear()
+            let cycles = pop.receiveError(e, counts: &scratch)
+            core.recordLearning(scratch)
+            coreCycles[core.id, default: 0] += cycles
+        }
+    }
+
+    /// loss.cost: on the (first) output core, L from the readout (reusing this step's softmax
+    /// when the error was evaluated), then the baseline b <- b + (L - b) >> shift; keeps L - b.
+    func evaluateCost(_ context: StepContext, baselineShift: Int) {
+        guard let oc = outputs.first?.core else { return }
+        scratch.clear()
+        let L = lossUnit.cost(o, for: context, probabilitiesKnown: errorEvaluated, counts: &scratch)
+        lossDelta = lossUnit.updateBaseline(&lossBaseline, cost: L, shift: baselineShift, counts: &scratch)
+        oc.recordLearning(scratch)
+        coreCycles[oc.id, default: 0] += scratch[.plastInstr]
+    }
+
+    /// plasticity.run: a program over the target's blocks or neurons. Neuron programs draw
+    /// with random block `key`; forward blocks with their index, feedback blocks 1000 + index.
+    func run(_ index: Int, on target: RuleTarget, key: Int, factor: RuleUpdateFactor, step: Int) {
+        let program = programList[index]
+        switch target {
+        case .outputBlocks, .hiddenBlocks:
+            for (core, pop) in target.isOutput ? outputs : hidden {
+                scratch.clear()
+                let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &scratch)
+                core.recordLearning(scratch)
+                coreCycles[core.id, default: 0] += cycles
+            }
+        case .outputNeurons, .hiddenNeurons:
+            for (core, pop) in target.isOutput ? outputs : hidden {
+                scratch.clear()
+                let l = pop.learning!
+                let r = core.plasticityUnit.runNeuronScope(program, neurons: &l.post,
+                                                           random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: key, scope: .neuron),
+                                                           counts: &scratch)
+                core.recordLearning(scratch)
+                coreCycles[core.id, default: 0] += UInt64(r.cycles)
+            }
+        case .hiddenFeedback:
+            for fi in feedback.indices {
+                let core = feedback[fi].core
+                scratch.clear()
+                let r = core.plasticityUnit.runSynapseScope(program, block: &feedback[fi].block, pre: feedback[fi].pre,
+                                                            post: feedback[fi].population.learning!.post,
+                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),
+                                                            counts: &scratch)
+                core.recordLearning(scratch)
+                coreCycles[core.id, default: 0] += UInt64(r.cycles)
+            }
+        }
+    }
+
+    /// Runs a synapse program over every incoming (forward) block of a population; returns cycles.
+    func runForwardBlocks(_ program: MicrocodeProgram, etaShift: Int, factor: RuleUpdateFactor, core: Core, population pop: Population,
+                          step: Int, counts c: inout ActionCounts) -> UInt64 {
+        let l = pop.learning!
+        var cycles: UInt64 = 0
+        for k in 0..<pop.blocks.count {
+            let before = observeForwardUpdate == nil ? nil : pop.blocks[k].weights
+            defer {
+                if let observe = observeForwardUpdate, let before {
+                    let f: ContiguousArray<Int32>
+                    switch factor {
+                    case .r3: f = l.post.r3
+                    case .mod: f = l.post.modulator
+                    case .gatedMod: f = ContiguousArray((0..<l.post.count).map { l.post.r2[$0] == 0 ? 0 : l.post.modulator[$0] })
+                    }
+                    observe(ForwardUpdateObservation(layer: pop.layer, block: k, globalStep: step,
+                                                     etaShift: etaShift,
+                                                     x1: l.pre[k].x1, factor: f, weightsBefore: before,
+                                                     weightsAfter: pop.blocks[k].weights, weightBits: pop.blocks[k].weightBits))
+                }
+            }
+            let r = core.plasticityUnit.runSynapseScope(program, block: &pop.blocks[k], pre: l.pre[k], post: l.post,
+                                                        random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: k, scope: .synapse),
+                                                        counts: &c)
+            cycles += UInt64(r.cycles)
+        }
+        return cycles
+    }
+
+    /// controller.accumulate: oSum_k += o_k (32-bit saturating), one instruction per output.
+    func accumulateOutput() {
+        for k in 0..<o.count { oSum[k] = Int32(FixedPoint.saturate(Int64(oSum[k]) + Int64(o[k]), bits: 32)) }
+        for (oc, pop) in outputs { oc.countControllerInstructions(UInt64(pop.count)) }
+    }
+
+    /// controller.scaleNoise: mod_i = sat16(((L - b) z_i) >> shift) with z the hidden neuron's
+    /// noise of the previous step (0 at a sample's first step) or of the learning epoch; the
+    /// PRNG unit regenerates z (n draws) and the controller multiplies and shifts (2 n).
+    func scaleNoise(_ context: StepContext, shift: Int, previousStep: Bool) {
+        let step = context.globalStep
+        for (core, pop) in hidden {
+            let l = pop.learning!
+            scratch.clear()
+            let n = pop.count
+            let key = previousStep ? noiseKey(layer: pop.layer, globalStep: noiseStep(localStep: max(0, context.step - 1), globalStep: step - 1))
+                                   : noiseKey(layer: pop.layer, globalStep: noiseStep(context))
+            let zero = previousStep && context.step == 0
+            for j in 0..<n {
+                let z = zero ? 0 : noise(key, neuron: pop.firstNeuron + j)
+                l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(shift), bits: LearningWidths.modulator))
+            }
+            PRNGUnit.countDraws(n, into: &scratch)
+            PlasticityUnit.countControllerInstructions(UInt64(2 * n), into: &scratch)
+            core.recordLearning(scratch)
+        }
+    }
+
+    /// prng.regenerateNoise: r1_i = z_i of the previous step (none at a sample's first step:
+    /// r1 = 0, nothing drawn) or of the current learning epoch.
+    func regenerateNoise(_ context: StepContext, previousStep: Bool) {
+        let zStep: Int? = previousStep ? (context.step > 0 ? noiseStep(localStep: context.step - 1, globalStep: context.globalStep - 1) : nil)
+                                       : noiseStep(context)
+        for (core, pop) in hidden {
+            let n = pop.count
+            guard let zStep else {
+                pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in for j in 0..<n { r1[j] = 0 } }
+                continue
+            }
+            // The lane-wise fill (fillNoise, tested equal to the scalar draw), then narrowed:
+            // |z| < 2^16 fits r1.
+            if gBuffer.count < n { gBuffer = [Int64](repeating: 0, count: n) }
+            let key = noiseKey(layer: pop.layer, globalStep: zStep)
+            gBuffer.withUnsafeMutableBufferPointer { z in fillNoise(key, firstNeuron: pop.firstNeuron, into: UnsafeMutableBufferPointer(rebasing: z[0..<n])) }
+            pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in
+                gBuffer.withUnsafeBufferPointer { z in for j in 0..<n { r1[j] = Int32(truncatingIfNeeded: z[j]) } }
+            }
+            scratch.clear()
+            PRNGUnit.countDraws(n, into: &scratch)
+            core.recordLearning(scratch)
+        }
+    }
+
+    /// synapse.receive: a graded vector the router delivered, into the feedback blocks' x2.
+    func receive(_ vector: [Int32]) {
+        for fi in feedback.indices {
+            for k in 0..<min(vector.count, feedback[fi].pre.count) { feedback[fi].pre.x2[k] = vector[k] }
+        }
+    }
+
+    /// router.send: `perNeuron` graded packets per neuron of each source population, to each
+    /// output core (from hidden) or each hidden core (from output).
+    func send(_ sim: Simulator, fromOutput: Bool, perNeuron: Int) {
+        if fromOutput {
+            for (oc, pop) in outputs {
+                for h in hiddenCores { sim.sendLearningPackets(from: oc.id, to: h, kind: .graded, count: perNeuron * pop.count) }
+            }
+        } else {
+            for (core, pop) in hidden {
+                for (oc, _) in outputs { sim.sendLearningPackets(from: core.id, to: oc.id, kind: .graded, count: perNeuron * pop.count) }
+            }
+        }
+    }
+
+    /// router.broadcast: one modulatory packet from each output core to each hidden core,
+    /// delivered to all its neurons.
+    func broadcast(_ sim: Simulator) {
+        for (oc, _) in outputs {
+            for h in hiddenCores {
+                sim.sendLearningPackets(from: oc.id, to: h, kind: .broadcast, count: 1)
+                sim.chip.cores[h].countModulatorBroadcasts()
+            }
+        }
+    }
+}
