@@ -41,6 +41,7 @@ extension ScheduledRule {
         case .outputBlocks, .hiddenBlocks:
             for (core, pop) in target.isOutput ? outputs : hidden {
                 scratch.clear()
+                let program = layerPrograms[pop.layer]?[index] ?? program
                 let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &scratch)
                 core.recordLearning(scratch)
                 coreCycles[core.id, default: 0] += cycles
@@ -48,6 +49,7 @@ extension ScheduledRule {
         case .outputNeurons, .hiddenNeurons:
             for (core, pop) in target.isOutput ? outputs : hidden {
                 scratch.clear()
+                let program = layerPrograms[pop.layer]?[index] ?? program
                 let l = pop.learning!
                 let r = core.plasticityUnit.runNeuronScope(program, neurons: &l.post,
                                                            random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: key, scope: .neuron),
@@ -59,6 +61,7 @@ extension ScheduledRule {
             for fi in feedback.indices {
                 let core = feedback[fi].core
                 scratch.clear()
+                let program = layerPrograms[feedback[fi].population.layer]?[index] ?? program
                 let r = core.plasticityUnit.runSynapseScope(program, block: &feedback[fi].block, pre: feedback[fi].pre,
                                                             post: feedback[fi].population.learning!.post,
                                                             random: MicrocodeRandom(seed: seed, core: core.id, step: step, block: 1000 + fi, scope: .synapse),

@@ -38,6 +38,10 @@ public final class ScheduledRule: LearningRule {
     /// The learn schedule with names and numbers resolved (rebuilt with the programs).
     var compiled: [CompiledStep] = []
     var programList: [MicrocodeProgram] = []
+    /// Hidden layers (in order) with their vth << 6, and the program lists of those whose
+    /// threshold differs from the first hidden layer's (see assemblePrograms).
+    var hiddenLayerThresholds: [(layer: Int, theta: Int)] = []
+    var layerPrograms: [Int: [MicrocodeProgram]] = [:]
     var programETA: [Int] = []
 
     var outputLayer = 0
@@ -145,6 +149,22 @@ public final class ScheduledRule: LearningRule {
             }
             programConstants[name] = constants
         }
+        // "@hiddenThreshold" is each hidden layer's own vth << 6: a deeper layer whose threshold
+        // differs from the first hidden layer's gets its own copy of every program (in the same
+        // order as programList), so its surrogate window is centred on its own threshold.
+        layerPrograms = [:]
+        let first = hiddenThreshold
+        defer { hiddenThreshold = first }
+        for (layer, theta) in hiddenLayerThresholds where theta != first {
+            hiddenThreshold = theta
+            var list: [MicrocodeProgram] = []
+            for name in spec.programs.keys.sorted() {
+                let p = spec.programs[name]!
+                let text = try RuleSpec.substitute(p.source, file: spec.file, path: "$.programs.\(name)", parameters: spec.parameters, value: resolve)
+                list.append(try MicrocodeAssembler.assemble(text, file: p.origin))
+            }
+            layerPrograms[layer] = list
+        }
         compileSchedule()
     }
 
@@ -162,8 +182,10 @@ public final class ScheduledRule: LearningRule {
         }
         o = [Int32](repeating: 0, count: m); e = o; oSum = o
         hiddenLayers = Set(chip.layers.indices.filter { !chip.layers[$0].isInput && $0 != outputLayer })
-        let vth = chip.layers.indices.filter { hiddenLayers.contains($0) }.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
+        let hiddenInOrder = chip.layers.indices.filter { hiddenLayers.contains($0) }
+        let vth = hiddenInOrder.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
         hiddenThreshold = vth << 6
+        hiddenLayerThresholds = hiddenInOrder.map { ($0, chip.layers[$0].neuron.parameters.vth << 6) }
         try assemblePrograms()
         for core in chip.cores {
             for pop in core.populations {
