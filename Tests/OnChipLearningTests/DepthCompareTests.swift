@@ -115,4 +115,33 @@ import Testing
             #expect(c.experiment.chip.core.synapseMemoryBytes == 131072 && c.experiment.chip.core.neurons == 128)
         }
     }
+
+    /// The depth study changes only the depth: each deep config is its rule's shipped MNIST-5k
+    /// config with more hidden layers of the same neurons and initialisation (learning section,
+    /// loss, input, epochs and rate schedule identical), and the sweeps list every rule at
+    /// every depth.
+    @Test func depthConfigsDifferFromTheirRulesShippedConfigOnlyInDepth() throws {
+        func load(_ name: String) throws -> JSONValue {
+            try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: root + "/configs/" + name)), file: name)
+        }
+        for rule in ["opzo", "dfa", "zosp", "readout"] {
+            let base = try load("\(rule)-mnist.json")
+            for depth in [2, 4] {
+                let deep = try load("\(rule)-mnist-deep\(depth).json")
+                for key in ["seed", "input", "run", "learning", "training"] { #expect(deep[key] == base[key], "\(rule) deep\(depth): \(key)") }
+                let exp = try ExperimentConfig(json: deep, file: "\(rule)-mnist-deep\(depth).json")
+                let baseExp = try ExperimentConfig(json: base, file: "\(rule)-mnist.json")
+                #expect(exp.network.layers.map(\.size) == [784] + Array(repeating: 500, count: depth) + [10])
+                for l in 1...depth { #expect(exp.network.layers[l].neuron == baseExp.network.layers[1].neuron) }
+                for c in 0..<depth { #expect(exp.network.connections[c].initialization == baseExp.network.connections[0].initialization) }
+                #expect(exp.network.connections[depth].weightExponent == baseExp.network.connections[1].weightExponent)
+                #expect(exp.chip.core == baseExp.chip.core)
+            }
+        }
+        for (spec, count) in [("depth-fc.json", 36), ("depth-fc-reduced.json", 36), ("depth-dvs.json", 36), ("depth-dvs-reduced.json", 36)] {
+            let points = try SweepSpec.load(path: root + "/configs/sweeps/" + spec).points()
+            #expect(points.count == count, "\(spec)")
+            for p in points { _ = try ExperimentConfig(json: p.resolved, file: p.configFile) }
+        }
+    }
 }
