@@ -189,7 +189,8 @@ private func learningHops(_ sim: Simulator) -> (ew: UInt64, ns: UInt64, local: U
         var previousSample = -1
         let config = try twoHidden(rule: "dfa", vth2: vth2)
         let vth = Int64(layer == 2 ? vth2 : 40)
-        // gShift 6 so that g is not 0 while B is the constant -dfaScale (see the disabled test above).
+        // gShift 6 so that g is not 0 while B is the constant -dfaScale (see the disabled test above);
+        // with B fixed the same run still changes more than 20 weights (26 with the fix applied).
         _ = try trainDeep(config, samples: 8, tweak: { $0.gShift = 6; $0.etaHidden = 6 }) { rule, sim, o in
             guard o.layer == layer else { return }
             let p = rule.parameters
@@ -230,7 +231,7 @@ private func learningHops(_ sim: Simulator) -> (ew: UInt64, ns: UInt64, local: U
     @Test func dfaSecondHiddenLayerUpdateEqualsTheWideIntegerOracle() throws {
         let r = try Self.checkHiddenLayerAgainstOracle(layer: 2, psiDelay: 1)
         #expect(r.checkedSteps == 8 * 8)
-        #expect(r.changed >= 40, "the oracle must see real updates: \(r.changed)")
+        #expect(r.changed >= 20, "the oracle must see real updates: \(r.changed)")
         #expect(r.gatedOff > 0, "psi must close some synapses whose x1 and g are nonzero")
         #expect(r.mismatches.isEmpty, "\(r.mismatches.prefix(5))")
     }
