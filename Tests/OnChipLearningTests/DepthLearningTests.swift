@@ -182,16 +182,18 @@ private func learningHops(_ sim: Simulator) -> (ew: UInt64, ns: UInt64, local: U
     /// sround(p, s) is floor(p / 2^s) or that + 1 (only floor when p is a multiple of 2^s):
     /// both are accepted, nothing else. e[t] reflects layer l's activity of step t - d with
     /// d = outputLayer - l (one synaptic delay per layer): d = 1 for the last hidden layer.
-    static func checkHiddenLayerAgainstOracle(layer: Int, psiDelay d: Int, vth2: Int = 40) throws -> (checkedSteps: Int, changed: Int, gatedOff: Int, mismatches: [String]) {
+    static func checkHiddenLayerAgainstOracle(layer: Int, psiDelay d: Int, vth2: Int = 40, psiWidth: Int = 100 << 6) throws -> (checkedSteps: Int, changed: Int, gatedOff: Int, mismatches: [String]) {
         var checkedSteps = 0, changed = 0, gatedOff = 0
         var mismatches: [String] = []
         var history: [[Int64]] = []          // this sample's pre-reset voltages, one row per step
         var previousSample = -1
         let config = try twoHidden(rule: "dfa", vth2: vth2)
         let vth = Int64(layer == 2 ? vth2 : 40)
-        // gShift 6 so that g is not 0 while B is the constant -dfaScale (see the disabled test above);
-        // with B fixed the same run still changes more than 20 weights (26 with the fix applied).
-        _ = try trainDeep(config, samples: 8, tweak: { $0.gShift = 6; $0.etaHidden = 6 }) { rule, sim, o in
+        // gShift 6 so that g is not 0 while B is the constant -dfaScale (see the disabled test
+        // above); by default a psi window of 100 weight units, so that the layer stays partly
+        // inside it however the layer before it learns (also with defects 1-3 fixed: checked on
+        // a patched copy).
+        _ = try trainDeep(config, samples: 8, tweak: { $0.gShift = 6; $0.etaHidden = 6; $0.psiWidth = psiWidth }) { rule, sim, o in
             guard o.layer == layer else { return }
             let p = rule.parameters
             let fb = rule.feedback.first { $0.population.layer == layer }!
@@ -238,7 +240,8 @@ private func learningHops(_ sim: Simulator) -> (ew: UInt64, ns: UInt64, local: U
 
     @Test(.disabled("needs fix in ErrorBroadcastRule: attach assembles one psi program from the first hidden layer's vth and runs it on every hidden layer; a deeper layer with another vth gets the wrong window (fix: one surrogate program per hidden layer, from chip.layers[layer].neuron.parameters.vth, chosen per Feedback entry in learn and in the burn-in branch)"))
     func dfaSecondHiddenLayerWithItsOwnThresholdEqualsTheOracle() throws {
-        let r = try Self.checkHiddenLayerAgainstOracle(layer: 2, psiDelay: 1, vth2: 70)
+        // Windows of 20 units around 40 and 70 barely overlap, so a wrong threshold shows.
+        let r = try Self.checkHiddenLayerAgainstOracle(layer: 2, psiDelay: 1, vth2: 70, psiWidth: 20 << 6)
         #expect(r.checkedSteps == 8 * 8)
         #expect(r.changed > 0)
         #expect(r.mismatches.isEmpty, "\(r.mismatches.prefix(5))")
