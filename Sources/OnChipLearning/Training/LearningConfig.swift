@@ -22,7 +22,7 @@ public enum LearningConfig {
         KeyDoc("holdNoise", "boolean", "false", "OPZO: false = new noise every step, momentum updated every step from o[t] z[t-1]; true = one noise draw per learning epoch (tEpoch), held for its steps, and the momentum updated once per epoch from z and the epoch's summed output (fewer feedback-synapse programs; scale lambdaShift and productShift accordingly)."),
         KeyDoc("auxBits", "integer 8...32", "32", "Width of the feedback synapses' M registers."),
         KeyDoc("dfaScale", "integer >= 1", "1048576", "DFA: fixed feedback weights uniform in [-dfaScale, dfaScale]."),
-        KeyDoc("mInitScale", "integer >= 0", "0", "OPZO: initial momentum feedback M: 0 everywhere (0), or uniform in [-mInitScale, mInitScale] (aux units; drawn like DFA's fixed feedback). Measured on MNIST-5k (docs/LEARNING.md): 6e6 the same as 0; 6e7, the size of a learned M, collapses training (random feedback silences the hidden layer), so M starts at 0."),
+        KeyDoc("mInitScale", "integer >= 0", "0", "OPZO: initial momentum feedback M: 0 everywhere (0), or uniform in [-mInitScale, mInitScale] (aux units; drawn like DFA's fixed feedback). The MNIST-5k figures in docs/LEARNING.md for 6e6 and 6e7 were measured while this draw was defective (every entry -mInitScale) and are withdrawn; M starts at 0 by default."),
         KeyDoc("loss", "object", "see $.learning.loss", "The output core's loss-gradient unit."),
         KeyDoc("trace", "object", "see $.learning.trace", "Presynaptic traces x1."),
     ])
