@@ -98,15 +98,9 @@ public enum PerturbationConfig {
     }
 
     /// The "loss" object (keys of $.learning.loss) over the given defaults.
+    /// (The same decoder as the error-broadcast rules' loss parameter.)
     static func decodeLoss(_ l: JSONReader?, default d: LossUnitParameters) throws -> LossUnitParameters {
-        guard let l else { return d }
-        var p = d
-        p.outputShift = try l.int("outputShift", default: p.outputShift, range: 0...24)
-        p.ceWeight = try l.int("ceWeight", default: p.ceWeight, range: 0...64)
-        p.mseWeight = try l.int("mseWeight", default: p.mseWeight, range: 0...64)
-        if p.ceWeight + p.mseWeight != 64 { throw l.error("mseWeight", "ceWeight + mseWeight must be 64 (they are 64ths), found \(p.ceWeight + p.mseWeight)") }
-        try l.rejectUnknownKeys()
-        return p
+        try RuleParameter.loss(from: l, default: d)
     }
 
     /// The resolved section (every default filled in, tauP / tauTheta in steps).
