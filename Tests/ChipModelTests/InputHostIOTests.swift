@@ -34,17 +34,15 @@ import Testing
 @Suite struct LearningUnitCountTests {
     @Test func unitFunctionsCountTheirActions() {
         var c = ActionCounts()
-        PlasticityUnit.countSynapsePass(synapses: 10, instructions: 4, draws: 2, bits: 8, into: &c)
         PRNGUnit.countDraws(3, into: &c)
         GradedDelivery.count(pre: 5, post: 7, bitsPerValue: 32, into: &c)
         PlasticityUnit.countControllerInstructions(6, into: &c)
-        PlasticityUnit.countPrototypeAccess(readBits: 11, writeBits: 13, into: &c)
-        #expect(c[.plastSynapse] == 10)
-        #expect(c[.plastInstr] == 10 * 4 + 6)
-        #expect(c[.prngDraw] == 10 * 2 + 3)
+        #expect(c[.plastSynapse] == 0)
+        #expect(c[.plastInstr] == 6)
+        #expect(c[.prngDraw] == 3)
         #expect(c[.synop] == 35)
-        #expect(c[.sramReadBits] == 10 * 8 + 35 * 32 + 11)
-        #expect(c[.sramWriteBits] == 10 * 8 + 13)
+        #expect(c[.sramReadBits] == 35 * 32)
+        #expect(c[.sramWriteBits] == 0)
     }
 
     @Test func coreMethodsCountIntoTheLearningPhaseOnly() throws {

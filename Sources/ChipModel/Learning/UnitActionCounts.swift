@@ -43,22 +43,4 @@ extension PlasticityUnit {
     public static func countControllerInstructions(_ n: UInt64, into c: inout ActionCounts) {
         c.add(.plastInstr, n)
     }
-
-    /// A synapse-scope pass charged by declared per-synapse constants (MGD-WP / fwd_grad
-    /// perturb, restore, update): per synapse one row visit, `instructions` instructions,
-    /// `draws` PRNG draws, and `bits` bits read and written back.
-    public static func countSynapsePass(synapses s: UInt64, instructions: UInt64, draws: UInt64, bits: UInt64,
-                                        into c: inout ActionCounts) {
-        c.add(.plastSynapse, s)
-        c.add(.plastInstr, s * instructions)
-        c.add(.prngDraw, s * draws)
-        c.add(.sramReadBits, s * bits)
-        c.add(.sramWriteBits, s * bits)
-    }
-
-    /// Prototype memory of a clustering step (LOCO): `readBits` read, `writeBits` written.
-    public static func countPrototypeAccess(readBits: UInt64, writeBits: UInt64, into c: inout ActionCounts) {
-        c.add(.sramReadBits, readBits)
-        c.add(.sramWriteBits, writeBits)
-    }
 }
