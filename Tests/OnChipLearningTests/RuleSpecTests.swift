@@ -137,6 +137,8 @@ struct RuleSpecTests {
         e = error("\"noise\": \"errorStep\"", "\"noise\": \"twoStepsBack\"")
         #expect(e.contains(".noise") && e.contains("errorStep"), "\(e)")
         #expect(error("\"noise\": \"errorStep\"", "\"noise\": \"previousStep\"") == "ok")
+        e = error("\"shift\": \"$gShift\"", "\"shift\": \"@errorDelay\"")
+        #expect(e.contains(".shift") && e.contains("for program text only"), "\(e)")
     }
 
     /// A spec file whose program is a .mc file beside it (parameters substituted the same way)

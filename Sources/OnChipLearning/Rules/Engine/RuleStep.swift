@@ -273,6 +273,9 @@ enum RuleStepReader {
                 guard RuleNumber.networkNames.contains(name) else {
                     throw ChipError.config(file: file, path: path, message: "'\(s)' is not a network property; expected one of: @\(RuleNumber.networkNames.joined(separator: ", @"))")
                 }
+                guard name != "errorDelay" else {
+                    throw ChipError.config(file: file, path: path, message: "'@errorDelay' differs per hidden layer; it is for program text only (a step runs on every layer)")
+                }
                 return .network(name)
             }
             throw ChipError.config(file: file, path: path, message: "expected an integer, \"$parameter\" or \"@network\", found '\(s)'")
