@@ -115,6 +115,32 @@ struct RuleSpecTests {
         #expect(error("\"alpha\": {\"default\": 8,", "\"alpha\": {\"default\": 9,") == "ok")
     }
 
+    /// The error-delay vocabulary (docs/LEARNING.md, "Rules as specs"): a delayed program must
+    /// replace a program of the same scope; errorDelayBurnIn is only for runs on hidden targets.
+    @Test func errorDelayVocabularyErrorsNameTheJSONPath() throws {
+        let text = BuiltinRuleSpecs.text(named: "opzo")!
+        func error(_ from: String, _ to: String) -> String {
+            #expect(text.contains(from), "\(from) is not in opzo.json")
+            let edited = text.replacingOccurrences(of: from, with: to)
+            do { _ = try RuleSpec.parse(try JSONValue.parse(edited, file: "my.json"), file: "my.json"); return "ok" } catch { return "\(error)" }
+        }
+        let delayed = "\"delayedPrograms\": {\n    \"psi\": {"
+        var e = error(delayed, "\"delayedPrograms\": {\n    \"psy\": {")
+        #expect(e.contains("$.delayedPrograms.psy") && e.contains("names no program"), "\(e)")
+        e = error(delayed, "\"delayedPrograms\": {\n    \"momentum\": {")
+        #expect(e.contains("$.delayedPrograms.momentum") && e.contains("neuron scope"), "\(e)")
+        e = error(".const D @errorDelay", ".const D @errorDelays")
+        #expect(e.contains("$.delayedPrograms.psi.source") && e.contains("'@errorDelays' is not a network property"), "\(e)")
+        e = error("\"program\": \"clear\", \"on\": \"output.neurons\", \"key\": 2, \"when\": \"epochEnd\"",
+                  "\"program\": \"clear\", \"on\": \"output.neurons\", \"key\": 2, \"when\": \"errorDelayBurnIn\"")
+        #expect(e.contains("].when") && e.contains("only for plasticity.run on hidden"), "\(e)")
+        e = error("\"noise\": \"errorStep\"", "\"noise\": \"twoStepsBack\"")
+        #expect(e.contains(".noise") && e.contains("errorStep"), "\(e)")
+        #expect(error("\"noise\": \"errorStep\"", "\"noise\": \"previousStep\"") == "ok")
+        e = error("\"shift\": \"$gShift\"", "\"shift\": \"@errorDelay\"")
+        #expect(e.contains(".shift") && e.contains("for program text only"), "\(e)")
+    }
+
     /// A spec file whose program is a .mc file beside it (parameters substituted the same way)
     /// builds the same programs as the shipped spec.
     @Test func specFileWithAProgramFileBesideIt() throws {

@@ -107,7 +107,7 @@ public enum BuiltinRuleSpecs {
       "st     w, a1               ; saturates to weightBits"
     ]},
     "hidden": {"source": [
-      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-1 in r2)",
+      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-d in r2, d the error delay)",
       ".scope synapse",
       ".const ETA $etaHidden",
       ".require x1, mod, r2",
@@ -142,7 +142,7 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]},
     "accumulateHidden": {"source": [
-      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-1] in r2)",
+      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-d] in r2)",
       ".scope neuron",
       "ld   a0, mod",
       "ld   a1, r2",
@@ -184,6 +184,33 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]}
   },
+  "delayedPrograms": {
+    "psi": {"source": [
+      "; psi with a history, for a hidden layer d = @errorDelay steps from the readout (its error reflects step t - d):",
+      "; r0 holds psi[t-1] ... psi[t-d] as bits 0 ... d-1; r2 = psi[t-d], then r0 = psi[t] ... psi[t-d+1]",
+      ".scope neuron",
+      ".const THETA @hiddenThreshold",
+      ".const WIDTH $psiWidth",
+      ".const D @errorDelay",
+      "ld   a0, v",
+      "ldi  a1, THETA",
+      "sub  a0, a0, a1",
+      "abs  a0, a0              ; |v - theta|",
+      "ldi  a1, WIDTH",
+      "sub  a0, a1, a0          ; > 0 inside the window",
+      "sign a0, a0",
+      "ldi  a1, 0",
+      "max  a0, a0, a1          ; psi[t]: 1 inside, 0 outside",
+      "ld   a1, r0",
+      "sh   a1, a1, 1",
+      "add  a0, a0, a1          ; psi[t-k] at bit k, k = 0 ... d",
+      "sh   a1, a0, -D          ; bit d: psi[t-d]",
+      "st   r2, a1",
+      "sh   a1, a1, D",
+      "sub  a0, a0, a1          ; bits 0 ... d-1 kept",
+      "st   r0, a0"
+    ]}
+  },
   "schedule": {
     "neuronInput": [
       {"unit": "prng", "op": "injectNoise", "into": "hidden.input", "if": "noisePlacement == pre"},
@@ -195,7 +222,7 @@ public enum BuiltinRuleSpecs {
     "learn": [
       {"unit": "router", "op": "send", "kind": "graded", "from": "hidden", "to": "output", "values": ["hiddenOutputs"], "when": "always", "if": "noisePlacement == post"},
       {"unit": "router", "op": "drain", "when": "always", "if": "noisePlacement == post"},
-      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "lastBurnInStep"},
+      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "errorDelayBurnIn"},
       {"unit": "loss", "op": "error", "into": "output.modulator"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateReadout", "on": "output.neurons", "key": 1, "if": "tEpoch > 1"},
@@ -205,7 +232,7 @@ public enum BuiltinRuleSpecs {
       {"unit": "router", "op": "send", "kind": "graded", "from": "output", "to": "hidden", "values": ["e", {"value": "o", "if": "!holdNoise"}, {"value": "oSum", "when": "epochEnd", "if": "holdNoise"}]},
       {"unit": "router", "op": "drain"},
       {"unit": "synapse", "op": "receive", "value": "o", "into": "feedback.x2", "if": "!holdNoise"},
-      {"unit": "prng", "op": "regenerateNoise", "noise": "previousStep", "into": "hidden.r1", "if": "!holdNoise"},
+      {"unit": "prng", "op": "regenerateNoise", "noise": "errorStep", "into": "hidden.r1", "if": "!holdNoise"},
       {"unit": "plasticity", "op": "run", "program": "momentum", "on": "hidden.feedback", "if": "!holdNoise"},
       {"unit": "synapse", "op": "receive", "value": "oSum", "into": "feedback.x2", "when": "epochEnd", "if": "holdNoise"},
       {"unit": "prng", "op": "regenerateNoise", "noise": "epoch", "into": "hidden.r1", "when": "epochEnd", "if": "holdNoise"},
@@ -288,7 +315,7 @@ public enum BuiltinRuleSpecs {
       "st     w, a1               ; saturates to weightBits"
     ]},
     "hidden": {"source": [
-      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-1 in r2)",
+      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-d in r2, d the error delay)",
       ".scope synapse",
       ".const ETA $etaHidden",
       ".require x1, mod, r2",
@@ -309,7 +336,7 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]},
     "accumulateHidden": {"source": [
-      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-1] in r2)",
+      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-d] in r2)",
       ".scope neuron",
       "ld   a0, mod",
       "ld   a1, r2",
@@ -351,13 +378,40 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]}
   },
+  "delayedPrograms": {
+    "psi": {"source": [
+      "; psi with a history, for a hidden layer d = @errorDelay steps from the readout (its error reflects step t - d):",
+      "; r0 holds psi[t-1] ... psi[t-d] as bits 0 ... d-1; r2 = psi[t-d], then r0 = psi[t] ... psi[t-d+1]",
+      ".scope neuron",
+      ".const THETA @hiddenThreshold",
+      ".const WIDTH $psiWidth",
+      ".const D @errorDelay",
+      "ld   a0, v",
+      "ldi  a1, THETA",
+      "sub  a0, a0, a1",
+      "abs  a0, a0              ; |v - theta|",
+      "ldi  a1, WIDTH",
+      "sub  a0, a1, a0          ; > 0 inside the window",
+      "sign a0, a0",
+      "ldi  a1, 0",
+      "max  a0, a0, a1          ; psi[t]: 1 inside, 0 outside",
+      "ld   a1, r0",
+      "sh   a1, a1, 1",
+      "add  a0, a0, a1          ; psi[t-k] at bit k, k = 0 ... d",
+      "sh   a1, a0, -D          ; bit d: psi[t-d]",
+      "st   r2, a1",
+      "sh   a1, a1, D",
+      "sub  a0, a0, a1          ; bits 0 ... d-1 kept",
+      "st   r0, a0"
+    ]}
+  },
   "schedule": {
     "neuronInput": [],
     "sampleStart": [
       {"unit": "host", "op": "sendLabel", "to": "output"}
     ],
     "learn": [
-      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "lastBurnInStep"},
+      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "errorDelayBurnIn"},
       {"unit": "loss", "op": "error", "into": "output.modulator"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateReadout", "on": "output.neurons", "key": 1, "if": "tEpoch > 1"},
@@ -533,7 +587,7 @@ public enum BuiltinRuleSpecs {
       "st     w, a1               ; saturates to weightBits"
     ]},
     "hidden": {"source": [
-      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-1 in r2)",
+      "; three-factor update: dw = -(x1 * mod) / 2^ETA, stochastically rounded (psi of step t-d in r2, d the error delay)",
       ".scope synapse",
       ".const ETA $etaHidden",
       ".require x1, mod, r2",
@@ -554,7 +608,7 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]},
     "accumulateHidden": {"source": [
-      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-1] in r2)",
+      "; accumulate this step's modulator over the learning epoch in r3 (gated by psi[t-d] in r2)",
       ".scope neuron",
       "ld   a0, mod",
       "ld   a1, r2",
@@ -596,6 +650,33 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]}
   },
+  "delayedPrograms": {
+    "psi": {"source": [
+      "; psi with a history, for a hidden layer d = @errorDelay steps from the readout (its error reflects step t - d):",
+      "; r0 holds psi[t-1] ... psi[t-d] as bits 0 ... d-1; r2 = psi[t-d], then r0 = psi[t] ... psi[t-d+1]",
+      ".scope neuron",
+      ".const THETA @hiddenThreshold",
+      ".const WIDTH $psiWidth",
+      ".const D @errorDelay",
+      "ld   a0, v",
+      "ldi  a1, THETA",
+      "sub  a0, a0, a1",
+      "abs  a0, a0              ; |v - theta|",
+      "ldi  a1, WIDTH",
+      "sub  a0, a1, a0          ; > 0 inside the window",
+      "sign a0, a0",
+      "ldi  a1, 0",
+      "max  a0, a0, a1          ; psi[t]: 1 inside, 0 outside",
+      "ld   a1, r0",
+      "sh   a1, a1, 1",
+      "add  a0, a0, a1          ; psi[t-k] at bit k, k = 0 ... d",
+      "sh   a1, a0, -D          ; bit d: psi[t-d]",
+      "st   r2, a1",
+      "sh   a1, a1, D",
+      "sub  a0, a0, a1          ; bits 0 ... d-1 kept",
+      "st   r0, a0"
+    ]}
+  },
   "schedule": {
     "neuronInput": [
       {"unit": "prng", "op": "injectNoise", "into": "hidden.input", "if": "noisePlacement == pre"},
@@ -607,7 +688,7 @@ public enum BuiltinRuleSpecs {
     "learn": [
       {"unit": "router", "op": "send", "kind": "graded", "from": "hidden", "to": "output", "values": ["hiddenOutputs"], "when": "always", "if": "noisePlacement == post"},
       {"unit": "router", "op": "drain", "when": "always", "if": "noisePlacement == post"},
-      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "lastBurnInStep"},
+      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "errorDelayBurnIn"},
       {"unit": "loss", "op": "error", "into": "output.modulator"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateReadout", "on": "output.neurons", "key": 1, "if": "tEpoch > 1"},
@@ -616,7 +697,7 @@ public enum BuiltinRuleSpecs {
       {"unit": "loss", "op": "cost", "baselineShift": 4, "into": "lossDelta"},
       {"unit": "router", "op": "broadcast", "value": "lossDelta", "from": "output", "to": "hidden"},
       {"unit": "router", "op": "drain"},
-      {"unit": "controller", "op": "scaleNoise", "scalar": "lossDelta", "noise": "previousStep", "shift": "$zoShift", "into": "hidden.modulator"},
+      {"unit": "controller", "op": "scaleNoise", "scalar": "lossDelta", "noise": "errorStep", "shift": "$zoShift", "into": "hidden.modulator"},
       {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0},
       {"unit": "plasticity", "op": "run", "program": "hidden", "on": "hidden.blocks", "factor": "gatedMod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateHidden", "on": "hidden.neurons", "key": 1, "if": "tEpoch > 1"},
@@ -755,6 +836,33 @@ public enum BuiltinRuleSpecs {
       "st   r3, a0"
     ]}
   },
+  "delayedPrograms": {
+    "psi": {"source": [
+      "; psi with a history, for a hidden layer d = @errorDelay steps from the readout (its error reflects step t - d):",
+      "; r0 holds psi[t-1] ... psi[t-d] as bits 0 ... d-1; r2 = psi[t-d], then r0 = psi[t] ... psi[t-d+1]",
+      ".scope neuron",
+      ".const THETA @hiddenThreshold",
+      ".const WIDTH $psiWidth",
+      ".const D @errorDelay",
+      "ld   a0, v",
+      "ldi  a1, THETA",
+      "sub  a0, a0, a1",
+      "abs  a0, a0              ; |v - theta|",
+      "ldi  a1, WIDTH",
+      "sub  a0, a1, a0          ; > 0 inside the window",
+      "sign a0, a0",
+      "ldi  a1, 0",
+      "max  a0, a0, a1          ; psi[t]: 1 inside, 0 outside",
+      "ld   a1, r0",
+      "sh   a1, a1, 1",
+      "add  a0, a0, a1          ; psi[t-k] at bit k, k = 0 ... d",
+      "sh   a1, a0, -D          ; bit d: psi[t-d]",
+      "st   r2, a1",
+      "sh   a1, a1, D",
+      "sub  a0, a0, a1          ; bits 0 ... d-1 kept",
+      "st   r0, a0"
+    ]}
+  },
   "schedule": {
     "neuronInput": [
       {"unit": "prng", "op": "injectNoise", "into": "hidden.input", "if": "noisePlacement == pre"},
@@ -766,7 +874,7 @@ public enum BuiltinRuleSpecs {
     "learn": [
       {"unit": "router", "op": "send", "kind": "graded", "from": "hidden", "to": "output", "values": ["hiddenOutputs"], "when": "always", "if": "noisePlacement == post"},
       {"unit": "router", "op": "drain", "when": "always", "if": "noisePlacement == post"},
-      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "lastBurnInStep"},
+      {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0, "when": "errorDelayBurnIn"},
       {"unit": "loss", "op": "error", "into": "output.modulator"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateReadout", "on": "output.neurons", "key": 1, "if": "tEpoch > 1"},
@@ -775,7 +883,7 @@ public enum BuiltinRuleSpecs {
       {"unit": "loss", "op": "cost", "baselineShift": 4, "into": "lossDelta"},
       {"unit": "router", "op": "broadcast", "value": "lossDelta", "from": "output", "to": "hidden"},
       {"unit": "router", "op": "drain"},
-      {"unit": "controller", "op": "scaleNoise", "scalar": "lossDelta", "noise": "previousStep", "shift": "$zoShift", "into": "hidden.modulator"},
+      {"unit": "controller", "op": "scaleNoise", "scalar": "lossDelta", "noise": "errorStep", "shift": "$zoShift", "into": "hidden.modulator"},
       {"unit": "plasticity", "op": "run", "program": "psi", "on": "hidden.neurons", "key": 0},
       {"unit": "plasticity", "op": "run", "program": "hidden", "on": "hidden.blocks", "factor": "mod", "if": "tEpoch == 1"},
       {"unit": "plasticity", "op": "run", "program": "accumulateHidden", "on": "hidden.neurons", "key": 1, "if": "tEpoch > 1"},

@@ -11,12 +11,12 @@ enum CompiledOperation {
     case run(program: Int, target: RuleTarget, key: Int, factor: RuleUpdateFactor)
     case accumulateOutput
     case clearOutputSum
-    case scaleNoise(shift: Int, previousStep: Bool)
+    case scaleNoise(shift: Int, noise: RuleNoiseStep)
     /// Values sent per source neuron, by the timing under which each is due.
     case send(fromOutput: Bool, always: Int, learning: Int, lastBurnIn: Int, epochEnd: Int)
     case broadcast
     case drain
-    case regenerateNoise(previousStep: Bool)
+    case regenerateNoise(noise: RuleNoiseStep)
     case receive(outputSum: Bool)
     case deliverTransposed(shift: Int, normalise: Int)
 }
@@ -43,13 +43,13 @@ extension ScheduledRule {
                 op = .run(program: i, target: target, key: key, factor: factor)
             case .accumulateOutput: op = .accumulateOutput
             case .clearOutputSum: op = .clearOutputSum
-            case let .scaleNoise(shift, previousStep): op = .scaleNoise(shift: resolve(shift), previousStep: previousStep)
+            case let .scaleNoise(shift, noise): op = .scaleNoise(shift: resolve(shift), noise: noise)
             case let .send(fromOutput, values):
                 func n(_ t: RuleStepTiming) -> Int { values.filter { $0.timing == t }.count }
                 op = .send(fromOutput: fromOutput, always: n(.always), learning: n(.learning), lastBurnIn: n(.lastBurnInStep), epochEnd: n(.epochEnd))
             case .broadcast: op = .broadcast
             case .drain: op = .drain
-            case let .regenerateNoise(previousStep): op = .regenerateNoise(previousStep: previousStep)
+            case let .regenerateNoise(noise): op = .regenerateNoise(noise: noise)
             case let .receive(value): op = .receive(outputSum: value == .oSum)
             case let .deliverTransposed(shift, normalise): op = .deliverTransposed(shift: resolve(shift), normalise: resolve(normalise))
             case .injectNoise, .deliverGradedNoise, .sendLabel: return nil

@@ -48,6 +48,11 @@ public struct RuleSpec: Sendable {
     public var noiseSource: NoiseSource?
     public var feedback: Feedback?
     public var programs: [String: Program]
+    /// Replacements for hidden layers whose error delay d (`@errorDelay`, outputLayer - layer)
+    /// is 2 or more, by program name (each names a program of `programs`, same scope): e.g. a
+    /// psi program that keeps the last d steps' psi instead of one. Layers with d = 1 and the
+    /// output run `programs` unchanged.
+    public var delayedPrograms: [String: Program] = [:]
     public var neuronInput: [RuleStep]
     public var sampleStart: [RuleStep]
     public var learn: [RuleStep]
@@ -128,10 +133,9 @@ public struct RuleSpec: Sendable {
         }
         context.hasNoiseSource = noiseSource != nil
         context.hasFeedback = feedback != nil
-        var programs: [String: Program] = [:]
-        let progs = try r.object("programs")
-        for key in progs.keys {
-            let p = try progs.object(key)
+        // A program as lines ("source") or a .mc file ("file"), assembled once with the defaults
+        // (network properties 1, @errorDelay `delay`) to check it and learn its scope.
+        func readProgram(_ p: JSONReader, delay: Int) throws -> Program {
             let source: String, origin: String
             if let f = try p.optionalString("file") {
                 let full = RuleSpec.resolve(f, relativeTo: file)
@@ -153,16 +157,32 @@ public struct RuleSpec: Sendable {
                 origin = "\(file) \(p.path).source"
             }
             try p.rejectUnknownKeys()
-            // Assemble once with the defaults to check it and learn its scope.
             let text = try substitute(source, file: file, path: p.path, parameters: parameters) { ref in
                 switch ref {
                 case let .parameter(n): return RuleParameterValues.defaults(parameters).int(n)
-                case .network: return 1
+                case let .network(n): return n == "errorDelay" ? delay : 1
                 case let .literal(x): return x
                 }
             }
             let program = try MicrocodeAssembler.assemble(text, file: origin)
-            programs[key] = Program(source: source, scope: program.scope, origin: origin)
+            return Program(source: source, scope: program.scope, origin: origin)
+        }
+        var programs: [String: Program] = [:]
+        let progs = try r.object("programs")
+        for key in progs.keys { programs[key] = try readProgram(try progs.object(key), delay: 1) }
+        var delayedPrograms: [String: Program] = [:]
+        if let delayed = try r.optionalObject("delayedPrograms") {
+            for key in delayed.keys {
+                let p = try delayed.object(key)
+                guard let base = programs[key] else {
+                    throw delayed.error(key, "names no program of $.programs (defined: \(programs.keys.sorted().joined(separator: ", ")))")
+                }
+                let program = try readProgram(p, delay: 2)
+                guard program.scope == base.scope else {
+                    throw delayed.error(key, "has \(program.scope) scope; the program it replaces has \(base.scope) scope")
+                }
+                delayedPrograms[key] = program
+            }
         }
         context.programScopes = programs.mapValues(\.scope)
         let schedule = try r.object("schedule")
@@ -172,7 +192,8 @@ public struct RuleSpec: Sendable {
         }
         let spec = RuleSpec(name: name, file: file, doc: doc, parameters: parameters, checks: checks, learnFrom: learnFrom, epoch: epoch,
                             lossParameter: lossParameter, traceParameter: traceParameter, noiseSource: noiseSource, feedback: feedback,
-                            programs: programs, neuronInput: try steps("neuronInput"), sampleStart: try steps("sampleStart"), learn: try steps("learn"))
+                            programs: programs, delayedPrograms: delayedPrograms,
+                            neuronInput: try steps("neuronInput"), sampleStart: try steps("sampleStart"), learn: try steps("learn"))
         try schedule.rejectUnknownKeys()
         try r.rejectUnknownKeys()
         return spec

@@ -18,14 +18,21 @@ import ChipModel
 //   controller.accumulate     oSum += o on the output core (one instruction per output)
 //   controller.clear          oSum = 0
 //   controller.scaleNoise     mod_i = sat16(((L - b) z_i) >> shift) on each hidden neuron
+//                             (z of the previous step, of the error's step t - d, or of the epoch)
 //   router.send               graded packets (values e, o, oSum, hiddenOutputs)
 //   router.broadcast          one modulatory scalar to every neuron of each hidden core
 //   router.drain              waits for the packets sent so far (their cycles)
-//   prng.regenerateNoise      z of the previous step / of the learning epoch into r1
+//   prng.regenerateNoise      z of the previous step / of the error's step t - d / of the
+//                             learning epoch into r1
 //   synapse.receive           a received graded vector (o, oSum) into the feedback block's x2
 //   synapse.deliverTransposed G_i = sum_k M_ik e_k through the feedback block, g = sat16(G >> s)
-// Each step may carry "when" (always | learning, the default | lastBurnInStep | epochEnd) and
-// "if" (a static condition on parameters, RuleCondition).
+// Each step may carry "when" (always | learning, the default | lastBurnInStep | errorDelayBurnIn
+// | epochEnd) and "if" (a static condition on parameters, RuleCondition).
+//
+// A hidden layer l's error delay is d = outputLayer - l: the error e[t] reflects layer l's
+// activity of step t - d (one synaptic delay per layer on the way to the readout), so d = 1 for
+// the last hidden layer. Programs see it as "@errorDelay"; "errorStep" noise and the
+// errorDelayBurnIn timing use it per layer.
 
 /// When a step runs within a sample.
 public enum RuleStepTiming: String, CaseIterable, Sendable {
@@ -35,8 +42,23 @@ public enum RuleStepTiming: String, CaseIterable, Sendable {
     case learning
     /// Only the last burn-in step (learnFrom - 1).
     case lastBurnInStep
+    /// Each hidden layer's last d burn-in steps (learnFrom - d ... learnFrom - 1, d its error
+    /// delay): the steps whose activity the first learning steps' error reflects. Only for
+    /// plasticity.run on hidden targets; where d = 1 it is lastBurnInStep.
+    case errorDelayBurnIn
     /// Learning steps that end a learning epoch (every tEpoch steps and a sample's last step).
     case epochEnd
+}
+
+/// Which step's noise a noise step regenerates.
+public enum RuleNoiseStep: String, CaseIterable, Sendable {
+    /// z of step t - 1 (none at a sample's first step).
+    case previousStep
+    /// z of step t - d, d the hidden layer's error delay (none before the sample's step d): the
+    /// noise whose effect on the output this step's error or cost reflects. previousStep where d = 1.
+    case errorStep
+    /// z of the current learning epoch (held noise).
+    case epoch
 }
 
 /// Which neurons or synapses a program runs on.
@@ -64,7 +86,7 @@ public enum RuleNumber: Sendable, Equatable {
     case network(String)
 
     /// Properties of the network a spec may use.
-    static let networkNames = ["hiddenThreshold", "outputs"]
+    static let networkNames = ["errorDelay", "hiddenThreshold", "outputs"]
 }
 
 public enum RuleStepOperation: Sendable {
@@ -76,11 +98,11 @@ public enum RuleStepOperation: Sendable {
     case run(program: String, on: RuleTarget, key: Int, factor: RuleUpdateFactor)
     case accumulateOutput
     case clearOutputSum
-    case scaleNoise(shift: RuleNumber, previousStep: Bool)
+    case scaleNoise(shift: RuleNumber, noise: RuleNoiseStep)
     case send(fromOutput: Bool, values: [(value: RuleValueName, timing: RuleStepTiming, condition: RuleCondition?)])
     case broadcast
     case drain
-    case regenerateNoise(previousStep: Bool)
+    case regenerateNoise(noise: RuleNoiseStep)
     case receive(RuleValueName)
     case deliverTransposed(shift: RuleNumber, normalise: RuleNumber)
 
@@ -172,8 +194,8 @@ enum RuleStepReader {
         case "scaleNoise":
             try expect("scalar", "lossDelta"); try expect("into", "hidden.modulator")
             guard spec.hasNoiseSource else { throw r.error("op", "scaleNoise needs the spec's \"noiseSource\"") }
-            let which = try r.string("noise", oneOf: ["previousStep", "epoch"])
-            operation = .scaleNoise(shift: try number(r, "shift", spec: spec), previousStep: which == "previousStep")
+            let which = RuleNoiseStep(rawValue: try r.string("noise", oneOf: RuleNoiseStep.allCases.map(\.rawValue)))!
+            operation = .scaleNoise(shift: try number(r, "shift", spec: spec), noise: which)
         case "send":
             try expect("kind", "graded")
             let from = try r.string("from", oneOf: ["output", "hidden"])
@@ -190,7 +212,7 @@ enum RuleStepReader {
                 } else {
                     let ir = try JSONReader(item, file: r.file, path: path)
                     name = try ir.string("value")
-                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.map(\.rawValue)))!
+                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn }.map(\.rawValue)))!
                     itemCondition = try ir.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(path).if") }
                     try ir.rejectUnknownKeys()
                 }
@@ -208,7 +230,7 @@ enum RuleStepReader {
         case "regenerateNoise":
             try expect("into", "hidden.r1")
             guard spec.hasNoiseSource else { throw r.error("op", "regenerateNoise needs the spec's \"noiseSource\"") }
-            operation = .regenerateNoise(previousStep: try r.string("noise", oneOf: ["previousStep", "epoch"]) == "previousStep")
+            operation = .regenerateNoise(noise: RuleNoiseStep(rawValue: try r.string("noise", oneOf: RuleNoiseStep.allCases.map(\.rawValue)))!)
         case "receive":
             let v = try r.string("value", oneOf: ["o", "oSum"])
             try expect("into", "feedback.x2")
@@ -218,6 +240,11 @@ enum RuleStepReader {
             try expect("block", "feedback"); try expect("value", "e"); try expect("into", "hidden.modulator")
             guard spec.hasFeedback else { throw r.error("block", "deliverTransposed needs the spec's \"feedback\" block") }
             operation = .deliverTransposed(shift: try number(r, "shift", spec: spec), normalise: try number(r, "normalise", spec: spec))
+        }
+        if timing == .errorDelayBurnIn {
+            guard case let .run(_, target, _, _) = operation, !target.isOutput else {
+                throw r.error("when", "errorDelayBurnIn is per hidden layer: only for plasticity.run on hidden.neurons, hidden.blocks or hidden.feedback")
+            }
         }
         try r.rejectUnknownKeys()
         return RuleStep(operation: operation, timing: timing, condition: condition, path: r.path)
@@ -245,6 +272,9 @@ enum RuleStepReader {
                 let name = String(s.dropFirst())
                 guard RuleNumber.networkNames.contains(name) else {
                     throw ChipError.config(file: file, path: path, message: "'\(s)' is not a network property; expected one of: @\(RuleNumber.networkNames.joined(separator: ", @"))")
+                }
+                guard name != "errorDelay" else {
+                    throw ChipError.config(file: file, path: path, message: "'@errorDelay' differs per hidden layer; it is for program text only (a step runs on every layer)")
                 }
                 return .network(name)
             }

@@ -35,11 +35,12 @@ extension ScheduledRule {
 
     /// plasticity.run: a program over the target's blocks or neurons. Neuron programs draw
     /// with random block `key`; forward blocks with their index, feedback blocks 1000 + index.
-    func run(_ index: Int, on target: RuleTarget, key: Int, factor: RuleUpdateFactor, step: Int) {
+    /// Hidden populations whose error delay is below `minimumDelay` are skipped (0: none is).
+    func run(_ index: Int, on target: RuleTarget, key: Int, factor: RuleUpdateFactor, step: Int, minimumDelay: Int = 0) {
         let program = programList[index]
         switch target {
         case .outputBlocks, .hiddenBlocks:
-            for (core, pop) in target.isOutput ? outputs : hidden {
+            for (core, pop) in target.isOutput ? outputs : hidden where outputLayer - pop.layer >= minimumDelay {
                 scratch.clear()
                 let program = layerPrograms[pop.layer]?[index] ?? program
                 let cycles = runForwardBlocks(program, etaShift: programETA[index], factor: factor, core: core, population: pop, step: step, counts: &scratch)
@@ -47,7 +48,7 @@ extension ScheduledRule {
                 coreCycles[core.id, default: 0] += cycles
             }
         case .outputNeurons, .hiddenNeurons:
-            for (core, pop) in target.isOutput ? outputs : hidden {
+            for (core, pop) in target.isOutput ? outputs : hidden where outputLayer - pop.layer >= minimumDelay {
                 scratch.clear()
                 let program = layerPrograms[pop.layer]?[index] ?? program
                 let l = pop.learning!
@@ -58,7 +59,7 @@ extension ScheduledRule {
                 coreCycles[core.id, default: 0] += UInt64(r.cycles)
             }
         case .hiddenFeedback:
-            for fi in feedback.indices {
+            for fi in feedback.indices where outputLayer - feedback[fi].population.layer >= minimumDelay {
                 let core = feedback[fi].core
                 scratch.clear()
                 let program = layerPrograms[feedback[fi].population.layer]?[index] ?? program
@@ -107,18 +108,30 @@ extension ScheduledRule {
         for (oc, pop) in outputs { oc.countControllerInstructions(UInt64(pop.count)) }
     }
 
+    /// The steps back a noise step reads for one hidden layer: 1 (previousStep), the layer's
+    /// error delay d = outputLayer - layer (errorStep), or nil (the epoch's noise).
+    @inline(__always)
+    func noiseDelay(_ noise: RuleNoiseStep, layer: Int) -> Int? {
+        switch noise {
+        case .previousStep: return 1
+        case .errorStep: return outputLayer - layer
+        case .epoch: return nil
+        }
+    }
+
     /// controller.scaleNoise: mod_i = sat16(((L - b) z_i) >> shift) with z the hidden neuron's
-    /// noise of the previous step (0 at a sample's first step) or of the learning epoch; the
-    /// PRNG unit regenerates z (n draws) and the controller multiplies and shifts (2 n).
-    func scaleNoise(_ context: StepContext, shift: Int, previousStep: Bool) {
+    /// noise of step t - 1 or t - d (0 before the sample's step 1 or d) or of the learning epoch;
+    /// the PRNG unit regenerates z (n draws) and the controller multiplies and shifts (2 n).
+    func scaleNoise(_ context: StepContext, shift: Int, noise which: RuleNoiseStep) {
         let step = context.globalStep
         for (core, pop) in hidden {
             let l = pop.learning!
             scratch.clear()
             let n = pop.count
-            let key = previousStep ? noiseKey(layer: pop.layer, globalStep: noiseStep(localStep: max(0, context.step - 1), globalStep: step - 1))
-                                   : noiseKey(layer: pop.layer, globalStep: noiseStep(context))
-            let zero = previousStep && context.step == 0
+            let back = noiseDelay(which, layer: pop.layer)
+            let key = back.map { noiseKey(layer: pop.layer, globalStep: noiseStep(localStep: max(0, context.step - $0), globalStep: step - $0)) }
+                ?? noiseKey(layer: pop.layer, globalStep: noiseStep(context))
+            let zero = back.map { context.step < $0 } ?? false
             for j in 0..<n {
                 let z = zero ? 0 : noise(key, neuron: pop.firstNeuron + j)
                 l.post.modulator[j] = Int32(FixedPoint.saturate((lossDelta * z) >> Int64(shift), bits: LearningWidths.modulator))
@@ -129,13 +142,17 @@ extension ScheduledRule {
         }
     }
 
-    /// prng.regenerateNoise: r1_i = z_i of the previous step (none at a sample's first step:
-    /// r1 = 0, nothing drawn) or of the current learning epoch.
-    func regenerateNoise(_ context: StepContext, previousStep: Bool) {
-        let zStep: Int? = previousStep ? (context.step > 0 ? noiseStep(localStep: context.step - 1, globalStep: context.globalStep - 1) : nil)
-                                       : noiseStep(context)
+    /// prng.regenerateNoise: r1_i = z_i of step t - 1 or t - d (none before the sample's step 1
+    /// or d: r1 = 0, nothing drawn) or of the current learning epoch.
+    func regenerateNoise(_ context: StepContext, noise which: RuleNoiseStep) {
         for (core, pop) in hidden {
             let n = pop.count
+            let zStep: Int?
+            if let back = noiseDelay(which, layer: pop.layer) {
+                zStep = context.step >= back ? noiseStep(localStep: context.step - back, globalStep: context.globalStep - back) : nil
+            } else {
+                zStep = noiseStep(context)
+            }
             guard let zStep else {
                 pop.learning!.post.r1.withUnsafeMutableBufferPointer { r1 in for j in 0..<n { r1[j] = 0 } }
                 continue

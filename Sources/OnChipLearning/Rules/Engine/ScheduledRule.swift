@@ -39,7 +39,8 @@ public final class ScheduledRule: LearningRule {
     var compiled: [CompiledStep] = []
     var programList: [MicrocodeProgram] = []
     /// Hidden layers (in order) with their vth << 6, and the program lists of those whose
-    /// threshold differs from the first hidden layer's (see assemblePrograms).
+    /// threshold differs from the first hidden layer's or whose error delay is 2 or more (see
+    /// assemblePrograms).
     var hiddenLayerThresholds: [(layer: Int, theta: Int)] = []
     var layerPrograms: [Int: [MicrocodeProgram]] = [:]
     var programETA: [Int] = []
@@ -61,6 +62,10 @@ public final class ScheduledRule: LearningRule {
     var noiseKey = RandomKey(seed: 0, stream: .neuronNoise)
     var seed: UInt64 = 0
     var hiddenThreshold = 0
+    /// "@errorDelay" while programs are assembled: 1 for the shared list, d for a layer's copy.
+    var errorDelay = 1
+    /// The largest hidden layer's error delay (the first hidden layer's).
+    var maxErrorDelay = 1
     var o: [Int32] = []
     /// The output summed over the learning epoch (output core registers, 32-bit saturating).
     var oSum: [Int32] = []
@@ -128,7 +133,12 @@ public final class ScheduledRule: LearningRule {
         case let .parameter(p):
             let v = values.int(p)
             return learningRates.contains(p) ? min(31, v + etaOffset) : v
-        case let .network(name): return name == "outputs" ? o.count : hiddenThreshold
+        case let .network(name):
+            switch name {
+            case "outputs": return o.count
+            case "errorDelay": return errorDelay
+            default: return hiddenThreshold
+            }
         }
     }
 
@@ -149,18 +159,26 @@ public final class ScheduledRule: LearningRule {
             }
             programConstants[name] = constants
         }
-        // "@hiddenThreshold" is each hidden layer's own vth << 6: a deeper layer whose threshold
-        // differs from the first hidden layer's gets its own copy of every program (in the same
-        // order as programList), so its surrogate window is centred on its own threshold.
+        // "@hiddenThreshold" is each hidden layer's own vth << 6 and "@errorDelay" its error
+        // delay d = outputLayer - layer: a hidden layer whose threshold differs from the first
+        // hidden layer's, or whose d is 2 or more, gets its own copy of every program (in the
+        // same order as programList; with d >= 2 the spec's delayedPrograms replace theirs), so
+        // its surrogate window is centred on its own threshold and its psi history is d deep.
+        // The shared list (output and the last hidden layer) is assembled with d = 1.
         layerPrograms = [:]
         let first = hiddenThreshold
-        defer { hiddenThreshold = first }
-        for (layer, theta) in hiddenLayerThresholds where theta != first {
+        defer { hiddenThreshold = first; errorDelay = 1 }
+        for (layer, theta) in hiddenLayerThresholds {
+            let d = outputLayer - layer
+            guard theta != first || d != 1 else { continue }
             hiddenThreshold = theta
+            errorDelay = d
             var list: [MicrocodeProgram] = []
             for name in spec.programs.keys.sorted() {
-                let p = spec.programs[name]!
-                let text = try RuleSpec.substitute(p.source, file: spec.file, path: "$.programs.\(name)", parameters: spec.parameters, value: resolve)
+                let delayed = d >= 2 ? spec.delayedPrograms[name] : nil
+                let p = delayed ?? spec.programs[name]!
+                let path = delayed == nil ? "$.programs.\(name)" : "$.delayedPrograms.\(name)"
+                let text = try RuleSpec.substitute(p.source, file: spec.file, path: path, parameters: spec.parameters, value: resolve)
                 list.append(try MicrocodeAssembler.assemble(text, file: p.origin))
             }
             layerPrograms[layer] = list
@@ -186,6 +204,12 @@ public final class ScheduledRule: LearningRule {
         let vth = hiddenInOrder.map { chip.layers[$0].neuron.parameters.vth }.first ?? 0
         hiddenThreshold = vth << 6
         hiddenLayerThresholds = hiddenInOrder.map { ($0, chip.layers[$0].neuron.parameters.vth << 6) }
+        maxErrorDelay = hiddenInOrder.first.map { outputLayer - $0 } ?? 1
+        // A psi history of d bits plus the new psi fits r0's 31 value bits.
+        if maxErrorDelay > 30 && !spec.delayedPrograms.isEmpty {
+            throw ChipError.config(file: chip.config.file, path: "$.network.layers",
+                                   message: "\(hiddenInOrder.count) hidden layers: the first is \(maxErrorDelay) steps from the readout; \(spec.name)'s delayed programs keep at most 30 steps of history")
+        }
         try assemblePrograms()
         for core in chip.cores {
             for pop in core.populations {
@@ -265,12 +289,17 @@ public final class ScheduledRule: LearningRule {
         errorEvaluated = false
         let learning = context.step >= learnFrom
         let lastBurnIn = context.step == learnFrom - 1
+        // Burn-in steps before learnFrom: a hidden layer with error delay d runs
+        // errorDelayBurnIn steps when learnFrom - step <= d.
+        let burnInDistance = learnFrom - context.step
+        let delayBurnIn = burnInDistance >= 1 && burnInDistance <= maxErrorDelay
         let epochEnd = learning && epochEnds(context)
         func due(_ t: RuleStepTiming) -> Bool {
             switch t {
             case .always: return true
             case .learning: return learning
             case .lastBurnInStep: return lastBurnIn
+            case .errorDelayBurnIn: return delayBurnIn
             case .epochEnd: return epochEnd
             }
         }
@@ -279,16 +308,18 @@ public final class ScheduledRule: LearningRule {
             switch step.operation {
             case .lossError: evaluateError(context)
             case let .lossCost(shift): evaluateCost(context, baselineShift: shift)
-            case let .run(program, target, key, factor): run(program, on: target, key: key, factor: factor, step: context.globalStep)
+            case let .run(program, target, key, factor):
+                run(program, on: target, key: key, factor: factor, step: context.globalStep,
+                    minimumDelay: step.timing == .errorDelayBurnIn ? burnInDistance : 0)
             case .accumulateOutput: accumulateOutput()
             case .clearOutputSum: for k in 0..<oSum.count { oSum[k] = 0 }
-            case let .scaleNoise(shift, previousStep): scaleNoise(context, shift: shift, previousStep: previousStep)
+            case let .scaleNoise(shift, noise): scaleNoise(context, shift: shift, noise: noise)
             case let .send(fromOutput, always, learningValues, burnIn, epochValues):
                 let active = always + (learning ? learningValues : 0) + (lastBurnIn ? burnIn : 0) + (epochEnd ? epochValues : 0)
                 if active > 0 { send(sim, fromOutput: fromOutput, perNeuron: active) }
             case .broadcast: broadcast(sim)
             case .drain: drains += sim.drainLearningPackets()
-            case let .regenerateNoise(previousStep): regenerateNoise(context, previousStep: previousStep)
+            case let .regenerateNoise(noise): regenerateNoise(context, noise: noise)
             case let .receive(outputSum): receive(outputSum ? oSum : o)
             case let .deliverTransposed(shift, normalise):
                 deliverTransposed(shift: shift, normalise: normalise, synopCycles: sim.chip.config.chip.timing.synopCycles)
