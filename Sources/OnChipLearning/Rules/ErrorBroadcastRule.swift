@@ -80,7 +80,8 @@ extension ScheduledRule {
 
 /// One forward-weight update as the plasticity unit ran it: w -= sround(x1[i] * factor[j], eta)
 /// for every synapse (i, j) with x1[i] != 0 and factor[j] != 0 (then saturated to weightBits).
-/// factor is the modulator gated by psi[t-1] (every step) or the epoch accumulator r3.
+/// factor is the modulator gated by psi[t-d] in r2 (every step; d = 1 but for hidden layers
+/// further from the readout, docs/LEARNING.md "Depth") or the epoch accumulator r3.
 public struct ForwardUpdateObservation: Sendable {
     public var layer: Int
     public var block: Int

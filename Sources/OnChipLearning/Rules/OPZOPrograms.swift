@@ -67,8 +67,8 @@ public enum OPZOPrograms {
     }
 
     /// Neuron scope, tEpoch > 1: r3 += mod (readout, gated = false) or r3 += r2 * mod (hidden:
-    /// the top-down error of this step, gated by psi[t-1] in r2). r3 is a 32-bit scratch
-    /// register; the add saturates to 32 bits like every ALU result.
+    /// the top-down error of this step, gated by psi[t-d] in r2, d = 1 for the last hidden layer).
+    /// r3 is a 32-bit scratch register; the add saturates to 32 bits like every ALU result.
     public static func accumulate(gated: Bool) -> String {
         """
         ; accumulate this step's modulator over the learning epoch in r3
