@@ -22,6 +22,14 @@ public final class FloatBuffer {
     public func zero() { p.update(repeating: 0, count: count) }
     public func copy(from o: FloatBuffer) { p.update(from: o.p, count: count) }
     public var array: [Float] { Array(UnsafeBufferPointer(start: p, count: count)) }
+
+    /// self += o, then o = 0 (a worker's gradient shard folded into the batch gradient): one
+    /// add per element, 12 bytes (read both, write one), counted as optimiser work.
+    func absorb(_ o: FloatBuffer, counts: inout TwinOpCounts) {
+        for q in 0..<count { p[q] += o.p[q] }
+        o.zero()
+        counts.add(.optimiser, flops: count, bytes: 12 * count)
+    }
 }
 
 /// A fixed-capacity Int32 list (spike indices) reused every step.

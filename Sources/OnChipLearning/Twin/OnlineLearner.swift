@@ -75,8 +75,7 @@ public final class OnlineLearner {
                     let n = c.sizes[l + 1], zr = zRing[l][t % (c.delayToReadout(l) + 1)].p, inj = net.noise[l].p
                     fillNoise(zr, n, key: noiseKey(seed: seed, coordinate: coordinate, step: t, layer: l),
                               kind: params.noise, scale: 1, counts: &net.counts)
-                    for i in 0..<n { inj[i] = alpha * zr[i] }
-                    net.counts.add(.noise, flops: n)
+                    injectNoise(inj, from: zr, alpha: alpha, n, counts: &net.counts)
                 }
             }
             net.step(t)
@@ -84,9 +83,7 @@ public final class OnlineLearner {
             for l in 0..<(L - 1) {
                 let slot = t % (c.delayToReadout(l) + 1)
                 let n = c.sizes[l + 1], h = net.pre[l].p, ps = psiRing[l][slot].p
-                if params.useSurrogate { for i in 0..<n { ps[i] = sg.psi(h[i] - theta) } }
-                else { for i in 0..<n { ps[i] = 1 } }
-                net.counts.add(.plasticity, flops: 3 * n)
+                sg.gate(ps, pre: h, theta: theta, n, enabled: params.useSurrogate, counts: &net.counts)
                 traceRing[l][slot].copy(from: net.trace[l])
             }
             // Output error.

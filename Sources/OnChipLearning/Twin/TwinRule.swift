@@ -78,3 +78,22 @@ func fillNoise(_ z: UnsafeMutablePointer<Float>, _ n: Int, key: RandomKey, kind:
     }
     counts.add(.noise, flops: n)
 }
+
+/// inj[i] = alpha z[i]: a layer's drawn noise scaled into its injection buffer (n multiplies).
+@inline(__always)
+func injectNoise(_ inj: UnsafeMutablePointer<Float>, from z: UnsafeMutablePointer<Float>, alpha: Float, _ n: Int,
+                 counts: inout TwinOpCounts) {
+    for i in 0..<n { inj[i] = alpha * z[i] }
+    counts.add(.noise, flops: n)
+}
+
+extension Surrogate {
+    /// ps[i] = psi(h[i] - theta), or 1 for every neuron when the surrogate gate is off: a
+    /// subtract, a compare and a select per neuron (3 FLOPs, counted either way).
+    @inline(__always)
+    func gate(_ ps: UnsafeMutablePointer<Float>, pre h: UnsafeMutablePointer<Float>, theta: Float, _ n: Int,
+              enabled: Bool, counts: inout TwinOpCounts) {
+        if enabled { for i in 0..<n { ps[i] = psi(h[i] - theta) } } else { for i in 0..<n { ps[i] = 1 } }
+        counts.add(.plasticity, flops: 3 * n)
+    }
+}

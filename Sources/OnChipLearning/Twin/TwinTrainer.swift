@@ -147,13 +147,7 @@ public final class TwinTrainer {
                     }
                     for (l, c) in results { lossSum += l; correct += c }
                     for w in workers {
-                        for l in layers {
-                            let G = grad[l].p, S = w.grad[l].p
-                            for q in 0..<grad[l].count { G[q] += S[q] }
-                            w.grad[l].zero()
-                        }
-                        net.counts.add(.optimiser, flops: layers.reduce(0) { $0 + grad[$1].count },
-                                       bytes: layers.reduce(0) { $0 + 12 * grad[$1].count })
+                        for l in layers { grad[l].absorb(w.grad[l], counts: &net.counts) }
                     }
                 }
                 optimiser.step(weights: net.weights, grad: grad, scale: 1 / Float(batch.count), layers: layers, counts: &net.counts)
