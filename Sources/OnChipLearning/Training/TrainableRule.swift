@@ -29,13 +29,15 @@ extension ScheduledRule: TrainableRule {
     /// The rule's name and every parameter's value (for a shipped rule, the same object the
     /// learning section resolves to).
     public var parametersJSON: JSONValue { .object([("rule", .string(spec.name))] + values.entries) }
-    public var extraSynapseBytes: Int { feedbackBytes }
+    public var extraSynapseBytes: Int { feedbackBytes + perturbationAuxBytes }
     /// Feedback registers M (per hidden population), the ZO_sp / MGD-NP loss baseline b (the
     /// output core's 64-bit accumulator), and OPZO's held-noise readout sum (zero between samples).
+    /// A spec with "perturbation" saves its period registers instead of the last two (the G
+    /// accumulators are the forward blocks' aux registers, saved with the blocks).
     public var stateRegisters: [RuleStateRegister] {
         feedback.enumerated().map { k, f in RuleStateRegister("feedback[\(k)]", signedBits: f.block.auxBits, values: f.block.aux) }
-            + [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
-               RuleStateRegister("readoutSum", signedBits: 32, values: oSum)]
+            + (spec.perturbation != nil ? perturbationRegisters : [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
+               RuleStateRegister("readoutSum", signedBits: 32, values: oSum)])
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
@@ -44,6 +46,7 @@ extension ScheduledRule: TrainableRule {
             else if let k = feedback.indices.first(where: { r.name == "feedback[\($0)]" }) {
                 feedback[k].block.aux = ContiguousArray(r.values.map { Int32($0) })
             }
+            else if spec.perturbation != nil { restorePerturbationRegister(r) }
         }
     }
 }
@@ -54,14 +57,18 @@ public enum RuleFactory {
         if case .string("microcode")? = learning["rule"] {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
-        if case let .string(name)? = learning["rule"], PerturbationConfig.rules.contains(name) {
-            return WeightPerturbationRule(try PerturbationConfig.decode(learning, config: config))
+        if case let .string(name)? = learning["rule"], BuiltinRuleSpecs.weightPerturbationNames.contains(name) {
+            // A shipped weight-perturbation spec; its periods resolved against run.steps.
+            let spec = try BuiltinRuleSpecs.spec(named: name)
+            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
+                .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
         }
         if let reference = learning["spec"] {
             // A user's rule spec (a file relative to the config, or inline): its parameters
             // are its own, overridden by the section's other keys.
             let spec = try RuleSpec.load(reference, configFile: config.file, path: "$.learning.spec")
-            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file))
+            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
+                .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
         }
         if case .string("loco")? = learning["rule"] {
             return LOCORule(try LOCOConfig.decode(learning, file: config.file))

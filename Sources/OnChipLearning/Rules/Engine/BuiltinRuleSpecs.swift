@@ -21,7 +21,7 @@ public enum BuiltinRuleSpecs {
         case "readout": return readout
         case "zo_sp": return zosp
         case "mgd_np": return mgdnp
-        default: return nil
+        default: return weightPerturbationText(named: name)
         }
     }
 
@@ -32,7 +32,7 @@ public enum BuiltinRuleSpecs {
             lock.lock(); defer { lock.unlock() }
             if let s = specs[name] { return s }
             guard let text = BuiltinRuleSpecs.text(named: name) else {
-                throw ChipError.config(file: "<built-in rules>", path: "$.learning.rule", message: "no built-in rule '\(name)'; expected one of: \(BuiltinRuleSpecs.names.joined(separator: ", "))")
+                throw ChipError.config(file: "<built-in rules>", path: "$.learning.rule", message: "no built-in rule '\(name)'; expected one of: \((BuiltinRuleSpecs.names + BuiltinRuleSpecs.weightPerturbationNames).joined(separator: ", "))")
             }
             let s = try RuleSpec.parse(try JSONValue.parse(text, file: "configs/rules/\(name).json"), file: "configs/rules/\(name).json")
             specs[name] = s

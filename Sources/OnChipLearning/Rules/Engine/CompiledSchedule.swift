@@ -19,6 +19,11 @@ enum CompiledOperation {
     case regenerateNoise(noise: RuleNoiseStep)
     case receive(outputSum: Bool)
     case deliverTransposed(shift: Int, normalise: Int)
+    case accumulateCost
+    case periodCost(shift: Int)
+    case broadcastPerturbed
+    case sync
+    case runPerturbed(program: Int, next: Bool)
 }
 
 struct CompiledStep {
@@ -52,6 +57,13 @@ extension ScheduledRule {
             case let .regenerateNoise(noise): op = .regenerateNoise(noise: noise)
             case let .receive(value): op = .receive(outputSum: value == .oSum)
             case let .deliverTransposed(shift, normalise): op = .deliverTransposed(shift: resolve(shift), normalise: resolve(normalise))
+            case .accumulateCost: op = .accumulateCost
+            case let .periodCost(shift): op = .periodCost(shift: resolve(shift))
+            case .broadcastPerturbed: op = .broadcastPerturbed
+            case .sync: op = .sync
+            case let .runPerturbed(program, next):
+                guard let i = index[program] else { return nil }
+                op = .runPerturbed(program: i, next: next)
             case .injectNoise, .deliverGradedNoise, .sendLabel: return nil
             }
             return CompiledStep(timing: step.timing, operation: op)

@@ -53,6 +53,11 @@ public struct RuleSpec: Sendable {
     /// psi program that keeps the last d steps' psi instead of one. Layers with d = 1 and the
     /// output run `programs` unchanged.
     public var delayedPrograms: [String: Program] = [:]
+    /// Weight perturbation (RuleSpec+Perturbation.swift): which forward blocks carry codes, and
+    /// the perturbation and update periods. nil: the rule perturbs no weights.
+    public var perturbation: Perturbation? = nil
+    /// When the presynaptic trace x1 runs (nil: always); a failing condition leaves it unused.
+    public var traceCondition: RuleCondition? = nil
     public var neuronInput: [RuleStep]
     public var sampleStart: [RuleStep]
     public var learn: [RuleStep]
@@ -106,6 +111,7 @@ public struct RuleSpec: Sendable {
         let lossParameter = try unitParameter("lossUnit", .lossUnit, in: r)
         let traces = try r.object("traces")
         let traceParameter = try unitParameter("x1", .trace, in: traces)
+        let traceCondition = try traces.optionalString("if").map { try RuleCondition.parse($0, parameters: parameters, file: file, path: "\(traces.path).if") }
         try traces.rejectUnknownKeys()
         var noiseSource: NoiseSource?
         if let n = try r.optionalObject("noiseSource") {
@@ -133,6 +139,8 @@ public struct RuleSpec: Sendable {
         }
         context.hasNoiseSource = noiseSource != nil
         context.hasFeedback = feedback != nil
+        let perturbation = try r.optionalObject("perturbation").map { try Perturbation.read($0, spec: context) }
+        context.hasPerturbation = perturbation != nil
         // A program as lines ("source") or a .mc file ("file"), assembled once with the defaults
         // (network properties 1, @errorDelay `delay`) to check it and learn its scope.
         func readProgram(_ p: JSONReader, delay: Int) throws -> Program {
@@ -190,10 +198,12 @@ public struct RuleSpec: Sendable {
             guard schedule.has(phase) else { _ = schedule.optional(phase); return [] }
             return try schedule.objects(phase).map { try RuleStepReader.read($0, phase: phase, spec: context) }
         }
-        let spec = RuleSpec(name: name, file: file, doc: doc, parameters: parameters, checks: checks, learnFrom: learnFrom, epoch: epoch,
+        var spec = RuleSpec(name: name, file: file, doc: doc, parameters: parameters, checks: checks, learnFrom: learnFrom, epoch: epoch,
                             lossParameter: lossParameter, traceParameter: traceParameter, noiseSource: noiseSource, feedback: feedback,
                             programs: programs, delayedPrograms: delayedPrograms,
                             neuronInput: try steps("neuronInput"), sampleStart: try steps("sampleStart"), learn: try steps("learn"))
+        spec.perturbation = perturbation
+        spec.traceCondition = traceCondition
         try schedule.rejectUnknownKeys()
         try r.rejectUnknownKeys()
         return spec

@@ -48,6 +48,16 @@ public enum RuleStepTiming: String, CaseIterable, Sendable {
     case errorDelayBurnIn
     /// Learning steps that end a learning epoch (every tEpoch steps and a sample's last step).
     case epochEnd
+    /// The last step of a perturbation period (every tauP steps; specs with "perturbation").
+    case periodEnd
+    /// A period end that completes an update period (every tauTheta steps).
+    case updateEnd
+    /// A period end that does not.
+    case periodEndNoUpdate
+    /// A period end before the sample's last step (the next period starts at the next step).
+    case nextPeriod
+    /// Timings that need the spec's "perturbation" section.
+    static let periodTimings: [RuleStepTiming] = [.periodEnd, .updateEnd, .periodEndNoUpdate, .nextPeriod]
 }
 
 /// Which step's noise a noise step regenerates.
@@ -86,7 +96,9 @@ public enum RuleNumber: Sendable, Equatable {
     case network(String)
 
     /// Properties of the network a spec may use.
-    static let networkNames = ["errorDelay", "hiddenThreshold", "outputs"]
+    static let networkNames = ["errorDelay", "hiddenThreshold", "outputs", "layerRate", "cleanMin", "cleanMax", "roundingHalf"]
+    /// Those that differ per layer (program text only).
+    static let perLayerNames = ["errorDelay", "layerRate", "cleanMin", "cleanMax", "roundingHalf"]
 }
 
 public enum RuleStepOperation: Sendable {
@@ -105,6 +117,13 @@ public enum RuleStepOperation: Sendable {
     case regenerateNoise(noise: RuleNoiseStep)
     case receive(RuleValueName)
     case deliverTransposed(shift: RuleNumber, normalise: RuleNumber)
+    // Weight perturbation (ScheduledRule+Periods.swift).
+    case accumulateCost
+    case periodCost(baselineShift: RuleNumber)
+    case broadcastPerturbed
+    case sync
+    /// A program over every perturbed forward block, keyed by the current or the next period.
+    case runPerturbed(program: String, next: Bool)
 
     /// The unit each operation belongs to (a spec must name it).
     static let units: [String: String] = [
@@ -115,6 +134,7 @@ public enum RuleStepOperation: Sendable {
         "run": "plasticity",
         "accumulate": "controller", "clear": "controller", "scaleNoise": "controller",
         "send": "router", "broadcast": "router", "drain": "router",
+        "accumulateCost": "loss", "periodCost": "controller", "sync": "controller",
     ]
     static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router"]
 }
@@ -139,7 +159,7 @@ enum RuleStepReader {
         let allowed: [String]
         switch phase {
         case "neuronInput": allowed = ["injectNoise", "deliverGradedNoise"]
-        case "sampleStart": allowed = ["sendLabel"]
+        case "sampleStart": allowed = spec.hasPerturbation ? ["sendLabel", "run"] : ["sendLabel"]
         default: allowed = Array(RuleStepOperation.units.keys).filter { !["injectNoise", "deliverGradedNoise", "sendLabel"].contains($0) }
         }
         guard allowed.contains(op) else {
@@ -148,6 +168,9 @@ enum RuleStepReader {
         let timing = RuleStepTiming(rawValue: try r.string("when", default: phase == "learn" ? "learning" : "always",
                                                            oneOf: RuleStepTiming.allCases.map(\.rawValue)))!
         if phase != "learn" && timing != .always { throw r.error("when", "only learn steps have a timing") }
+        if RuleStepTiming.periodTimings.contains(timing) && !spec.hasPerturbation {
+            throw r.error("when", "'\(timing.rawValue)' needs the spec's \"perturbation\" section (its periods)")
+        }
         let condition = try r.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(r.path).if") }
         func expect(_ key: String, _ value: String) throws {
             _ = try r.string(key, oneOf: [value])
@@ -171,6 +194,31 @@ enum RuleStepReader {
         case "cost":
             try expect("into", "lossDelta")
             operation = .lossCost(baselineShift: try number(r, "baselineShift", spec: spec))
+        case "run" where (try? r.string("on")) == "perturbed.blocks":
+            let name = try r.string("program")
+            guard spec.programScopes[name] == .synapse else {
+                throw r.error("program", "perturbed.blocks needs a synapse-scope program in $.programs (synapse programs: \(spec.programScopes.filter { $0.value == .synapse }.keys.sorted().joined(separator: ", ")))")
+            }
+            guard spec.hasPerturbation else { throw r.error("on", "perturbed.blocks needs the spec's \"perturbation\" section") }
+            let period = try r.string("period", oneOf: ["current", "next"])
+            if phase == "sampleStart" && period != "current" { throw r.error("period", "at a sample's start only the current (first) period begins") }
+            operation = .runPerturbed(program: name, next: period == "next")
+        case "run" where phase == "sampleStart":
+            throw r.error("on", "at a sample's start a program runs only on perturbed.blocks (writing the first period's codes)")
+        case "accumulateCost":
+            try expect("into", "periodSum")
+            guard spec.hasPerturbation else { throw r.error("op", "accumulateCost needs the spec's \"perturbation\" section") }
+            operation = .accumulateCost
+        case "periodCost":
+            try expect("into", "lossDelta")
+            guard spec.hasPerturbation else { throw r.error("op", "periodCost needs the spec's \"perturbation\" section") }
+            operation = .periodCost(baselineShift: try number(r, "baselineShift", spec: spec))
+        case "sync":
+            operation = .sync
+        case "broadcast" where (try? r.string("to")) == "perturbed":
+            try expect("value", "lossDelta"); try expect("from", "output"); try expect("into", "r0")
+            guard spec.hasPerturbation else { throw r.error("to", "perturbed needs the spec's \"perturbation\" section") }
+            operation = .broadcastPerturbed
         case "run":
             let name = try r.string("program")
             guard let program = spec.programScopes[name] else {
@@ -212,7 +260,7 @@ enum RuleStepReader {
                 } else {
                     let ir = try JSONReader(item, file: r.file, path: path)
                     name = try ir.string("value")
-                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn }.map(\.rawValue)))!
+                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn && !RuleStepTiming.periodTimings.contains($0) }.map(\.rawValue)))!
                     itemCondition = try ir.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(path).if") }
                     try ir.rejectUnknownKeys()
                 }
@@ -273,8 +321,8 @@ enum RuleStepReader {
                 guard RuleNumber.networkNames.contains(name) else {
                     throw ChipError.config(file: file, path: path, message: "'\(s)' is not a network property; expected one of: @\(RuleNumber.networkNames.joined(separator: ", @"))")
                 }
-                guard name != "errorDelay" else {
-                    throw ChipError.config(file: file, path: path, message: "'@errorDelay' differs per hidden layer; it is for program text only (a step runs on every layer)")
+                guard !RuleNumber.perLayerNames.contains(name) else {
+                    throw ChipError.config(file: file, path: path, message: "'@\(name)' differs per layer; it is for program text only (a step runs on every layer)")
                 }
                 return .network(name)
             }
@@ -290,4 +338,5 @@ struct RuleSpecContext {
     var programScopes: [String: MicrocodeScope]
     var hasNoiseSource: Bool
     var hasFeedback: Bool
+    var hasPerturbation = false
 }

@@ -80,6 +80,8 @@ public final class ScheduledRule: LearningRule {
     var errorEvaluated = false
     /// Held noise of each hidden layer for the current learning epoch (the neurons' registers).
     var heldNoise: [Int: ContiguousArray<Int64>] = [:]
+    /// Weight perturbation's blocks, periods and registers (ScheduledRule+Periods.swift).
+    var perturbation = PerturbationState()
 
     /// Test and check hook (nil in runs): called after each forward-weight update of a block
     /// with the factors the program used. `chipsim gradcheck CONFIG` compares the update with
@@ -97,7 +99,7 @@ public final class ScheduledRule: LearningRule {
         self.values = values
         self.deferredError = deferredError
         learningRates = Set(spec.parameters.filter(\.learningRate).map(\.name))
-        trace = (try? values[spec.traceParameter].map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
+        trace = spec.traceCondition.map { !$0.holds(values) } == true ? .unused : (try? values[spec.traceParameter].map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
         lossUnit = LossUnit((try? values[spec.lossParameter].map { try RuleParameter.loss(from: JSONReader($0, file: spec.file, path: "$"), default: LossUnitParameters()) } ?? nil) ?? LossUnitParameters())
         func number(_ n: RuleNumber) -> Int {
             switch n {
@@ -137,6 +139,7 @@ public final class ScheduledRule: LearningRule {
             switch name {
             case "outputs": return o.count
             case "errorDelay": return errorDelay
+            case "layerRate", "cleanMin", "cleanMax", "roundingHalf": return perturbationProperty(name)
             default: return hiddenThreshold
             }
         }
@@ -183,6 +186,7 @@ public final class ScheduledRule: LearningRule {
             }
             layerPrograms[layer] = list
         }
+        try assemblePerturbedPrograms()
         compileSchedule()
     }
 
@@ -210,6 +214,7 @@ public final class ScheduledRule: LearningRule {
             throw ChipError.config(file: chip.config.file, path: "$.network.layers",
                                    message: "\(hiddenInOrder.count) hidden layers: the first is \(maxErrorDelay) steps from the readout; \(spec.name)'s delayed programs keep at most 30 steps of history")
         }
+        if spec.perturbation != nil { try preparePerturbation(sim) }
         try assemblePrograms()
         for core in chip.cores {
             for pop in core.populations {
@@ -270,6 +275,7 @@ public final class ScheduledRule: LearningRule {
                 // The host sends the label to the output core(s): one byte each.
                 simulator.countHost(.hostIOBytes, UInt64(outputs.count))
             }
+            if case let .runPerturbed(program, _) = op { beginPeriod(program: program, context: context) }
         }
     }
 
@@ -294,6 +300,7 @@ public final class ScheduledRule: LearningRule {
         let burnInDistance = learnFrom - context.step
         let delayBurnIn = burnInDistance >= 1 && burnInDistance <= maxErrorDelay
         let epochEnd = learning && epochEnds(context)
+        let period = perturbation.period > 0 ? periodTiming(context) : PeriodTiming()
         func due(_ t: RuleStepTiming) -> Bool {
             switch t {
             case .always: return true
@@ -301,9 +308,16 @@ public final class ScheduledRule: LearningRule {
             case .lastBurnInStep: return lastBurnIn
             case .errorDelayBurnIn: return delayBurnIn
             case .epochEnd: return epochEnd
+            case .periodEnd: return period.end
+            case .updateEnd: return period.update
+            case .periodEndNoUpdate: return period.end && !period.update
+            case .nextPeriod: return period.next
             }
         }
         var drains: UInt64 = 0
+        // Cycles of phases closed by controller.sync, and a sample's first period's codes.
+        var synced = perturbation.pendingCycles
+        perturbation.pendingCycles = 0
         for step in compiled where due(step.timing) {
             switch step.operation {
             case .lossError: evaluateError(context)
@@ -323,9 +337,17 @@ public final class ScheduledRule: LearningRule {
             case let .receive(outputSum): receive(outputSum ? oSum : o)
             case let .deliverTransposed(shift, normalise):
                 deliverTransposed(shift: shift, normalise: normalise, synopCycles: sim.chip.config.chip.timing.synopCycles)
+            case .accumulateCost: accumulateCost(context)
+            case let .periodCost(shift): periodCost(baselineShift: shift)
+            case .broadcastPerturbed: broadcastPerturbed(sim)
+            case .sync:
+                synced += coreCycles.values.max() ?? 0
+                coreCycles.removeAll(keepingCapacity: true)
+            case let .runPerturbed(program, next):
+                runPerturbed(program, period: next ? context.globalStep + 1 : period.start, step: next ? context.globalStep + 1 : context.globalStep)
             }
         }
-        return (coreCycles.values.max() ?? 0) + drains
+        return synced + (coreCycles.values.max() ?? 0) + drains
     }
 }
 
