@@ -26,8 +26,19 @@ import ChipModel
 //                             learning epoch into r1
 //   synapse.receive           a received graded vector (o, oSum) into the feedback block's x2
 //   synapse.deliverTransposed G_i = sum_k M_ik e_k through the feedback block, g = sat16(G >> s)
+// Weight perturbation (specs with a "perturbation" section; ScheduledRule+Periods.swift):
+//   plasticity.run on perturbed.blocks  a program over every perturbed forward block, its codes
+//                             keyed by the current period or the next (period: current | next);
+//                             also at sampleStart (the sample's first period)
+//   loss.accumulateCost       o = readout v; S += L (the period's cost sum)
+//   controller.periodCost     C = round(S / tauP), S = 0; C~ = C - b (0 in the first period,
+//                             which sets b = C), b += C~ >> shift; C~ into lossDelta
+//   router.broadcast to perturbed  C~ to every core holding perturbed blocks, into r0
+//   controller.sync           the work so far finishes first (the slowest core's cycles join
+//                             the phase; later steps start from zero)
 // Each step may carry "when" (always | learning, the default | lastBurnInStep | errorDelayBurnIn
-// | epochEnd) and "if" (a static condition on parameters, RuleCondition).
+// | epochEnd | periodEnd | updateEnd | periodEndNoUpdate | nextPeriod) and "if" (a static
+// condition on parameters, RuleCondition).
 //
 // A hidden layer l's error delay is d = outputLayer - l: the error e[t] reflects layer l's
 // activity of step t - d (one synaptic delay per layer on the way to the readout), so d = 1 for
