@@ -3,9 +3,9 @@ import ChipModel
 // The schedule interpreter: a learning rule whose behaviour is a RuleSpec. It holds the
 // engine's state (feedback synapses, the output core's registers, the noise source) and runs
 // the spec's steps in order; each step is a generic hardware-step implementation
-// (ScheduledRule+Steps.swift, +Noise, +TransposedDelivery) that counts through the unit it
-// names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp and MGD-NP
-// differ only in their spec files (configs/rules/).
+// (ScheduledRule+Steps.swift, +Noise, +TransposedDelivery, +Periods) that counts through the unit it
+// names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp, MGD-NP, MGD-WP
+// and fwd_grad differ only in their spec files (configs/rules/).
 
 public final class ScheduledRule: LearningRule {
     public let spec: RuleSpec
