@@ -141,6 +141,40 @@ struct WeightPerturbationSpecTests {
         catch { #expect("\(error)".contains("perturbation"), "\(error)") }
     }
 
+    /// controller.sync makes the sub-phases sequential: on one core (3-2-2, T = 4, tauP = 2,
+    /// an update every period) a learning step's cycles are the loss unit's, plus the first
+    /// period's perturb pass at step 0, plus at each period end the 4 cost instructions, the
+    /// update pass and (unless the sample ends) the next perturb pass, added, not maxed.
+    @Test func syncedPhasesAddTheirCycles() throws {
+        let config = try ExperimentConfig(json: JSONValue.parse("""
+        {"seed": 5, "network": {"layers": [
+            {"name": "in", "kind": "input", "size": 3},
+            {"name": "h", "size": 2, "neuron": {"du": 4095, "dv": 410, "vth": 30}},
+            {"name": "out", "size": 2, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 410}}],
+          "connections": [{"from": "in", "to": "h", "init": {"kind": "uniform", "low": -100, "high": 100}},
+                          {"from": "h", "to": "out", "init": {"kind": "uniform", "low": -20, "high": 20}}]},
+         "run": {"steps": 4}, "learning": {"rule": "mgd_wp", "tauP": 2, "productShift": 3}}
+        """, file: "s.json"), file: "s.json")
+        let rule = try RuleFactory.make(config.learning!, config: config) as! ScheduledRule
+        let sim = Simulator(chip: try Chip(config: config))
+        try sim.attach(rule: rule)
+        #expect(sim.chip.usedCores.count == 1)
+        let lanes = UInt64(sim.chip.cores[0].plasticityUnit.lanes)
+        let names = rule.spec.programs.keys.sorted()
+        func pass(_ name: String) -> UInt64 {
+            let p = rule.perturbation.programs[0][names.firstIndex(of: name)!]
+            return [UInt64(6), 4].reduce(0) { $0 + ($1 + lanes - 1) / lanes * UInt64(p.cyclesPerElement) }
+        }
+        let loss = UInt64(LossUnit.instructionCount(outputs: 2) + NegativeLogTable.instructions + 1)
+        func context(_ t: Int) -> StepContext { StepContext(sample: 0, step: t, stepsPerSample: 4, globalStep: 10 + t, label: 1, training: true) }
+        rule.beginSample(simulator: sim, context: context(0))
+        let cycles = (0..<4).map { rule.learn(simulator: sim, context: context($0)) }
+        #expect(cycles[0] == loss + pass("perturb"))
+        #expect(cycles[1] == loss + 4 + pass("updateRounded") + pass("perturb"))
+        #expect(cycles[2] == loss)
+        #expect(cycles[3] == loss + 4 + pass("updateRounded"))
+    }
+
     /// A network whose only plastic synapses are the readout's, with the readout learning from
     /// the error, perturbs nothing: a config error naming $.learning.readout.
     @Test func nothingPerturbedIsAConfigError() throws {
