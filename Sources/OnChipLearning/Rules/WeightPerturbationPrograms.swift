@@ -1,6 +1,9 @@
 // Microcode of the weight-perturbation rules (mgd_wp, fwd_grad; docs/LEARNING.md "Weight
 // perturbation on chip"): the three synapse-scope passes the plasticity unit runs over every
-// perturbed forward block. Parameters are substituted as .const values.
+// perturbed forward block, with parameters substituted as .const values. The rules run the
+// copies in their specs (configs/rules/mgd_wp.json, fwd_grad.json: `perturb`, `restore`,
+// `update` and the `...Rounded` variants for productShift > 0); this text is the reference
+// they are tested equal to (WeightPerturbationSpecTests) and the one docs/LEARNING.md shows.
 //
 // The code c comes from a keyed draw: `rad` (mgd_wp, +-DELTA) or `gau` (fwd_grad,
 // clamp(round-half-away(DELTA z), +-CLIP DELTA)). The rule runs each pass with KeyedDraws whose

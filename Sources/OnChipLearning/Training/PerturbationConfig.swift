@@ -1,7 +1,8 @@
 import ChipModel
 
 // The "learning" section of the weight-perturbation rules (mgd_wp, fwd_grad), decoded strictly.
-// Semantics in WeightPerturbationRule.swift and docs/LEARNING.md ("Weight perturbation on chip").
+// The rules are specs (configs/rules/mgd_wp.json, fwd_grad.json) whose declarations are tested
+// equal to this decoder; semantics in docs/LEARNING.md ("Weight perturbation on chip").
 
 public struct WeightPerturbationParameters: Equatable, Sendable {
     public enum Kind: String, CaseIterable, Sendable {
