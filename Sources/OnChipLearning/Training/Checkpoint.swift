@@ -72,7 +72,21 @@ public enum Checkpoint {
             }
             hostSteps.append(("hostSteps", JSONValue.array(entries)))
         }
-        return sealed(.object(content + hostSteps))
+        return sealed(.object(content + hostSteps + (trainer.inProgress.map { [("epochInProgress", progressJSON($0))] } ?? [])))
+    }
+
+    /// A mid-epoch checkpoint's epoch in progress (EpochProgress): `epoch` 1-based like
+    /// `epochs[].epoch`, each sample's outcome as {label (null: none), prediction} plus, for a
+    /// regression sample, its target and the readout's final v.
+    static func progressJSON(_ p: EpochProgress) -> JSONValue {
+        .object([("epoch", .int(p.epoch + 1)), ("samplesDone", .int(p.samplesDone)),
+                 ("startCounts", actionJSON(p.startCounts)),
+                 ("startGradedNonzeroProducts", .uint(p.startCounts.gradedNonzeroProducts)),
+                 ("startCycles", .uint(p.startCycles)),
+                 ("outcomes", .array(p.outcomes.map { o in
+                     .object([("label", o.label.map { .int($0) } ?? .null), ("prediction", .int(o.prediction))]
+                             + (o.target.map { [("target", ints($0)), ("finalOutput", ints(o.finalOutput))] } ?? []))
+                 }))])
     }
 
     /// `value` (an object) with its `checksum` key (re)computed over the other keys.
