@@ -39,6 +39,10 @@ enum RunCommand: Subcommand {
       --set PATH=VALUE   override a config value before it is checked (JSON path and value,
                          repeatable; recorded in config.resolved.json; docs/SWEEP.md)
 
+    ENVIRONMENT:
+      CHIPSIM_NO_FUSED=1 run every plasticity program on the interpreter, without the fused
+                         kernels (the same report, slower; docs/LEARNING.md "Fused kernels")
+
     EXAMPLE:
       chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
     """
