@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The fused forms (ThreeFactorForm, MomentumForm) are a cache of the plasticity unit's
-/// interpreter: every shipped rule, on the tiny network of CheckpointResumeTests, trained with
+/// interpreter: every shipped rule, on the tiny network of CheckpointResumeTests (2 epochs), trained with
 /// them (the default) and without (CHIPSIM_NO_FUSED=1) ends with the same report (every count,
 /// cycle and accuracy; minus the wall clock) and the same checkpoint (every weight, aux register,
 /// rule register and counter), byte for byte. On these configs the three-factor form serves
@@ -35,7 +35,9 @@ import Testing
         let (_, learning, spiking) = CheckpointResumeTests.rules.first { $0.0 == rule }!
         let dir = tempDir("fused-\(rule)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try CheckpointResumeTests.config(learning: learning, spikingOutput: spiking).write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        // Two epochs: the second runs the rate-halved programs (other instances of the forms).
+        try CheckpointResumeTests.config(learning: learning, spikingOutput: spiking, epochs: 2)
+            .write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
         let fused = try train(dir + "/t.json", dir: dir, noFused: false)
         let interpreted = try train(dir + "/t.json", dir: dir, noFused: true)
         let firstDifference = zip(fused.report, interpreted.report).enumerated().first { $0.element.0 != $0.element.1 }?.offset
