@@ -2,13 +2,14 @@ import Foundation
 import Testing
 
 /// Every shipped rule, on a tiny network: a run interrupted at an epoch boundary (after epoch
-/// 1 of 3, simulated: exit 75 right after the checkpoint) and resumed with `--resume` ends with
-/// the report of the uninterrupted run, byte for byte except the wall clock. The learning rate
-/// halves every epoch so the schedule position is exercised too.
+/// 1 of 3, simulated: exit 75 right after the checkpoint), or within an epoch (after training
+/// sample 25 of epoch 2 of 2, with `training.checkpointEvery` 25), and resumed with `--resume` ends
+/// with the report of the uninterrupted run, byte for byte except the wall clock. The learning
+/// rate halves every epoch so the schedule position is exercised too.
 @Suite(.serialized) struct CheckpointResumeTests {
     static let hidden = "{\"du\": 4095, \"dv\": 410, \"vth\": 60}"
 
-    static func config(learning: String, spikingOutput: Bool = false) -> String {
+    static func config(learning: String, spikingOutput: Bool = false, checkpointEvery: Int = 0, epochs: Int = 3) -> String {
         let output = spikingOutput ? hidden : "{\"model\": \"loihi-cuba-readout\", \"du\": 4095, \"dv\": 410}"
         return """
         {"name": "tiny-resume", "seed": 4,
@@ -20,7 +21,7 @@ import Testing
          "input": {"kind": "dataset", "dataset": {"kind": "yinyang", "train": 60, "test": 30}, "encoder": {"kind": "rate", "steps": 8}},
          "run": {"steps": 8},
          "learning": \(learning),
-         "training": {"epochs": 3, "halveRateEvery": 1}}
+         "training": {"epochs": \(epochs), "halveRateEvery": 1\(checkpointEvery > 0 ? ", \"checkpointEvery\": \(checkpointEvery)" : "")}}
         """
     }
 
@@ -52,16 +53,38 @@ import Testing
 
     @Test(arguments: rules.map(\.0))
     func resumeAtAnEpochBoundaryReproducesTheUninterruptedReport(rule: String) throws {
+        try interruptAndResume(rule: rule, checkpointEvery: 0, stop: ["CHIPSIM_STOP_AFTER_EPOCH": "1"])
+    }
+
+    /// Stopped after training sample 25 of epoch 2 of 2 (85 of the run): mid-epoch, inside
+    /// MGD-WP's 7-sample update period, at a halved learning rate, with 35 samples of the epoch
+    /// and its test pass to go.
+    @Test(arguments: rules.map(\.0))
+    func resumeWithinAnEpochReproducesTheUninterruptedReport(rule: String) throws {
+        let checkpoint = try interruptAndResume(rule: rule, checkpointEvery: 25, epochs: 2, stop: ["CHIPSIM_STOP_AFTER_SAMPLE": "85"])
+        let o = try JSONSerialization.jsonObject(with: Data(checkpoint.utf8)) as! [String: Any]
+        let progress = try #require(o["epochInProgress"] as? [String: Any], "\(rule): not a mid-epoch checkpoint")
+        #expect(progress["epoch"] as? Int == 2 && progress["samplesDone"] as? Int == 25)
+        #expect((progress["outcomes"] as? [Any])?.count == 25)
+        #expect((o["epochs"] as? [Any])?.count == 1)
+    }
+
+    /// Runs the rule's config uninterrupted and interrupted (`stop`: the environment that makes
+    /// chipsim exit with 75 after a checkpoint), resumes the latter, and requires equal reports.
+    /// Returns the checkpoint the interrupted run left.
+    @discardableResult
+    func interruptAndResume(rule: String, checkpointEvery: Int, epochs: Int = 3, stop: [String: String]) throws -> String {
         let (_, learning, spiking) = CheckpointResumeTests.rules.first { $0.0 == rule }!
-        let dir = tempDir("resume-\(rule)")
+        let dir = tempDir("resume-\(rule)-\(checkpointEvery)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try CheckpointResumeTests.config(learning: learning, spikingOutput: spiking).write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        try CheckpointResumeTests.config(learning: learning, spikingOutput: spiking, checkpointEvery: checkpointEvery, epochs: epochs)
+            .write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
         let full = try chipsim(["run", dir + "/t.json", "--out", dir + "/full", "--quiet"])
         #expect(full.status == 0, "\(full.err)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chipsimPath)
         p.arguments = ["run", dir + "/t.json", "--out", dir + "/part", "--quiet"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["CHIPSIM_STOP_AFTER_EPOCH": "1"]) { $1 }
+        p.environment = ProcessInfo.processInfo.environment.merging(stop) { $1 }
         p.standardError = Pipe()
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 75)
@@ -74,5 +97,6 @@ import Testing
         #expect(a == b, "\(rule): the resumed report differs from character \(firstDifference): \(a.dropFirst(max(0, firstDifference - 80)).prefix(200))")
         // The run learned something worth checkpointing (the weights moved).
         #expect(a.contains("\"plast.synapse\""))
+        return checkpoint
     }
 }

@@ -291,8 +291,8 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     public func write(into s: inout String, indent: Int) {
-        let pad = String(repeating: " ", count: indent)
-        let pad2 = String(repeating: " ", count: indent + 2)
+        // Pads are built for containers only: built for every number of a large array (a
+        // checkpoint's weights), they were most of the time spent writing it.
         switch self {
         case .null: s += "null"
         case let .bool(b): s += b ? "true" : "false"
@@ -307,6 +307,7 @@ public indirect enum JSONValue: Equatable, Sendable {
                 return
             }
             s += "[\n"
+            let pad = String(repeating: " ", count: indent), pad2 = pad + "  "
             for (k, it) in items.enumerated() {
                 s += pad2; it.write(into: &s, indent: indent + 2)
                 s += k + 1 < items.count ? ",\n" : "\n"
@@ -315,6 +316,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         case let .object(kv):
             if kv.isEmpty { s += "{}"; return }
             s += "{\n"
+            let pad = String(repeating: " ", count: indent), pad2 = pad + "  "
             for (k, (key, v)) in kv.enumerated() {
                 s += pad2; JSONValue.writeString(key, into: &s); s += ": "
                 v.write(into: &s, indent: indent + 2)

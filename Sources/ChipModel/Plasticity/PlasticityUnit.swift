@@ -1,3 +1,5 @@
+import Foundation
+
 // A core's plasticity unit: the fast microcode interpreter.
 //
 // Same semantics as ScalarInterpreter (bit for bit, counts included), different order of
@@ -38,10 +40,18 @@ public final class PlasticityUnit {
     /// tile (tileSize of them).
     let drawBuffer: UnsafeMutablePointer<UInt64>
 
-    public init(lanes: Int = 1, tileSize: Int = 1024) {
+    /// Whether `prepare` recognises the fused forms (ThreeFactorForm, MomentumForm): a cache
+    /// keyed by program, bit-exact with the tile interpreter (counts included). Off, every
+    /// program runs on the interpreter. The default is on unless the environment has
+    /// CHIPSIM_NO_FUSED=1 (docs/LEARNING.md, "Fused kernels").
+    public let usesFusedForms: Bool
+    public static let fusedFormsByDefault = ProcessInfo.processInfo.environment["CHIPSIM_NO_FUSED"] != "1"
+
+    public init(lanes: Int = 1, tileSize: Int = 1024, fusedForms: Bool = PlasticityUnit.fusedFormsByDefault) {
         precondition(lanes >= 1 && tileSize >= 1)
         self.lanes = lanes
         self.tileSize = tileSize
+        usesFusedForms = fusedForms
         regs = .allocate(capacity: MicrocodeMachine.aluRegisters * tileSize)
         elementIndex = .allocate(capacity: tileSize)
         preIndex = .allocate(capacity: tileSize)
@@ -81,7 +91,7 @@ public final class PlasticityUnit {
         var reads: UInt32 = 0
         for ins in program.instructions where ins.op == .ld { reads |= 1 << UInt32(ins.a) }
         for src in program.gates + program.requires { reads |= 1 << UInt32(src.rawValue) }
-        let form = ThreeFactorForm(program), momentum = MomentumForm(program)
+        let form = usesFusedForms ? ThreeFactorForm(program) : nil, momentum = usesFusedForms ? MomentumForm(program) : nil
         if prepared.count >= 32 { prepared.removeFirst() }
         prepared.append((program, zero, reads, form, momentum))
         return (zero, reads, form, momentum)

@@ -1,17 +1,19 @@
 import Foundation
 import ChipModel
 
-/// Training checkpoints: after every epoch the trainer's progress and the chip's learned and
-/// counted state are written atomically, so an interrupted run resumed with `--resume` ends
-/// with a report byte-identical (minus wall clock) to an uninterrupted one, for every rule.
+/// Training checkpoints: after every epoch (and, with `training.checkpointEvery` N, after every
+/// N training samples within one) the trainer's progress and the chip's learned and counted
+/// state are written atomically, so an interrupted run resumed with `--resume` ends with a
+/// report byte-identical (minus wall clock) to an uninterrupted one, for every rule.
 ///
 /// What is saved: every synapse block's weights and aux registers, neuron state, the rule's
 /// state registers (RuleStateRegister: feedback synapses, loss baselines, period counters,
 /// prototypes; declared by the rule, saved and validated generically), every counter and
 /// cycle total, router link totals, the declared host steps' counts (`hostSteps`, only when the
 /// rule declares any), the global step (which keys every random draw, so it is the PRNG
-/// position), and the epochs' metrics. Learning traces and per-sample registers are
-/// not saved: they are reset at every sample (run.resetBetweenSamples must be true).
+/// position), the epochs' metrics, and mid-epoch the epoch in progress (`epochInProgress`:
+/// EpochProgress). Learning traces and per-sample registers are not saved: they are reset at
+/// every sample (run.resetBetweenSamples must be true).
 ///
 /// Integrity: the file carries the resolved config it was written for (and its FNV-1a 64
 /// hash, `configHash`) and an FNV-1a 64 `checksum` of its canonical text (the compact JSON
@@ -72,7 +74,21 @@ public enum Checkpoint {
             }
             hostSteps.append(("hostSteps", JSONValue.array(entries)))
         }
-        return sealed(.object(content + hostSteps))
+        return sealed(.object(content + hostSteps + (trainer.inProgress.map { [("epochInProgress", progressJSON($0))] } ?? [])))
+    }
+
+    /// A mid-epoch checkpoint's epoch in progress (EpochProgress): `epoch` 1-based like
+    /// `epochs[].epoch`, each sample's outcome as {label (null: none), prediction} plus, for a
+    /// regression sample, its target and the readout's final v.
+    static func progressJSON(_ p: EpochProgress) -> JSONValue {
+        .object([("epoch", .int(p.epoch + 1)), ("samplesDone", .int(p.samplesDone)),
+                 ("startCounts", actionJSON(p.startCounts)),
+                 ("startGradedNonzeroProducts", .uint(p.startCounts.gradedNonzeroProducts)),
+                 ("startCycles", .uint(p.startCycles)),
+                 ("outcomes", .array(p.outcomes.map { o in
+                     .object([("label", o.label.map { .int($0) } ?? .null), ("prediction", .int(o.prediction))]
+                             + (o.target.map { [("target", ints($0)), ("finalOutput", ints(o.finalOutput))] } ?? []))
+                 }))])
     }
 
     /// `value` (an object) with its `checksum` key (re)computed over the other keys.

@@ -17,6 +17,8 @@ struct CheckpointState {
     var epochs: [EpochMetrics] = []
     /// Counts of the declared host steps by name (empty: the checkpoint has none; they restart at 0).
     var hostSteps: [String: HostStepCounts] = [:]
+    /// A mid-epoch checkpoint's epoch in progress (nil: written at an epoch's end).
+    var inProgress: EpochProgress?
 
     func apply(trainer: Trainer, rule: TrainableRule) {
         let sim = trainer.simulator
@@ -31,7 +33,7 @@ struct CheckpointState {
         rule.restoreState(registers)
         sim.restore(totals)
         sim.hostSteps.restore(hostSteps)
-        trainer.restore(epochs: epochs)
+        trainer.restore(epochs: epochs, inProgress: inProgress)
     }
 
     /// Reads checkpoint values with their JSON paths.
@@ -203,9 +205,53 @@ struct CheckpointState {
         guard epochsJ.count <= trainer.config.epochs else {
             throw r.fail("$.epochs", "\(epochsJ.count) epochs done, but training.epochs is \(trainer.config.epochs)")
         }
+        // A mid-epoch checkpoint: the epoch after the completed ones, stopped after samplesDone
+        // of its training samples (never 0 or all of them: those are epoch-end checkpoints).
+        var progress: EpochProgress?
+        if let pj = root["epochInProgress"] {
+            let pp = "$.epochInProgress"
+            guard epochsJ.count < trainer.config.epochs else {
+                throw r.fail(pp, "all \(trainer.config.epochs) epochs are done; no epoch can be in progress")
+            }
+            let epoch = try r.int(try r.member(pj, "epoch", pp), pp + ".epoch", range: Int64.min...Int64.max)
+            guard epoch == epochsJ.count + 1 else { throw r.fail(pp + ".epoch", "expected \(epochsJ.count + 1) (the epoch after the completed ones), found \(epoch)") }
+            guard trainer.trainCount > 1 else { throw r.fail(pp, "an epoch of \(trainer.trainCount) training sample cannot be stopped within") }
+            let done = Int(try r.int(try r.member(pj, "samplesDone", pp), pp + ".samplesDone", range: 1...Int64(trainer.trainCount - 1)))
+            var start = try r.actions(try r.member(pj, "startCounts", pp), pp + ".startCounts")
+            start.gradedNonzeroProducts = try r.counter(pj, "startGradedNonzeroProducts", pp)
+            let startCycles = try r.counter(pj, "startCycles", pp)
+            guard startCycles <= totals.cycles else { throw r.fail(pp + ".startCycles", "exceeds $.cycles (\(totals.cycles))") }
+            // The epoch's start totals cannot exceed the totals now (counters only grow).
+            var now = saved.meshCounts.total
+            for c in cores { now.add(c.counts.total) }
+            for (k, n) in start.values.enumerated() where n > now.values[k] {
+                throw r.fail("\(pp).startCounts[\(k)]", "\(n) exceeds the checkpoint's total of that action (\(now.values[k]))")
+            }
+            let outputs = sim.chip.layers[sim.chip.layers.count - 1].size
+            var outcomes: [SampleOutcome] = []
+            for (k, oj) in try r.array(try r.member(pj, "outcomes", pp), pp + ".outcomes", count: done).enumerated() {
+                let op = "\(pp).outcomes[\(k)]"
+                let labelJ = try r.member(oj, "label", op)
+                let label = labelJ == .null ? nil : Int(try r.int(labelJ, op + ".label", range: 0...Int64(Int32.max)))
+                let prediction = Int(try r.int(try r.member(oj, "prediction", op), op + ".prediction", range: -1...Int64(outputs - 1)))
+                var target: [Int32]?, final: [Int32] = []
+                if let tj = oj["target"] {
+                    let tn = try r.array(tj, op + ".target").count
+                    guard tn <= outputs else { throw r.fail(op + ".target", "expected at most \(outputs) values (the output layer's size), found \(tn)") }
+                    target = try r.ints(tj, op + ".target", count: tn, range: Int64(Int32.min)...Int64(Int32.max), what: "target").map { Int32($0) }
+                    let fj = try r.member(oj, "finalOutput", op)
+                    let fn = try r.array(fj, op + ".finalOutput").count
+                    guard fn == 0 || fn == outputs else { throw r.fail(op + ".finalOutput", "expected \(outputs) values (the output layer's size) or none, found \(fn)") }
+                    final = try r.ints(fj, op + ".finalOutput", count: fn, range: -vMax...vMax, what: "voltage v").map { Int32($0) }
+                }
+                outcomes.append(SampleOutcome(label: label, prediction: prediction, target: target, finalOutput: final))
+            }
+            progress = EpochProgress(epoch: epochsJ.count, samplesDone: done, startCounts: start, startCycles: startCycles, outcomes: outcomes)
+        }
         let perEpoch = trainer.trainCount + trainer.testCount
-        guard samplesRun == epochsJ.count * perEpoch else {
-            throw r.fail("$.samplesRun", "expected \(epochsJ.count) epochs x \(perEpoch) samples = \(epochsJ.count * perEpoch)")
+        let expectedRun = epochsJ.count * perEpoch + (progress?.samplesDone ?? 0)
+        guard samplesRun == expectedRun else {
+            throw r.fail("$.samplesRun", "expected \(epochsJ.count) epochs x \(perEpoch) samples\(progress.map { " + \($0.samplesDone) of the epoch in progress" } ?? "") = \(expectedRun)")
         }
         var epochs: [EpochMetrics] = []
         for (k, e) in epochsJ.enumerated() {
@@ -244,6 +290,7 @@ struct CheckpointState {
         }
         var state = CheckpointState(cores: cores, registers: registers, totals: saved, epochs: epochs)
         state.hostSteps = hostSteps
+        state.inProgress = progress
         return state
     }
 }

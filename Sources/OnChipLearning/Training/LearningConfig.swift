@@ -85,6 +85,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var testLimit: Int = 0
     public var shuffle: Bool = true
     public var halveRateEvery: Int = 0
+    /// Mid-epoch checkpoints: one after every N training samples of an epoch (0 = at epoch ends only).
+    public var checkpointEvery: Int = 0
 
     public static let docs = SectionDoc("$.training", "On-chip training: epochs over the dataset's train split, test-split evaluation (inference, no learning) after each epoch.", [
         KeyDoc("epochs", "integer 1...1000", "1", "Passes over the training split."),
@@ -92,6 +94,7 @@ public struct TrainingConfig: Equatable, Sendable {
         KeyDoc("testLimit", "integer >= 0", "0", "Evaluate only the first N test samples (0 = all)."),
         KeyDoc("shuffle", "boolean", "true", "Visit training samples in a new order each epoch (PRNG stream shuffle, keyed by epoch)."),
         KeyDoc("halveRateEvery", "integer >= 0", "0", "Halve the learning rates (eta shifts + 1) every N epochs (0 = never)."),
+        KeyDoc("checkpointEvery", "integer >= 0", "0", "Also write the checkpoint after every N training samples within an epoch (0 = only after each epoch); `--resume` continues at the next sample with the same report (docs/LEARNING.md, \"Checkpoints\"). Resume with the same value: it is part of the config the checkpoint was written for."),
     ])
 
     public init() {}
@@ -105,11 +108,15 @@ public struct TrainingConfig: Equatable, Sendable {
         c.testLimit = try r.int("testLimit", default: 0, range: 0...100_000_000)
         c.shuffle = try r.bool("shuffle", default: true)
         c.halveRateEvery = try r.int("halveRateEvery", default: 0, range: 0...1000)
+        c.checkpointEvery = try r.int("checkpointEvery", default: 0, range: 0...100_000_000)
         try r.rejectUnknownKeys()
         return c
     }
 
+    /// `checkpointEvery` only when set: resolved configs (and so checkpoints' config identity)
+    /// of runs without it stay as they were.
     public var json: JSONValue {
-        .object([("epochs", .int(epochs)), ("trainLimit", .int(trainLimit)), ("testLimit", .int(testLimit)), ("shuffle", .bool(shuffle)), ("halveRateEvery", .int(halveRateEvery))])
+        .object([("epochs", .int(epochs)), ("trainLimit", .int(trainLimit)), ("testLimit", .int(testLimit)), ("shuffle", .bool(shuffle)), ("halveRateEvery", .int(halveRateEvery))]
+                + (checkpointEvery > 0 ? [("checkpointEvery", .int(checkpointEvery))] : []))
     }
 }

@@ -7,7 +7,7 @@ import ChipModel
 ///
 /// What a rule does not declare is reproduced from saved values: per-step random draws are
 /// keyed by (seed, global step, ...) so the PRNG "position" is the saved global step, and the
-/// per-sample schedule restarts at every sample (checkpoints are taken between epochs, with
+/// per-sample schedule restarts at every sample (checkpoints are taken between samples, with
 /// run.resetBetweenSamples true, so per-sample traces and registers are zero there).
 public struct RuleStateRegister: Equatable, Sendable {
     public var name: String

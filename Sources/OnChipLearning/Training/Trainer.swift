@@ -32,16 +32,29 @@ public final class Trainer {
     private var lastProgress: UInt64 = 0
     /// Called after every epoch (checkpointing); an error stops the run.
     public var afterEpoch: (() throws -> Void)?
+    /// Called within an epoch after every `config.checkpointEvery` training samples (not after
+    /// the epoch's last: `afterEpoch` follows its test pass), with `inProgress` set to where
+    /// the epoch stands (mid-epoch checkpointing); an error stops the run.
+    public var afterSamples: (() throws -> Void)?
+    /// The epoch in progress while `afterSamples` runs, or the one a checkpoint restored
+    /// (continued by `run`); nil otherwise.
+    public private(set) var inProgress: EpochProgress?
     /// Called before every epoch with its index (0-based), e.g. for learning-rate schedules.
     public var beforeEpoch: ((Int) throws -> Void)?
 
-    /// Continues from a checkpoint's epochs.
-    public func restore(epochs: [EpochMetrics]) { self.epochs = epochs }
+    /// Continues from a checkpoint's epochs and, for a mid-epoch checkpoint, its epoch in
+    /// progress (which must be epoch `epochs.count`).
+    public func restore(epochs: [EpochMetrics], inProgress: EpochProgress? = nil) {
+        precondition(inProgress.map { $0.epoch == epochs.count } ?? true, "the epoch in progress follows the completed ones")
+        self.epochs = epochs; self.inProgress = inProgress
+    }
 
     public init(simulator: Simulator, train: SpikeSource, test: SpikeSource, config: TrainingConfig) {
         self.simulator = simulator; self.train = train; self.test = test; self.config = config
     }
 
+    /// Training samples per epoch (`training.trainLimit` applied).
+    public var trainingSamplesPerEpoch: Int { trainCount }
     var trainCount: Int { config.trainLimit > 0 ? min(config.trainLimit, train.samples) : train.samples }
     var testCount: Int { config.testLimit > 0 ? min(config.testLimit, test.samples) : test.samples }
 
@@ -64,15 +77,27 @@ public final class Trainer {
             try beforeEpoch?(e)
             let order = Trainer.order(count: trainCount, epoch: e, seed: sim.chip.config.seed, shuffle: config.shuffle)
             sim.training = true
-            let c0 = sim.totalCounts, y0 = sim.totals.cycles
+            // A restored epoch in progress continues at its next sample with its start totals
+            // and the outcomes of the samples it ran (EpochProgress).
+            let resumed = inProgress.flatMap { $0.epoch == e ? $0 : nil }
+            inProgress = nil
+            let c0 = resumed?.startCounts ?? sim.totalCounts, y0 = resumed?.startCycles ?? sim.totals.cycles
+            let earlier = resumed?.outcomes ?? []
             sim.discardSamples()
-            for (k, s) in order.enumerated() {
-                sim.runSample(s, source: train)
+            for k in (resumed?.samplesDone ?? 0)..<order.count {
+                sim.runSample(order[k], source: train)
                 if progressDue() { progress?("epoch \(e + 1)/\(config.epochs): training \(k + 1)/\(order.count)") }
+                if config.checkpointEvery > 0, (k + 1) % config.checkpointEvery == 0, k + 1 < order.count, let afterSamples {
+                    inProgress = EpochProgress(epoch: e, samplesDone: k + 1, startCounts: c0, startCycles: y0,
+                                               outcomes: earlier + sim.samples.map(SampleOutcome.init))
+                    defer { inProgress = nil }
+                    try afterSamples()
+                }
             }
-            let trainAcc = Trainer.accuracy(sim.samples)
+            let outcomes = earlier + sim.samples.map(SampleOutcome.init)
+            let trainAcc = Trainer.accuracy(outcomes)
             let unit = (sim.rule as? TrainableRule)?.outputLossUnit
-            let trainMSE = unit.flatMap { Trainer.meanSquaredError(sim.samples, unit: $0) }
+            let trainMSE = unit.flatMap { Trainer.meanSquaredError(outcomes, unit: $0) }
             let c1 = sim.totalCounts, y1 = sim.totals.cycles
             sim.training = false
             sim.discardSamples()
@@ -80,8 +105,9 @@ public final class Trainer {
                 sim.runSample(s, source: test)
                 if progressDue() { progress?("epoch \(e + 1)/\(config.epochs): testing \(s + 1)/\(testCount)") }
             }
-            let testAcc = Trainer.accuracy(sim.samples)
-            let testMSE = unit.flatMap { Trainer.meanSquaredError(sim.samples, unit: $0) }
+            let tested = sim.samples.map(SampleOutcome.init)
+            let testAcc = Trainer.accuracy(tested)
+            let testMSE = unit.flatMap { Trainer.meanSquaredError(tested, unit: $0) }
             sim.discardSamples()
             let c2 = sim.totalCounts, y2 = sim.totals.cycles
             epochs.append(EpochMetrics(epoch: e + 1, trainSamples: order.count, trainAccuracy: trainAcc,
@@ -107,7 +133,7 @@ public final class Trainer {
 
     /// Mean over samples and outputs of ((r_k - y_k) / 2^14)^2, r = the loss unit's regression
     /// outputs of the readout's v at the sample's last step; nil when no sample has targets.
-    public static func meanSquaredError(_ s: [SampleResult], unit: LossUnit) -> Double? {
+    public static func meanSquaredError(_ s: [SampleOutcome], unit: LossUnit) -> Double? {
         var sum = 0.0, n = 0
         for r in s {
             guard let y = r.target, !r.finalOutput.isEmpty else { continue }
@@ -119,7 +145,7 @@ public final class Trainer {
         return n > 0 ? sum / Double(n) : nil
     }
 
-    static func accuracy(_ s: [SampleResult]) -> Double {
+    static func accuracy(_ s: [SampleOutcome]) -> Double {
         let labelled = s.filter { $0.label != nil }
         guard !labelled.isEmpty else { return 0 }
         return Double(labelled.filter { $0.label == $0.prediction }.count) / Double(labelled.count)

@@ -23,8 +23,10 @@ enum RunCommand: Subcommand {
     A second chipsim writing the same DIR or checkpoint fails at once (lock file .DIR.lock).
     With a "learning" section the run trains on chip: epochs over the dataset's train split,
     a test pass after each; report.json gets a "training" block and metrics.csv one row per
-    epoch. After every epoch a checkpoint is written atomically (default: DIR.checkpoint.json);
-    --resume continues from it and ends with the same report (minus wall clock).
+    epoch. After every epoch a checkpoint is written atomically (default: DIR.checkpoint.json),
+    and with training.checkpointEvery N also after every N training samples within an epoch;
+    --resume continues from it (at the next epoch or sample) and ends with the same report
+    (minus wall clock).
 
     OPTIONS:
       --out DIR          output directory (default: runs/<config name>)
@@ -36,6 +38,10 @@ enum RunCommand: Subcommand {
       --resume           continue training from the checkpoint
       --set PATH=VALUE   override a config value before it is checked (JSON path and value,
                          repeatable; recorded in config.resolved.json; docs/SWEEP.md)
+
+    ENVIRONMENT:
+      CHIPSIM_NO_FUSED=1 run every plasticity program on the interpreter, without the fused
+                         kernels (the same report, slower; docs/LEARNING.md "Fused kernels")
 
     EXAMPLE:
       chipsim run configs/quickstart.json --out runs/quick --probe hidden.v --probe output.spikes
@@ -125,14 +131,30 @@ extension RunCommand {
         do {
             if resume {
                 try Checkpoint.restore(path: checkpointPath, trainer: trainer, rule: rule, config: resolvedText)
-                Console.error("resumed from \(checkpointPath) after epoch \(trainer.epochs.count)")
+                if let p = trainer.inProgress {
+                    Console.error("resumed from \(checkpointPath) in epoch \(p.epoch + 1) after training sample \(p.samplesDone)")
+                } else {
+                    Console.error("resumed from \(checkpointPath) after epoch \(trainer.epochs.count)")
+                }
             }
-            // CHIPSIM_STOP_AFTER_EPOCH=N simulates an interruption right after epoch N's checkpoint
-            // (exit status 75), for testing --resume.
-            let stopAfter = ProcessInfo.processInfo.environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
+            // CHIPSIM_STOP_AFTER_EPOCH=N simulates an interruption right after epoch N's checkpoint,
+            // CHIPSIM_STOP_AFTER_SAMPLE=N right after the mid-epoch checkpoint that follows the
+            // run's N-th training sample (counted over epochs; exit status 75), for testing --resume.
+            let environment = ProcessInfo.processInfo.environment
+            let stopAfter = environment["CHIPSIM_STOP_AFTER_EPOCH"].flatMap { Int($0) }
+            let stopAfterSample = environment["CHIPSIM_STOP_AFTER_SAMPLE"].flatMap { Int($0) }
+            func stop(_ what: String) -> Never {
+                dir.discard(); checkpointLock.release(); Console.progressDone(); Console.error("stopped after \(what)"); exit(75)
+            }
             trainer.afterEpoch = {
                 try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)
-                if trainer.epochs.count == stopAfter { dir.discard(); checkpointLock.release(); Console.error("stopped after epoch \(trainer.epochs.count) (CHIPSIM_STOP_AFTER_EPOCH)"); exit(75) }
+                if trainer.epochs.count == stopAfter { stop("epoch \(trainer.epochs.count) (CHIPSIM_STOP_AFTER_EPOCH)") }
+            }
+            trainer.afterSamples = {
+                try Checkpoint.write(Checkpoint.json(trainer: trainer, rule: rule, config: resolvedText), to: checkpointPath)
+                if let p = trainer.inProgress, p.epoch * trainer.trainingSamplesPerEpoch + p.samplesDone == stopAfterSample {
+                    stop("training sample \(p.samplesDone) of epoch \(p.epoch + 1) (CHIPSIM_STOP_AFTER_SAMPLE)")
+                }
             }
             trainer.progress = { line in
                 if line.contains("accuracy") { Console.progressDone(); Console.error(line) } else { Console.progress(line) }
