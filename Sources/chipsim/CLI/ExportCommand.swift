@@ -13,9 +13,10 @@ enum ExportCommand: Subcommand {
     file (HDF5; NIR version \(NIRExport.version), the layout the nir Python package reads) with
     neuron parameters in NIR's continuous-time form at the step dt (docs/NIR.md).
     Weights: runs do not store trained weights in RUN_DIR; a training run's checkpoint
-    (RUN_DIR.checkpoint.json, written after every epoch) does, so when it exists (or --checkpoint
-    names one) the trained weights are exported; otherwise the config's initial weights (explicit,
-    or drawn exactly as the chip draws them). chipsim import of the file gives the same network.
+    (RUN_DIR.checkpoint.json, written after every epoch and every training.checkpointEvery
+    samples within one) does, so when it exists (or --checkpoint names one) the trained weights
+    are exported; otherwise the config's initial weights (explicit, or drawn exactly as the chip
+    draws them). chipsim import of the file gives the same network.
 
     OPTIONS:
       --nir FILE         NIR file to write (required)
