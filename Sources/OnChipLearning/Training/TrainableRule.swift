@@ -55,6 +55,7 @@ public enum RuleFactory {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
         if case let .string(name)? = learning["rule"], PerturbationConfig.rules.contains(name) {
+            try RecurrentLearningSupport.check(rule: name, config: config)
             return WeightPerturbationRule(try PerturbationConfig.decode(learning, config: config))
         }
         if let reference = learning["spec"] {
@@ -64,6 +65,7 @@ public enum RuleFactory {
             return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file))
         }
         if case .string("loco")? = learning["rule"] {
+            try RecurrentLearningSupport.check(rule: "loco", config: config)
             return LOCORule(try LOCOConfig.decode(learning, file: config.file))
         }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))
