@@ -144,6 +144,18 @@ import Testing
         #expect(result.methods[0].memory.first { $0.0 == "weights (chip SRAM)" }?.1 == weightBytes)
     }
 
+    /// gradcheck's rule comparison runs the dense twin: a recurrent network is refused there
+    /// (the CLI checks it with ShapedConfigGradCheck) rather than silently losing R.
+    @Test func denseGradcheckRefusesARecurrentNetwork() throws {
+        let exp = try ExperimentConfig(json: try JSONValue.parse(Data(Self.recurrent.utf8), file: "r.json"), file: "r.json")
+        do {
+            _ = try ConfigGradCheck(experiment: exp, samples: 2)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("needs a dense feedforward chain"))
+        }
+    }
+
     @Test func chipInTheLoopRefusesAShapedNetwork() throws {
         let text = """
         {"experiment": \(Self.conv), "chipInTheLoop": {"methods": [{"rule": "bptt"}]}, "hosts": ["\(root)/configs/host/cpu-server.json"]}
