@@ -10,23 +10,27 @@ import Testing
 @Suite struct ShapedCompareTests {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Yin-Yang's 4 features as a 1 x 2 x 2 image: conv 4@2x2 (padding 1) -> 4 x 3 x 3, a 3x3
-    /// sum pool (OR-pool, vth 1) -> 4 x 1 x 1, dense -> 3 readout. du 4095 and dv 0 everywhere:
-    /// the chip's decays are then exact (u = a_in << 6, v not leaking), so the chip and the
-    /// twin run with the dequantised weights must agree spike for spike.
-    static let conv = """
-    {"name": "tiny-conv", "seed": 3,
-     "network": {"layers": [{"name": "input", "kind": "input", "shape": [1, 2, 2]},
-                            {"name": "conv", "shape": [4, 3, 3], "neuron": {"du": 4095, "dv": 0, "vth": 120}},
-                            {"name": "pool", "shape": [4, 1, 1], "neuron": {"du": 4095, "dv": 0, "vth": 1}},
-                            {"name": "output", "size": 3, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 0}}],
-                 "connections": [{"from": "input", "to": "conv", "kind": "conv2d", "kernel": 2, "padding": 1},
-                                 {"from": "conv", "to": "pool", "kind": "sumPool", "kernel": 3},
-                                 {"from": "pool", "to": "output"}]},
-     "input": {"kind": "dataset", "dataset": {"kind": "yinyang", "train": 48, "test": 24}, "encoder": {"kind": "rate", "steps": 8}},
-     "run": {"steps": 8},
-     "training": {"epochs": 2}}
-    """
+    /// Yin-Yang's 4 features as a 1 x 2 x 2 image: conv 4@2x2 (padding 1, stride 1 or 2) ->
+    /// 4 x 3 x 3 or 4 x 2 x 2, a sum pool over the whole map (OR-pool, vth 1) -> 4 x 1 x 1,
+    /// dense -> 3 readout. du 4095 and dv 0 everywhere: the chip's decays are then exact
+    /// (u = a_in << 6, v not leaking), so the chip and the twin run with the dequantised
+    /// weights must agree spike for spike.
+    static func conv(stride: Int = 1) -> String {
+        let side = stride == 1 ? 3 : 2
+        return """
+        {"name": "tiny-conv", "seed": 3,
+         "network": {"layers": [{"name": "input", "kind": "input", "shape": [1, 2, 2]},
+                                {"name": "conv", "shape": [4, \(side), \(side)], "neuron": {"du": 4095, "dv": 0, "vth": 120}},
+                                {"name": "pool", "shape": [4, 1, 1], "neuron": {"du": 4095, "dv": 0, "vth": 1}},
+                                {"name": "output", "size": 3, "neuron": {"model": "loihi-cuba-readout", "du": 4095, "dv": 0}}],
+                     "connections": [{"from": "input", "to": "conv", "kind": "conv2d", "kernel": 2, "padding": 1, "stride": \(stride)},
+                                     {"from": "conv", "to": "pool", "kind": "sumPool", "kernel": \(side)},
+                                     {"from": "pool", "to": "output"}]},
+         "input": {"kind": "dataset", "dataset": {"kind": "yinyang", "train": 48, "test": 24}, "encoder": {"kind": "rate", "steps": 8}},
+         "run": {"steps": 8},
+         "training": {"epochs": 2}}
+        """
+    }
 
     /// 4 -> 8 LIF with an 8 x 8 self-connection -> 3 readout, on chip with opzo and readout.
     static let recurrent = """
@@ -98,8 +102,9 @@ import Testing
         return (dep, patterns.count, agree, worst)
     }
 
-    @Test func convNetTrainedByBPTTDeploysAndTheChipEqualsTheQuantisedTwin() throws {
-        let r = try runner(Self.conv)
+    @Test(arguments: [1, 2])
+    func convNetTrainedByBPTTDeploysAndTheChipEqualsTheQuantisedTwin(stride: Int) throws {
+        let r = try runner(Self.conv(stride: stride))
         #expect(r.shapedTopology != nil && r.chainConnections == [0, 1, 2] && r.recurrentConnections == [nil, nil, nil])
         #expect(r.config.onChipLearning.isEmpty)
         let (dep, n, agree, worst) = try deployedChipEqualsDequantisedTwin(r)
@@ -158,7 +163,7 @@ import Testing
 
     @Test func chipInTheLoopRefusesAShapedNetwork() throws {
         let text = """
-        {"experiment": \(Self.conv), "chipInTheLoop": {"methods": [{"rule": "bptt"}]}, "hosts": ["\(root)/configs/host/cpu-server.json"]}
+        {"experiment": \(Self.conv()), "chipInTheLoop": {"methods": [{"rule": "bptt"}]}, "hosts": ["\(root)/configs/host/cpu-server.json"]}
         """
         let c = try CompareConfig(json: try JSONValue.parse(Data(text.utf8), file: "c.json"), file: "c.json")
         #expect(throws: ChipError.self) { _ = try CompareRunner(config: c) }
