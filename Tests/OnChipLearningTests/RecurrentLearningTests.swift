@@ -186,6 +186,23 @@ private func traceStep(_ x: Int64, spike: Bool) -> Int64 { min(255, (x * (4096 -
         #expect(hidden.joined().contains(true))
     }
 
+    /// The shipped recurrent config at scale (784 -> 200 with 200 x 200 R -> 10, OPZO): every
+    /// forward update, R's included, is the float formula x1 * factor / 2^eta within one LSB and
+    /// without bias (ChipUpdateCheck, docs/TWIN.md), and R's block is among the updates checked.
+    @Test func shippedRecurrentConfigPassesTheChipUpdateCheck() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let exp = try ConfigLoader.experiment(path: root + "/configs/opzo-rec-mnist.json")
+        var check = ChipUpdateCheck()
+        var recurrentUpdates = 0
+        try ChipUpdateCheck.observe(experiment: exp, samples: 3) { o in
+            // R is the hidden population's block with 200 presynaptic axons (its input block has 784).
+            if o.layer == 1 && o.x1.count == 200 && o.weightsAfter != o.weightsBefore { recurrentUpdates += 1 }
+            check.add(o)
+        }
+        #expect(recurrentUpdates > 0, "R's block was never updated")
+        #expect(check.passed, "\(check.failures)")
+    }
+
     /// Rules that have not been examined on recurrent blocks refuse the network cleanly.
     @Test(arguments: ["mgd_wp", "loco"])
     func otherRulesRefuseARecurrentNetwork(rule: String) throws {
