@@ -176,7 +176,13 @@ import Testing
                     learning: ", \"learning\": {\"rule\": \"stdp\"}").contains("$.learning: cannot train this network: connection 0 ('in' -> 'c1') is conv2d"))
         let rec = "{\"name\": \"in\", \"kind\": \"input\", \"size\": 2}, {\"name\": \"a\", \"size\": 2}"
         #expect(net(rec, "{\"from\": \"in\", \"to\": \"a\"}, {\"from\": \"a\", \"to\": \"a\"}", learning: ", \"learning\": {\"rule\": \"stdp\"}")
-            .contains("is recurrent; learning on recurrent networks is not supported"))
+            .contains("is recurrent on the readout (the last layer); on chip only a hidden layer's self-connection learns"))
+        // A hidden layer's dense self-connection learns (docs/LEARNING.md, "Recurrent"); a
+        // connection back to an earlier layer does not.
+        let deep = rec + ", {\"name\": \"b\", \"size\": 2}"
+        #expect(net(deep, "{\"from\": \"in\", \"to\": \"a\"}, {\"from\": \"a\", \"to\": \"b\"}, {\"from\": \"a\", \"to\": \"a\"}", learning: ", \"learning\": {\"rule\": \"dfa\"}") == "<no error>")
+        #expect(net(deep, "{\"from\": \"in\", \"to\": \"a\"}, {\"from\": \"a\", \"to\": \"b\"}, {\"from\": \"b\", \"to\": \"a\"}", learning: ", \"learning\": {\"rule\": \"dfa\"}")
+            .contains("connection 2 ('b' -> 'a') is recurrent to an earlier layer"))
         // v saturates symmetrically: 2^23 is out of range.
         #expect(net("{\"name\": \"in\", \"kind\": \"input\", \"size\": 2}, {\"name\": \"a\", \"size\": 2, \"initialV\": 8388608}", "{\"from\": \"in\", \"to\": \"a\"}")
             .contains("$.network.layers[1].initialV"))

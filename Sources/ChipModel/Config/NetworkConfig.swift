@@ -356,7 +356,7 @@ public struct NetworkConfig: Equatable, Sendable {
     public var untrainableReason: String? {
         for (i, c) in connections.enumerated() {
             if c.kind.isShaped { return "connection \(i) ('\(c.from)' -> '\(c.to)') is \(c.kind.rawValue); learning on conv, pooling and one-to-one connections is not supported yet (inference only)" }
-            if isRecurrent(c) { return "connection \(i) ('\(c.from)' -> '\(c.to)') is recurrent; learning on recurrent networks is not supported yet (inference only)" }
+            if isRecurrent(c), let reason = recurrentUntrainableReason(c, index: i) { return reason }
         }
         return nil
     }

@@ -68,35 +68,41 @@ public struct CompareConfig {
             experiment = try Self.prefixingPaths(file: file) { try ExperimentConfig(json: try NIRConfigNetwork.resolve(ev, file: file), file: file) }
         default: throw r.error("experiment", "expected a file name or an object, found \(ev.typeName)")
         }
-        guard let learning = experiment.learning else {
-            throw ChipError.config(file: experiment.file, path: "$.learning", message: "compare needs the experiment's on-chip learning section")
-        }
-        // Each entry: a rule name of the OPZO family (the experiment's learning section with that
-        // rule) or a whole learning section (any rule: mgd_wp, fwd_grad, loco, microcode, ...),
-        // checked now, before anything trains.
-        let exp = experiment
-        let prefix: String? = experimentInline ? file : nil
-        if let rules = try r.optionalArray("onChipRules") {
-            onChipLearning = try rules.enumerated().map { i, v in
-                switch v {
-                case let .string(s):
-                    guard ErrorBroadcastParameters.Kind(rawValue: s) != nil else {
-                        throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", ")), or a learning section object")
+        // Without a learning section (a network the chip cannot train yet, such as a conv
+        // net: the experiment refuses one) compare runs the off-chip methods only.
+        if let learning = experiment.learning {
+            // Each entry: a rule name of the OPZO family (the experiment's learning section with that
+            // rule) or a whole learning section (any rule: mgd_wp, fwd_grad, loco, microcode, ...),
+            // checked now, before anything trains.
+            let exp = experiment
+            let prefix: String? = experimentInline ? file : nil
+            if let rules = try r.optionalArray("onChipRules") {
+                onChipLearning = try rules.enumerated().map { i, v in
+                    switch v {
+                    case let .string(s):
+                        guard ErrorBroadcastParameters.Kind(rawValue: s) != nil else {
+                            throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected one of \(ErrorBroadcastParameters.Kind.allCases.map(\.rawValue).joined(separator: ", ")), or a learning section object")
+                        }
+                        let l = TrainingSession.learning(learning, withRule: s)
+                        _ = try Self.prefixingPaths(file: prefix) { try LearningConfig.decode(l, file: exp.file) }
+                        return l
+                    case .object:
+                        var e = exp; e.learning = v
+                        _ = try RuleFactory.make(v, config: e)
+                        return v
+                    default:
+                        throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected a rule name or a learning section object, found \(v.typeName)")
                     }
-                    let l = TrainingSession.learning(learning, withRule: s)
-                    _ = try Self.prefixingPaths(file: prefix) { try LearningConfig.decode(l, file: exp.file) }
-                    return l
-                case .object:
-                    var e = exp; e.learning = v
-                    _ = try RuleFactory.make(v, config: e)
-                    return v
-                default:
-                    throw ChipError.config(file: file, path: "$.onChipRules[\(i)]", message: "expected a rule name or a learning section object, found \(v.typeName)")
                 }
+            } else {
+                _ = try Self.prefixingPaths(file: prefix) { try RuleFactory.make(learning, config: exp) }
+                onChipLearning = [learning]
             }
         } else {
-            _ = try Self.prefixingPaths(file: prefix) { try RuleFactory.make(learning, config: exp) }
-            onChipLearning = [learning]
+            if r.has("onChipRules") {
+                throw ChipError.config(file: experiment.file, path: "$.learning", message: "onChipRules needs the experiment's on-chip learning section")
+            }
+            onChipLearning = []
         }
         func decodeMethods(_ list: [JSONReader], rules: [TwinRule]) throws -> [OffChipMethod] {
             try list.map { m in

@@ -11,11 +11,29 @@ public final class CompareRunner {
     public var progress: (String) -> Void = { _ in }
     /// Topology of the experiment's chain: connection index feeding layer l + 1, per weight layer l.
     let chainConnections: [Int]
+    /// A network with conv, pooling, flatten or recurrent connections: the shaped twin's
+    /// topology and, per weight layer, the recurrent connection into its post layer (or nil).
+    /// nil for a dense feedforward chain (the dense twin, TwinNetwork).
+    public let shapedTopology: TwinTopology?
+    let recurrentConnections: [Int?]
 
     public init(config: CompareConfig) throws {
         self.config = config
         table = try Experiment.energyTable(for: config.experiment)
-        chainConnections = try Self.chain(config.experiment)
+        let e = config.experiment
+        if e.network.connections.contains(where: { $0.kind.isShaped || e.network.isRecurrent($0) }) {
+            let shaped = try Self.shapedChain(e, base: Self.twinConfig(e, config), theta: config.theta)
+            shapedTopology = shaped.topology
+            chainConnections = shaped.forward
+            recurrentConnections = shaped.recurrent
+            if !config.loopMethods.isEmpty {
+                throw ChipError.config(file: config.file, path: "$.chipInTheLoop", message: "chip-in-the-loop training needs a dense feedforward chain; this network has conv, pooling or recurrent connections")
+            }
+        } else {
+            chainConnections = try Self.chain(e)
+            shapedTopology = nil
+            recurrentConnections = chainConnections.map { _ in nil }
+        }
     }
 
     var experiment: ExperimentConfig { config.experiment }
@@ -52,7 +70,9 @@ public final class CompareRunner {
 
     /// The twin with the chip's dynamics: sizes, steps, du / dv of hidden and readout layers,
     /// reset mode, seed; threshold theta (the chip's vth maps to it at deployment).
-    public var twinConfig: TwinConfig {
+    public var twinConfig: TwinConfig { Self.twinConfig(experiment, config) }
+
+    static func twinConfig(_ experiment: ExperimentConfig, _ config: CompareConfig) -> TwinConfig {
         let layers = experiment.network.layers
         var t = TwinConfig(sizes: layers.map(\.size), steps: experiment.run.steps, seed: experiment.seed)
         if layers.count > 2 {
@@ -123,12 +143,16 @@ public final class CompareRunner {
         return (train, test)
     }
 
-    /// Bytes of the chip's synapse memory that hold the chain's weights.
+    /// Bytes of the chip's synapse memory that hold the chain's weights (a shaped
+    /// connection's kernel counted once, a recurrent matrix n x n; fixed pools hold none).
     var chipWeightBytes: Int {
         let layers = experiment.network.layers
         return chainConnections.enumerated().reduce(0) { acc, lc in
             let c = experiment.network.connections[lc.1]
-            return acc + (layers[lc.0].size * layers[lc.0 + 1].size * c.weightBits + 7) / 8
+            let forward = c.shaped.map { $0.fixedWeight == nil ? $0.geometry.weightCount : 0 } ?? layers[lc.0].size * layers[lc.0 + 1].size
+            let n = layers[lc.0 + 1].size
+            let recurrent = recurrentConnections[lc.0].map { experiment.network.connections[$0].weightBits * n * n } ?? 0
+            return acc + (forward * c.weightBits + 7) / 8 + (recurrent + 7) / 8
         }
     }
 
@@ -199,6 +223,8 @@ public final class CompareRunner {
         public var testCounts: ActionCounts
         public var testSamples: Int
         public var neurobench: NeuroBenchMetrics? = nil
+        /// The chip's prediction for each test sample, in order (not in the report).
+        public var predictions: [Int] = []
         public var json: JSONValue {
             .object([("linkBytes", .uint(linkBytes)), ("sramWriteBits", .uint(sramWriteBits)), ("chipTestAccuracy", .double(chipAccuracy)),
                      ("connections", .array(connections.map { q in
@@ -210,6 +236,7 @@ public final class CompareRunner {
     }
 
     public func trainOffChip(_ m: OffChipMethod, train: FloatDataset, test: FloatDataset) throws -> OffChipRun {
+        if let topology = shapedTopology { return try trainOffChipShaped(m, topology: topology, train: train, test: test) }
         var tc = TwinTrainerConfig(rule: m.rule)
         tc.epochs = config.offChipEpochs ?? training.epochs
         tc.batchSize = config.batchSize
@@ -250,18 +277,7 @@ public final class CompareRunner {
             link += UInt64(q.packedBytes + 4)
             bits += UInt64(exp.network.layers[l].size * exp.network.layers[l + 1].size * q.weightBits)
         }
-        let (_, testSource) = try Experiment.sources(for: exp)
-        let tc = training
-        let n = tc.testLimit > 0 ? min(tc.testLimit, testSource.samples) : testSource.samples
-        let sim = Simulator(chip: try Chip(config: exp))
-        let c0 = sim.totalCounts
-        var correct = 0
-        for s in 0..<n {
-            sim.runSample(s, source: testSource)
-            if let r = sim.samples.last, r.label == r.prediction { correct += 1 }
-        }
-        return Deployment(connections: qs, linkBytes: link, sramWriteBits: bits, chipAccuracy: Double(correct) / Double(max(1, n)),
-                          testCounts: sim.totalCounts.minus(c0), testSamples: n, neurobench: NeuroBenchMetrics.of(simulator: sim))
+        return try evaluateDeployment(exp, connections: qs, linkBytes: link, sramWriteBits: bits)
     }
 
     /// Quantises the twin's weights layer by layer into `exp` (chain: the connection index of

@@ -89,6 +89,29 @@ public enum Quantiser {
                                    vth: theta == nil ? nil : newVth, maxAbsFloat: maxAbs)
     }
 
+    /// Quantises `w` into a post layer whose chip units per float unit are already fixed by
+    /// another connection into it (`unit` = that connection's scale x 2^exponent, vth / theta
+    /// for a thresholded layer): e = e* = ceil(log2(max|w| unit / wMax)) clamped to 0...7,
+    /// scale = unit 2^-e, w_int = round-half-away(w scale) saturated to [-wMax, wMax]
+    /// (saturation only when e* > 7). e* < 0 keeps e = 0 (mantissas below the top of their
+    /// range) rather than a negative exponent, whose floor right shift of the dendritic sum
+    /// would bias it; the caller first raises the threshold where it can (installShaped).
+    public static func quantise(_ w: UnsafePointer<Float>, rows: Int, cols: Int, weightBits: Int, unit: Double) -> QuantisedConnection {
+        var maxAbs: Float = 0
+        for k in 0..<(rows * cols) { maxAbs = max(maxAbs, abs(w[k])) }
+        let wMax = (1 << (weightBits - 1)) - 1
+        let exponent = min(max(exponentNeeded(maxAbs: Double(maxAbs), unit: unit, wMax: wMax), 0), exponentRange.upperBound)
+        let scale = unit * pow(2, Double(-exponent))
+        var q = [[Int]](repeating: [Int](repeating: 0, count: cols), count: rows)
+        for j in 0..<rows {
+            for i in 0..<cols {
+                let x = (Double(w[j * cols + i]) * scale).rounded(.toNearestOrAwayFromZero)
+                q[j][i] = Int(min(max(x, Double(-wMax)), Double(wMax)))
+            }
+        }
+        return QuantisedConnection(weights: q, weightBits: weightBits, scale: scale, weightExponent: exponent, vth: nil, maxAbsFloat: maxAbs)
+    }
+
     public static func quantise(_ w: [Float], rows: Int, cols: Int, weightBits: Int, theta: Float?, vth: Int?) -> QuantisedConnection {
         w.withUnsafeBufferPointer { quantise($0.baseAddress!, rows: rows, cols: cols, weightBits: weightBits, theta: theta, vth: vth) }
     }

@@ -58,6 +58,7 @@ public enum RuleFactory {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
         if case let .string(name)? = learning["rule"], BuiltinRuleSpecs.weightPerturbationNames.contains(name) {
+            try RecurrentLearningSupport.check(rule: name, config: config)
             // A shipped weight-perturbation spec; its periods resolved against run.steps.
             let spec = try BuiltinRuleSpecs.spec(named: name)
             return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
@@ -71,6 +72,7 @@ public enum RuleFactory {
                 .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
         }
         if case .string("loco")? = learning["rule"] {
+            try RecurrentLearningSupport.check(rule: "loco", config: config)
             return LOCORule(try LOCOConfig.decode(learning, file: config.file))
         }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))

@@ -27,6 +27,13 @@ public struct ConfigGradCheck {
     /// `rule` overrides the experiment's learning rule (the chip's and the first twin row).
     public init(experiment: ExperimentConfig, samples: Int, rule: ErrorBroadcastParameters.Kind? = nil) throws {
         let runner = try CompareRunner(config: try CompareConfig(experiment: experiment))
+        // The rule comparison runs the dense twin: a conv or recurrent network would lose its
+        // shaped and recurrent connections here (`chipsim gradcheck` checks those networks with
+        // ShapedConfigGradCheck instead).
+        if runner.shapedTopology != nil {
+            throw ChipError.config(file: experiment.file, path: "$.network.connections",
+                                   message: "the rule comparison of gradcheck needs a dense feedforward chain; this network has conv, pooling or recurrent connections (ShapedConfigGradCheck checks it)")
+        }
         network = runner.twinConfig
         guard let base = rule ?? runner.config.onChipRules.first else {
             throw ChipError.config(file: experiment.file, path: "$.learning.rule", message: "gradcheck needs a rule of the OPZO family (opzo, dfa, readout, zo_sp, mgd_np)")

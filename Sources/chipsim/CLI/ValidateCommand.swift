@@ -56,7 +56,8 @@ enum ValidateCommand: Subcommand {
         let plan = try runner.preflight()
         let out = try OutputPath.defaultDirectory(name: config.name, file: path)
         let steps = config.experiment.run.steps
-        print("\(path): valid compare config. \(plan.epochs) epoch(s) on chip, \(plan.offChipEpochs) off chip; \(steps) steps per sample")
+        let onChip = config.onChipLearning.isEmpty ? "no on-chip rule" : "\(plan.epochs) epoch(s) on chip"
+        print("\(path): valid compare config. \(onChip), \(plan.offChipEpochs) epoch(s) off chip; \(steps) steps per sample")
         for r in plan.onChip {
             print("  on-chip \(r.rule.rawValue): \(r.trainSamples) training samples then \(r.testSamples) test samples per epoch on \(r.cores) core(s)")
         }
