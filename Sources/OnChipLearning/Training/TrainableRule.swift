@@ -29,13 +29,14 @@ extension ScheduledRule: TrainableRule {
     /// The rule's name and every parameter's value (for a shipped rule, the same object the
     /// learning section resolves to).
     public var parametersJSON: JSONValue { .object([("rule", .string(spec.name))] + values.entries) }
-    public var extraSynapseBytes: Int { feedbackBytes }
+    public var extraSynapseBytes: Int { feedbackBytes + counterBytes }
     /// Feedback registers M (per hidden population), the ZO_sp / MGD-NP loss baseline b (the
     /// output core's 64-bit accumulator), and OPZO's held-noise readout sum (zero between samples).
     public var stateRegisters: [RuleStateRegister] {
         feedback.enumerated().map { k, f in RuleStateRegister("feedback[\(k)]", signedBits: f.block.auxBits, values: f.block.aux) }
             + [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
                RuleStateRegister("readoutSum", signedBits: 32, values: oSum)]
+            + hostStateRegisters
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
@@ -44,6 +45,7 @@ extension ScheduledRule: TrainableRule {
             else if let k = feedback.indices.first(where: { r.name == "feedback[\($0)]" }) {
                 feedback[k].block.aux = ContiguousArray(r.values.map { Int32($0) })
             }
+            else { restoreHostState(r) }
         }
     }
 }
@@ -63,8 +65,10 @@ public enum RuleFactory {
             let spec = try RuleSpec.load(reference, configFile: config.file, path: "$.learning.spec")
             return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file))
         }
-        if case .string("loco")? = learning["rule"] {
-            return LOCORule(try LOCOConfig.decode(learning, file: config.file))
+        if case let .string(name)? = learning["rule"], BuiltinRuleSpecs.specOnly.contains(name) {
+            // A shipped rule that exists only as its spec (configs/rules/<name>.json).
+            let spec = try BuiltinRuleSpecs.spec(named: name)
+            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file))
         }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))
     }

@@ -19,6 +19,13 @@ enum CompiledOperation {
     case regenerateNoise(noise: RuleNoiseStep)
     case receive(outputSum: Bool)
     case deliverTransposed(shift: Int, normalise: Int)
+    case clear(RuleValueName)
+    case accumulateCost
+    case meanCost(shift: Int)
+    case countSpikes(bits: Int)
+    case scaleRegister(shift: Int)
+    /// Index into the rule's hostCalls.
+    case callHost(Int)
 }
 
 struct CompiledStep {
@@ -52,7 +59,15 @@ extension ScheduledRule {
             case let .regenerateNoise(noise): op = .regenerateNoise(noise: noise)
             case let .receive(value): op = .receive(outputSum: value == .oSum)
             case let .deliverTransposed(shift, normalise): op = .deliverTransposed(shift: resolve(shift), normalise: resolve(normalise))
-            case .injectNoise, .deliverGradedNoise, .sendLabel: return nil
+            case let .clear(value): op = .clear(value)
+            case .accumulateCost: op = .accumulateCost
+            case let .meanCost(shift): op = .meanCost(shift: resolve(shift))
+            case let .countSpikes(bits): op = .countSpikes(bits: bits)
+            case let .scaleRegister(shift): op = .scaleRegister(shift: resolve(shift))
+            case let .callHost(routine, _):
+                guard let i = hostCalls.firstIndex(where: { $0.name == routine }) else { return nil }
+                op = .callHost(i)
+            case .injectNoise, .deliverGradedNoise, .sendLabel, .injectRegister, .drawSigns: return nil
             }
             return CompiledStep(timing: step.timing, operation: op)
         }

@@ -8,11 +8,28 @@ import ChipModel
 //   prng.injectNoise          a_in += z for the hidden neurons (the noise source, below)
 //   synapse.deliverGradedNoise a population fed by a hidden layer integrates that layer's
 //                             graded noise of the previous step through its forward block
+//   neuron.injectRegister     a_in_i += scale r_i for the hidden neurons (a held register, e.g.
+//                             a perturbation sign drawn at the sample's start; nothing drawn)
 // sampleStart:
 //   host.sendLabel            the label to each output core (1 byte over the host link)
+//   prng.drawSigns            r1_i = +-1 per hidden neuron, one draw each, keyed by (seed,
+//                             perturbation, layer, -1, the sample's first global step, neuron)
+//   controller.clear          (also in learn) zeroes oSum, the spike counters or costSum
 // learn (the learning phase, in order):
 //   loss.error                o = readout v; e = the loss unit's error, into the readout modulators
 //   loss.cost                 L and the baseline update; L - b kept for a broadcast
+//   loss.accumulateCost       costSum += L (L as loss.cost evaluates it; 1 instruction more)
+//   loss.meanCost             C = (costSum + T/2) / T over the sample's T steps, lossDelta = C - b,
+//                             b += lossDelta >> shift (the first sample only sets b: lossDelta 0);
+//                             costSum = 0; 4 instructions, 4 cycles the hidden cores wait for
+//   controller.countSpikes    r_j += 1 (saturating at 2^bits - 1) per delivered presynaptic spike
+//                             of each hidden block (one instruction and cycle per spike); the
+//                             counters are synapse memory of the core (bits per axon)
+//   controller.scaleRegister  mod_i = sat16((lossDelta r_i) >> shift) on each hidden neuron
+//                             (2 n instructions, ceil(2 n / lanes) cycles)
+//   host.call                 a declared host routine (HostRoutines.swift): its link bytes both
+//                             ways and its host operations are counted by the simulator's host
+//                             steps (reported apart, costed with the host profile)
 //   plasticity.run            a microcode program over output/hidden blocks, neurons or the
 //                             hidden feedback blocks
 //   controller.accumulate     oSum += o on the output core (one instruction per output)
@@ -48,6 +65,8 @@ public enum RuleStepTiming: String, CaseIterable, Sendable {
     case errorDelayBurnIn
     /// Learning steps that end a learning epoch (every tEpoch steps and a sample's last step).
     case epochEnd
+    /// A sample's last step (learning or not).
+    case sampleEnd
 }
 
 /// Which step's noise a noise step regenerates.
@@ -77,6 +96,7 @@ public enum RuleUpdateFactor: String, CaseIterable, Sendable {
 /// The vectors and scalars steps pass between units.
 public enum RuleValueName: String, CaseIterable, Sendable {
     case e, o, oSum, hiddenOutputs, lossDelta
+    case counters, costSum
 }
 
 /// A number in a step: a literal, a parameter ("$name") or a property of the network ("@name").
@@ -105,6 +125,14 @@ public enum RuleStepOperation: Sendable {
     case regenerateNoise(noise: RuleNoiseStep)
     case receive(RuleValueName)
     case deliverTransposed(shift: RuleNumber, normalise: RuleNumber)
+    case injectRegister(scale: RuleNumber)
+    case drawSigns
+    case clear(RuleValueName)
+    case accumulateCost
+    case meanCost(baselineShift: RuleNumber)
+    case countSpikes(bits: Int)
+    case scaleRegister(shift: RuleNumber)
+    case callHost(routine: String, arguments: [(name: String, value: RuleNumber)])
 
     /// The unit each operation belongs to (a spec must name it).
     static let units: [String: String] = [
@@ -115,8 +143,13 @@ public enum RuleStepOperation: Sendable {
         "run": "plasticity",
         "accumulate": "controller", "clear": "controller", "scaleNoise": "controller",
         "send": "router", "broadcast": "router", "drain": "router",
+        "injectRegister": "neuron", "drawSigns": "prng", "accumulateCost": "loss", "meanCost": "loss",
+        "countSpikes": "controller", "scaleRegister": "controller", "call": "host",
     ]
-    static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router"]
+    static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router", "neuron"]
+    /// Operations each non-learn phase allows ("clear" runs in sampleStart and learn).
+    static let neuronInputOperations = ["injectNoise", "deliverGradedNoise", "injectRegister"]
+    static let sampleStartOperations = ["sendLabel", "drawSigns", "clear"]
 }
 
 public struct RuleStep: Sendable {
@@ -138,9 +171,11 @@ enum RuleStepReader {
         guard owner == unit else { throw r.error("unit", "step '\(op)' is done by the \(owner) unit, not '\(unit)'") }
         let allowed: [String]
         switch phase {
-        case "neuronInput": allowed = ["injectNoise", "deliverGradedNoise"]
-        case "sampleStart": allowed = ["sendLabel"]
-        default: allowed = Array(RuleStepOperation.units.keys).filter { !["injectNoise", "deliverGradedNoise", "sendLabel"].contains($0) }
+        case "neuronInput": allowed = RuleStepOperation.neuronInputOperations
+        case "sampleStart": allowed = RuleStepOperation.sampleStartOperations
+        default: allowed = Array(RuleStepOperation.units.keys).filter {
+            $0 == "clear" || !(RuleStepOperation.neuronInputOperations + RuleStepOperation.sampleStartOperations).contains($0)
+        }
         }
         guard allowed.contains(op) else {
             throw r.error("op", "step '\(op)' cannot run in \(phase); there: \(allowed.sorted().joined(separator: ", "))")
@@ -189,8 +224,34 @@ enum RuleStepReader {
             try expect("value", "o"); try expect("into", "oSum")
             operation = .accumulateOutput
         case "clear":
-            try expect("value", "oSum")
-            operation = .clearOutputSum
+            let v = try r.string("value", oneOf: phase == "learn" ? ["oSum", "counters", "costSum"] : ["counters", "costSum"])
+            operation = v == "oSum" ? .clearOutputSum : .clear(RuleValueName(rawValue: v)!)
+        case "injectRegister":
+            _ = try r.string("register", oneOf: ["r1"]); try expect("into", "hidden.input")
+            operation = .injectRegister(scale: try number(r, "scale", spec: spec))
+        case "drawSigns":
+            try expect("into", "hidden.r1")
+            operation = .drawSigns
+        case "accumulateCost":
+            try expect("into", "costSum")
+            operation = .accumulateCost
+        case "meanCost":
+            try expect("value", "costSum"); try expect("into", "lossDelta")
+            operation = .meanCost(baselineShift: try number(r, "baselineShift", spec: spec))
+        case "countSpikes":
+            try expect("on", "hidden.blocks"); try expect("into", "counters")
+            operation = .countSpikes(bits: try r.int("bits", range: 1...16))
+        case "scaleRegister":
+            try expect("scalar", "lossDelta"); _ = try r.string("register", oneOf: ["r1"]); try expect("into", "hidden.modulator")
+            operation = .scaleRegister(shift: try number(r, "shift", spec: spec))
+        case "call":
+            let name = try r.string("routine", oneOf: HostRoutines.names)
+            let expected = HostRoutines.arguments(of: name)
+            let w = try r.object("with")
+            var arguments: [(name: String, value: RuleNumber)] = []
+            for a in expected { arguments.append((a, try number(w, a, spec: spec))) }
+            try w.rejectUnknownKeys()
+            operation = .callHost(routine: name, arguments: arguments)
         case "scaleNoise":
             try expect("scalar", "lossDelta"); try expect("into", "hidden.modulator")
             guard spec.hasNoiseSource else { throw r.error("op", "scaleNoise needs the spec's \"noiseSource\"") }
@@ -212,7 +273,7 @@ enum RuleStepReader {
                 } else {
                     let ir = try JSONReader(item, file: r.file, path: path)
                     name = try ir.string("value")
-                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn }.map(\.rawValue)))!
+                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn && $0 != .sampleEnd }.map(\.rawValue)))!
                     itemCondition = try ir.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(path).if") }
                     try ir.rejectUnknownKeys()
                 }

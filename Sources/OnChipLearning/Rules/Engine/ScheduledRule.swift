@@ -80,6 +80,16 @@ public final class ScheduledRule: LearningRule {
     var errorEvaluated = false
     /// Held noise of each hidden layer for the current learning epoch (the neurons' registers).
     var heldNoise: [Int: ContiguousArray<Int64>] = [:]
+    /// Per-sample cost, spike counters and host routines (ScheduledRule+Host.swift): the cost
+    /// summed over the sample, samples whose mean cost was taken, cycles the phase waits for
+    /// serially, the counted hidden blocks, their counter width and the routines called.
+    var costSum: Int64 = 0
+    var costsSeen: Int32 = 0
+    var usesMeanCost = false
+    var serialCycles: UInt64 = 0
+    var counted: [CountedBlock] = []
+    var counterBits = 0
+    var hostCalls: [HostRoutine] = []
 
     /// Test and check hook (nil in runs): called after each forward-weight update of a block
     /// with the factors the program used. `chipsim gradcheck CONFIG` compares the update with
@@ -253,6 +263,7 @@ public final class ScheduledRule: LearningRule {
                 }
             }
         }
+        try attachHostSteps(sim)
     }
 
     /// Feedback blocks' bytes (for the memory report).
@@ -266,9 +277,13 @@ public final class ScheduledRule: LearningRule {
 
     public func beginSample(simulator: Simulator, context: StepContext) {
         for op in sampleStartSteps {
-            if case .sendLabel = op {
+            switch op {
+            case .sendLabel:
                 // The host sends the label to the output core(s): one byte each.
                 simulator.countHost(.hostIOBytes, UInt64(outputs.count))
+            case .drawSigns: drawSigns(context)
+            case let .clear(value): clear(value)
+            default: continue
             }
         }
     }
@@ -279,6 +294,7 @@ public final class ScheduledRule: LearningRule {
             switch op {
             case .injectNoise: injectNoise(population: population, aIn: aIn, context: context, counts: &counts)
             case .deliverGradedNoise: deliverGradedNoise(population: population, aIn: aIn, context: context, counts: &counts)
+            case let .injectRegister(scale): injectRegister(population: population, aIn: aIn, scale: resolve(scale))
             default: continue
             }
         }
@@ -287,6 +303,7 @@ public final class ScheduledRule: LearningRule {
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         coreCycles.removeAll(keepingCapacity: true)
         errorEvaluated = false
+        serialCycles = 0
         let learning = context.step >= learnFrom
         let lastBurnIn = context.step == learnFrom - 1
         // Burn-in steps before learnFrom: a hidden layer with error delay d runs
@@ -301,6 +318,7 @@ public final class ScheduledRule: LearningRule {
             case .lastBurnInStep: return lastBurnIn
             case .errorDelayBurnIn: return delayBurnIn
             case .epochEnd: return epochEnd
+            case .sampleEnd: return context.step == context.stepsPerSample - 1
             }
         }
         var drains: UInt64 = 0
@@ -323,9 +341,15 @@ public final class ScheduledRule: LearningRule {
             case let .receive(outputSum): receive(outputSum ? oSum : o)
             case let .deliverTransposed(shift, normalise):
                 deliverTransposed(shift: shift, normalise: normalise, synopCycles: sim.chip.config.chip.timing.synopCycles)
+            case let .clear(value): clear(value)
+            case .accumulateCost: accumulateCost(context)
+            case let .meanCost(shift): meanCost(context, baselineShift: shift)
+            case let .countSpikes(bits): countSpikes(bits: bits)
+            case let .scaleRegister(shift): scaleRegister(shift: shift)
+            case let .callHost(index): callHost(index, simulator: sim)
             }
         }
-        return (coreCycles.values.max() ?? 0) + drains
+        return (coreCycles.values.max() ?? 0) + drains + serialCycles
     }
 }
 
