@@ -25,7 +25,7 @@ extension TrainableRule {
 }
 
 extension ScheduledRule: TrainableRule {
-    public var outputLossUnit: LossUnit? { lossUnit }
+    public var outputLossUnit: LossUnit? { spec.lossParameter.isEmpty ? nil : lossUnit }
     /// The rule's name and every parameter's value (for a shipped rule, the same object the
     /// learning section resolves to).
     public var parametersJSON: JSONValue { .object([("rule", .string(spec.name))] + values.entries) }

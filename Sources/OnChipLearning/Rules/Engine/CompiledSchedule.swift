@@ -26,6 +26,7 @@ enum CompiledOperation {
     case scaleRegister(shift: Int)
     /// Index into the rule's hostCalls.
     case callHost(Int)
+    case reward(correct: Int, wrong: Int, perNeuron: Bool, everyPopulation: Bool)
 }
 
 struct CompiledStep {
@@ -67,6 +68,9 @@ extension ScheduledRule {
             case let .callHost(routine, _):
                 guard let i = hostCalls.firstIndex(where: { $0.name == routine }) else { return nil }
                 op = .callHost(i)
+            case let .reward(correct, wrong, target, every):
+                let t = target.hasPrefix("$") ? values.string(String(target.dropFirst())) : target
+                op = .reward(correct: resolve(correct), wrong: resolve(wrong), perNeuron: t == "neuron", everyPopulation: every)
             case .injectNoise, .deliverGradedNoise, .sendLabel, .injectRegister, .drawSigns: return nil
             }
             return CompiledStep(timing: step.timing, operation: op)

@@ -56,6 +56,10 @@ public struct RuleSpec: Sendable {
     public var neuronInput: [RuleStep]
     public var sampleStart: [RuleStep]
     public var learn: [RuleStep]
+    /// The postsynaptic trace y1's settings (traces.y1, optional: a "unit": "trace" parameter).
+    public var postTraceParameter: String? = nil
+    /// Aux registers (bits) on the forward blocks the spec's synapse programs run on (optional).
+    public var auxBits: RuleNumber? = nil
 
     /// Reads the spec a learning section's "spec" names: a path (relative to `configFile`'s
     /// directory) or an inline object.
@@ -103,10 +107,17 @@ public struct RuleSpec: Sendable {
             }
             return p.name
         }
-        let lossParameter = try unitParameter("lossUnit", .lossUnit, in: r)
+        // A rule without a loss (STDP) leaves the loss unit out: its settings are the defaults.
+        let lossParameter = r.has("lossUnit") ? try unitParameter("lossUnit", .lossUnit, in: r) : ""
         let traces = try r.object("traces")
         let traceParameter = try unitParameter("x1", .trace, in: traces)
+        let postTraceParameter = traces.has("y1") ? try unitParameter("y1", .trace, in: traces) : nil
         try traces.rejectUnknownKeys()
+        var auxBits: RuleNumber?
+        if let a = try r.optionalObject("aux") {
+            auxBits = try RuleStepReader.number(a, "bits", spec: context)
+            try a.rejectUnknownKeys()
+        }
         var noiseSource: NoiseSource?
         if let n = try r.optionalObject("noiseSource") {
             let d = try n.string("distribution")
@@ -190,10 +201,12 @@ public struct RuleSpec: Sendable {
             guard schedule.has(phase) else { _ = schedule.optional(phase); return [] }
             return try schedule.objects(phase).map { try RuleStepReader.read($0, phase: phase, spec: context) }
         }
-        let spec = RuleSpec(name: name, file: file, doc: doc, parameters: parameters, checks: checks, learnFrom: learnFrom, epoch: epoch,
+        var spec = RuleSpec(name: name, file: file, doc: doc, parameters: parameters, checks: checks, learnFrom: learnFrom, epoch: epoch,
                             lossParameter: lossParameter, traceParameter: traceParameter, noiseSource: noiseSource, feedback: feedback,
                             programs: programs, delayedPrograms: delayedPrograms,
                             neuronInput: try steps("neuronInput"), sampleStart: try steps("sampleStart"), learn: try steps("learn"))
+        spec.postTraceParameter = postTraceParameter
+        spec.auxBits = auxBits
         try schedule.rejectUnknownKeys()
         try r.rejectUnknownKeys()
         return spec

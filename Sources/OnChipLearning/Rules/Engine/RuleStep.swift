@@ -27,6 +27,10 @@ import ChipModel
 //                             counters are synapse memory of the core (bits per axon)
 //   controller.scaleRegister  mod_i = sat16((lossDelta r_i) >> shift) on each hidden neuron
 //                             (2 n instructions, ceil(2 n / lanes) cycles)
+//   router.reward             R-STDP's third factor from the output layer's spikes of this step:
+//                             per neuron (label's neuron correct, others wrong, where it spiked;
+//                             one mod.broadcast per rewarded spike) or for the layer (the sum,
+//                             broadcast to every target population: one mod.broadcast each)
 //   host.call                 a declared host routine (HostRoutines.swift): its link bytes both
 //                             ways and its host operations are counted by the simulator's host
 //                             steps (reported apart, costed with the host profile)
@@ -133,6 +137,8 @@ public enum RuleStepOperation: Sendable {
     case countSpikes(bits: Int)
     case scaleRegister(shift: RuleNumber)
     case callHost(routine: String, arguments: [(name: String, value: RuleNumber)])
+    /// `target`: "neuron", "layer" or "$choice"; `everyPopulation`: hidden populations too.
+    case reward(correct: RuleNumber, wrong: RuleNumber, target: String, everyPopulation: Bool)
 
     /// The unit each operation belongs to (a spec must name it).
     static let units: [String: String] = [
@@ -144,7 +150,7 @@ public enum RuleStepOperation: Sendable {
         "accumulate": "controller", "clear": "controller", "scaleNoise": "controller",
         "send": "router", "broadcast": "router", "drain": "router",
         "injectRegister": "neuron", "drawSigns": "prng", "accumulateCost": "loss", "meanCost": "loss",
-        "countSpikes": "controller", "scaleRegister": "controller", "call": "host",
+        "countSpikes": "controller", "scaleRegister": "controller", "call": "host", "reward": "router",
     ]
     static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router", "neuron"]
     /// Operations each non-learn phase allows ("clear" runs in sampleStart and learn).
@@ -244,6 +250,20 @@ enum RuleStepReader {
         case "scaleRegister":
             try expect("scalar", "lossDelta"); _ = try r.string("register", oneOf: ["r1"]); try expect("into", "hidden.modulator")
             operation = .scaleRegister(shift: try number(r, "shift", spec: spec))
+        case "reward":
+            try expect("layer", "output")
+            let target = try r.string("target")
+            if target.hasPrefix("$") {
+                guard let p = spec.parameters.first(where: { $0.name == String(target.dropFirst()) }), case let .choice(c) = p.kind,
+                      Set(c).isSubset(of: ["neuron", "layer"]) else {
+                    throw r.error("target", "'\(target)' must name a choice parameter of neuron | layer")
+                }
+            } else if !["neuron", "layer"].contains(target) {
+                throw r.error("target", "'\(target)' is not allowed; expected neuron, layer or \"$parameter\"")
+            }
+            let into = try r.string("into", oneOf: ["output.modulator", "all.modulator"])
+            operation = .reward(correct: try number(r, "correct", spec: spec), wrong: try number(r, "wrong", spec: spec),
+                                target: target, everyPopulation: into == "all.modulator")
         case "call":
             let name = try r.string("routine", oneOf: HostRoutines.names)
             let expected = HostRoutines.arguments(of: name)

@@ -47,6 +47,7 @@ extension ScheduledRule {
             }
         }
         for r in hostCalls { try r.attach(blocks: counted, counterBits: max(counterBits, 1), simulator: sim) }
+        try enableAux(sim)
         compileSchedule()
     }
 

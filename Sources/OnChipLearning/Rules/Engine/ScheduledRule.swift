@@ -12,9 +12,11 @@ public final class ScheduledRule: LearningRule {
     public let values: RuleParameterValues
     public var name: String { spec.name }
     public var preTraces: (x1: TraceParameters, x2: TraceParameters) { (trace, .unused) }
-    public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (.unused, .unused, .unused) }
+    public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (postTrace, .unused, .unused) }
 
     let trace: TraceParameters
+    /// The postsynaptic trace y1 (the spec's traces.y1; unused when it declares none).
+    let postTrace: TraceParameters
     let lossUnit: LossUnit
     /// A spec that could not be built (a broken built-in text): `attach` throws it.
     let deferredError: Error?
@@ -108,6 +110,7 @@ public final class ScheduledRule: LearningRule {
         self.deferredError = deferredError
         learningRates = Set(spec.parameters.filter(\.learningRate).map(\.name))
         trace = (try? values[spec.traceParameter].map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
+        postTrace = (try? spec.postTraceParameter.flatMap { values[$0] }.map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
         lossUnit = LossUnit((try? values[spec.lossParameter].map { try RuleParameter.loss(from: JSONReader($0, file: spec.file, path: "$"), default: LossUnitParameters()) } ?? nil) ?? LossUnitParameters())
         func number(_ n: RuleNumber) -> Int {
             switch n {
@@ -347,6 +350,8 @@ public final class ScheduledRule: LearningRule {
             case let .countSpikes(bits): countSpikes(bits: bits)
             case let .scaleRegister(shift): scaleRegister(shift: shift)
             case let .callHost(index): callHost(index, simulator: sim)
+            case let .reward(correct, wrong, perNeuron, every):
+                reward(sim, context: context, correct: correct, wrong: wrong, perNeuron: perNeuron, everyPopulation: every)
             }
         }
         return (coreCycles.values.max() ?? 0) + drains + serialCycles
