@@ -2,7 +2,8 @@ import ChipModel
 
 // The step vocabulary of a rule spec's schedule (docs/LEARNING.md, "Rules as specs"). Each
 // step names the hardware unit that does the work, so each count in a report comes from the
-// unit the spec names. The vocabulary is what the error-broadcast family needs, no more:
+// unit the spec names. The vocabulary is what the shipped specs (the error-broadcast family,
+// LOCO, STDP and R-STDP) need, no more:
 //
 // neuronInput (before each population's neuron update):
 //   prng.injectNoise          a_in += z for the hidden neurons (the noise source, below)
@@ -48,7 +49,7 @@ import ChipModel
 //   synapse.receive           a received graded vector (o, oSum) into the feedback block's x2
 //   synapse.deliverTransposed G_i = sum_k M_ik e_k through the feedback block, g = sat16(G >> s)
 // Each step may carry "when" (always | learning, the default | lastBurnInStep | errorDelayBurnIn
-// | epochEnd) and "if" (a static condition on parameters, RuleCondition).
+// | epochEnd | sampleEnd) and "if" (a static condition on parameters, RuleCondition).
 //
 // A hidden layer l's error delay is d = outputLayer - l: the error e[t] reflects layer l's
 // activity of step t - d (one synaptic delay per layer on the way to the readout), so d = 1 for
