@@ -76,9 +76,9 @@ extension ScheduledRule {
     func drawSigns(_ context: StepContext) {
         for (core, pop) in hidden {
             let key = RandomKey(seed: seed, stream: .perturbation).with(pop.layer).with(-1).with(context.globalStep)
-            let l = pop.learning!
-            for j in 0..<pop.count { l.post.r1[j] = (key.draw(pop.firstNeuron + j) >> 63) == 0 ? 1 : -1 }
-            core.countRandomDraws(UInt64(pop.count))
+            scratch.clear()
+            pop.learning!.post.r1.withUnsafeMutableBufferPointer { r in PRNGUnit.drawSigns(key, firstNeuron: pop.firstNeuron, into: r, counts: &scratch) }
+            core.recordLearning(scratch)
         }
     }
 
@@ -120,33 +120,25 @@ extension ScheduledRule {
     /// sample only sets b = C (lossDelta 0). Four instructions (add, divide, subtract, shift-add)
     /// on each output core; the hidden cores wait for them (4 cycles, serial).
     func meanCost(_ context: StepContext, baselineShift: Int) {
-        let T = Int64(context.stepsPerSample)
-        let C = (costSum + T / 2) / T
+        scratch.clear()
+        lossDelta = ScalarController.meanAgainstBaseline(sum: costSum, steps: context.stepsPerSample, baseline: &lossBaseline,
+                                                         shift: baselineShift, first: costsSeen == 0, counts: &scratch)
         costSum = 0
-        if costsSeen == 0 {
-            lossBaseline = C; lossDelta = 0
-        } else {
-            lossDelta = C - lossBaseline
-            lossBaseline += lossDelta >> Int64(baselineShift)
-        }
         if costsSeen < Int32.max { costsSeen += 1 }
-        for (oc, _) in outputs { oc.countControllerInstructions(4) }
-        serialCycles += 4
+        for (oc, _) in outputs { oc.recordLearning(scratch) }
+        serialCycles += scratch[.plastInstr]
     }
 
     /// controller.countSpikes: r_j += 1 (saturating at 2^bits - 1) for every presynaptic spike
     /// delivered to a hidden block this step; one instruction and one cycle per spike.
     func countSpikes(bits: Int) {
-        let cap = Int32(1 << bits - 1)
         for h in counted.indices {
             let pre = counted[h].population.learning!.pre[counted[h].block]
-            var n: UInt64 = 0
-            counted[h].tally.withUnsafeMutableBufferPointer { t in
-                pre.spikes.withUnsafeBufferPointer { s in
-                    for i in 0..<t.count where s[i] != 0 { t[i] = min(t[i] + 1, cap); n += 1 }
-                }
+            scratch.clear()
+            let n = counted[h].tally.withUnsafeMutableBufferPointer { t in
+                pre.spikes.withUnsafeBufferPointer { s in ScalarController.countEvents(s, into: t, bits: bits, counts: &scratch) }
             }
-            counted[h].core.countControllerInstructions(n)
+            counted[h].core.recordLearning(scratch)
             coreCycles[counted[h].core.id, default: 0] += n
         }
     }
@@ -156,11 +148,13 @@ extension ScheduledRule {
     func scaleRegister(shift: Int) {
         for (core, pop) in hidden {
             let l = pop.learning!
-            for i in 0..<pop.count {
-                l.post.modulator[i] = Int32(FixedPoint.saturate((lossDelta * Int64(l.post.r1[i])) >> Int64(shift), bits: LearningWidths.modulator))
+            scratch.clear()
+            let instructions = l.post.r1.withUnsafeBufferPointer { r in
+                l.post.modulator.withUnsafeMutableBufferPointer { mod in
+                    ScalarController.scale(lossDelta, by: r, shift: shift, into: mod, counts: &scratch)
+                }
             }
-            let instructions = UInt64(2 * pop.count)
-            core.countControllerInstructions(instructions)
+            core.recordLearning(scratch)
             let lanes = UInt64(core.plasticityUnit.lanes)
             coreCycles[core.id, default: 0] += (instructions + lanes - 1) / lanes
         }

@@ -283,7 +283,7 @@ public final class ScheduledRule: LearningRule {
             switch op {
             case .sendLabel:
                 // The host sends the label to the output core(s): one byte each.
-                simulator.countHost(.hostIOBytes, UInt64(outputs.count))
+                simulator.sendLabel(toCores: outputs.count)
             case .drawSigns: drawSigns(context)
             case let .clear(value): clear(value)
             default: continue
