@@ -53,6 +53,18 @@ struct STDPSpecTests {
         #expect(spec.2.contains { $0.contains { $0 != 0 } }, "no eligibility built up")
     }
 
+    /// A user's copy of rstdp.json with one default changed trains like the shipped rule given
+    /// that value, and the value matters.
+    @Test func aUserCopyWithOneDefaultChangedEqualsTheShippedRuleWithThatValue() throws {
+        let text = BuiltinRuleSpecs.text(named: "rstdp")!.replacingOccurrences(of: "\"modulatorShift\": {\"default\": 8,", with: "\"modulatorShift\": {\"default\": 5,")
+        #expect(text != BuiltinRuleSpecs.text(named: "rstdp"))
+        let user = try STDPSpecTests.train("{\"spec\": \(text), \(STDPSpecTests.traces)}")
+        let shipped = try STDPSpecTests.train("{\"rule\": \"rstdp\", \"modulatorShift\": 5, \(STDPSpecTests.traces)}")
+        let defaults = try STDPSpecTests.train("{\"rule\": \"rstdp\", \(STDPSpecTests.traces)}")
+        #expect(user.1 == shipped.1 && user.2 == shipped.2 && user.0.epochs == shipped.0.epochs)
+        #expect(user.1 != defaults.1)
+    }
+
     @Test func specProgramsAssembleToTheBuiltInPrograms() throws {
         let c = try ExperimentConfig(json: JSONValue.parse("""
         {"network": {"layers": [{"name": "in", "kind": "input", "size": 2}, {"name": "out", "size": 2}],
