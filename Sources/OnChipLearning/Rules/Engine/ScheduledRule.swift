@@ -4,8 +4,9 @@ import ChipModel
 // engine's state (feedback synapses, the output core's registers, the noise source) and runs
 // the spec's steps in order; each step is a generic hardware-step implementation
 // (ScheduledRule+Steps.swift, +Noise, +TransposedDelivery) that counts through the unit it
-// names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp and MGD-NP
-// differ only in their spec files (configs/rules/).
+// names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp, MGD-NP, LOCO,
+// STDP and R-STDP differ only in their spec files (configs/rules/); LOCO's host routine is
+// host work by declaration (HostRoutines.swift).
 
 public final class ScheduledRule: LearningRule {
     public let spec: RuleSpec
