@@ -3,7 +3,7 @@ import Testing
 @testable import OnChipLearning
 @testable import ChipModel
 
-private func build(_ learning: String) throws -> (Simulator, LOCORule) {
+private func build(_ learning: String) throws -> (Simulator, ScheduledRule) {
     let c = try ExperimentConfig(json: JSONValue.parse("""
     {"seed": 9, "network": {"layers": [
         {"name": "in", "kind": "input", "size": 3},
@@ -16,13 +16,13 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
     let rule = try RuleFactory.make(c.learning!, config: c)
     let sim = Simulator(chip: try Chip(config: c))
     try sim.attach(rule: rule)
-    return (sim, rule as! LOCORule)
+    return (sim, rule as! ScheduledRule)
 }
 
 @Suite struct LOCOTests {
     @Test func clustersProjectionAndModulatorMatchAReference() throws {
         let (sim, rule) = try build("{\"rule\": \"loco\", \"clusters\": 2, \"protoShift\": 1, \"protoFrac\": 3, \"zoShift\": 2, \"baselineShift\": 1, \"etaHidden\": 6}")
-        rule.baseline = 5000; rule.samplesSeen = 1   // baseline valid, no prototype yet
+        rule.lossBaseline = 5000; rule.costsSeen = 1   // baseline valid, no prototype yet
         var readout: [[Int32]] = []
         let hiddenPop = sim.chip.cores.flatMap(\.populations).first { $0.layer == 1 }!
         let hiddenCore = sim.chip.cores.first { $0.populations.contains { $0 === hiddenPop } }!
@@ -96,8 +96,8 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
         #expect(moved > 0)
         #expect(sim.hostSteps.steps.map(\.name) == ["loco.projection"])
         #expect(sim.hostSteps.steps[0].counts == expectedHost)
-        #expect(rule.stateRegisters[0].values == [Int64(b)])
-        #expect(rule.stateRegisters[2].name == "prototypes[0]" && rule.stateRegisters[2].values == protos[0] + protos[1])
+        #expect(rule.stateRegisters.first { $0.name == "lossBaseline" }?.values == [Int64(b)])
+        #expect(rule.stateRegisters.first { $0.name == "prototypes[0]" }?.values == protos[0] + protos[1])
     }
 
     @Test func memoryBroadcastsConfigAndDeterminism() throws {
@@ -137,7 +137,7 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
          "chip": {"meshWidth": 2, "meshHeight": 2, "core": {"neurons": 4}},
          "run": {"steps": 6}, "learning": {"rule": "loco", "clusters": 2, "protoFrac": 2, "zoShift": 0, "etaHidden": 4, "alpha": 16}}
         """, file: "deep.json"), file: "deep.json")
-        let rule = try RuleFactory.make(c.learning!, config: c) as! LOCORule
+        let rule = try RuleFactory.make(c.learning!, config: c) as! ScheduledRule
         let sim = Simulator(chip: try Chip(config: c))
         try sim.attach(rule: rule)
         let pops = (1...3).map { l in sim.chip.cores.flatMap(\.populations).first { $0.layer == l }! }
@@ -182,7 +182,7 @@ private func build(_ learning: String) throws -> (Simulator, LOCORule) {
          "chip": {"meshWidth": 2, "meshHeight": 2, "core": {"neurons": 2}},
          "run": {"steps": 4}, "learning": {"rule": "loco", "clusters": 2, "protoFrac": 3}}
         """, file: "split.json"), file: "split.json")
-        let rule = try RuleFactory.make(c.learning!, config: c) as! LOCORule
+        let rule = try RuleFactory.make(c.learning!, config: c) as! ScheduledRule
         let sim = Simulator(chip: try Chip(config: c))
         try sim.attach(rule: rule)
         let pops = sim.chip.cores.flatMap(\.populations).filter { $0.layer == 1 }

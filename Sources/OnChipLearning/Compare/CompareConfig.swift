@@ -32,7 +32,9 @@ public struct CompareConfig {
     public var onChipRules: [ErrorBroadcastParameters.Kind] {
         onChipLearning.compactMap { l in
             if case let .string(r)? = l["rule"] { return ErrorBroadcastParameters.Kind(rawValue: r) }
-            return l["rule"] == nil ? .opzo : nil   // the learning section's default rule
+            // No "rule": the learning section's default (opzo), unless it names a spec: a spec
+            // rule is trained on chip like any other section but has no float twin.
+            return l["rule"] == nil && l["spec"] == nil ? .opzo : nil
         }
     }
     public var methods: [OffChipMethod]

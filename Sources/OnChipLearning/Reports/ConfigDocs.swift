@@ -3,7 +3,7 @@ import ChipModel
 /// Config documentation rendered from the sections' declarations (KeyDoc).
 public enum ConfigDocs {
     public static var sections: [SectionDoc] {
-        ExperimentConfig.allDocs + [LearningConfig.docs, LearningConfig.lossDocs, LearningConfig.traceDocs, MicrocodeRuleConfig.docs, PerturbationConfig.docs, LOCOConfig.docs, TrainingConfig.docs]
+        ExperimentConfig.allDocs + [LearningConfig.docs, LearningConfig.lossDocs, LearningConfig.traceDocs, MicrocodeRuleConfig.docs, RuleSpecDocs.section("stdp"), RuleSpecDocs.section("rstdp"), PerturbationConfig.docs, LOCOConfig.docs, TrainingConfig.docs]
     }
 
     public static var markdown: String {

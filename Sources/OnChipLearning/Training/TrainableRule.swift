@@ -25,11 +25,11 @@ extension TrainableRule {
 }
 
 extension ScheduledRule: TrainableRule {
-    public var outputLossUnit: LossUnit? { lossUnit }
+    public var outputLossUnit: LossUnit? { spec.lossParameter.isEmpty ? nil : lossUnit }
     /// The rule's name and every parameter's value (for a shipped rule, the same object the
     /// learning section resolves to).
     public var parametersJSON: JSONValue { .object([("rule", .string(spec.name))] + values.entries) }
-    public var extraSynapseBytes: Int { feedbackBytes + perturbationAuxBytes }
+    public var extraSynapseBytes: Int { feedbackBytes + perturbationAuxBytes + counterBytes }
     /// Feedback registers M (per hidden population), the ZO_sp / MGD-NP loss baseline b (the
     /// output core's 64-bit accumulator), and OPZO's held-noise readout sum (zero between samples).
     /// A spec with "perturbation" saves its period registers instead of the last two (the G
@@ -38,6 +38,7 @@ extension ScheduledRule: TrainableRule {
         feedback.enumerated().map { k, f in RuleStateRegister("feedback[\(k)]", signedBits: f.block.auxBits, values: f.block.aux) }
             + (spec.perturbation != nil ? perturbationRegisters : [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
                RuleStateRegister("readoutSum", signedBits: 32, values: oSum)])
+            + hostStateRegisters
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
@@ -47,6 +48,7 @@ extension ScheduledRule: TrainableRule {
                 feedback[k].block.aux = ContiguousArray(r.values.map { Int32($0) })
             }
             else if spec.perturbation != nil { restorePerturbationRegister(r) }
+            else { restoreHostState(r) }
         }
     }
 }
@@ -57,13 +59,6 @@ public enum RuleFactory {
         if case .string("microcode")? = learning["rule"] {
             return try MicrocodeRule(MicrocodeRuleConfig.decode(learning, config: config))
         }
-        if case let .string(name)? = learning["rule"], BuiltinRuleSpecs.weightPerturbationNames.contains(name) {
-            try RecurrentLearningSupport.check(rule: name, config: config)
-            // A shipped weight-perturbation spec; its periods resolved against run.steps.
-            let spec = try BuiltinRuleSpecs.spec(named: name)
-            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
-                .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
-        }
         if let reference = learning["spec"] {
             // A user's rule spec (a file relative to the config, or inline): its parameters
             // are its own, overridden by the section's other keys.
@@ -71,9 +66,14 @@ public enum RuleFactory {
             return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
                 .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
         }
-        if case .string("loco")? = learning["rule"] {
-            try RecurrentLearningSupport.check(rule: "loco", config: config)
-            return LOCORule(try LOCOConfig.decode(learning, file: config.file))
+        if case let .string(name)? = learning["rule"],
+           BuiltinRuleSpecs.weightPerturbationNames.contains(name) || BuiltinRuleSpecs.specOnly.contains(name) {
+            // A shipped rule that exists only as its spec (configs/rules/<name>.json); periods of
+            // a weight-perturbation spec resolved against run.steps.
+            if name != "stdp" && name != "rstdp" { try RecurrentLearningSupport.check(rule: name, config: config) }
+            let spec = try BuiltinRuleSpecs.spec(named: name)
+            return ScheduledRule(spec: spec, values: try RuleParameterValues.decode(learning, spec: spec, file: config.file)
+                .resolvingPeriods(of: spec, sampleSteps: config.run.steps, file: config.file))
         }
         return ErrorBroadcastRule(try LearningConfig.decode(learning, file: config.file))
     }

@@ -21,7 +21,8 @@ enum GradcheckCommand: Subcommand {
     at fixed weights. Defaults: --rule all, --reference ottt, --draws 8, --batch 32, --warmup 400,
     --alpha 0.5.
 
-    With CONFIG (an experiment with an OPZO-family learning section and a topology
+    With CONFIG (an experiment with an OPZO-family learning section, or a "spec" that is an
+    OPZO-family spec with only its defaults changed, and a topology
     `chipsim compare` accepts): the same table on the experiment's float twin (its sizes, T,
     du / dv, reset) with its first N training samples (default 50), for the experiment's rule
     and its twin siblings (opzo dfa readout zo_sp mgd_np mgd_wp fwd_grad bptt), starting from the
@@ -60,7 +61,11 @@ enum GradcheckCommand: Subcommand {
         guard let reference = TwinRule(rawValue: refName), reference == .ottt || reference == .bptt else {
             throw ChipError.usage("--reference: expected ottt or bptt, got '\(refName)'")
         }
-        let experiment = try ConfigLoader.experiment(path: path)
+        var experiment = try ConfigLoader.experiment(path: path)
+        // A spec that is a shipped family rule with other defaults: that rule with those values.
+        if let l = experiment.learning, let section = try RuleSpec.familySection(l, configFile: experiment.file, tool: "gradcheck") {
+            experiment.learning = section
+        }
         if let shaped = try shapedCheck(experiment, path: path, samples: args.has("samples") ? samples : 1, perTensor: draws, json: json) {
             return shaped
         }

@@ -163,7 +163,7 @@ extension BuiltinRuleSpecs {
       {"unit": "plasticity", "op": "run", "program": "perturb", "on": "perturbed.blocks", "period": "current"}
     ],
     "learn": [
-      {"unit": "loss", "op": "accumulateCost", "into": "periodSum"},
+      {"unit": "loss", "op": "accumulateCost", "into": "costSum"},
       {"unit": "loss", "op": "error", "into": "output.modulator", "if": "readout == error"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "readout == error"},
       {"unit": "controller", "op": "sync"},
@@ -334,7 +334,7 @@ extension BuiltinRuleSpecs {
       {"unit": "plasticity", "op": "run", "program": "perturb", "on": "perturbed.blocks", "period": "current"}
     ],
     "learn": [
-      {"unit": "loss", "op": "accumulateCost", "into": "periodSum"},
+      {"unit": "loss", "op": "accumulateCost", "into": "costSum"},
       {"unit": "loss", "op": "error", "into": "output.modulator", "if": "readout == error"},
       {"unit": "plasticity", "op": "run", "program": "readout", "on": "output.blocks", "factor": "mod", "if": "readout == error"},
       {"unit": "controller", "op": "sync"},

@@ -6,7 +6,9 @@ import ChipModel
 // regenerate this file from those when one changes).
 
 public enum BuiltinRuleSpecs {
-    public static let names = ["opzo", "dfa", "readout", "zo_sp", "mgd_np"]
+    public static let names = ["opzo", "dfa", "readout", "zo_sp", "mgd_np", "loco", "stdp", "rstdp"]
+    /// Shipped rules built from their spec alone (no typed parameter struct decodes them).
+    public static let specOnly: Set<String> = ["loco", "stdp", "rstdp"]
 
     /// The parsed spec of a shipped rule (read once).
     public static func spec(named name: String) throws -> RuleSpec {
@@ -21,6 +23,9 @@ public enum BuiltinRuleSpecs {
         case "readout": return readout
         case "zo_sp": return zosp
         case "mgd_np": return mgdnp
+        case "loco": return loco
+        case "stdp": return stdp
+        case "rstdp": return rstdp
         default: return weightPerturbationText(named: name)
         }
     }

@@ -24,6 +24,13 @@ enum CompiledOperation {
     case broadcastPerturbed
     case sync
     case runPerturbed(program: Int, next: Bool)
+    case clear(RuleValueName)
+    case meanCost(shift: Int)
+    case countSpikes(bits: Int)
+    case scaleRegister(shift: Int)
+    /// Index into the rule's hostCalls.
+    case callHost(Int)
+    case reward(correct: Int, wrong: Int, perNeuron: Bool, everyPopulation: Bool)
 }
 
 struct CompiledStep {
@@ -64,7 +71,17 @@ extension ScheduledRule {
             case let .runPerturbed(program, next):
                 guard let i = index[program] else { return nil }
                 op = .runPerturbed(program: i, next: next)
-            case .injectNoise, .deliverGradedNoise, .sendLabel: return nil
+            case let .clear(value): op = .clear(value)
+            case let .meanCost(shift): op = .meanCost(shift: resolve(shift))
+            case let .countSpikes(bits): op = .countSpikes(bits: bits)
+            case let .scaleRegister(shift): op = .scaleRegister(shift: resolve(shift))
+            case let .callHost(routine, _):
+                guard let i = hostCalls.firstIndex(where: { $0.name == routine }) else { return nil }
+                op = .callHost(i)
+            case let .reward(correct, wrong, target, every):
+                let t = target.hasPrefix("$") ? values.string(String(target.dropFirst())) : target
+                op = .reward(correct: resolve(correct), wrong: resolve(wrong), perNeuron: t == "neuron", everyPopulation: every)
+            case .injectNoise, .deliverGradedNoise, .sendLabel, .injectRegister, .drawSigns: return nil
             }
             return CompiledStep(timing: step.timing, operation: op)
         }

@@ -61,6 +61,10 @@ public struct RuleSpec: Sendable {
     public var neuronInput: [RuleStep]
     public var sampleStart: [RuleStep]
     public var learn: [RuleStep]
+    /// The postsynaptic trace y1's settings (traces.y1, optional: a "unit": "trace" parameter).
+    public var postTraceParameter: String? = nil
+    /// Aux registers (bits) on the forward blocks the spec's synapse programs run on (optional).
+    public var auxBits: RuleNumber? = nil
 
     /// Reads the spec a learning section's "spec" names: a path (relative to `configFile`'s
     /// directory) or an inline object.
@@ -108,11 +112,18 @@ public struct RuleSpec: Sendable {
             }
             return p.name
         }
-        let lossParameter = try unitParameter("lossUnit", .lossUnit, in: r)
+        // A rule without a loss (STDP) leaves the loss unit out: its settings are the defaults.
+        let lossParameter = r.has("lossUnit") ? try unitParameter("lossUnit", .lossUnit, in: r) : ""
         let traces = try r.object("traces")
         let traceParameter = try unitParameter("x1", .trace, in: traces)
         let traceCondition = try traces.optionalString("if").map { try RuleCondition.parse($0, parameters: parameters, file: file, path: "\(traces.path).if") }
+        let postTraceParameter = traces.has("y1") ? try unitParameter("y1", .trace, in: traces) : nil
         try traces.rejectUnknownKeys()
+        var auxBits: RuleNumber?
+        if let a = try r.optionalObject("aux") {
+            auxBits = try RuleStepReader.number(a, "bits", spec: context)
+            try a.rejectUnknownKeys()
+        }
         var noiseSource: NoiseSource?
         if let n = try r.optionalObject("noiseSource") {
             let d = try n.string("distribution")
@@ -204,6 +215,8 @@ public struct RuleSpec: Sendable {
                             neuronInput: try steps("neuronInput"), sampleStart: try steps("sampleStart"), learn: try steps("learn"))
         spec.perturbation = perturbation
         spec.traceCondition = traceCondition
+        spec.postTraceParameter = postTraceParameter
+        spec.auxBits = auxBits
         try schedule.rejectUnknownKeys()
         try r.rejectUnknownKeys()
         return spec

@@ -2,17 +2,39 @@ import ChipModel
 
 // The step vocabulary of a rule spec's schedule (docs/LEARNING.md, "Rules as specs"). Each
 // step names the hardware unit that does the work, so each count in a report comes from the
-// unit the spec names. The vocabulary is what the error-broadcast family needs, no more:
+// unit the spec names. The vocabulary is what the shipped specs (the error-broadcast family,
+// LOCO, STDP and R-STDP) need, no more:
 //
 // neuronInput (before each population's neuron update):
 //   prng.injectNoise          a_in += z for the hidden neurons (the noise source, below)
 //   synapse.deliverGradedNoise a population fed by a hidden layer integrates that layer's
 //                             graded noise of the previous step through its forward block
+//   neuron.injectRegister     a_in_i += scale r_i for the hidden neurons (a held register, e.g.
+//                             a perturbation sign drawn at the sample's start; nothing drawn)
 // sampleStart:
 //   host.sendLabel            the label to each output core (1 byte over the host link)
+//   prng.drawSigns            r1_i = +-1 per hidden neuron, one draw each, keyed by (seed,
+//                             perturbation, layer, -1, the sample's first global step, neuron)
+//   controller.clear          (also in learn) zeroes oSum, the spike counters or costSum
 // learn (the learning phase, in order):
 //   loss.error                o = readout v; e = the loss unit's error, into the readout modulators
 //   loss.cost                 L and the baseline update; L - b kept for a broadcast
+//   loss.accumulateCost       costSum += L (L as loss.cost evaluates it; 1 instruction more)
+//   loss.meanCost             C = (costSum + T/2) / T over the sample's T steps, lossDelta = C - b,
+//                             b += lossDelta >> shift (the first sample only sets b: lossDelta 0);
+//                             costSum = 0; 4 instructions, 4 cycles the hidden cores wait for
+//   controller.countSpikes    r_j += 1 (saturating at 2^bits - 1) per delivered presynaptic spike
+//                             of each hidden block (one instruction and cycle per spike); the
+//                             counters are synapse memory of the core (bits per axon)
+//   controller.scaleRegister  mod_i = sat16((lossDelta r_i) >> shift) on each hidden neuron
+//                             (2 n instructions, ceil(2 n / lanes) cycles)
+//   router.reward             R-STDP's third factor from the output layer's spikes of this step:
+//                             per neuron (label's neuron correct, others wrong, where it spiked;
+//                             one mod.broadcast per rewarded spike) or for the layer (the sum,
+//                             broadcast to every target population: one mod.broadcast each)
+//   host.call                 a declared host routine (HostRoutines.swift): its link bytes both
+//                             ways and its host operations are counted by the simulator's host
+//                             steps (reported apart, costed with the host profile)
 //   plasticity.run            a microcode program over output/hidden blocks, neurons or the
 //                             hidden feedback blocks
 //   controller.accumulate     oSum += o on the output core (one instruction per output)
@@ -30,15 +52,15 @@ import ChipModel
 //   plasticity.run on perturbed.blocks  a program over every perturbed forward block, its codes
 //                             keyed by the current period or the next (period: current | next);
 //                             also at sampleStart (the sample's first period)
-//   loss.accumulateCost       o = readout v; S += L (the period's cost sum)
+//   loss.accumulateCost       as above: S = costSum, the period's cost sum
 //   controller.periodCost     C = round(S / tauP), S = 0; C~ = C - b (0 in the first period,
 //                             which sets b = C), b += C~ >> shift; C~ into lossDelta
 //   router.broadcast to perturbed  C~ to every core holding perturbed blocks, into r0
 //   controller.sync           the work so far finishes first (the slowest core's cycles join
 //                             the phase; later steps start from zero)
 // Each step may carry "when" (always | learning, the default | lastBurnInStep | errorDelayBurnIn
-// | epochEnd | periodEnd | updateEnd | periodEndNoUpdate | nextPeriod) and "if" (a static
-// condition on parameters, RuleCondition).
+// | epochEnd | sampleEnd | periodEnd | updateEnd | periodEndNoUpdate | nextPeriod) and "if" (a
+// static condition on parameters, RuleCondition).
 //
 // A hidden layer l's error delay is d = outputLayer - l: the error e[t] reflects layer l's
 // activity of step t - d (one synaptic delay per layer on the way to the readout), so d = 1 for
@@ -69,6 +91,8 @@ public enum RuleStepTiming: String, CaseIterable, Sendable {
     case nextPeriod
     /// Timings that need the spec's "perturbation" section.
     static let periodTimings: [RuleStepTiming] = [.periodEnd, .updateEnd, .periodEndNoUpdate, .nextPeriod]
+    /// A sample's last step (learning or not).
+    case sampleEnd
 }
 
 /// Which step's noise a noise step regenerates.
@@ -98,6 +122,7 @@ public enum RuleUpdateFactor: String, CaseIterable, Sendable {
 /// The vectors and scalars steps pass between units.
 public enum RuleValueName: String, CaseIterable, Sendable {
     case e, o, oSum, hiddenOutputs, lossDelta
+    case counters, costSum
 }
 
 /// A number in a step: a literal, a parameter ("$name") or a property of the network ("@name").
@@ -135,6 +160,15 @@ public enum RuleStepOperation: Sendable {
     case sync
     /// A program over every perturbed forward block, keyed by the current or the next period.
     case runPerturbed(program: String, next: Bool)
+    case injectRegister(scale: RuleNumber)
+    case drawSigns
+    case clear(RuleValueName)
+    case meanCost(baselineShift: RuleNumber)
+    case countSpikes(bits: Int)
+    case scaleRegister(shift: RuleNumber)
+    case callHost(routine: String, arguments: [(name: String, value: RuleNumber)])
+    /// `target`: "neuron", "layer" or "$choice"; `everyPopulation`: hidden populations too.
+    case reward(correct: RuleNumber, wrong: RuleNumber, target: String, everyPopulation: Bool)
 
     /// The unit each operation belongs to (a spec must name it).
     static let units: [String: String] = [
@@ -146,8 +180,13 @@ public enum RuleStepOperation: Sendable {
         "accumulate": "controller", "clear": "controller", "scaleNoise": "controller",
         "send": "router", "broadcast": "router", "drain": "router",
         "accumulateCost": "loss", "periodCost": "controller", "sync": "controller",
+        "injectRegister": "neuron", "drawSigns": "prng", "meanCost": "loss",
+        "countSpikes": "controller", "scaleRegister": "controller", "call": "host", "reward": "router",
     ]
-    static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router"]
+    static let unitNames = ["prng", "synapse", "host", "loss", "plasticity", "controller", "router", "neuron"]
+    /// Operations each non-learn phase allows ("clear" runs in sampleStart and learn).
+    static let neuronInputOperations = ["injectNoise", "deliverGradedNoise", "injectRegister"]
+    static let sampleStartOperations = ["sendLabel", "drawSigns", "clear"]
 }
 
 public struct RuleStep: Sendable {
@@ -169,9 +208,11 @@ enum RuleStepReader {
         guard owner == unit else { throw r.error("unit", "step '\(op)' is done by the \(owner) unit, not '\(unit)'") }
         let allowed: [String]
         switch phase {
-        case "neuronInput": allowed = ["injectNoise", "deliverGradedNoise"]
-        case "sampleStart": allowed = spec.hasPerturbation ? ["sendLabel", "run"] : ["sendLabel"]
-        default: allowed = Array(RuleStepOperation.units.keys).filter { !["injectNoise", "deliverGradedNoise", "sendLabel"].contains($0) }
+        case "neuronInput": allowed = RuleStepOperation.neuronInputOperations
+        case "sampleStart": allowed = RuleStepOperation.sampleStartOperations + (spec.hasPerturbation ? ["run"] : [])
+        default: allowed = Array(RuleStepOperation.units.keys).filter {
+            $0 == "clear" || !(RuleStepOperation.neuronInputOperations + RuleStepOperation.sampleStartOperations).contains($0)
+        }
         }
         guard allowed.contains(op) else {
             throw r.error("op", "step '\(op)' cannot run in \(phase); there: \(allowed.sorted().joined(separator: ", "))")
@@ -216,10 +257,6 @@ enum RuleStepReader {
             operation = .runPerturbed(program: name, next: period == "next")
         case "run" where phase == "sampleStart":
             throw r.error("on", "at a sample's start a program runs only on perturbed.blocks (writing the first period's codes)")
-        case "accumulateCost":
-            try expect("into", "periodSum")
-            guard spec.hasPerturbation else { throw r.error("op", "accumulateCost needs the spec's \"perturbation\" section") }
-            operation = .accumulateCost
         case "periodCost":
             try expect("into", "lossDelta")
             guard spec.hasPerturbation else { throw r.error("op", "periodCost needs the spec's \"perturbation\" section") }
@@ -248,8 +285,48 @@ enum RuleStepReader {
             try expect("value", "o"); try expect("into", "oSum")
             operation = .accumulateOutput
         case "clear":
-            try expect("value", "oSum")
-            operation = .clearOutputSum
+            let v = try r.string("value", oneOf: phase == "learn" ? ["oSum", "counters", "costSum"] : ["counters", "costSum"])
+            operation = v == "oSum" ? .clearOutputSum : .clear(RuleValueName(rawValue: v)!)
+        case "injectRegister":
+            _ = try r.string("register", oneOf: ["r1"]); try expect("into", "hidden.input")
+            operation = .injectRegister(scale: try number(r, "scale", spec: spec))
+        case "drawSigns":
+            try expect("into", "hidden.r1")
+            operation = .drawSigns
+        case "accumulateCost":
+            try expect("into", "costSum")
+            operation = .accumulateCost
+        case "meanCost":
+            try expect("value", "costSum"); try expect("into", "lossDelta")
+            operation = .meanCost(baselineShift: try number(r, "baselineShift", spec: spec))
+        case "countSpikes":
+            try expect("on", "hidden.blocks"); try expect("into", "counters")
+            operation = .countSpikes(bits: try r.int("bits", range: 1...16))
+        case "scaleRegister":
+            try expect("scalar", "lossDelta"); _ = try r.string("register", oneOf: ["r1"]); try expect("into", "hidden.modulator")
+            operation = .scaleRegister(shift: try number(r, "shift", spec: spec))
+        case "reward":
+            try expect("layer", "output")
+            let target = try r.string("target")
+            if target.hasPrefix("$") {
+                guard let p = spec.parameters.first(where: { $0.name == String(target.dropFirst()) }), case let .choice(c) = p.kind,
+                      Set(c).isSubset(of: ["neuron", "layer"]) else {
+                    throw r.error("target", "'\(target)' must name a choice parameter of neuron | layer")
+                }
+            } else if !["neuron", "layer"].contains(target) {
+                throw r.error("target", "'\(target)' is not allowed; expected neuron, layer or \"$parameter\"")
+            }
+            let into = try r.string("into", oneOf: ["output.modulator", "all.modulator"])
+            operation = .reward(correct: try number(r, "correct", spec: spec), wrong: try number(r, "wrong", spec: spec),
+                                target: target, everyPopulation: into == "all.modulator")
+        case "call":
+            let name = try r.string("routine", oneOf: HostRoutines.names)
+            let expected = HostRoutines.arguments(of: name)
+            let w = try r.object("with")
+            var arguments: [(name: String, value: RuleNumber)] = []
+            for a in expected { arguments.append((a, try number(w, a, spec: spec))) }
+            try w.rejectUnknownKeys()
+            operation = .callHost(routine: name, arguments: arguments)
         case "scaleNoise":
             try expect("scalar", "lossDelta"); try expect("into", "hidden.modulator")
             guard spec.hasNoiseSource else { throw r.error("op", "scaleNoise needs the spec's \"noiseSource\"") }
@@ -271,7 +348,7 @@ enum RuleStepReader {
                 } else {
                     let ir = try JSONReader(item, file: r.file, path: path)
                     name = try ir.string("value")
-                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn && !RuleStepTiming.periodTimings.contains($0) }.map(\.rawValue)))!
+                    itemTiming = RuleStepTiming(rawValue: try ir.string("when", default: "learning", oneOf: RuleStepTiming.allCases.filter { $0 != .errorDelayBurnIn && $0 != .sampleEnd && !RuleStepTiming.periodTimings.contains($0) }.map(\.rawValue)))!
                     itemCondition = try ir.optionalString("if").map { try RuleCondition.parse($0, parameters: spec.parameters, file: r.file, path: "\(path).if") }
                     try ir.rejectUnknownKeys()
                 }

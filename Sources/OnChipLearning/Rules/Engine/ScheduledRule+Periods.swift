@@ -54,9 +54,9 @@ struct PerturbationState {
     var roundingHalf = 0
     /// The per-layer network properties while a variant is assembled.
     var layerRate = 0, cleanMin = 0, cleanMax = 0
-    // Registers: the period's cost sum S (zero at every sample boundary: periods divide the
-    // sample), the baseline b (output core, 64-bit), periods seen and periods since the update.
-    var sum: Int64 = 0
+    // Registers: the baseline b (output core, 64-bit), periods seen and periods since the
+    // update. The period's cost sum S is the loss unit's costSum (zero at every sample boundary:
+    // periods divide the sample).
     var baseline: Int64 = 0
     var periodsSeen: Int32 = 0
     var periodsSinceUpdate: Int32 = 0
@@ -216,7 +216,7 @@ extension ScheduledRule {
     /// the pass's cycles join the sample's first learning phase.
     func beginPeriod(program name: String, context: StepContext) {
         guard perturbation.period > 0, let index = spec.programs.keys.sorted().firstIndex(of: name) else { return }
-        perturbation.sum = 0
+        costSum = 0
         coreCycles.removeAll(keepingCapacity: true)
         runPerturbed(index, period: context.globalStep, step: context.globalStep)
         perturbation.pendingCycles += coreCycles.values.max() ?? 0
@@ -240,39 +240,18 @@ extension ScheduledRule {
         }
     }
 
-    /// loss.accumulateCost: o = the readout's v; S += L on the output core (the loss unit's
-    /// cost and one add, counted on every output population's core).
-    func accumulateCost(_ context: StepContext) {
-        for (_, pop) in outputs {
-            let v = pop.learning!.post.v
-            for j in 0..<pop.count { o[pop.firstNeuron + j] = v[j] }
-        }
+    /// controller.periodCost: C = (S + tauP / 2) / tauP, S = 0; C~ = C - b (0 in the first
+    /// period, which sets b = C), b += C~ >> shift; C~ into lossDelta. The scalar controller's
+    /// arithmetic (ScalarController.meanAgainstBaseline, 4 instructions) on each output core.
+    func periodCost(baselineShift: Int) {
         scratch.clear()
-        lossUnit.accumulate(&perturbation.sum, cost: lossUnit.cost(o, for: context, probabilitiesKnown: errorEvaluated, counts: &scratch), counts: &scratch)
+        lossDelta = ScalarController.meanAgainstBaseline(sum: costSum, steps: perturbation.period, baseline: &perturbation.baseline,
+                                                         shift: baselineShift, first: perturbation.periodsSeen == 0, counts: &scratch)
+        costSum = 0
+        if perturbation.periodsSeen < Int32.max { perturbation.periodsSeen += 1 }
         for (i, (core, _)) in outputs.enumerated() {
             core.recordLearning(scratch)
             if !outputs[..<i].contains(where: { $0.core === core }) { coreCycles[core.id, default: 0] += scratch[.plastInstr] }
-        }
-    }
-
-    /// controller.periodCost: C = (S + tauP / 2) / tauP, S = 0; C~ = C - b (0 in the first
-    /// period, which sets b = C), b += C~ >> shift; C~ into lossDelta. 4 instructions.
-    func periodCost(baselineShift: Int) {
-        let T = Int64(perturbation.period)
-        let C = (perturbation.sum + T / 2) / T
-        perturbation.sum = 0
-        var delta: Int64 = 0
-        if perturbation.periodsSeen == 0 {
-            perturbation.baseline = C
-        } else {
-            delta = C - perturbation.baseline
-            perturbation.baseline += delta >> Int64(baselineShift)
-        }
-        if perturbation.periodsSeen < Int32.max { perturbation.periodsSeen += 1 }
-        lossDelta = delta
-        for (i, (core, _)) in outputs.enumerated() {
-            core.countControllerInstructions(4)
-            if !outputs[..<i].contains(where: { $0.core === core }) { coreCycles[core.id, default: 0] += 4 }
         }
     }
 

@@ -27,11 +27,10 @@ extension ScheduledRule {
             if normalise > 0 {
                 var reducer = Reducer()
                 let maxAbs = gBuffer.withUnsafeBufferPointer { reducer.maxMagnitude(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-                shift = max(0, Int64(64 - maxAbs.leadingZeroBitCount) - Int64(normalise))
+                shift = ScalarController.normaliseShift(maxMagnitude: maxAbs, bits: normalise, counts: &scratch)
                 let r = reducer.collect()
                 core.recordLearning(r.counts)       // the core aggregates its reducer's counters
                 cycles += r.cycles
-                PlasticityUnit.countControllerInstructions(2, into: &scratch)
             }
             l.post.modulator.withUnsafeMutableBufferPointer { mod in
                 for j in 0..<n { mod[j] = Int32(FixedPoint.saturate(gBuffer[j] >> shift, bits: LearningWidths.modulator)) }

@@ -3,18 +3,21 @@ import ChipModel
 // The schedule interpreter: a learning rule whose behaviour is a RuleSpec. It holds the
 // engine's state (feedback synapses, the output core's registers, the noise source) and runs
 // the spec's steps in order; each step is a generic hardware-step implementation
-// (ScheduledRule+Steps.swift, +Noise, +TransposedDelivery, +Periods) that counts through the unit it
-// names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp, MGD-NP, MGD-WP
-// and fwd_grad differ only in their spec files (configs/rules/).
+// (ScheduledRule+Steps.swift, +Noise, +TransposedDelivery, +Periods, +Host) that counts through
+// the unit it names. Nothing here is specific to one rule: OPZO, DFA, readout-only, ZO_sp,
+// MGD-NP, MGD-WP, fwd_grad, LOCO, STDP and R-STDP differ only in their spec files
+// (configs/rules/); LOCO's host routine is host work by declaration (HostRoutines.swift).
 
 public final class ScheduledRule: LearningRule {
     public let spec: RuleSpec
     public let values: RuleParameterValues
     public var name: String { spec.name }
     public var preTraces: (x1: TraceParameters, x2: TraceParameters) { (trace, .unused) }
-    public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (.unused, .unused, .unused) }
+    public var postTraces: (y1: TraceParameters, y2: TraceParameters, y3: TraceParameters) { (postTrace, .unused, .unused) }
 
     let trace: TraceParameters
+    /// The postsynaptic trace y1 (the spec's traces.y1; unused when it declares none).
+    let postTrace: TraceParameters
     let lossUnit: LossUnit
     /// A spec that could not be built (a broken built-in text): `attach` throws it.
     let deferredError: Error?
@@ -82,6 +85,16 @@ public final class ScheduledRule: LearningRule {
     var heldNoise: [Int: ContiguousArray<Int64>] = [:]
     /// Weight perturbation's blocks, periods and registers (ScheduledRule+Periods.swift).
     var perturbation = PerturbationState()
+    /// Per-sample cost, spike counters and host routines (ScheduledRule+Host.swift): the cost
+    /// summed over the sample, samples whose mean cost was taken, cycles the phase waits for
+    /// serially, the counted hidden blocks, their counter width and the routines called.
+    var costSum: Int64 = 0
+    var costsSeen: Int32 = 0
+    var usesMeanCost = false
+    var serialCycles: UInt64 = 0
+    var counted: [CountedBlock] = []
+    var counterBits = 0
+    var hostCalls: [HostRoutine] = []
 
     /// Test and check hook (nil in runs): called after each forward-weight update of a block
     /// with the factors the program used. `chipsim gradcheck CONFIG` compares the update with
@@ -100,6 +113,7 @@ public final class ScheduledRule: LearningRule {
         self.deferredError = deferredError
         learningRates = Set(spec.parameters.filter(\.learningRate).map(\.name))
         trace = spec.traceCondition.map { !$0.holds(values) } == true ? .unused : (try? values[spec.traceParameter].map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
+        postTrace = (try? spec.postTraceParameter.flatMap { values[$0] }.map { try TraceConfig.decode(JSONReader($0, file: spec.file, path: "$"), default: .unused) } ?? nil) ?? .unused
         lossUnit = LossUnit((try? values[spec.lossParameter].map { try RuleParameter.loss(from: JSONReader($0, file: spec.file, path: "$"), default: LossUnitParameters()) } ?? nil) ?? LossUnitParameters())
         func number(_ n: RuleNumber) -> Int {
             switch n {
@@ -258,6 +272,7 @@ public final class ScheduledRule: LearningRule {
                 }
             }
         }
+        try attachHostSteps(sim)
     }
 
     /// Feedback blocks' bytes (for the memory report).
@@ -271,11 +286,15 @@ public final class ScheduledRule: LearningRule {
 
     public func beginSample(simulator: Simulator, context: StepContext) {
         for op in sampleStartSteps {
-            if case .sendLabel = op {
+            switch op {
+            case .sendLabel:
                 // The host sends the label to the output core(s): one byte each.
-                simulator.countHost(.hostIOBytes, UInt64(outputs.count))
+                simulator.sendLabel(toCores: outputs.count)
+            case .drawSigns: drawSigns(context)
+            case let .clear(value): clear(value)
+            case let .runPerturbed(program, _): beginPeriod(program: program, context: context)
+            default: continue
             }
-            if case let .runPerturbed(program, _) = op { beginPeriod(program: program, context: context) }
         }
     }
 
@@ -285,6 +304,7 @@ public final class ScheduledRule: LearningRule {
             switch op {
             case .injectNoise: injectNoise(population: population, aIn: aIn, context: context, counts: &counts)
             case .deliverGradedNoise: deliverGradedNoise(population: population, aIn: aIn, context: context, counts: &counts)
+            case let .injectRegister(scale): injectRegister(population: population, aIn: aIn, scale: resolve(scale))
             default: continue
             }
         }
@@ -293,6 +313,7 @@ public final class ScheduledRule: LearningRule {
     public func learn(simulator sim: Simulator, context: StepContext) -> UInt64 {
         coreCycles.removeAll(keepingCapacity: true)
         errorEvaluated = false
+        serialCycles = 0
         let learning = context.step >= learnFrom
         let lastBurnIn = context.step == learnFrom - 1
         // Burn-in steps before learnFrom: a hidden layer with error delay d runs
@@ -312,6 +333,7 @@ public final class ScheduledRule: LearningRule {
             case .updateEnd: return period.update
             case .periodEndNoUpdate: return period.end && !period.update
             case .nextPeriod: return period.next
+            case .sampleEnd: return context.step == context.stepsPerSample - 1
             }
         }
         var drains: UInt64 = 0
@@ -337,7 +359,6 @@ public final class ScheduledRule: LearningRule {
             case let .receive(outputSum): receive(outputSum ? oSum : o)
             case let .deliverTransposed(shift, normalise):
                 deliverTransposed(shift: shift, normalise: normalise, synopCycles: sim.chip.config.chip.timing.synopCycles)
-            case .accumulateCost: accumulateCost(context)
             case let .periodCost(shift): periodCost(baselineShift: shift)
             case .broadcastPerturbed: broadcastPerturbed(sim)
             case .sync:
@@ -345,9 +366,17 @@ public final class ScheduledRule: LearningRule {
                 coreCycles.removeAll(keepingCapacity: true)
             case let .runPerturbed(program, next):
                 runPerturbed(program, period: next ? context.globalStep + 1 : period.start, step: next ? context.globalStep + 1 : context.globalStep)
+            case let .clear(value): clear(value)
+            case .accumulateCost: accumulateCost(context)
+            case let .meanCost(shift): meanCost(context, baselineShift: shift)
+            case let .countSpikes(bits): countSpikes(bits: bits)
+            case let .scaleRegister(shift): scaleRegister(shift: shift)
+            case let .callHost(index): callHost(index, simulator: sim)
+            case let .reward(correct, wrong, perNeuron, every):
+                reward(sim, context: context, correct: correct, wrong: wrong, perNeuron: perNeuron, everyPopulation: every)
             }
         }
-        return synced + (coreCycles.values.max() ?? 0) + drains
+        return synced + (coreCycles.values.max() ?? 0) + drains + serialCycles
     }
 }
 
