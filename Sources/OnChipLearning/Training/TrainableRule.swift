@@ -36,9 +36,11 @@ extension ScheduledRule: TrainableRule {
         feedback.enumerated().map { k, f in RuleStateRegister("feedback[\(k)]", signedBits: f.block.auxBits, values: f.block.aux) }
             + [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
                RuleStateRegister("readoutSum", signedBits: 32, values: oSum)]
+            + kernelRegisters
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
+            if restoreKernel(r) { continue }
             if r.name == "lossBaseline" { lossBaseline = r.values[0] }
             else if r.name == "readoutSum" { oSum = r.values.map { Int32($0) } }
             else if let k = feedback.indices.first(where: { r.name == "feedback[\($0)]" }) {
