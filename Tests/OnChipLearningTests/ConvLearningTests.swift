@@ -90,6 +90,9 @@ private func convKernels(_ sim: Simulator) -> [[Int16]] {
         try sim.attach(rule: rule)
         // One learned block per conv core, each holding one whole channel.
         #expect(rule.sharedKernels.map { [$0.core.id, $0.population.convBlocks[$0.block].channelLo] } == [[0, 0], [1, 1]])
+        // The conv neurons are hidden neurons: each conv core has its feedback block, one row per
+        // output and one column per conv neuron of the core (M for OPZO, B for DFA).
+        #expect(rule.feedback.map { [$0.core.id, $0.block.nPre, $0.block.nPost, $0.block.auxBits] } == [[0, 3, 36, 32], [1, 3, 36, 32]])
         var previous = rule.sharedKernels.map { Array($0.population.convBlocks[$0.block].kernels) }
         var steps = 0, changes = 0
         sim.onStep = { [unowned rule, unowned sim] _, _ in
