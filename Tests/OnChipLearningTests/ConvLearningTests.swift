@@ -80,9 +80,11 @@ private func convKernels(_ sim: Simulator) -> [[Int16]] {
 
     /// After every step the kernels equal an Int64 oracle: the previous step's kernels minus the
     /// stochastically rounded sum over output positions of x1 * mod over the pairs whose x1, mod
-    /// and psi (r2) are nonzero (the hidden program's .require), saturated to 8 bits.
-    @Test(arguments: ["dfa", "opzo"])
+    /// and psi (r2) are nonzero (the hidden program's .require; MGD-NP has no psi gate),
+    /// saturated to 8 bits.
+    @Test(arguments: ["dfa", "opzo", "zo_sp", "mgd_np"])
     func kernelsFollowTheSumOverPositionsOracleEveryStep(rule name: String) throws {
+        let gated = name != "mgd_np"
         let config = try convNet(rule: name)
         let eta = try parameters(config).etaHidden
         let sim = Simulator(chip: try Chip(config: config))
@@ -92,7 +94,9 @@ private func convKernels(_ sim: Simulator) -> [[Int16]] {
         #expect(rule.sharedKernels.map { [$0.core.id, $0.population.convBlocks[$0.block].channelLo] } == [[0, 0], [1, 1]])
         // The conv neurons are hidden neurons: each conv core has its feedback block, one row per
         // output and one column per conv neuron of the core (M for OPZO, B for DFA).
-        #expect(rule.feedback.map { [$0.core.id, $0.block.nPre, $0.block.nPost, $0.block.auxBits] } == [[0, 3, 36, 32], [1, 3, 36, 32]])
+        // (ZO_sp and MGD-NP broadcast a scalar: their feedback blocks have no rows.)
+        #expect(rule.feedback.map { [$0.core.id, $0.block.nPre, $0.block.nPost, $0.block.auxBits] }
+                == (["dfa", "opzo"].contains(name) ? [[0, 3, 36, 32], [1, 3, 36, 32]] : [[0, 0, 36, 0], [1, 0, 36, 0]]))
         var previous = rule.sharedKernels.map { Array($0.population.convBlocks[$0.block].kernels) }
         var steps = 0, changes = 0
         sim.onStep = { [unowned rule, unowned sim] _, _ in
@@ -100,7 +104,7 @@ private func convKernels(_ sim: Simulator) -> [[Int16]] {
             for (k, s) in rule.sharedKernels.enumerated() {
                 let b = s.population.convBlocks[s.block], l = s.population.learning!
                 var sum = [Int64](repeating: 0, count: b.geometry.weightCount)   // OIHW, C_in = 1
-                for j in 0..<s.population.count where l.post.modulator[j] != 0 && l.post.r2[j] != 0 {
+                for j in 0..<s.population.count where l.post.modulator[j] != 0 && (!gated || l.post.r2[j] != 0) {
                     let n = s.population.firstNeuron + j
                     let o = n / 36, oy = (n % 36) / 6, ox = n % 6
                     for ky in 0..<3 { for kx in 0..<3 {
