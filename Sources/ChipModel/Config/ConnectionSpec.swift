@@ -78,7 +78,7 @@ public struct ShapedConnectionSpec: Equatable, Sendable {
     public var fixedWeight: Int?
 
     static let docs: [KeyDoc] = [
-        KeyDoc("kind", "\"dense\" | \"sparse\" | \"conv2d\" | \"sumPool\" | \"avgPool\" | \"oneToOne\"", "the layout", "Connection kind. dense/sparse: a synapse matrix (same as layout). conv2d: a 2D convolution between shaped layers, kernel stored once per core (docs/CONV.md). sumPool/avgPool: depthwise pooling with fixed weights. oneToOne: neuron i to neuron i, one weight each. Shaped kinds cannot be trained (inference only)."),
+        KeyDoc("kind", "\"dense\" | \"sparse\" | \"conv2d\" | \"sumPool\" | \"avgPool\" | \"oneToOne\"", "the layout", "Connection kind. dense/sparse: a synapse matrix (same as layout). conv2d: a 2D convolution between shaped layers, kernel stored once per core (docs/CONV.md). sumPool/avgPool: depthwise pooling with fixed weights. oneToOne: neuron i to neuron i, one weight each. The error-broadcast rules learn conv2d kernels (pools and oneToOne stay fixed; docs/CONV.md, Learning); other rules refuse shaped networks."),
         KeyDoc("kernel", "integer or [h, w]", "(required for conv2d and pools)", "Kernel size."),
         KeyDoc("stride", "integer or [h, w]", "1 (pools: the kernel)", "Stride."),
         KeyDoc("padding", "integer or [h, w]", "0", "Zero padding on each side; padded positions hold no synapse."),

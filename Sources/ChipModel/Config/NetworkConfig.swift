@@ -355,8 +355,16 @@ public struct NetworkConfig: Equatable, Sendable {
     /// Why this network cannot be trained on chip today (shaped or recurrent connections), or nil.
     public var untrainableReason: String? {
         for (i, c) in connections.enumerated() {
-            if c.kind.isShaped { return "connection \(i) ('\(c.from)' -> '\(c.to)') is \(c.kind.rawValue); learning on conv, pooling and one-to-one connections is not supported yet (inference only)" }
             if isRecurrent(c), let reason = recurrentUntrainableReason(c, index: i) { return reason }
+        }
+        return nil
+    }
+
+    /// Why a rule that does not learn networks with shaped connections cannot train this one
+    /// (the first shaped connection), or nil. The error-broadcast rules train them (docs/CONV.md, "Learning").
+    public var shapedConnectionReason: String? {
+        for (i, c) in connections.enumerated() where c.kind.isShaped {
+            return "connection \(i) ('\(c.from)' -> '\(c.to)') is \(c.kind.rawValue); only the error-broadcast rules (opzo, dfa, readout, zo_sp, mgd_np and rule specs) train networks with conv, pooling and one-to-one connections"
         }
         return nil
     }

@@ -82,6 +82,9 @@ public final class Chip {
             func shapedAxons(_ first: Int, _ n: Int) -> Int {
                 shapedIn.reduce(0) { $0 + ConvSynapseBlock.inputAxons(geometry: $1.geometry, postFirst: first, nPost: n) }
             }
+            // Neurons per output channel of a conv2d input, when the config has a learning section.
+            let learnedChannelSize: Int? = config.learning == nil || config.learning == .null ? nil
+                : net.connections.first { $0.to == layer.name && $0.kind == .conv2d }.map { $0.shaped!.geometry.output.height * $0.shaped!.geometry.output.width }
             if axons > limits.maxInputAxons {
                 throw ChipError.capacity(message: "layer '\(layer.name)' has a fan-in of \(axons) input axons per core; chip.core.maxInputAxons is \(limits.maxInputAxons)")
             }
@@ -106,6 +109,13 @@ public final class Chip {
                         if fits(mid) { lo = mid } else { hi = mid - 1 }
                     }
                     n = lo
+                    // A network that learns takes whole channels of a conv2d target per core
+                    // when it can: a learned kernel must not be split by position over two
+                    // cores (docs/CONV.md, "Learning").
+                    if let ohw = learnedChannelSize, first + n < layer.size, (first + n) % ohw != 0 {
+                        let aligned = (first + n) / ohw * ohw
+                        if aligned > first { n = aligned - first } else if !current.populations.isEmpty { n = 0 }
+                    }
                 }
                 if n == 0 {
                     if current.populations.isEmpty {
@@ -202,7 +212,7 @@ public final class Chip {
                 if Int64(sh.geometry.kernelSize) << Int64(c.weightBits - 1) >= Int64(1) << 31 {
                     throw ChipError.capacity(message: "layer '\(layer.name)' on core \(coreId): kernel fan-in \(sh.geometry.kernelSize) with \(c.weightBits)-bit weights could overflow the 32-bit dendritic accumulator")
                 }
-                convBlocks.append(ConvSynapseBlock(connection: ci, preLayer: pre, geometry: sh.geometry, weightBits: c.weightBits,
+                convBlocks.append(ConvSynapseBlock(connection: ci, preLayer: pre, kind: c.kind, geometry: sh.geometry, weightBits: c.weightBits,
                                                    weightExponent: c.weightExponent, weightsOIHW: Chip.kernelWeights(connection: ci, config: c, seed: config.seed),
                                                    postFirst: first, nPost: n))
                 continue

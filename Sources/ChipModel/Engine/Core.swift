@@ -18,9 +18,10 @@ public final class Population {
     public var emitted: ContiguousArray<Int32> = []
     /// Learning state, when a rule is attached.
     public var learning: PopulationLearning?
-    /// Shaped incoming connections (conv2d, pools, oneToOne; inference only) and their
-    /// dendritic accumulators (channel-minor, see ConvSynapseBlock), summed into a_in like `blocks`.
-    public let convBlocks: [ConvSynapseBlock]
+    /// Shaped incoming connections (conv2d, pools, oneToOne) and their dendritic accumulators
+    /// (channel-minor, see ConvSynapseBlock), summed into a_in like `blocks`. A rule may learn
+    /// conv2d kernels (PlasticityUnit.runSharedKernel); pools and one-to-one maps stay fixed.
+    public internal(set) var convBlocks: [ConvSynapseBlock]
     public var convAccumulators: [ContiguousArray<Int32>]
     /// Initial u and v of this slice (the layer's initialU / initialV), restored by a reset.
     public let initialU: ContiguousArray<Int32>?
@@ -48,6 +49,29 @@ public final class Population {
         // Element copies, so u and v keep their own storage (no copy-on-write in the step).
         if let initialU { for j in 0..<count { state.u[j] = initialU[j] } }
         if let initialV { for j in 0..<count { state.v[j] = initialV[j] } }
+    }
+
+    /// Makes conv block `k` learnable: adds its 32-bit kernel accumulators (counted in the
+    /// synapse memory) and its presynaptic traces (one per input axon of this core). Called by a
+    /// rule's attach, after the learning state exists.
+    public func enableKernelLearning(block k: Int) {
+        precondition(convBlocks[k].kind == .conv2d, "only conv2d kernels learn")
+        if convBlocks[k].auxBits == 0 { convBlocks[k].enableKernelAccumulators() }
+        learning?.enableConvTraces(block: k, inputSize: convBlocks[k].geometry.input.size, axons: convBlocks[k].inputAxons)
+    }
+
+    /// Sets conv block `k`'s kernels of its covered channels (OIHW order, channels
+    /// channelLo..<channelHi; checkpoint restore). Throws unless every value lies within weightBits.
+    public func setKernels(block k: Int, oihw: [Int], file: String, path: String) throws {
+        let b = convBlocks[k]
+        let lo = FixedPoint.signedMin(bits: b.weightBits), hi = FixedPoint.signedMax(bits: b.weightBits)
+        guard oihw.count == (b.channelHi - b.channelLo) * b.geometry.kernelSize else {
+            throw ChipError.config(file: file, path: path, message: "expected \((b.channelHi - b.channelLo) * b.geometry.kernelSize) kernel weights, found \(oihw.count)")
+        }
+        if let bad = oihw.firstIndex(where: { Int64($0) < lo || Int64($0) > hi }) {
+            throw ChipError.config(file: file, path: "\(path)[\(bad)]", message: "kernel weight \(oihw[bad]) is outside the \(b.weightBits)-bit range \(lo)...\(hi)")
+        }
+        convBlocks[k].setKernels(oihw: oihw)
     }
 
     public var synapseBytes: Int { blocks.reduce(0) { $0 + $1.bytes } + convBlocks.reduce(0) { $0 + $1.bytes } }

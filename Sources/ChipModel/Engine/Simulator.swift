@@ -119,6 +119,9 @@ public final class Simulator {
         if let reason = chip.config.network.untrainableReason {
             throw ChipError.config(file: chip.config.file, path: "$.learning", message: "cannot train this network: \(reason)")
         }
+        if !rule.trainsShapedNetworks, let reason = chip.config.network.shapedConnectionReason {
+            throw ChipError.config(file: chip.config.file, path: "$.learning", message: "cannot train this network with \(rule.name): \(reason)")
+        }
         for core in chip.cores { for pop in core.populations { pop.learning = PopulationLearning(population: pop, rule: rule) } }
         self.rule = rule
         try rule.attach(to: self)
@@ -515,6 +518,17 @@ public final class Simulator {
                         for s in delivered { spikes[Int(s)] = 1 }
                     }
                     l.pre[k].updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer * 64 + k, counts: &c)
+                }
+                // Learned conv blocks: only the spikes of this core's input axons arrive.
+                for k in 0..<l.convPre.count where l.convPre[k].count > 0 {
+                    let delivered = pending[pop.convBlocks[k].preLayer]
+                    pop.convBlocks[k].isAxon.withUnsafeBufferPointer { axon in
+                        l.convPre[k].spikes.withUnsafeMutableBufferPointer { spikes in
+                            for i in 0..<spikes.count { spikes[i] = 0 }
+                            for s in delivered where axon[Int(s)] != 0 { spikes[Int(s)] = 1 }
+                        }
+                    }
+                    l.convPre[k].updateTraces(seed: chip.config.seed, core: core.id, step: globalStep, population: pop.layer * 64 + 32 + k, counts: &c)
                 }
                 core.counts.byPhase[Phase.learning.rawValue].add(c)
             }

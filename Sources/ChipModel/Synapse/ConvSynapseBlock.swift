@@ -5,8 +5,10 @@
 // geometry instead of being stored per synapse). See docs/CONV.md.
 //
 // Memory (the figure checked against chip.core.synapseMemoryBytes):
-//   bytes = ceil(channels * (inChannels / groups) * kernelH * kernelW * weightBits / 8)
-//   where channels = the output channels with at least one neuron on this core.
+//   bytes = ceil(channels * (inChannels / groups) * kernelH * kernelW * (weightBits + auxBits) / 8)
+//   where channels = the output channels with at least one neuron on this core, and auxBits = 0
+//   (inference) or 32 when a rule learns the kernel: one signed 32-bit accumulator per stored
+//   kernel weight, same layout (PlasticityUnit+Conv.swift, docs/CONV.md "Learning").
 // Bits read per synaptic operation: weightBits (one kernel weight; the target index is
 // computed by the core's address generator, not read).
 // Input axons: the presynaptic neurons with at least one synapse into the slice (the halo
@@ -15,6 +17,9 @@
 public struct ConvSynapseBlock: Sendable {
     public let connection: Int
     public let preLayer: Int
+    /// conv2d, sumPool, avgPool or oneToOne: only conv2d kernels learn (pools and one-to-one
+    /// maps keep their fixed weights).
+    public let kind: ConnectionKind
     public let geometry: ConvGeometry
     public let weightBits: Int
     public let weightExponent: Int
@@ -27,7 +32,12 @@ public struct ConvSynapseBlock: Sendable {
     /// ((i * kernelH + ky) * kernelW + kx) * (channelHi - channelLo) + (o - channelLo),
     /// i the input channel within o's group. Channel-minor, so one input tap's fan-out over
     /// channels reads consecutive weights.
-    public let kernels: ContiguousArray<Int16>
+    /// Written only by the plasticity unit (PlasticityUnit+Conv.swift) and checkpoint restores.
+    public internal(set) var kernels: ContiguousArray<Int16>
+    /// The kernel accumulators (aux registers): 0 (none, inference) or 32 bits.
+    public internal(set) var auxBits = 0
+    /// One accumulator per stored kernel weight, same index as `kernels` (empty when auxBits == 0).
+    public internal(set) var aux: ContiguousArray<Int32> = []
     /// Input row iy reaches output rows rowTapOut[k] through kernel rows rowTapKernel[k], for k in
     /// rowTapStart[iy]..<rowTapStart[iy+1] (same for columns): only taps inside the output.
     let rowTapStart: ContiguousArray<Int32>, rowTapKernel: ContiguousArray<Int32>, rowTapOut: ContiguousArray<Int32>
@@ -49,11 +59,12 @@ public struct ConvSynapseBlock: Sendable {
     public private(set) var synapseCount = 0
 
     /// `weightsOIHW`: the connection's whole kernel (geometry.weightCount weights, OIHW).
-    public init(connection: Int, preLayer: Int, geometry g: ConvGeometry, weightBits: Int, weightExponent: Int,
+    public init(connection: Int, preLayer: Int, kind: ConnectionKind = .conv2d, geometry g: ConvGeometry, weightBits: Int, weightExponent: Int,
                 weightsOIHW: [Int16], postFirst: Int, nPost: Int) {
         precondition(weightsOIHW.count == g.weightCount && nPost >= 1 && postFirst + nPost <= g.output.size)
         precondition(SynapseWidths.weightExponentRange.contains(weightExponent), "weightExponent must be in -8...7")
-        self.connection = connection; self.preLayer = preLayer; self.geometry = g
+        precondition(kind.isShaped, "a ConvSynapseBlock holds a shaped connection")
+        self.connection = connection; self.preLayer = preLayer; self.kind = kind; self.geometry = g
         self.weightBits = weightBits; self.weightExponent = weightExponent
         self.postFirst = postFirst; self.nPost = nPost
         let ohw = g.output.height * g.output.width
@@ -106,10 +117,57 @@ public struct ConvSynapseBlock: Sendable {
     }
 
     /// SRAM bytes (formula above).
-    public var bytes: Int { ConvSynapseBlock.bytes(channels: channelHi - channelLo, geometry: geometry, weightBits: weightBits) }
+    public var bytes: Int { ConvSynapseBlock.bytes(channels: channelHi - channelLo, geometry: geometry, weightBits: weightBits + auxBits) }
 
     public static func bytes(channels: Int, geometry g: ConvGeometry, weightBits: Int) -> Int {
         (channels * g.kernelSize * weightBits + 7) / 8
+    }
+
+    /// Whether a rule may learn this block's kernel: a conv2d whose slice holds whole output
+    /// channels. A channel cut by the slice boundary has a kernel copy on two cores, and the two
+    /// copies would diverge (each core sums only its own positions).
+    public var holdsWholeChannels: Bool {
+        let ohw = geometry.output.height * geometry.output.width
+        return postFirst % ohw == 0 && (postFirst + nPost) % ohw == 0
+    }
+
+    /// The storage index of kernel weight (o, i, ky, kx) of a covered channel o (kernels, aux).
+    @inline(__always)
+    public func kernelIndex(o: Int, i: Int, ky: Int, kx: Int) -> Int {
+        ((i * geometry.kernelH + ky) * geometry.kernelW + kx) * (channelHi - channelLo) + (o - channelLo)
+    }
+
+    /// The covered channels' kernels in OIHW order (channels channelLo..<channelHi).
+    public var kernelsOIHW: [Int] {
+        let g = geometry
+        var out: [Int] = []
+        out.reserveCapacity((channelHi - channelLo) * g.kernelSize)
+        for o in channelLo..<channelHi {
+            for i in 0..<g.inPerGroup { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW { out.append(weight(o: o, i: i, ky: ky, kx: kx)) } } }
+        }
+        return out
+    }
+
+    /// Adds zeroed 32-bit kernel accumulators (a learning rule's aux registers; counted in `bytes`).
+    mutating func enableKernelAccumulators() {
+        auxBits = ConvSynapseBlock.accumulatorBits
+        aux = ContiguousArray(repeating: 0, count: kernels.count)
+    }
+
+    /// Width of a kernel accumulator: the plasticity unit's 32-bit ALU word.
+    public static let accumulatorBits = 32
+
+    /// Sets the covered channels' kernels from OIHW values (checkpoint restore); each must lie
+    /// within weightBits.
+    mutating func setKernels(oihw: [Int]) {
+        let g = geometry
+        precondition(oihw.count == (channelHi - channelLo) * g.kernelSize)
+        var n = 0
+        for o in channelLo..<channelHi {
+            for i in 0..<g.inPerGroup { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                kernels[kernelIndex(o: o, i: i, ky: ky, kx: kx)] = Int16(oihw[n]); n += 1
+            } } }
+        }
     }
 
     public var bitsPerSynop: Int { weightBits }
@@ -238,6 +296,6 @@ public struct ConvSynapseBlock: Sendable {
 
     /// Stored weight (o, i, ky, kx) for a covered channel o.
     public func weight(o: Int, i: Int, ky: Int, kx: Int) -> Int {
-        Int(kernels[((i * geometry.kernelH + ky) * geometry.kernelW + kx) * (channelHi - channelLo) + (o - channelLo)])
+        Int(kernels[kernelIndex(o: o, i: i, ky: ky, kx: kx)])
     }
 }

@@ -39,9 +39,11 @@ extension ScheduledRule: TrainableRule {
             + (spec.perturbation != nil ? perturbationRegisters : [RuleStateRegister("lossBaseline", signedBits: 64, values: [lossBaseline]),
                RuleStateRegister("readoutSum", signedBits: 32, values: oSum)])
             + hostStateRegisters
+            + kernelRegisters
     }
     public func restoreState(_ registers: [RuleStateRegister]) {
         for r in registers {
+            if restoreKernel(r) { continue }
             if r.name == "lossBaseline" { lossBaseline = r.values[0] }
             else if r.name == "readoutSum" { oSum = r.values.map { Int32($0) } }
             else if let k = feedback.indices.first(where: { r.name == "feedback[\($0)]" }) {

@@ -99,6 +99,7 @@ extension ScheduledRule {
                                                         counts: &c)
             cycles += UInt64(r.cycles)
         }
+        cycles += runSharedKernels(program, core: core, population: pop, step: step, counts: &c)
         return cycles
     }
 

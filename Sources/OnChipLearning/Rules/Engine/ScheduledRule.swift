@@ -53,6 +53,9 @@ public final class ScheduledRule: LearningRule {
     /// Feedback state per hidden population: its core, population, feedback block and pre state.
     struct Feedback { let core: Core; let population: Population; var block: SynapseBlock; var pre: PreSynapticTraces }
     var feedback: [Feedback] = []
+    /// The conv2d blocks the rule learns (ScheduledRule+Conv.swift) and their programs' split forms.
+    var sharedKernels: [(core: Core, population: Population, block: Int)] = []
+    var kernelUpdates: [MicrocodeProgram: SharedKernelUpdate] = [:]
     /// Every hidden population with its core (feedback[i], when declared, belongs to hidden[i]).
     var hidden: [(core: Core, population: Population)] = []
     /// The cores holding hidden populations, in order (one entry per run of populations on a core).
@@ -262,6 +265,7 @@ public final class ScheduledRule: LearningRule {
         guard !outputs.isEmpty else { throw ChipError.config(file: chip.config.file, path: "$.learning", message: "the network has no output layer on a core") }
         hiddenCores = []
         for h in hidden where hiddenCores.last != h.core.id { hiddenCores.append(h.core.id) }
+        try attachSharedKernels(chip)
         // Steps that read the feedback block as output x hidden need one row per output.
         if let f = spec.feedback, resolve(f.rows) != m {
             for s in spec.learn where s.condition?.holds(values) ?? true {
