@@ -167,6 +167,34 @@ struct RuleSpecTests {
         #expect(mine.programs == shipped.programs && mine.programs["psi"] != nil)
     }
 
+    /// A program given as a Lava-style rule string ("ruleString") is compiled by the rule-string
+    /// compiler after its parameters are substituted, again when a halving changes them; giving it
+    /// beside "source" is an error at its path.
+    @Test func programAsARuleString() throws {
+        let text = BuiltinRuleSpecs.text(named: "readout")!
+        let start = text.range(of: "\"readout\": {\"source\": [")!, end = text.range(of: "]}", range: start.upperBound..<text.endIndex)!
+        let rule = "dw = -2^-$etaReadout * x1 * mod"
+        let edited = text.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "\"readout\": {\"ruleString\": \"\(rule)\"}")
+        let spec = try RuleSpec.parse(try JSONValue.parse(edited, file: "my.json"), file: "my.json")
+        #expect(spec.programs["readout"]?.isRuleString == true && spec.programs["readout"]?.scope == .synapse)
+        let values = try RuleParameterValues.decode(try JSONValue.parse("{\"spec\": \"my.json\", \"etaReadout\": 9}", file: "c.json"), spec: spec, file: "c.json")
+        let mine = ScheduledRule(spec: spec, values: values)
+        try Simulator(chip: try Chip(config: try tinyConfig(rule: "readout"))).attach(rule: mine)
+        // dw = -floor(x1 * mod * 2^-9) per the compiler's arithmetic: the program the compiler
+        // makes of the substituted text, and it differs from the shipped stochastic-rounding one.
+        #expect(mine.programs["readout"] == (try RuleStringCompiler.compile("dw = -2^-9 * x1 * mod")))
+        #expect(mine.programs["readout"] != (try RuleStringCompiler.compile("dw = -2^-10 * x1 * mod")))
+        try mine.setEtaOffset(2)
+        #expect(mine.programs["readout"] == (try RuleStringCompiler.compile("dw = -2^-11 * x1 * mod")))
+        let both = text.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "\"readout\": {\"ruleString\": \"\(rule)\", \"source\": \"x\"}")
+        do {
+            _ = try RuleSpec.parse(try JSONValue.parse(both, file: "my.json"), file: "my.json")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("$.programs.readout.ruleString"), "\(error)")
+        }
+    }
+
     /// A learning section's "spec" that names no readable file is an error at $.learning.spec.
     @Test func missingSpecFileIsAConfigError() throws {
         var config = try tinyConfig(rule: "opzo")

@@ -27,11 +27,20 @@ public struct RuleSpec: Sendable {
         public var initScale: RuleNumber
     }
     public struct Program: Sendable {
-        /// The .mc text; "$name" and "@name" are replaced by values when the rule is built.
+        /// The .mc text, or with `isRuleString` a Lava-style rule string (docs/MICROCODE.md);
+        /// "$name" and "@name" are replaced by values when the rule is built.
         public var source: String
         public var scope: MicrocodeScope
         /// Where it came from, for assembler errors.
         public var origin: String
+        /// The source is a rule string ("dw = 2^-4 * x1 * mod"), compiled by RuleStringCompiler
+        /// (floor rounding, no fraction bits) into a synapse-scope program.
+        public var isRuleString = false
+
+        /// The program of `text` (the source with its references replaced).
+        public func assemble(_ text: String) throws -> MicrocodeProgram {
+            isRuleString ? try RuleStringCompiler.compile(text, file: origin) : try MicrocodeAssembler.assemble(text, file: origin)
+        }
     }
 
     public var name: String
@@ -156,7 +165,11 @@ public struct RuleSpec: Sendable {
         // (network properties 1, @errorDelay `delay`) to check it and learn its scope.
         func readProgram(_ p: JSONReader, delay: Int) throws -> Program {
             let source: String, origin: String
-            if let f = try p.optionalString("file") {
+            var isRuleString = false
+            if let rule = try p.optionalString("ruleString") {
+                guard !p.has("file") && !p.has("source") else { throw p.error("ruleString", "give one of ruleString, file and source") }
+                source = rule; origin = "\(file) \(p.path).ruleString"; isRuleString = true
+            } else if let f = try p.optionalString("file") {
                 let full = RuleSpec.resolve(f, relativeTo: file)
                 guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
                     throw p.error("file", "cannot read microcode file '\(full)' (missing or not UTF-8)")
@@ -183,8 +196,9 @@ public struct RuleSpec: Sendable {
                 case let .literal(x): return x
                 }
             }
-            let program = try MicrocodeAssembler.assemble(text, file: origin)
-            return Program(source: source, scope: program.scope, origin: origin)
+            var result = Program(source: source, scope: .synapse, origin: origin, isRuleString: isRuleString)
+            result.scope = try result.assemble(text).scope
+            return result
         }
         var programs: [String: Program] = [:]
         let progs = try r.object("programs")

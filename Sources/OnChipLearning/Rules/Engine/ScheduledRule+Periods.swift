@@ -189,7 +189,7 @@ extension ScheduledRule {
             for name in spec.programs.keys.sorted() {
                 let program = spec.programs[name]!
                 let text = try RuleSpec.substitute(program.source, file: spec.file, path: "$.programs.\(name)", parameters: spec.parameters, value: resolve)
-                list.append(try MicrocodeAssembler.assemble(text, file: program.origin))
+                list.append(try program.assemble(text))
             }
             lists.append(list)
         }

@@ -171,7 +171,7 @@ public final class ScheduledRule: LearningRule {
     func assemblePrograms() throws {
         for (name, p) in spec.programs {
             let text = try RuleSpec.substitute(p.source, file: spec.file, path: "$.programs.\(name)", parameters: spec.parameters, value: resolve)
-            programs[name] = try MicrocodeAssembler.assemble(text, file: p.origin)
+            programs[name] = try p.assemble(text)
             var constants: [String: Int] = [:]
             for line in text.split(separator: "\n") {
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
@@ -199,7 +199,7 @@ public final class ScheduledRule: LearningRule {
                 let p = delayed ?? spec.programs[name]!
                 let path = delayed == nil ? "$.programs.\(name)" : "$.delayedPrograms.\(name)"
                 let text = try RuleSpec.substitute(p.source, file: spec.file, path: path, parameters: spec.parameters, value: resolve)
-                list.append(try MicrocodeAssembler.assemble(text, file: p.origin))
+                list.append(try p.assemble(text))
             }
             layerPrograms[layer] = list
         }
