@@ -96,10 +96,8 @@ public final class OnlineLearner {
             if rule == .readout { continue }
             var lossCentered: Float = 0
             if rule == .zo_sp {
-                if !baselineSet { baseline = loss; baselineSet = true }
-                lossCentered = loss - baseline
-                baseline = params.baselineDecay * baseline + (1 - params.baselineDecay) * loss
-                net.counts.add(.feedback, flops: 4)
+                lossCentered = centerOnBaseline(loss, baseline: &baseline, isSet: &baselineSet,
+                                                decay: params.baselineDecay, counts: &net.counts)
             }
             // Hidden layers, top-down.
             var l = L - 2
@@ -111,39 +109,20 @@ public final class OnlineLearner {
                 switch rule {
                 case .ottt:
                     // delta_l = psi (.) W_{l+1}^T delta_{l+1}; W_{l+1} stored [j = this layer][i = next]
-                    let nNext = c.sizes[l + 2], W = net.weights[l + 1].p
                     let dn: UnsafeMutablePointer<Float> = l + 1 == L - 1 ? e.p : delta[l + 1].p
-                    for j in 0..<n {
-                        let row = W + j * nNext
-                        var s: Float = 0
-                        for i in 0..<nNext { s += row[i] * dn[i] }
-                        dl[j] = ps[j] * s
-                    }
-                    net.counts.add(.feedback, flops: 2 * n * nNext + n, bytes: 4 * n * nNext)
+                    gatedRowProduct(into: dl, gate: ps, rows: net.weights[l + 1].p, cols: c.sizes[l + 2], vector: dn, n,
+                                    counts: &net.counts)
                 case .opzo, .dfa:
                     let M = feedback[l].p
-                    for i in 0..<n {
-                        let row = M + i * m
-                        var s: Float = 0
-                        for k in 0..<m { s += row[k] * e.p[k] }
-                        dl[i] = ps[i] * s
-                    }
-                    net.counts.add(.feedback, flops: 2 * n * m + n, bytes: 4 * n * m)
+                    gatedRowProduct(into: dl, gate: ps, rows: M, cols: m, vector: e.p, n, counts: &net.counts)
                     if rule == .opzo {
-                        let zp = zRing[l][slot].p
                         let lam = params.lambda
-                        let gain = (1 - lam) / (params.divideByAlpha ? alpha : 1)
-                        for i in 0..<n {
-                            let row = M + i * m, zi = gain * zp[i]
-                            for k in 0..<m { row[k] = lam * row[k] + zi * o[k] }
-                        }
-                        net.counts.add(.feedbackUpdate, flops: 3 * n * m + n, bytes: 8 * n * m)
+                        updateMomentumFeedback(M, lambda: lam, gain: (1 - lam) / (params.divideByAlpha ? alpha : 1),
+                                               noise: zRing[l][slot].p, output: o, n, m, counts: &net.counts)
                     }
                 case .zo_sp:
-                    let zp = zRing[l][slot].p
-                    let g = lossCentered / alpha
-                    for i in 0..<n { dl[i] = ps[i] * g * zp[i] }
-                    net.counts.add(.feedback, flops: 2 * n + 1)
+                    scaledNoiseError(into: dl, gate: ps, scale: lossCentered / alpha, noise: zRing[l][slot].p, n,
+                                     counts: &net.counts)
                 default: fatalError("not an online rule")
                 }
                 outer(grad[l], delta: dl, n, trace: traceRing[l][slot].p, c.sizes[l], dense: false)
