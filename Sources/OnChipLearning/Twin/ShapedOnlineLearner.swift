@@ -110,13 +110,9 @@ public final class ShapedOnlineLearner {
                     TwinConnection.dense(pre: n, post: m).run(.transpose, w: feedback[l].p, pre: dl, post: e.p)
                     net.counts.add(.feedback, flops: 2 * n * m)
                     if rule == .opzo {
-                        let M = feedback[l].p, zp = zRing[l][slot].p, lam = params.lambda
-                        let gain = (1 - lam) / (params.divideByAlpha ? alpha : 1)
-                        for i in 0..<n {
-                            let row = M + i * m, zi = gain * zp[i]
-                            for k in 0..<m { row[k] = lam * row[k] + zi * o[k] }
-                        }
-                        net.counts.add(.feedbackUpdate, flops: 3 * n * m + n, bytes: 8 * n * m)
+                        let lam = params.lambda
+                        updateMomentumFeedback(feedback[l].p, lambda: lam, gain: (1 - lam) / (params.divideByAlpha ? alpha : 1),
+                                               noise: zRing[l][slot].p, output: o, n, m, counts: &net.counts)
                     }
                 }
                 for i in 0..<n { dl[i] *= ps[i] }
